@@ -1,0 +1,173 @@
+#include "actors/partition/partition_host.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "actors/protocol.h"
+#include "actors/user/user_actor.h"
+#include "domain/crypto.h"
+#include "persistence/keys.h"
+
+namespace roster {
+
+struct partition_host_state {
+  static inline const char* name = "roster.partition";
+
+  struct parked {
+    user_request req;
+    caf::typed_response_promise<reply> rp;
+  };
+  struct stopping {
+    caf::actor_addr actor;
+    std::vector<parked> waiting;
+  };
+
+  std::shared_ptr<actor_env> env;
+  uint16_t partition = 0;
+  std::unordered_map<std::string, caf::actor> live;        // uid16 → actor
+  std::unordered_map<std::string, stopping> retiring;      // uid16 → terminating actor
+  std::unordered_map<caf::actor_addr, std::string> uid_of;  // for down messages
+};
+
+namespace {
+
+using json = nlohmann::json;
+using self_ptr = caf::stateful_actor<partition_host_state>*;
+
+caf::actor actor_for(self_ptr self, const std::string& uid16) {
+  auto& st = self->state;
+  if (auto it = st.live.find(uid16); it != st.live.end()) return it->second;
+  auto a = spawn_user_actor(self, st.env, caf::actor_cast<caf::actor>(self), st.partition, uid16);
+  self->monitor(a);
+  st.uid_of[a.address()] = uid16;
+  st.live.emplace(uid16, a);
+  return a;
+}
+
+bool matches(const user_record& u, const std::string& q) {
+  auto lower = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  if (q.empty()) return true;
+  return lower(u.email).find(q) != std::string::npos || lower(u.username).find(q) != std::string::npos ||
+         lower(u.display_name).find(q) != std::string::npos || u.id == q;
+}
+
+scan_reply scan(self_ptr self, const scan_request& req) {
+  auto& st = self->state;
+  auto args = json::parse(req.args, nullptr, false);
+  if (!args.is_object()) args = json::object();
+  scan_reply out;
+  auto prefix = keys::users_of_partition(st.partition);
+  auto each_user = [&](auto&& fn) {
+    st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
+      // Only user records (P 'u' uid16 'r'), not sessions or logs.
+      if (k.size() == prefix.size() + 17 && k.back() == 'r')
+        if (auto u = decode_user(v)) fn(*u);
+      return true;
+    });
+  };
+  switch (static_cast<scan_op>(req.op)) {
+    case scan_op::admin_search: {
+      auto q = args.value("q", std::string());
+      for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      each_user([&](const user_record& u) {
+        if (matches(u, q)) out.items.push_back(admin_view(u, 0).dump());
+      });
+      break;
+    }
+    case scan_op::stats: {
+      millis since_registered = args.value("since_registered", millis{0});
+      millis since_active = args.value("since_active", millis{0});
+      millis online_since = args.value("online_since", millis{0});
+      json c = {{"users", 0}, {"online", 0}, {"registered", 0}, {"active", 0},
+                {"with_password", 0}, {"unactivated", 0}, {"blocked", 0}, {"by_provider", json::object()}};
+      each_user([&](const user_record& u) {
+        c["users"] = c["users"].get<int64_t>() + 1;
+        if (u.last_seen_at >= online_since) c["online"] = c["online"].get<int64_t>() + 1;
+        if (u.created_at >= since_registered) c["registered"] = c["registered"].get<int64_t>() + 1;
+        if (std::max(u.last_login_at, u.last_seen_at) >= since_active) c["active"] = c["active"].get<int64_t>() + 1;
+        if (!u.password_hash.empty()) c["with_password"] = c["with_password"].get<int64_t>() + 1;
+        if (u.status == account_status::pending_activation) c["unactivated"] = c["unactivated"].get<int64_t>() + 1;
+        if (u.status == account_status::blocked) c["blocked"] = c["blocked"].get<int64_t>() + 1;
+        auto bump = [&](const char* p) { c["by_provider"][p] = c["by_provider"].value(p, 0) + 1; };
+        if (!u.password_hash.empty()) bump("password");
+        if (!u.device_ids.empty()) bump("device");
+        if (u.password_hash.empty() && u.device_ids.empty() && u.email.empty()) bump("anonymous");
+      });
+      out.items.push_back(c.dump());
+      break;
+    }
+  }
+  return out;
+}
+
+caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, std::shared_ptr<actor_env> env,
+                             uint16_t partition) {
+  self->state.env = std::move(env);
+  self->state.partition = partition;
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.uid_of.find(dm.source);
+    if (it == st.uid_of.end()) return;
+    std::string uid16 = it->second;
+    st.uid_of.erase(it);
+    st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+    if (auto l = st.live.find(uid16); l != st.live.end() && l->second.address() == dm.source) {
+      // Died without asking (a bug or a crash): forget it; the next request respawns.
+      spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
+      st.live.erase(l);
+    }
+    auto r = st.retiring.find(uid16);
+    if (r == st.retiring.end() || r->second.actor != dm.source) return;
+    auto waiting = std::move(r->second.waiting);
+    st.retiring.erase(r);
+    if (waiting.empty()) return;
+    auto a = actor_for(self, uid16);
+    for (auto& p : waiting) p.rp.delegate(a, std::move(p.req));
+  });
+  return {
+    [self](user_request& req) -> caf::result<reply> {
+      auto& st = self->state;
+      if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
+      if (auto r = st.retiring.find(req.user_id); r != st.retiring.end()) {
+        auto rp = self->make_response_promise<reply>();
+        r->second.waiting.push_back({std::move(req), rp});
+        return rp;
+      }
+      if (static_cast<user_op>(req.op) == user_op::debug_info && !st.live.count(req.user_id))
+        return ok_reply(json{{"live", false}}.dump());
+      auto a = actor_for(self, req.user_id);
+      self->delegate(a, std::move(req));
+      return caf::delegated<reply>{};
+    },
+    [self](passivate_atom, const std::string& uid16) {
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      auto it = st.live.find(uid16);
+      if (it == st.live.end() || it->second != sender) return;
+      st.live.erase(it);
+      st.retiring[uid16].actor = sender.address();
+      self->send(sender, stop_atom_v);
+    },
+    [self](const scan_request& req) { return scan(self, req); },
+    [self](stats_atom) {
+      auto& st = self->state;
+      return json{{"partition", st.partition},
+                  {"live_user_actors", st.live.size()},
+                  {"retiring", st.retiring.size()},
+                  {"mailbox", self->mailbox().size()}}
+        .dump();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_partition_host(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition) {
+  return sys.spawn(partition_host, std::move(env), partition);
+}
+
+} // namespace roster

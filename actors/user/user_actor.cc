@@ -1,0 +1,498 @@
+#include "actors/user/user_actor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <unordered_map>
+
+#include "actors/protocol.h"
+#include "domain/crypto.h"
+#include "persistence/keys.h"
+
+namespace roster {
+
+struct user_actor_state {
+  static inline const char* name = "roster.user";
+
+  std::shared_ptr<actor_env> env;
+  caf::actor host;
+  uint16_t partition = 0;
+  std::string uid16;
+
+  std::optional<user_record> user;                           // nullopt: no such user (yet)
+  std::map<std::string, session_record> sessions;            // by session id
+  std::unordered_map<std::string, std::string> by_hash;      // token hash → session id
+  std::unordered_map<std::string, millis> persisted_use;     // session id → last_used_at in the store
+  millis last_activity = 0;
+  uint32_t log_seq = 0;
+  bool passivating = false;
+
+  ~user_actor_state() {
+    if (env) env->live_user_actors.fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+
+namespace {
+
+using json = nlohmann::json;
+using self_ptr = caf::stateful_actor<user_actor_state>*;
+
+// How stale a persisted session last_used_at / user last_seen_at may get.
+// Idle expiry is counted in days, so minute-level precision loses nothing and
+// keeps reads from turning into writes.
+constexpr millis use_persist_interval = 60'000;
+constexpr millis seen_persist_interval = 10 * 60'000;
+constexpr millis online_window = 5 * 60'000;
+
+struct ctx {
+  self_ptr self;
+  user_actor_state& st;
+  const user_request& req;
+  millis now;
+  json args;
+};
+
+void load(user_actor_state& st) {
+  auto& db = *st.env->db;
+  if (auto raw = db.get(keys::user_record(st.partition, st.uid16))) st.user = decode_user(*raw);
+  if (!st.user) return;
+  db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16), [&](std::string_view, std::string_view v) {
+    if (auto s = decode_session(v)) {
+      st.by_hash[s->token_hash] = s->id;
+      st.persisted_use[s->id] = s->last_used_at;
+      st.sessions.emplace(s->id, std::move(*s));
+    }
+    return true;
+  });
+}
+
+void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json detail = json::object()) {
+  json entry = {{"event", event},
+                {"ok", ok},
+                {"at", format_time(c.now)},
+                {"ip", c.req.ip},
+                {"user_agent", c.req.user_agent}};
+  if (!detail.empty()) entry["detail"] = std::move(detail);
+  auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
+  b.put(keys::log_entry(c.st.partition, c.st.uid16, inverted, c.st.log_seq++), entry.dump());
+}
+
+std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).value_or(sid); }
+
+void put_record(ctx& c, write_batch& b) { b.put(keys::user_record(c.st.partition, c.st.uid16), encode_user(*c.st.user)); }
+
+void put_session(ctx& c, write_batch& b, const session_record& s) {
+  b.put(keys::session(c.st.partition, c.st.uid16, sid16_of(s.id)), encode_session(s));
+  c.st.persisted_use[s.id] = s.last_used_at;
+}
+
+void drop_session(ctx& c, write_batch& b, const std::string& sid) {
+  auto it = c.st.sessions.find(sid);
+  if (it == c.st.sessions.end()) return;
+  b.remove(keys::session(c.st.partition, c.st.uid16, sid16_of(sid)));
+  c.st.by_hash.erase(it->second.token_hash);
+  c.st.persisted_use.erase(sid);
+  c.st.sessions.erase(it);
+}
+
+/// Drops expired sessions and, above the per-user cap, the least recently used.
+void prune_sessions(ctx& c, write_batch& b) {
+  std::vector<std::string> doomed;
+  for (auto& [id, s] : c.st.sessions)
+    if (session_state(s, c.now, c.st.env->sessions) != errc::ok) doomed.push_back(id);
+  for (auto& id : doomed) drop_session(c, b, id);
+  while (c.st.sessions.size() >= c.st.env->max_sessions_per_user) {
+    auto oldest = std::min_element(c.st.sessions.begin(), c.st.sessions.end(), [](auto& a, auto& b2) {
+      return a.second.last_used_at < b2.second.last_used_at;
+    });
+    drop_session(c, b, oldest->first);
+  }
+}
+
+json new_session(ctx& c, write_batch& b, const std::string& method) {
+  prune_sessions(c, b);
+  auto tok = new_session_token(c.st.uid16);
+  session_record s;
+  s.id = uuid_to_string(new_uuid_bytes());
+  s.token_hash = tok.token_hash;
+  s.method = method;
+  s.created_at = s.last_used_at = s.authenticated_at = c.now;
+  s.expires_at = c.now + c.st.env->sessions.ttl;
+  s.ip = c.req.ip;
+  s.user_agent = c.req.user_agent.substr(0, 512);
+  put_session(c, b, s);
+  json view = session_view(s, true);
+  view["token"] = tok.token;
+  c.st.by_hash[s.token_hash] = s.id;
+  c.st.sessions.emplace(s.id, std::move(s));
+  return view;
+}
+
+reply store_failed() { return error_reply(errc::internal, "internal error"); }
+
+/// Applies `b` to the store; on failure reloads state so memory never runs
+/// ahead of what is stored.
+bool commit(ctx& c, const write_batch& b) {
+  if (b.empty()) return true;
+  auto st = c.st.env->db->write(b);
+  if (st.ok()) return true;
+  spdlog::error("user actor: write failed: {}", st.err().message);
+  c.st.user.reset();
+  c.st.sessions.clear();
+  c.st.by_hash.clear();
+  c.st.persisted_use.clear();
+  load(c.st);
+  return false;
+}
+
+void request_passivation(self_ptr self) {
+  auto& st = self->state;
+  if (st.passivating) return;
+  st.passivating = true;
+  self->send(st.host, passivate_atom_v, st.uid16);
+}
+
+/// Authenticates the request's token: the session must exist, be unexpired,
+/// and the account must be allowed to use sessions.
+result<session_record*> authenticate(ctx& c) {
+  if (!c.st.user) return make_error(errc::unauthorized, "invalid session");
+  auto h = c.st.by_hash.find(c.req.token_hash);
+  if (c.req.token_hash.empty() || h == c.st.by_hash.end()) return make_error(errc::unauthorized, "invalid session");
+  auto& s = c.st.sessions.at(h->second);
+  if (session_state(s, c.now, c.st.env->sessions) != errc::ok) {
+    write_batch b;
+    drop_session(c, b, s.id);
+    commit(c, b);
+    return make_error(errc::session_expired, "session expired");
+  }
+  if (auto gate = status_gate(*c.st.user); gate != errc::ok)
+    return make_error(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
+  s.last_used_at = c.now;
+  write_batch b;
+  if (c.now - c.st.persisted_use[s.id] > use_persist_interval) put_session(c, b, s);
+  if (c.now - c.st.user->last_seen_at > seen_persist_interval) {
+    c.st.user->last_seen_at = c.now;
+    put_record(c, b);
+  }
+  commit(c, b);
+  return &s;
+}
+
+json own_with_session(const user_actor_state& st, const session_record& s) {
+  json j = own_view(*st.user);
+  j["session_id"] = s.id;
+  j["authenticated_at"] = format_time(s.authenticated_at);
+  (void)st;
+  return j;
+}
+
+reply not_found() { return error_reply(errc::not_found, "user not found"); }
+
+/// Keys the user held before a change and no longer holds after it.
+json released_keys(const std::vector<std::string>& before, const user_record& after) {
+  auto now_keys = index_keys_of(after);
+  json out = json::array();
+  for (auto& k : before)
+    if (std::find(now_keys.begin(), now_keys.end(), k) == now_keys.end()) out.push_back(k);
+  return out;
+}
+
+reply apply_patch(ctx& c, const json& patch_json, bool admin) {
+  auto patch = parse_profile_patch(patch_json, admin);
+  if (!patch) return error_reply(patch.err());
+  auto before = index_keys_of(*c.st.user);
+  auto saved = *c.st.user;
+  if (auto st = apply_profile_patch(*c.st.user, *patch, c.now); !st) {
+    c.st.user = std::move(saved);
+    return error_reply(st.err());
+  }
+  write_batch b;
+  put_record(c, b);
+  add_log(c, b, admin ? "profile_updated_by_admin" : "profile_updated", true);
+  if (!commit(c, b)) return store_failed();
+  return ok_reply(json{{"user", admin ? admin_view(*c.st.user, c.st.sessions.size()) : own_view(*c.st.user)},
+                       {"released_keys", released_keys(before, *c.st.user)}}
+                    .dump());
+}
+
+reply delete_user(ctx& c, const std::string& event) {
+  auto index_keys = index_keys_of(*c.st.user);
+  write_batch b;
+  c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+    b.remove(std::string(k));
+    return true;
+  });
+  if (!commit(c, b)) return store_failed();
+  spdlog::info("user {} deleted ({})", c.st.user->id, event);
+  c.st.user.reset();
+  c.st.sessions.clear();
+  c.st.by_hash.clear();
+  c.st.persisted_use.clear();
+  request_passivation(c.self);
+  return ok_reply(json{{"index_keys", index_keys}}.dump());
+}
+
+reply revoke_all(ctx& c, const std::string& keep_sid, const std::string& event) {
+  write_batch b;
+  std::vector<std::string> ids;
+  for (auto& [id, s] : c.st.sessions)
+    if (id != keep_sid) ids.push_back(id);
+  for (auto& id : ids) drop_session(c, b, id);
+  add_log(c, b, event, true, {{"count", ids.size()}});
+  if (!commit(c, b)) return store_failed();
+  return ok_reply(json{{"revoked", ids.size()}}.dump());
+}
+
+reply handle(ctx& c) {
+  auto& st = c.st;
+  auto op = static_cast<user_op>(c.req.op);
+  auto with_auth = [&](auto&& fn) -> reply {
+    auto s = authenticate(c);
+    if (!s) return error_reply(s.err());
+    return fn(**s);
+  };
+  switch (op) {
+    case user_op::create: {
+      if (st.user) return error_reply(errc::already_exists, "user exists");
+      auto rec = decode_user(c.args.value("record", json::object()).dump());
+      if (!rec || uuid_from_string(rec->id) != st.uid16) return error_reply(errc::internal, "bad create request");
+      st.user = std::move(*rec);
+      write_batch b;
+      put_record(c, b);
+      json session = nullptr;
+      auto method = c.args.value("session_method", std::string());
+      if (!method.empty() && st.user->status == account_status::active) session = new_session(c, b, method);
+      add_log(c, b, "register", true, {{"method", method.empty() ? "password" : method}});
+      if (!commit(c, b)) return store_failed();
+      return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
+    }
+    case user_op::authenticate:
+      return with_auth([&](session_record& s) { return ok_reply(own_with_session(st, s).dump()); });
+    case user_op::login_begin: {
+      if (!st.user) return not_found();
+      if (auto wait = lockout_remaining(st.user->failed_logins, c.now, st.env->login_throttle); wait > 0) {
+        error e = make_error(errc::rate_limited, "too many failed logins; try again later");
+        e.retry_after = (wait + 999) / 1000;
+        return error_reply(e);
+      }
+      return ok_reply(json{{"password_hash", st.user->password_hash}}.dump());
+    }
+    case user_op::login_failed: {
+      if (!st.user) return not_found();
+      prune_failures(st.user->failed_logins, c.now, st.env->login_throttle);
+      st.user->failed_logins.push_back(c.now);
+      write_batch b;
+      put_record(c, b);
+      add_log(c, b, "login", false, {{"method", c.args.value("method", "password")}});
+      if (!commit(c, b)) return store_failed();
+      return ok_reply("{}");
+    }
+    case user_op::login_finish: {
+      if (!st.user) return not_found();
+      auto method = c.args.value("method", std::string("password"));
+      if (c.args.contains("password_hash") &&
+          !constant_time_equal(c.args["password_hash"].get<std::string>(), st.user->password_hash))
+        return error_reply(errc::invalid_credentials, "invalid credentials");
+      write_batch b;
+      if (auto gate = status_gate(*st.user); gate != errc::ok) {
+        add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
+        commit(c, b);
+        return error_reply(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
+      }
+      st.user->failed_logins.clear();
+      st.user->last_login_at = st.user->last_seen_at = c.now;
+      put_record(c, b);
+      json session = new_session(c, b, method);
+      add_log(c, b, "login", true, {{"method", method}});
+      if (!commit(c, b)) return store_failed();
+      return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
+    }
+    case user_op::list_sessions:
+      return with_auth([&](session_record& cur) {
+        std::vector<const session_record*> list;
+        for (auto& [id, s] : st.sessions)
+          if (session_state(s, c.now, st.env->sessions) == errc::ok) list.push_back(&s);
+        std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->created_at > b->created_at; });
+        json items = json::array();
+        for (auto* s : list) items.push_back(session_view(*s, s->id == cur.id));
+        return ok_reply(json{{"items", items}, {"next_cursor", nullptr}}.dump());
+      });
+    case user_op::get_session:
+      return with_auth([&](session_record& cur) {
+        auto id = c.args.value("id", std::string());
+        if (id == "current") id = cur.id;
+        auto it = st.sessions.find(id);
+        if (it == st.sessions.end()) return error_reply(errc::not_found, "session not found");
+        return ok_reply(session_view(it->second, id == cur.id).dump());
+      });
+    case user_op::extend_session:
+      return with_auth([&](session_record& cur) {
+        cur.expires_at = c.now + st.env->sessions.ttl;
+        write_batch b;
+        put_session(c, b, cur);
+        if (!commit(c, b)) return store_failed();
+        return ok_reply(session_view(cur, true).dump());
+      });
+    case user_op::revoke_session:
+      return with_auth([&](session_record& cur) {
+        auto id = c.args.value("id", std::string());
+        if (id == "current") id = cur.id;
+        if (!st.sessions.count(id)) return error_reply(errc::not_found, "session not found");
+        write_batch b;
+        drop_session(c, b, id);
+        add_log(c, b, "session_revoked", true, {{"session_id", id}});
+        if (!commit(c, b)) return store_failed();
+        return ok_reply("");
+      });
+    case user_op::revoke_all_sessions:
+      return with_auth([&](session_record&) { return revoke_all(c, "", "sessions_revoked"); });
+    case user_op::update_profile:
+      return with_auth([&](session_record&) { return apply_patch(c, c.args.value("patch", json::object()), false); });
+    case user_op::get_credentials:
+      return with_auth([&](session_record& cur) {
+        bool fresh = c.now - cur.authenticated_at <= st.env->sessions.sudo_window;
+        return ok_reply(json{{"password_hash", st.user->password_hash}, {"sudo_fresh", fresh}}.dump());
+      });
+    case user_op::set_password:
+      return with_auth([&](session_record& cur) {
+        auto expected = c.args.value("expected_hash", std::string());
+        if (!constant_time_equal(expected, st.user->password_hash))
+          return error_reply(errc::reauthentication_required, "the password changed meanwhile; try again");
+        st.user->password_hash = c.args.value("password_hash", std::string());
+        st.user->updated_at = c.now;
+        cur.authenticated_at = c.now;
+        write_batch b;
+        put_record(c, b);
+        put_session(c, b, cur);
+        std::vector<std::string> others;
+        for (auto& [id, s] : st.sessions)
+          if (id != cur.id) others.push_back(id);
+        for (auto& id : others) drop_session(c, b, id);
+        add_log(c, b, "password_changed", true, {{"sessions_revoked", others.size()}});
+        if (!commit(c, b)) return store_failed();
+        return ok_reply(json{{"sessions_revoked", others.size()}}.dump());
+      });
+    case user_op::delete_account:
+      return with_auth([&](session_record&) { return delete_user(c, "self"); });
+    case user_op::get_logs:
+      return with_auth([&](session_record&) {
+        size_t limit = c.args.value("limit", 50);
+        auto prefix = keys::logs_prefix(st.partition, st.uid16);
+        std::string begin = prefix;
+        if (auto cur = c.args.value("cursor", std::string()); !cur.empty()) {
+          auto raw = base64url_decode(cur);
+          if (!raw || raw->size() != 12) return error_reply(errc::invalid_request, "invalid cursor");
+          begin = prefix + *raw;
+          begin.push_back('\0');  // strictly after the cursor
+        }
+        json items = json::array();
+        std::string last;
+        bool more = false;
+        st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
+          if (items.size() == limit) {
+            more = true;
+            return false;
+          }
+          auto j = json::parse(v, nullptr, false);
+          if (!j.is_discarded()) items.push_back(std::move(j));
+          last = std::string(k.substr(prefix.size()));
+          return true;
+        });
+        return ok_reply(json{{"items", items}, {"next_cursor", more ? json(base64url_encode(last)) : json(nullptr)}}.dump());
+      });
+    case user_op::get_public:
+      if (!st.user) return not_found();
+      return ok_reply(public_view(*st.user, c.now - st.user->last_seen_at < online_window)
+                          .dump());
+    case user_op::admin_get:
+      if (!st.user) return not_found();
+      return ok_reply(admin_view(*st.user, st.sessions.size()).dump());
+    case user_op::admin_update:
+      if (!st.user) return not_found();
+      return apply_patch(c, c.args.value("patch", json::object()), true);
+    case user_op::admin_set_status: {
+      if (!st.user) return not_found();
+      auto status = status_from_name(c.args.value("status", std::string()));
+      if (!status) return error_reply(errc::invalid_request, "unknown status");
+      auto before = st.user->status;
+      st.user->status = *status;
+      st.user->updated_at = c.now;
+      write_batch b;
+      put_record(c, b);
+      add_log(c, b, "status_changed", true, {{"from", status_name(before)}, {"to", status_name(*status)}});
+      if (!commit(c, b)) return store_failed();
+      return ok_reply(admin_view(*st.user, st.sessions.size()).dump());
+    }
+    case user_op::admin_revoke_sessions:
+      if (!st.user) return not_found();
+      return revoke_all(c, "", "sessions_revoked_by_admin");
+    case user_op::admin_delete:
+      if (!st.user) return not_found();
+      return delete_user(c, "admin");
+    case user_op::holds_key: {
+      bool holds = false;
+      if (st.user) {
+        auto keys = index_keys_of(*st.user);
+        holds = std::find(keys.begin(), keys.end(), c.args.value("key", std::string())) != keys.end();
+      }
+      return ok_reply(json{{"holds", holds}}.dump());
+    }
+    case user_op::debug_info:
+      return ok_reply(json{{"live", true},
+                           {"exists", st.user.has_value()},
+                           {"sessions", st.sessions.size()},
+                           {"subscribers", 0},
+                           {"passivating", st.passivating},
+                           {"last_activity", format_time(st.last_activity)},
+                           {"mailbox", c.self->mailbox().size()}}
+                          .dump());
+  }
+  return error_reply(errc::invalid_request, "unknown operation");
+}
+
+caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::shared_ptr<actor_env> env,
+                         caf::actor host, uint16_t partition, std::string uid16) {
+  auto& st = self->state;
+  st.env = env;
+  st.host = std::move(host);
+  st.partition = partition;
+  st.uid16 = std::move(uid16);
+  st.last_activity = now_ms();
+  env->live_user_actors.fetch_add(1, std::memory_order_relaxed);
+  env->user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
+  load(st);
+  return {
+    [self](user_request& req) -> reply {
+      auto& st = self->state;
+      ctx c{self, st, req, now_ms(), json::object()};
+      if (!req.args.empty()) {
+        c.args = json::parse(req.args, nullptr, false);
+        if (c.args.is_discarded() || !c.args.is_object()) return error_reply(errc::internal, "malformed request");
+      }
+      st.last_activity = c.now;
+      reply r;
+      try {
+        r = handle(c);
+      } catch (const std::exception& e) {
+        spdlog::error("user actor: {}", e.what());
+        r = error_reply(errc::internal, "internal error");
+      }
+      // An absent user has nothing worth keeping in memory.
+      if (!st.user && static_cast<user_op>(req.op) != user_op::create) request_passivation(self);
+      return r;
+    },
+    [self](stop_atom) { self->quit(); },
+    caf::after(std::chrono::milliseconds(env->idle_passivation)) >> [self] { request_passivation(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, caf::actor host,
+                            uint16_t partition, std::string uid16) {
+  return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16));
+}
+
+} // namespace roster

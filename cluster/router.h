@@ -1,0 +1,68 @@
+#pragma once
+// The router: the one door from http/ to the actors (SPEC §1). Every request
+// goes through it, even on one node: it maps a user id or an index key to its
+// partition, the partition to the owning node's actor, and waits (on the
+// calling HTTP worker thread, never inside an actor) for the typed reply.
+//
+// On a single node this node owns all partitions. The header hides CAF
+// behind a pimpl so that http/ never includes <caf/...>.
+//
+// Thread-safety: every public member may be called from any thread.
+// Lifetime: `db` must outlive the router; stop() (or the destructor) stops
+// all actors before returning.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/messages.h"
+#include "config/config.h"
+#include "persistence/store.h"
+
+namespace roster {
+
+struct client_info {
+  std::string ip;
+  std::string user_agent;
+};
+
+class router {
+ public:
+  router(const node_config& cfg, store& db);
+  ~router();
+  router(const router&) = delete;
+  router& operator=(const router&) = delete;
+
+  /// Sends `op` to the actor of user `uid16` (16 raw bytes) and waits for the
+  /// reply. A timeout gives partition_unavailable with Retry-After.
+  reply call_user(std::string_view uid16, user_op op, std::string token_hash = {}, std::string args = {},
+                  const client_info& ci = {});
+
+  /// Sends an index operation to the index actor owning `key`.
+  reply call_index(index_op op, const std::string& key, const std::string& uid_text = {});
+
+  /// Runs a scan on every partition (in parallel) and returns all items.
+  std::vector<std::string> scatter(scan_op op, const std::string& args);
+
+  /// Operator views.
+  nlohmann::json debug_actors();
+  nlohmann::json debug_cluster();
+  nlohmann::json debug_user(std::string_view uid16);
+
+  int64_t live_user_actors() const;
+  uint32_t partitions() const;
+  uint16_t partition_of_user(std::string_view uid16) const;
+  const std::string& node_name() const;
+  /// True once every owned partition has its actors (readiness).
+  bool ready() const;
+
+  /// Stops every actor and waits for them. Idempotent.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace roster

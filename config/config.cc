@@ -1,0 +1,299 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace roster {
+
+namespace {
+
+enum class kind { string, integer, boolean, duration, string_list };
+
+struct key_def {
+  std::string name;
+  kind type;
+  std::function<void(node_config&, const void*)> set;  // value: std::string / int64_t / bool / millis / vector
+};
+
+template <class T>
+std::function<void(node_config&, const void*)> setter(T node_config::*, int) = delete;
+
+#define ROSTER_KEY(NAME, KIND, TYPE, FIELD) \
+  key_def{NAME, kind::KIND, [](node_config& c, const void* v) { c.FIELD = static_cast<decltype(c.FIELD)>(*static_cast<const TYPE*>(v)); }}
+
+using str = std::string;
+using strs = std::vector<std::string>;
+
+const std::vector<key_def>& key_table() {
+  static const std::vector<key_def> table = {
+    ROSTER_KEY("node_name", string, str, node_name),
+    ROSTER_KEY("log_level", string, str, log_level),
+    ROSTER_KEY("http.listen", string, str, http.listen),
+    ROSTER_KEY("http.threads", integer, int64_t, http.threads),
+    ROSTER_KEY("http.max_body_bytes", integer, int64_t, http.max_body_bytes),
+    ROSTER_KEY("http.tls_cert", string, str, http.tls_cert),
+    ROSTER_KEY("http.tls_key", string, str, http.tls_key),
+    ROSTER_KEY("http.cors_origins", string_list, strs, http.cors_origins),
+    ROSTER_KEY("store.data_dir", string, str, store.data_dir),
+    ROSTER_KEY("store.sync_writes", boolean, bool, store.sync_writes),
+    ROSTER_KEY("admin.keys", string_list, strs, admin.keys),
+    ROSTER_KEY("auth.device_auth", boolean, bool, auth.device_auth),
+    ROSTER_KEY("auth.require_activation", boolean, bool, auth.require_activation),
+    ROSTER_KEY("auth.require_verified_email", boolean, bool, auth.require_verified_email),
+    ROSTER_KEY("auth.session_ttl", duration, millis, auth.session_ttl),
+    ROSTER_KEY("auth.session_idle_ttl", duration, millis, auth.session_idle_ttl),
+    ROSTER_KEY("auth.sudo_window", duration, millis, auth.sudo_window),
+    ROSTER_KEY("auth.max_failed_logins", integer, int64_t, auth.max_failed_logins),
+    ROSTER_KEY("auth.failed_login_window", duration, millis, auth.failed_login_window),
+    ROSTER_KEY("auth.argon2_memory_kib", integer, int64_t, auth.argon2_memory_kib),
+    ROSTER_KEY("auth.argon2_iterations", integer, int64_t, auth.argon2_iterations),
+    ROSTER_KEY("auth.argon2_parallelism", integer, int64_t, auth.argon2_parallelism),
+    ROSTER_KEY("jwt.ttl", duration, millis, jwt.ttl),
+    ROSTER_KEY("jwt.key_file", string, str, jwt.key_file),
+    ROSTER_KEY("providers.google.client_ids", string_list, strs, providers.google.client_ids),
+    ROSTER_KEY("providers.google.issuer", string, str, providers.google.issuer),
+    ROSTER_KEY("providers.google.jwks_url", string, str, providers.google.jwks_url),
+    ROSTER_KEY("providers.apple.client_ids", string_list, strs, providers.apple.client_ids),
+    ROSTER_KEY("providers.apple.issuer", string, str, providers.apple.issuer),
+    ROSTER_KEY("providers.apple.jwks_url", string, str, providers.apple.jwks_url),
+    ROSTER_KEY("providers.steam.app_id", string, str, providers.steam_app_id),
+    ROSTER_KEY("providers.steam.web_api_key", string, str, providers.steam_web_api_key),
+    ROSTER_KEY("providers.steam.api_url", string, str, providers.steam_api_url),
+    ROSTER_KEY("providers.discord.api_url", string, str, providers.discord_api_url),
+    ROSTER_KEY("providers.facebook.app_id", string, str, providers.facebook_app_id),
+    ROSTER_KEY("providers.facebook.app_secret", string, str, providers.facebook_app_secret),
+    ROSTER_KEY("providers.facebook.graph_url", string, str, providers.facebook_graph_url),
+    ROSTER_KEY("mail.sender", string, str, mail.sender),
+    ROSTER_KEY("mail.smtp_url", string, str, mail.smtp_url),
+    ROSTER_KEY("mail.from", string, str, mail.from),
+    ROSTER_KEY("sms.sender", string, str, sms.sender),
+    ROSTER_KEY("sms.webhook_url", string, str, sms.webhook_url),
+    ROSTER_KEY("webhooks.urls", string_list, strs, webhooks.urls),
+    ROSTER_KEY("webhooks.secret", string, str, webhooks.secret),
+    ROSTER_KEY("moderation.flag_distinct_reporters", integer, int64_t, moderation.flag_distinct_reporters),
+    ROSTER_KEY("moderation.flag_window", duration, millis, moderation.flag_window),
+    ROSTER_KEY("social.max_friends", integer, int64_t, social.max_friends),
+    ROSTER_KEY("actors.idle_passivation", duration, millis, actors.idle_passivation),
+    ROSTER_KEY("cluster.listen", string, str, cluster.listen),
+    ROSTER_KEY("cluster.seeds", string_list, strs, cluster.seeds),
+    ROSTER_KEY("cluster.partitions", integer, int64_t, cluster.partitions),
+    ROSTER_KEY("cluster.secret", string, str, cluster.secret),
+    ROSTER_KEY("cluster.tls_cert", string, str, cluster.tls_cert),
+    ROSTER_KEY("cluster.tls_key", string, str, cluster.tls_key),
+    ROSTER_KEY("cluster.tls_ca", string, str, cluster.tls_ca),
+  };
+  return table;
+}
+#undef ROSTER_KEY
+
+const key_def* find_key(const std::string& name) {
+  for (auto& k : key_table())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "ROSTER_";
+  for (char c : key) out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+std::string trim(std::string s) {
+  auto b = s.find_first_not_of(" \t");
+  auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+/// Applies a textual value (environment or flag).
+status apply_text(node_config& c, const key_def& k, const std::string& text, const std::string& origin) {
+  auto bad = [&](const std::string& why) {
+    return make_error(errc::invalid_request, origin + ": bad value for " + k.name + ": " + why);
+  };
+  switch (k.type) {
+    case kind::string: k.set(c, &text); return {};
+    case kind::integer: {
+      try {
+        size_t pos = 0;
+        int64_t v = std::stoll(text, &pos);
+        if (pos != text.size()) return bad("not an integer");
+        k.set(c, &v);
+        return {};
+      } catch (...) {
+        return bad("not an integer");
+      }
+    }
+    case kind::boolean: {
+      bool v;
+      if (text == "true" || text == "1" || text == "yes") v = true;
+      else if (text == "false" || text == "0" || text == "no") v = false;
+      else return bad("not a boolean (true/false)");
+      k.set(c, &v);
+      return {};
+    }
+    case kind::duration: {
+      auto d = parse_duration(text);
+      if (!d) return bad("not a duration (e.g. 30d, 20m, 90s)");
+      k.set(c, &*d);
+      return {};
+    }
+    case kind::string_list: {
+      std::vector<std::string> v;
+      size_t start = 0;
+      while (start <= text.size() && !text.empty()) {
+        auto comma = text.find(',', start);
+        auto item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!item.empty()) v.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      k.set(c, &v);
+      return {};
+    }
+  }
+  return {};
+}
+
+status apply_toml(node_config& c, const key_def& k, const toml::node& n, const std::string& origin) {
+  auto bad = [&](const std::string& why) {
+    return make_error(errc::invalid_request, origin + ": bad value for " + k.name + ": " + why);
+  };
+  switch (k.type) {
+    case kind::string:
+      if (auto v = n.value_exact<std::string>()) { k.set(c, &*v); return {}; }
+      return bad("expected a string");
+    case kind::integer:
+      if (auto v = n.value_exact<int64_t>()) { k.set(c, &*v); return {}; }
+      return bad("expected an integer");
+    case kind::boolean:
+      if (auto v = n.value_exact<bool>()) { k.set(c, &*v); return {}; }
+      return bad("expected true or false");
+    case kind::duration:
+      if (auto v = n.value_exact<std::string>()) return apply_text(c, k, *v, origin);
+      return bad("expected a duration string such as \"20m\"");
+    case kind::string_list: {
+      auto arr = n.as_array();
+      if (!arr) return bad("expected an array of strings");
+      std::vector<std::string> v;
+      for (auto& item : *arr) {
+        auto s = item.value_exact<std::string>();
+        if (!s) return bad("expected an array of strings");
+        v.push_back(*s);
+      }
+      k.set(c, &v);
+      return {};
+    }
+  }
+  return {};
+}
+
+status walk_table(node_config& c, const toml::table& t, const std::string& prefix, const std::string& origin) {
+  for (auto& [key, node] : t) {
+    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (auto sub = node.as_table()) {
+      auto st = walk_table(c, *sub, name, origin);
+      if (!st) return st;
+      continue;
+    }
+    auto def = find_key(name);
+    if (!def) return make_error(errc::invalid_request, origin + ": unknown key " + name);
+    auto st = apply_toml(c, *def, node, origin);
+    if (!st) return st;
+  }
+  return {};
+}
+
+status validate(const node_config& c) {
+  auto bad = [](const std::string& key, const std::string& why) {
+    return make_error(errc::invalid_request, "bad value for " + key + ": " + why);
+  };
+  if (c.http.threads < 2 || c.http.threads > 10000) return bad("http.threads", "must be 2..10000");
+  if (c.http.max_body_bytes < 1024 || c.http.max_body_bytes > (64LL << 20))
+    return bad("http.max_body_bytes", "must be 1024..67108864");
+  if (c.http.listen.find(':') == std::string::npos) return bad("http.listen", "must be host:port");
+  if (c.http.tls_cert.empty() != c.http.tls_key.empty())
+    return bad("http.tls_cert", "http.tls_cert and http.tls_key must be set together");
+  if (c.store.data_dir.empty()) return bad("store.data_dir", "must not be empty");
+  if (c.admin.keys.empty()) return bad("admin.keys", "at least one admin key is required (or --admin-key)");
+  for (auto& k : c.admin.keys)
+    if (k.size() < 16) return bad("admin.keys", "each key must be at least 16 characters");
+  if (c.auth.max_failed_logins < 1) return bad("auth.max_failed_logins", "must be at least 1");
+  if (c.auth.argon2_memory_kib < 8 || c.auth.argon2_memory_kib > (4 << 20))
+    return bad("auth.argon2_memory_kib", "must be 8..4194304");
+  if (c.auth.argon2_iterations < 1 || c.auth.argon2_iterations > 64)
+    return bad("auth.argon2_iterations", "must be 1..64");
+  if (c.auth.argon2_parallelism < 1 || c.auth.argon2_parallelism > 64)
+    return bad("auth.argon2_parallelism", "must be 1..64");
+  if (c.auth.session_ttl <= 0) return bad("auth.session_ttl", "must be positive");
+  if (c.auth.session_idle_ttl <= 0) return bad("auth.session_idle_ttl", "must be positive");
+  if (c.actors.idle_passivation < 100) return bad("actors.idle_passivation", "must be at least 100ms");
+  if (c.cluster.partitions < 1 || c.cluster.partitions > 4096)
+    return bad("cluster.partitions", "must be 1..4096");
+  if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+      c.log_level != "error" && c.log_level != "off")
+    return bad("log_level", "must be trace, debug, info, warn, error or off");
+  if (c.mail.sender != "log" && c.mail.sender != "smtp") return bad("mail.sender", "must be log or smtp");
+  if (c.sms.sender != "log" && c.sms.sender != "webhook") return bad("sms.sender", "must be log or webhook");
+  return {};
+}
+
+} // namespace
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> out;
+  for (auto& k : key_table()) out.push_back(k.name);
+  return out;
+}
+
+std::map<std::string, std::string> roster_environment() {
+  std::map<std::string, std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    if (kv.rfind("ROSTER_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
+                                const std::map<std::string, std::string>& flags,
+                                std::vector<std::string>* warnings) {
+  node_config c;
+  if (!file.empty()) {
+    toml::table t;
+    try {
+      t = toml::parse_file(file);
+    } catch (const toml::parse_error& e) {
+      return make_error(errc::invalid_request, file + ": " + std::string(e.description()));
+    }
+    auto st = walk_table(c, t, "", file);
+    if (!st) return st.err();
+  }
+  for (auto& [name, value] : env) {
+    const key_def* def = nullptr;
+    for (auto& k : key_table())
+      if (env_name(k.name) == name) def = &k;
+    if (!def) {
+      if (warnings) warnings->push_back("ignoring unknown environment variable " + name);
+      continue;
+    }
+    auto st = apply_text(c, *def, value, "environment " + name);
+    if (!st) return st.err();
+  }
+  for (auto& [name, value] : flags) {
+    auto def = find_key(name);
+    if (!def) return make_error(errc::invalid_request, "unknown key " + name);
+    auto st = apply_text(c, *def, value, "flag for " + name);
+    if (!st) return st.err();
+  }
+  auto st = validate(c);
+  if (!st) return st.err();
+  return c;
+}
+
+} // namespace roster

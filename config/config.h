@@ -1,0 +1,135 @@
+#pragma once
+// node_config: every setting of SPEC §8, with its default. Built once at start
+// by load_config() from defaults ← TOML file ← ROSTER_* environment ← flags,
+// then immutable; components take their sub-struct by value.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "domain/clock.h"
+#include "domain/errc.h"
+
+namespace roster {
+
+struct http_config {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 16;                 // worker threads; each keep-alive connection holds one
+  int64_t max_body_bytes = 65536;   // larger bodies get 413
+  std::string tls_cert;             // PEM paths; both set = HTTPS
+  std::string tls_key;
+  std::vector<std::string> cors_origins;  // "*" allows any origin
+};
+
+struct store_config {
+  std::string data_dir = "./data";
+  bool sync_writes = false;  // true: fsync before acknowledging each write
+};
+
+struct admin_config {
+  std::vector<std::string> keys;  // X-Admin-Key values; at least one required
+};
+
+struct auth_config {
+  bool device_auth = true;
+  bool require_activation = false;
+  bool require_verified_email = false;
+  millis session_ttl = 30LL * 86'400'000;
+  millis session_idle_ttl = 7LL * 86'400'000;
+  millis sudo_window = 20 * 60'000;
+  int max_failed_logins = 5;
+  millis failed_login_window = 15 * 60'000;
+  int64_t argon2_memory_kib = 19456;
+  int64_t argon2_iterations = 2;
+  int64_t argon2_parallelism = 1;
+};
+
+struct jwt_config {
+  millis ttl = 15 * 60'000;
+  std::string key_file;
+};
+
+struct oidc_provider_config {
+  std::vector<std::string> client_ids;
+  std::string issuer;
+  std::string jwks_url;
+};
+
+struct providers_config {
+  oidc_provider_config google{{}, "https://accounts.google.com", "https://www.googleapis.com/oauth2/v3/certs"};
+  oidc_provider_config apple{{}, "https://appleid.apple.com", "https://appleid.apple.com/auth/keys"};
+  std::string steam_app_id, steam_web_api_key, steam_api_url = "https://partner.steam-api.com";
+  std::string discord_api_url = "https://discord.com/api";
+  std::string facebook_app_id, facebook_app_secret, facebook_graph_url = "https://graph.facebook.com";
+};
+
+struct mail_config {
+  std::string sender = "log";
+  std::string smtp_url;
+  std::string from = "Roster <no-reply@localhost>";
+};
+
+struct sms_config {
+  std::string sender = "log";
+  std::string webhook_url;
+};
+
+struct webhooks_config {
+  std::vector<std::string> urls;
+  std::string secret;
+};
+
+struct moderation_config {
+  int64_t flag_distinct_reporters = 5;
+  millis flag_window = 24 * 3'600'000;
+};
+
+struct social_config {
+  int64_t max_friends = 1000;
+};
+
+struct actors_config {
+  millis idle_passivation = 5 * 60'000;
+};
+
+struct cluster_config {
+  std::string listen;
+  std::vector<std::string> seeds;
+  int64_t partitions = 256;
+  std::string secret;
+  std::string tls_cert, tls_key, tls_ca;
+};
+
+struct node_config {
+  std::string node_name = "node-1";
+  std::string log_level = "info";
+  http_config http;
+  store_config store;
+  admin_config admin;
+  auth_config auth;
+  jwt_config jwt;
+  providers_config providers;
+  mail_config mail;
+  sms_config sms;
+  webhooks_config webhooks;
+  moderation_config moderation;
+  social_config social;
+  actors_config actors;
+  cluster_config cluster;
+};
+
+/// Builds the config: defaults, then the TOML file at `file` (if non-empty),
+/// then `env` (ROSTER_<SECTION>_<KEY>), then `flags` ("section.key" → text).
+/// An unknown key in the file or the flags, or a bad value anywhere, is an
+/// error naming the key. Unknown ROSTER_* variables are returned in `warnings`.
+result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
+                                const std::map<std::string, std::string>& flags,
+                                std::vector<std::string>* warnings = nullptr);
+
+/// The process environment's ROSTER_* variables.
+std::map<std::string, std::string> roster_environment();
+
+/// The names of all keys ("http.listen", ...), for docs and tests.
+std::vector<std::string> config_keys();
+
+} // namespace roster

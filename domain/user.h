@@ -1,0 +1,119 @@
+#pragma once
+// The user aggregate: the record, its sessions and the pure rules over them
+// (session expiry, status checks, profile patches, the JSON views).
+// Plain data: the user actor (actors/user/) owns one instance per live user
+// and is the only writer; this file knows nothing of CAF or the store.
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/clock.h"
+#include "domain/errc.h"
+#include "domain/validation.h"
+
+namespace roster {
+
+using json = nlohmann::json;
+
+/// One login session. Only the SHA-256 of its token is kept.
+struct session_record {
+  std::string id;          // uuid text
+  std::string token_hash;  // raw 32 bytes
+  std::string method;      // password | device | anonymous | ...
+  millis created_at = 0;
+  millis last_used_at = 0;
+  millis expires_at = 0;        // absolute expiry
+  millis authenticated_at = 0;  // last proof of a credential (sudo window)
+  std::string ip;
+  std::string user_agent;
+};
+
+enum class account_status { active, pending_activation, blocked };
+std::string_view status_name(account_status s);
+std::optional<account_status> status_from_name(std::string_view s);
+
+/// The persistent part of a user.
+struct user_record {
+  std::string id;  // uuid text
+  std::string email;
+  std::string username;
+  std::string display_name;
+  std::string avatar_url;
+  std::string lang;
+  json metadata = json::object();  // public metadata, key → JSON value
+  std::string password_hash;       // PHC Argon2id, empty if none
+  std::vector<std::string> device_ids;
+  bool email_verified = false;
+  account_status status = account_status::active;
+  millis created_at = 0;
+  millis updated_at = 0;
+  millis last_login_at = 0;
+  millis last_seen_at = 0;
+  std::vector<millis> failed_logins;  // recent failures (throttling)
+};
+
+/// The unique keys a user holds in the index: "email:<lower>", "username:<tag>",
+/// "device:<id>".
+std::vector<std::string> index_keys_of(const user_record& u);
+std::string email_key(std::string_view email);
+std::string username_key(std::string_view username);
+std::string device_key(std::string_view device_id);
+
+// -- storage encoding (JSON; secrets stay in the store, never in a view) ------
+std::string encode_user(const user_record& u);
+std::optional<user_record> decode_user(std::string_view bytes);
+std::string encode_session(const session_record& s);
+std::optional<session_record> decode_session(std::string_view bytes);
+
+// -- API views ----------------------------------------------------------------
+/// What the user sees of their own account.
+json own_view(const user_record& u);
+/// What anyone may see: id, username, display_name, avatar_url, online, metadata.
+json public_view(const user_record& u, bool online);
+/// Everything an admin may see (still without secrets).
+json admin_view(const user_record& u, size_t session_count);
+json session_view(const session_record& s, bool current);
+
+// -- rules --------------------------------------------------------------------
+struct session_policy {
+  millis ttl = 30LL * 86'400'000;       // absolute
+  millis idle_ttl = 7LL * 86'400'000;   // since last use
+  millis sudo_window = 20 * 60'000;
+};
+
+/// ok, or session_expired when past its absolute or idle expiry.
+errc session_state(const session_record& s, millis now, const session_policy& p);
+
+/// ok, or why this account may not use sessions / log in now.
+errc status_gate(const user_record& u);
+
+/// Fields of a profile patch (PATCH /v1/account and the admin PATCH), already
+/// validated. `username` / `email` changes involve the index and are applied by
+/// the caller after it claimed the new key.
+struct profile_patch {
+  std::optional<std::string> display_name;
+  std::optional<std::string> username;
+  std::optional<std::string> email;
+  std::optional<std::string> avatar_url;
+  std::optional<std::string> lang;
+  std::optional<json> metadata;  // object; null values delete keys
+  bool empty() const {
+    return !display_name && !username && !email && !avatar_url && !lang && !metadata;
+  }
+};
+
+/// Parses and validates a patch; `allow_email` for admins. The error carries
+/// per-field problems.
+result<profile_patch> parse_profile_patch(const json& body, bool allow_email, const limits& l = {});
+
+/// Applies the non-index fields of a patch and the given (already claimed)
+/// username/email. Returns an error if metadata limits are exceeded.
+status apply_profile_patch(user_record& u, const profile_patch& p, millis now, const limits& l = {});
+
+/// Checks a metadata object: keys [a-z0-9_.-]{1,64}, values ≤ 4 KiB of JSON,
+/// at most 64 keys.
+std::string check_metadata(const json& m, const limits& l = {});
+
+} // namespace roster

@@ -1,0 +1,45 @@
+#pragma once
+// Input rules of SPEC §2: pure functions, no I/O. Each returns an empty string
+// when the value is acceptable, or a short problem text for the "fields" map.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace roster {
+
+struct limits {
+  size_t display_name_min = 1, display_name_max = 64;
+  size_t username_min = 3, username_max = 32;
+  size_t email_max = 254;
+  size_t password_min = 8, password_max = 256;
+  size_t metadata_value_max = 4096;
+  size_t json_max_depth = 32;
+};
+
+bool valid_utf8(std::string_view s);
+/// Number of Unicode code points (assumes valid UTF-8).
+size_t utf8_length(std::string_view s);
+bool has_control_chars(std::string_view s);
+
+/// Maximum nesting depth of arrays/objects in a JSON text, computed without
+/// recursion (so a hostile 1 MB "[[[[..." cannot overflow the parser's stack).
+size_t json_depth(std::string_view text);
+
+std::string check_email(std::string_view email, const limits& l = {});
+std::string check_username(std::string_view username, const limits& l = {});
+std::string check_display_name(std::string_view name, const limits& l = {});
+std::string check_password(std::string_view password, const limits& l = {});
+std::string check_url(std::string_view url);
+std::string check_lang(std::string_view lang);
+
+/// Lowercased email: the unique key for emails.
+std::string normalize_email(std::string_view email);
+
+/// The username tag: lowercased, look-alikes folded (0→o, 1→l, i→l, 5→s) and
+/// `_ . -` removed, so "Tk421" and "tk42l" share one tag.
+std::string username_tag(std::string_view username);
+
+/// True if `password` is in the bundled list of common passwords.
+bool is_common_password(std::string_view password);
+
+} // namespace roster

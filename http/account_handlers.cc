@@ -1,0 +1,258 @@
+// Handlers for accounts, sessions and player profiles (SPEC §3, §4):
+// validate the input, call the router or an account workflow, write the reply.
+#include <algorithm>
+
+#include "domain/crypto.h"
+#include "domain/throttle.h"
+#include "domain/validation.h"
+#include "http/errors.h"
+#include "http/routes.h"
+
+namespace roster::http::handlers {
+
+namespace {
+
+using nlohmann::json;
+
+/// Unwraps a result, or writes its error and returns false.
+template <class T>
+bool take(context& c, result<T>& r) {
+  if (r) return true;
+  write_error(c.res, r.err());
+  return false;
+}
+
+bool only_fields(context& c, const json& body, std::initializer_list<const char*> allowed, error& e) {
+  for (auto& [k, v] : body.items()) {
+    (void)v;
+    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; }))
+      e.fields[k] = "unknown field";
+  }
+  (void)c;
+  return e.fields.empty();
+}
+
+bool finish_validation(context& c, const error& e) {
+  if (e.fields.empty()) return true;
+  write_error(c.res, e);
+  return false;
+}
+
+void with_user(context& c, user_op op, int ok_status = 200, std::string args = {}) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  write_reply(c.res, c.svc.route.call_user(who->uid16, op, who->token_hash, std::move(args), c.client), ok_status);
+}
+
+std::optional<std::string> optional_display_name(const json& body, error& e) {
+  auto v = string_field(body, "display_name", e);
+  if (v) {
+    if (auto p = check_display_name(*v); !p.empty()) e.fields["display_name"] = p;
+  }
+  return v;
+}
+
+} // namespace
+
+void register_account(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"email", "username", "password", "display_name", "metadata"}, e);
+  registration in;
+  in.email = string_field(*body, "email", e);
+  in.username = string_field(*body, "username", e);
+  auto password = string_field(*body, "password", e, true);
+  in.display_name = optional_display_name(*body, e);
+  if (in.email)
+    if (auto p = check_email(*in.email); !p.empty()) e.fields["email"] = p;
+  if (in.username)
+    if (auto p = check_username(*in.username); !p.empty()) e.fields["username"] = p;
+  if (password)
+    if (auto p = check_password(*password); !p.empty()) e.fields["password"] = p;
+  if (!in.email && !in.username && !e.fields.count("email") && !e.fields.count("username"))
+    e.fields["email"] = "an email or a username is required";
+  if (auto it = body->find("metadata"); it != body->end() && !it->is_null()) {
+    if (auto p = check_metadata(*it); !p.empty()) e.fields["metadata"] = p;
+    else in.metadata = *it;
+  }
+  if (!finish_validation(c, e)) return;
+  in.password = *password;
+  write_reply(c.res, c.svc.account.register_account(in, c.client), 201);
+}
+
+void login_password(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"login", "password"}, e);
+  auto login = string_field(*body, "login", e, true);
+  auto password = string_field(*body, "password", e, true);
+  if (login && (login->empty() || login->size() > 254)) e.fields["login"] = "must be 1 to 254 characters";
+  if (password && (password->empty() || password->size() > 256)) e.fields["password"] = "must be 1 to 256 bytes";
+  if (!finish_validation(c, e)) return;
+  write_reply(c.res, c.svc.account.password_login(*login, *password, c.client), 201);
+}
+
+void login_device(context& c) {
+  if (!c.svc.config.auth.device_auth) {
+    write_error(c.res, errc::forbidden, "device login is disabled on this server");
+    return;
+  }
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"device_id", "display_name"}, e);
+  auto device_id = string_field(*body, "device_id", e, true);
+  auto display_name = optional_display_name(*body, e);
+  if (device_id) {
+    bool printable = std::all_of(device_id->begin(), device_id->end(),
+                                 [](char ch) { return ch > 0x20 && ch < 0x7f; });
+    if (device_id->size() < 8 || device_id->size() > 128 || !printable)
+      e.fields["device_id"] = "must be 8 to 128 printable ASCII characters";
+  }
+  if (!finish_validation(c, e)) return;
+  write_reply(c.res, c.svc.account.device_login(*device_id, display_name, c.client), 201);
+}
+
+void login_anonymous(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"display_name"}, e);
+  auto display_name = optional_display_name(*body, e);
+  if (!finish_validation(c, e)) return;
+  write_reply(c.res, c.svc.account.anonymous_login(display_name, c.client), 201);
+}
+
+void get_account(context& c) { with_user(c, user_op::authenticate); }
+
+void patch_account(context& c) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  write_reply(c.res, c.svc.account.update_profile(who->uid16, who->token_hash, *body, c.client));
+}
+
+void change_password(context& c) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"current_password", "new_password"}, e);
+  auto current = string_field(*body, "current_password", e);
+  auto next = string_field(*body, "new_password", e, true);
+  if (next)
+    if (auto p = check_password(*next); !p.empty()) e.fields["new_password"] = p;
+  if (current && current->size() > 256) e.fields["current_password"] = "must be at most 256 bytes";
+  if (!finish_validation(c, e)) return;
+  write_reply(c.res, c.svc.account.change_password(who->uid16, who->token_hash, current.value_or(""), *next, c.client));
+}
+
+void delete_account(context& c) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"password"}, e);
+  auto password = string_field(*body, "password", e);
+  if (password && password->size() > 256) e.fields["password"] = "must be at most 256 bytes";
+  if (!finish_validation(c, e)) return;
+  write_reply(c.res, c.svc.account.delete_account(who->uid16, who->token_hash, password, c.client), 204);
+}
+
+void list_sessions(context& c) {
+  auto limit = c.limit();
+  if (!take(c, limit)) return;
+  with_user(c, user_op::list_sessions);
+}
+
+void get_session(context& c) { with_user(c, user_op::get_session, 200, json{{"id", c.params["id"]}}.dump()); }
+void extend_session(context& c) { with_user(c, user_op::extend_session); }
+void delete_current_session(context& c) {
+  with_user(c, user_op::revoke_session, 204, json{{"id", "current"}}.dump());
+}
+void delete_session(context& c) { with_user(c, user_op::revoke_session, 204, json{{"id", c.params["id"]}}.dump()); }
+void delete_all_sessions(context& c) { with_user(c, user_op::revoke_all_sessions, 204); }
+
+void account_logs(context& c) {
+  auto limit = c.limit();
+  if (!take(c, limit)) return;
+  json args = {{"limit", *limit}};
+  if (auto cur = c.query("cursor")) args["cursor"] = *cur;
+  with_user(c, user_op::get_logs, 200, args.dump());
+}
+
+void get_user(context& c) {
+  auto uid16 = uuid_from_string(c.params["id"]);
+  if (!uid16) {
+    write_error(c.res, errc::not_found, "user not found");
+    return;
+  }
+  write_reply(c.res, c.svc.route.call_user(*uid16, user_op::get_public, {}, {}, c.client));
+}
+
+void get_users(context& c) {
+  auto ids = c.query("ids");
+  auto names = c.query("usernames");
+  if (!ids == !names) {
+    write_error(c.res, errc::invalid_request, "give exactly one of ?ids= or ?usernames=");
+    return;
+  }
+  std::vector<std::string> values;
+  std::string_view list = ids ? *ids : *names;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    if (!item.empty()) values.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (values.empty() || values.size() > 100) {
+    error e = make_error(errc::invalid_request, "invalid query");
+    e.fields[ids ? "ids" : "usernames"] = "must list 1 to 100 values";
+    write_error(c.res, e);
+    return;
+  }
+  json items = json::array();
+  for (auto& v : values) {
+    std::optional<std::string> uid16;
+    if (ids) {
+      uid16 = uuid_from_string(v);
+    } else if (check_username(v).empty()) {
+      auto found = c.svc.route.call_index(index_op::lookup, username_key(v));
+      if (found.ok()) uid16 = uuid_from_string(found.body);
+    }
+    if (!uid16) continue;  // unknown users are omitted, not errors
+    auto r = c.svc.route.call_user(*uid16, user_op::get_public, {}, {}, c.client);
+    if (r.ok()) items.push_back(json::parse(r.body));
+  }
+  write_json(c.res, 200, json{{"items", items}, {"next_cursor", nullptr}}.dump());
+}
+
+void username_available(context& c) {
+  if (auto wait = c.svc.username_checks.acquire(c.client.ip, now_ms()); wait > 0) {
+    error e = make_error(errc::rate_limited, "too many username checks; slow down");
+    e.retry_after = (wait + 999) / 1000;
+    write_error(c.res, e);
+    return;
+  }
+  auto name = c.params["name"];
+  if (auto p = check_username(name); !p.empty()) {
+    error e = make_error(errc::invalid_request, "invalid username");
+    e.fields["name"] = p;
+    write_error(c.res, e);
+    return;
+  }
+  auto found = c.svc.route.call_index(index_op::lookup, username_key(name));
+  if (!found.ok() && found.error_code() != errc::not_found) {
+    write_reply(c.res, found);
+    return;
+  }
+  write_json(c.res, 200, json{{"username", name}, {"available", !found.ok()}}.dump());
+}
+
+} // namespace roster::http::handlers

@@ -1,0 +1,152 @@
+// Admin (X-Admin-Key) and operator (/debug) handlers. Cross-partition reads
+// are scatter-gather through the router, merged, sorted and paginated here.
+#include <algorithm>
+
+#include "domain/crypto.h"
+#include "http/errors.h"
+#include "http/routes.h"
+
+namespace roster::http::handlers {
+
+namespace {
+
+using nlohmann::json;
+
+bool admin_only(context& c) {
+  if (c.is_admin()) return true;
+  write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  return false;
+}
+
+std::optional<std::string> target(context& c) {
+  auto uid16 = uuid_from_string(c.params["id"]);
+  if (!uid16) write_error(c.res, errc::not_found, "user not found");
+  return uid16;
+}
+
+/// Parses an integer query parameter in [lo, hi], or writes a field error.
+std::optional<int> int_query(context& c, const char* name, int fallback, int lo, int hi) {
+  auto v = c.query(name);
+  if (!v) return fallback;
+  try {
+    size_t pos = 0;
+    int n = std::stoi(*v, &pos);
+    if (pos == v->size() && n >= lo && n <= hi) return n;
+  } catch (...) {
+  }
+  error e = make_error(errc::invalid_request, "invalid query");
+  e.fields[name] = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  write_error(c.res, e);
+  return std::nullopt;
+}
+
+void admin_user_op(context& c, user_op op, int ok_status = 200, std::string args = {}) {
+  if (!admin_only(c)) return;
+  auto uid16 = target(c);
+  if (!uid16) return;
+  write_reply(c.res, c.svc.route.call_user(*uid16, op, {}, std::move(args), c.client), ok_status);
+}
+
+} // namespace
+
+void admin_search(context& c) {
+  if (!admin_only(c)) return;
+  auto page = int_query(c, "page", 1, 1, 1'000'000);
+  if (!page) return;
+  auto page_size = int_query(c, "page_size", 50, 1, 200);
+  if (!page_size) return;
+  auto q = c.query("q").value_or("");
+  if (q.size() > 254) {
+    write_error(c.res, errc::invalid_request, "q is too long");
+    return;
+  }
+  auto raw = c.svc.route.scatter(scan_op::admin_search, json{{"q", q}}.dump());
+  std::vector<json> users;
+  users.reserve(raw.size());
+  for (auto& r : raw) users.push_back(json::parse(r));
+  // Newest first; ties by id so pages are stable.
+  std::sort(users.begin(), users.end(), [](const json& a, const json& b) {
+    auto ca = a.value("created_at", std::string()), cb = b.value("created_at", std::string());
+    return ca != cb ? ca > cb : a.value("id", std::string()) < b.value("id", std::string());
+  });
+  json items = json::array();
+  size_t start = static_cast<size_t>(*page - 1) * static_cast<size_t>(*page_size);
+  for (size_t i = start; i < users.size() && i < start + static_cast<size_t>(*page_size); ++i) items.push_back(users[i]);
+  write_json(c.res, 200, json{{"items", items}, {"page", *page}, {"page_size", *page_size}, {"total", users.size()}}.dump());
+}
+
+void admin_stats(context& c) {
+  if (!admin_only(c)) return;
+  auto days = int_query(c, "days", 7, 1, 3650);
+  if (!days) return;
+  auto now = now_ms();
+  millis since = now - static_cast<millis>(*days) * 86'400'000;
+  json args = {{"since_registered", since}, {"since_active", since}, {"online_since", now - 5 * 60'000}};
+  json total = {{"users", 0}, {"online", 0}, {"registered", 0}, {"active", 0},
+                {"with_password", 0}, {"unactivated", 0}, {"blocked", 0}, {"by_provider", json::object()}};
+  for (auto& item : c.svc.route.scatter(scan_op::stats, args.dump())) {
+    auto j = json::parse(item);
+    for (auto& [k, v] : j.items()) {
+      if (k == "by_provider") {
+        for (auto& [p, n] : v.items()) total["by_provider"][p] = total["by_provider"].value(p, 0) + n.get<int64_t>();
+      } else {
+        total[k] = total[k].get<int64_t>() + v.get<int64_t>();
+      }
+    }
+  }
+  json out = {{"users", total["users"]},
+              {"online", total["online"]},
+              {"days", *days},
+              {"registered_last_" + std::to_string(*days) + "d", total["registered"]},
+              {"active_last_" + std::to_string(*days) + "d", total["active"]},
+              {"with_password", total["with_password"]},
+              {"unactivated", total["unactivated"]},
+              {"blocked", total["blocked"]},
+              {"by_provider", total["by_provider"]}};
+  write_json(c.res, 200, out.dump());
+}
+
+void admin_get_user(context& c) { admin_user_op(c, user_op::admin_get); }
+
+void admin_patch_user(context& c) {
+  if (!admin_only(c)) return;
+  auto uid16 = target(c);
+  if (!uid16) return;
+  auto body = c.body();
+  if (!body) {
+    write_error(c.res, body.err());
+    return;
+  }
+  write_reply(c.res, c.svc.account.update_profile(*uid16, {}, *body, c.client));
+}
+
+void admin_delete_user(context& c) {
+  if (!admin_only(c)) return;
+  auto uid16 = target(c);
+  if (!uid16) return;
+  write_reply(c.res, c.svc.account.admin_delete(*uid16), 204);
+}
+
+void admin_activate(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "active"}}.dump()); }
+void admin_block(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "blocked"}}.dump()); }
+void admin_unblock(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "active"}}.dump()); }
+void admin_revoke_sessions(context& c) { admin_user_op(c, user_op::admin_revoke_sessions); }
+
+void debug_actors(context& c) {
+  if (!admin_only(c)) return;
+  write_json(c.res, 200, c.svc.route.debug_actors().dump());
+}
+
+void debug_cluster(context& c) {
+  if (!admin_only(c)) return;
+  write_json(c.res, 200, c.svc.route.debug_cluster().dump());
+}
+
+void debug_user(context& c) {
+  if (!admin_only(c)) return;
+  auto uid16 = target(c);
+  if (!uid16) return;
+  write_json(c.res, 200, c.svc.route.debug_user(*uid16).dump());
+}
+
+} // namespace roster::http::handlers

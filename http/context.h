@@ -1,0 +1,62 @@
+#pragma once
+// What a handler gets: the parsed request, its path parameters, the services
+// it may call (router and account workflows only: handlers never touch the
+// store), and helpers for the SPEC §2 conventions.
+#include <httplib.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cluster/accounts.h"
+#include "cluster/router.h"
+#include "config/config.h"
+#include "domain/errc.h"
+#include "domain/throttle.h"
+
+namespace roster::http {
+
+class metrics;
+
+struct services {
+  router& route;
+  accounts& account;
+  const node_config& config;
+  metrics& stats;
+  store& db;  // only for /metrics store figures and /readyz
+  rate_window& username_checks;  // GET /v1/usernames/{name}, per client IP
+};
+
+/// The caller's session: the user id carried by the token and the token's hash.
+struct bearer {
+  std::string uid16;
+  std::string token_hash;
+};
+
+struct context {
+  const httplib::Request& req;
+  httplib::Response& res;
+  services& svc;
+  std::map<std::string, std::string> params;  // path parameters ({id} → value)
+  client_info client;
+
+  /// The JSON object body; an error (invalid_json, invalid_request,
+  /// unsupported_media_type) if it is not one. An empty body is `{}`.
+  result<nlohmann::json> body() const;
+  /// The bearer token of the Authorization header, or unauthorized.
+  result<bearer> auth() const;
+  /// True if X-Admin-Key matches a configured key (constant-time).
+  bool is_admin() const;
+  /// A query parameter, if present.
+  std::optional<std::string> query(const std::string& name) const;
+  /// ?limit= (default 50, 1..200) or an error.
+  result<int> limit() const;
+};
+
+using handler = void (*)(context&);
+
+/// Reads a string field: absent → nullopt; wrong type → records a field error.
+std::optional<std::string> string_field(const nlohmann::json& body, const char* name, error& e, bool required = false);
+
+} // namespace roster::http

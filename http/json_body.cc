@@ -1,0 +1,76 @@
+#include "domain/crypto.h"
+#include "domain/validation.h"
+#include "http/context.h"
+
+namespace roster::http {
+
+result<nlohmann::json> context::body() const {
+  if (req.body.empty()) return nlohmann::json::object();
+  auto ct = req.get_header_value("Content-Type");
+  if (!ct.empty() && ct.rfind("application/json", 0) != 0)
+    return make_error(errc::unsupported_media_type, "Content-Type must be application/json");
+  if (!valid_utf8(req.body)) return make_error(errc::invalid_request, "body is not valid UTF-8");
+  if (json_depth(req.body) > 32) return make_error(errc::invalid_json, "JSON nested too deeply (limit 32)");
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return make_error(errc::invalid_json, "body is not valid JSON");
+  if (!j.is_object()) return make_error(errc::invalid_request, "body must be a JSON object");
+  return j;
+}
+
+result<bearer> context::auth() const {
+  auto h = req.get_header_value("Authorization");
+  constexpr std::string_view scheme = "Bearer ";
+  if (h.size() <= scheme.size() || h.compare(0, scheme.size(), scheme) != 0)
+    return make_error(errc::unauthorized, "missing or malformed Authorization: Bearer header");
+  std::string token = h.substr(scheme.size());
+  auto uid16 = user_id_of_token(token);
+  if (!uid16) return make_error(errc::unauthorized, "invalid session");
+  return bearer{*uid16, sha256(token)};
+}
+
+bool context::is_admin() const {
+  auto given = req.get_header_value("X-Admin-Key");
+  if (given.empty()) return false;
+  bool match = false;
+  for (auto& k : svc.config.admin.keys) match |= constant_time_equal(given, k);
+  return match;
+}
+
+std::optional<std::string> context::query(const std::string& name) const {
+  if (!req.has_param(name.c_str())) return std::nullopt;
+  return req.get_param_value(name.c_str());
+}
+
+result<int> context::limit() const {
+  auto v = query("limit");
+  if (!v) return 50;
+  int n = 0;
+  try {
+    size_t pos = 0;
+    n = std::stoi(*v, &pos);
+    if (pos != v->size()) throw std::invalid_argument("limit");
+  } catch (...) {
+    n = -1;
+  }
+  if (n < 1 || n > 200) {
+    error e = make_error(errc::invalid_request, "invalid query");
+    e.fields["limit"] = "must be an integer from 1 to 200";
+    return e;
+  }
+  return n;
+}
+
+std::optional<std::string> string_field(const nlohmann::json& body, const char* name, error& e, bool required) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) e.fields[name] = "is required";
+    return std::nullopt;
+  }
+  if (!it->is_string()) {
+    e.fields[name] = "must be a string";
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+} // namespace roster::http

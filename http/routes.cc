@@ -1,0 +1,99 @@
+#include "http/routes.h"
+
+#include <algorithm>
+
+namespace roster::http {
+
+std::vector<route> build_routes() {
+  using namespace handlers;
+  return {
+    // accounts and sessions (SPEC §3)
+    {"POST", "/v1/accounts", register_account},
+    {"POST", "/v1/sessions/password", login_password},
+    {"POST", "/v1/sessions/device", login_device},
+    {"POST", "/v1/sessions/anonymous", login_anonymous},
+    {"GET", "/v1/sessions", list_sessions},
+    {"DELETE", "/v1/sessions", delete_all_sessions},
+    {"PATCH", "/v1/sessions/current", extend_session},
+    {"DELETE", "/v1/sessions/current", delete_current_session},
+    {"GET", "/v1/sessions/{id}", get_session},
+    {"DELETE", "/v1/sessions/{id}", delete_session},
+    {"GET", "/v1/account", get_account},
+    {"PATCH", "/v1/account", patch_account},
+    {"DELETE", "/v1/account", delete_account},
+    {"PUT", "/v1/account/password", change_password},
+    {"GET", "/v1/account/logs", account_logs},
+    // players (SPEC §4)
+    {"GET", "/v1/users", get_users},
+    {"GET", "/v1/users/{id}", get_user},
+    {"GET", "/v1/usernames/{name}", username_available},
+    // admin
+    {"GET", "/v1/admin/users", admin_search},
+    {"GET", "/v1/admin/stats", admin_stats},
+    {"GET", "/v1/admin/users/{id}", admin_get_user},
+    {"PATCH", "/v1/admin/users/{id}", admin_patch_user},
+    {"DELETE", "/v1/admin/users/{id}", admin_delete_user},
+    {"POST", "/v1/admin/users/{id}/activate", admin_activate},
+    {"POST", "/v1/admin/users/{id}/block", admin_block},
+    {"POST", "/v1/admin/users/{id}/unblock", admin_unblock},
+    {"DELETE", "/v1/admin/users/{id}/sessions", admin_revoke_sessions},
+    // operators
+    {"GET", "/debug/actors", debug_actors},
+    {"GET", "/debug/cluster", debug_cluster},
+    {"GET", "/debug/users/{id}", debug_user},
+    {"GET", "/healthz", healthz},
+    {"GET", "/readyz", readyz},
+    {"GET", "/metrics", handlers::metrics},
+  };
+}
+
+namespace {
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool match_path(const std::string& pattern, const std::vector<std::string_view>& segs,
+                std::map<std::string, std::string>* params) {
+  auto pat = split(pattern);
+  if (pat.size() != segs.size()) return false;
+  for (size_t i = 0; i < pat.size(); ++i) {
+    if (pat[i].size() > 2 && pat[i].front() == '{') {
+      if (params) (*params)[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
+    } else if (pat[i] != segs[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+} // namespace
+
+match_result match(const std::vector<route>& routes, const std::string& method, const std::string& path) {
+  match_result m;
+  auto segs = split(path);
+  // Literal segments beat parameters: "/v1/sessions/current" before "/v1/sessions/{id}"
+  // is guaranteed by table order, so the first full match wins.
+  for (auto& r : routes) {
+    if (!match_path(r.pattern, segs, nullptr)) continue;
+    m.path_known = true;
+    if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end()) m.allowed.push_back(r.method);
+    if (!m.found && r.method == method) {
+      m.found = &r;
+      match_path(r.pattern, segs, &m.params);
+    }
+  }
+  return m;
+}
+
+} // namespace roster::http

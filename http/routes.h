@@ -1,0 +1,69 @@
+#pragma once
+// The route table: the whole HTTP surface in one function (build_routes),
+// matched segment by segment ("{id}" binds a parameter). Unknown paths give
+// 404 not_found, known paths with another method 405 method_not_allowed.
+#include <string>
+#include <vector>
+
+#include "http/context.h"
+
+namespace roster::http {
+
+struct route {
+  std::string method;
+  std::string pattern;  // "/v1/users/{id}"
+  handler fn;
+};
+
+std::vector<route> build_routes();
+
+/// Result of matching a request against the table.
+struct match_result {
+  const route* found = nullptr;       // nullptr: see `path_known`
+  bool path_known = false;            // some route has this path (→ 405)
+  std::vector<std::string> allowed;   // methods for the Allow header
+  std::map<std::string, std::string> params;
+};
+
+match_result match(const std::vector<route>& routes, const std::string& method, const std::string& path);
+
+// Handlers, by file.
+namespace handlers {
+void register_account(context&);
+void login_password(context&);
+void login_device(context&);
+void login_anonymous(context&);
+void get_account(context&);
+void patch_account(context&);
+void change_password(context&);
+void delete_account(context&);
+void list_sessions(context&);
+void get_session(context&);
+void extend_session(context&);
+void delete_current_session(context&);
+void delete_session(context&);
+void delete_all_sessions(context&);
+void account_logs(context&);
+void get_user(context&);
+void get_users(context&);
+void username_available(context&);
+
+void admin_search(context&);
+void admin_stats(context&);
+void admin_get_user(context&);
+void admin_patch_user(context&);
+void admin_delete_user(context&);
+void admin_activate(context&);
+void admin_block(context&);
+void admin_unblock(context&);
+void admin_revoke_sessions(context&);
+void debug_actors(context&);
+void debug_cluster(context&);
+void debug_user(context&);
+
+void healthz(context&);
+void readyz(context&);
+void metrics(context&);
+} // namespace handlers
+
+} // namespace roster::http

@@ -1,0 +1,200 @@
+#include "http/server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "domain/crypto.h"
+#include "http/errors.h"
+#include "http/metrics.h"
+#include "http/routes.h"
+
+namespace roster::http {
+
+namespace {
+
+std::string request_id_of(const httplib::Request& req) {
+  auto given = req.get_header_value("X-Request-Id");
+  if (!given.empty() && given.size() <= 128 &&
+      std::all_of(given.begin(), given.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
+    return given;
+  return hex_encode(random_bytes(12));
+}
+
+errc errc_for_status(int status) {
+  switch (status) {
+    case 404: return errc::not_found;
+    case 405: return errc::method_not_allowed;
+    case 411: return errc::length_required;
+    case 413: return errc::payload_too_large;
+    case 415: return errc::unsupported_media_type;
+    case 429: return errc::rate_limited;
+    case 503: return errc::partition_unavailable;
+    default: return status >= 500 ? errc::internal : errc::invalid_request;
+  }
+}
+
+} // namespace
+
+struct server::impl {
+  services& svc;
+  http_config cfg;
+  std::unique_ptr<httplib::Server> http;
+  std::vector<route> routes = build_routes();
+  std::atomic<int> listen_fd{-1};
+  int bound_port = 0;
+
+  impl(services& s, const http_config& c) : svc(s), cfg(c) {
+    if (!cfg.tls_cert.empty())
+      http = std::make_unique<httplib::SSLServer>(cfg.tls_cert.c_str(), cfg.tls_key.c_str());
+    else
+      http = std::make_unique<httplib::Server>();
+    auto threads = static_cast<size_t>(cfg.threads);
+    http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http->set_tcp_nodelay(true);
+    http->set_keep_alive_max_count(1'000'000);
+    http->set_keep_alive_timeout(5);
+    http->set_read_timeout(5, 0);
+    http->set_write_timeout(5, 0);
+    http->set_payload_max_length(static_cast<size_t>(cfg.max_body_bytes));
+    http->set_socket_options([this](socket_t fd) {
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      listen_fd = fd;
+    });
+    http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return pre_route(req, res);
+    });
+    auto entry = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
+    http->Get(".*", entry);
+    http->Post(".*", entry);
+    http->Put(".*", entry);
+    http->Patch(".*", entry);
+    http->Delete(".*", entry);
+    http->Options(".*", entry);
+    http->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+      // Only for answers httplib produced itself (bad request line, header
+      // block too large, 413 from its own limit...): give them our shape.
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      res.set_header("X-Request-Id", request_id_of(req));
+      write_error(res, errc_for_status(res.status), res.status == 413 ? "body too large" : "malformed request");
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+    http->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      write_error(res, errc::internal, "internal error");
+    });
+  }
+
+  /// Runs after the headers are read and BEFORE the body is: refuse bodies
+  /// we will not read.
+  httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res) {
+    auto refuse = [&](errc code, const std::string& msg) {
+      res.set_header("X-Request-Id", request_id_of(req));
+      res.set_header("Connection", "close");
+      write_error(res, code, msg);
+      svc.stats.observe(req.method, "(refused)", res.status, 0);
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    if (req.has_header("Content-Length")) {
+      auto text = req.get_header_value("Content-Length");
+      char* end = nullptr;
+      auto len = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0') return refuse(errc::invalid_request, "bad Content-Length");
+      if (len > static_cast<uint64_t>(cfg.max_body_bytes))
+        return refuse(errc::payload_too_large, "body exceeds " + std::to_string(cfg.max_body_bytes) + " bytes");
+    }
+    auto te = req.get_header_value("Transfer-Encoding");
+    if (!te.empty() && te != "identity")
+      return refuse(errc::length_required, "chunked request bodies are not accepted; send Content-Length");
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  void cors(const httplib::Request& req, httplib::Response& res) {
+    if (cfg.cors_origins.empty()) return;
+    auto origin = req.get_header_value("Origin");
+    if (origin.empty()) return;
+    bool any = std::find(cfg.cors_origins.begin(), cfg.cors_origins.end(), "*") != cfg.cors_origins.end();
+    if (!any && std::find(cfg.cors_origins.begin(), cfg.cors_origins.end(), origin) == cfg.cors_origins.end()) return;
+    res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
+    res.set_header("Vary", "Origin");
+    res.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+  }
+
+  void dispatch(const httplib::Request& req, httplib::Response& res) {
+    auto start = std::chrono::steady_clock::now();
+    res.set_header("X-Request-Id", request_id_of(req));
+    cors(req, res);
+    auto m = match(routes, req.method == "HEAD" ? "GET" : req.method, req.path);
+    std::string route_name = m.found ? m.found->pattern : "(unmatched)";
+    if (req.method == "OPTIONS" && m.path_known) {
+      // CORS preflight.
+      std::string allow;
+      for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+      res.set_header("Allow", allow);
+      res.set_header("Access-Control-Allow-Methods", allow);
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Admin-Key, X-Request-Id");
+      res.set_header("Access-Control-Max-Age", "600");
+      res.status = 204;
+    } else if (!m.found) {
+      if (m.path_known) {
+        std::string allow;
+        for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+        res.set_header("Allow", allow);
+        write_error(res, errc::method_not_allowed, req.method + " is not allowed here");
+      } else {
+        write_error(res, errc::not_found, "no such endpoint");
+      }
+    } else {
+      context c{req, res, svc, std::move(m.params), client_info{req.remote_addr, req.get_header_value("User-Agent").substr(0, 512)}};
+      try {
+        m.found->fn(c);
+      } catch (const std::exception& e) {
+        spdlog::error("handler {} {} threw: {}", req.method, route_name, e.what());
+        res.headers.erase("Retry-After");
+        write_error(res, errc::internal, "internal error");
+      }
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    svc.stats.observe(req.method, route_name, res.status, secs);
+    SPDLOG_DEBUG("{} {} {} {:.3f}ms", req.method, route_name, res.status, secs * 1000);
+  }
+};
+
+server::server(services& svc, const http_config& cfg) : impl_(std::make_unique<impl>(svc, cfg)) {}
+server::~server() { stop(); }
+
+status server::bind() {
+  auto colon = impl_->cfg.listen.rfind(':');
+  std::string host = impl_->cfg.listen.substr(0, colon);
+  int port = 0;
+  try {
+    port = std::stoi(impl_->cfg.listen.substr(colon + 1));
+  } catch (...) {
+    return make_error(errc::invalid_request, "http.listen: bad port in " + impl_->cfg.listen);
+  }
+  if (port == 0) {
+    impl_->bound_port = impl_->http->bind_to_any_port(host.c_str());
+  } else {
+    impl_->bound_port = impl_->http->bind_to_port(host.c_str(), port) ? port : -1;
+  }
+  if (impl_->bound_port <= 0) return make_error(errc::internal, "cannot listen on " + impl_->cfg.listen);
+  // httplib listens with a backlog of 5; a burst of connections would be
+  // dropped. Re-listen with a real backlog.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 1024);
+  return {};
+}
+
+int server::port() const { return impl_->bound_port; }
+
+void server::run() { impl_->http->listen_after_bind(); }
+
+void server::stop() {
+  if (impl_ && impl_->http && impl_->http->is_running()) impl_->http->stop();
+}
+
+} // namespace roster::http

@@ -1,0 +1,161 @@
+// The composition root: config → store → actor system (router) → HTTP; shut
+// down in reverse. Subcommands: serve, cluster, backup, version.
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+#include <rocksdb/version.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cluster/accounts.h"
+#include "cluster/router.h"
+#include "config/config.h"
+#include "http/metrics.h"
+#include "http/server.h"
+#include "persistence/data_dir.h"
+#include "persistence/store.h"
+
+namespace {
+
+using namespace roster;
+
+struct serve_flags {
+  std::string config_file, http_listen, data_dir, admin_key, node_name, cluster_listen, seeds, log_level;
+  int64_t partitions = 0;
+};
+
+int fail(const std::string& msg) {
+  std::cerr << "roster: " << msg << "\n";
+  return 2;
+}
+
+int serve(const serve_flags& f) {
+  std::map<std::string, std::string> flags;
+  auto flag = [&](const char* key, const std::string& v) {
+    if (!v.empty()) flags[key] = v;
+  };
+  flag("http.listen", f.http_listen);
+  flag("store.data_dir", f.data_dir);
+  flag("admin.keys", f.admin_key);
+  flag("node_name", f.node_name);
+  flag("cluster.listen", f.cluster_listen);
+  flag("cluster.seeds", f.seeds);
+  flag("log_level", f.log_level);
+  if (f.partitions != 0) flags["cluster.partitions"] = std::to_string(f.partitions);
+
+  std::vector<std::string> warnings;
+  auto cfg = load_config(f.config_file, roster_environment(), flags, &warnings);
+  if (!cfg) return fail(cfg.err().message);
+  spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+  for (auto& w : warnings) spdlog::warn("{}", w);
+
+  // Block the stop signals in every thread we start; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto info = prepare_data_dir(cfg->store.data_dir, static_cast<uint32_t>(cfg->cluster.partitions));
+  if (!info) return fail(info.err().message);
+  auto db = open_rocksdb_store({db_path(cfg->store.data_dir), cfg->store.sync_writes});
+  if (!db) return fail(db.err().message);
+
+  router route(*cfg, **db);
+  accounts account(route, cfg->auth);
+  http::metrics metrics;
+  rate_window username_checks(120, 60'000);
+  http::services svc{route, account, *cfg, metrics, **db, username_checks};
+  http::server server(svc, cfg->http);
+  if (auto st = server.bind(); !st) return fail(st.err().message);
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    server.stop();
+  });
+  spdlog::info("roster {} node {} serving http on {}:{} ({} partitions, data in {})", ROSTER_VERSION, cfg->node_name,
+               cfg->http.listen.substr(0, cfg->http.listen.rfind(':')), server.port(), cfg->cluster.partitions,
+               cfg->store.data_dir);
+  std::cout << "listening on " << server.port() << std::endl;
+  server.run();
+  // Reverse order: no more HTTP, then actors, then the store.
+  route.stop();
+  db->reset();
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int backup(const std::string& data_dir, const std::string& to) {
+  namespace fs = std::filesystem;
+  if (fs::exists(to)) return fail("backup target " + to + " already exists");
+  if (!fs::exists(fs::path(data_dir) / "roster.json")) return fail(data_dir + " is not a Roster data dir");
+  auto db = open_rocksdb_store({db_path(data_dir), false});
+  if (!db) return fail(db.err().message + " (is the node still running? stop it first)");
+  fs::create_directories(to);
+  if (auto st = (*db)->checkpoint(db_path(to)); !st) return fail(st.err().message);
+  fs::copy_file(fs::path(data_dir) / "roster.json", fs::path(to) / "roster.json");
+  std::cout << "backup of " << data_dir << " written to " << to << "\n";
+  return 0;
+}
+
+int cluster_command(const std::string& action, const std::string& addr, const std::string& key) {
+  httplib::Client cli(addr.rfind("http", 0) == 0 ? addr : "http://" + addr);
+  cli.set_connection_timeout(5, 0);
+  cli.set_read_timeout(30, 0);
+  httplib::Headers h{{"X-Admin-Key", key}};
+  httplib::Result r = action == "status" ? cli.Get("/debug/cluster", h) : cli.Post("/v1/admin/cluster/leave", h, "", "application/json");
+  if (!r) return fail("cannot reach " + addr);
+  std::cout << r->body << "\n";
+  return r->status < 300 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Roster: player accounts backend"};
+  app.require_subcommand(1);
+
+  serve_flags sf;
+  auto* serve_cmd = app.add_subcommand("serve", "run a node");
+  serve_cmd->add_option("--config", sf.config_file, "TOML config file");
+  serve_cmd->add_option("--http-listen", sf.http_listen, "HTTP listen address host:port");
+  serve_cmd->add_option("--data-dir", sf.data_dir, "data directory");
+  serve_cmd->add_option("--admin-key", sf.admin_key, "admin key (X-Admin-Key)");
+  serve_cmd->add_option("--node-name", sf.node_name, "node name");
+  serve_cmd->add_option("--cluster-listen", sf.cluster_listen, "node-to-node listen address");
+  serve_cmd->add_option("--seeds", sf.seeds, "seed nodes host:port,host:port");
+  serve_cmd->add_option("--partitions", sf.partitions, "partition count (fixed at data dir creation)");
+  serve_cmd->add_option("--log-level", sf.log_level, "trace|debug|info|warn|error|off");
+
+  std::string action, http_addr, admin_key;
+  auto* cluster_cmd = app.add_subcommand("cluster", "cluster operations");
+  cluster_cmd->add_option("action", action, "status | leave")->required()->check(CLI::IsMember({"status", "leave"}));
+  cluster_cmd->add_option("--http", http_addr, "a node's HTTP address")->required();
+  cluster_cmd->add_option("--admin-key", admin_key, "admin key")->required();
+
+  std::string backup_dir, backup_to;
+  auto* backup_cmd = app.add_subcommand("backup", "consistent RocksDB checkpoint of a stopped node's data dir");
+  backup_cmd->add_option("--data-dir", backup_dir, "data directory")->required();
+  backup_cmd->add_option("--to", backup_to, "target directory (must not exist)")->required();
+
+  auto* version_cmd = app.add_subcommand("version", "print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (serve_cmd->parsed()) return serve(sf);
+  if (cluster_cmd->parsed()) return cluster_command(action, http_addr, admin_key);
+  if (backup_cmd->parsed()) return backup(backup_dir, backup_to);
+  if (version_cmd->parsed()) {
+    std::cout << "roster " << ROSTER_VERSION << " (CAF 0.17, RocksDB " << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR << "."
+              << ROCKSDB_PATCH << ", cpp-httplib " << CPPHTTPLIB_VERSION << ")\n";
+    return 0;
+  }
+  return 0;
+}

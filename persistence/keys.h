@@ -1,0 +1,70 @@
+#pragma once
+// The key schema (docs/storage.md). Every partitioned key is
+//   [partition: u16 big-endian][space: 1 byte][...]
+//   user record   P 'u' uid16 'r'
+//   session       P 'u' uid16 's' sid16
+//   security log  P 'u' uid16 'l' at_ms:u64be seq:u32be
+//   index entry   P 'i' "<kind>:<normalised value>"
+// Node-level metadata lives under the reserved prefix 0xFF 0xFF (partition
+// numbers stop at 4096, so it never collides).
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace roster::keys {
+
+inline void append_u16(std::string& s, uint16_t v) {
+  s.push_back(static_cast<char>(v >> 8));
+  s.push_back(static_cast<char>(v & 0xff));
+}
+inline void append_u64(std::string& s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline void append_u32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+inline std::string partition_prefix(uint16_t p) {
+  std::string k;
+  append_u16(k, p);
+  return k;
+}
+inline uint16_t partition_of_key(std::string_view key) {
+  return static_cast<uint16_t>((static_cast<unsigned char>(key[0]) << 8) | static_cast<unsigned char>(key[1]));
+}
+
+/// All keys of one user: P 'u' uid16.
+inline std::string user_prefix(uint16_t p, std::string_view uid16) {
+  std::string k = partition_prefix(p);
+  k.push_back('u');
+  k.append(uid16);
+  return k;
+}
+/// All users of a partition: P 'u'.
+inline std::string users_of_partition(uint16_t p) {
+  std::string k = partition_prefix(p);
+  k.push_back('u');
+  return k;
+}
+inline std::string user_record(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'r'; }
+inline std::string session(uint16_t p, std::string_view uid16, std::string_view sid16) {
+  return user_prefix(p, uid16) + 's' + std::string(sid16);
+}
+inline std::string sessions_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 's'; }
+inline std::string log_entry(uint16_t p, std::string_view uid16, uint64_t at, uint32_t seq) {
+  std::string k = user_prefix(p, uid16) + 'l';
+  append_u64(k, at);
+  append_u32(k, seq);
+  return k;
+}
+inline std::string logs_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'l'; }
+inline std::string index_entry(uint16_t p, std::string_view key) {
+  std::string k = partition_prefix(p);
+  k.push_back('i');
+  k.append(key);
+  return k;
+}
+
+inline std::string meta(std::string_view name) { return std::string("\xff\xff", 2) + std::string(name); }
+
+} // namespace roster::keys
