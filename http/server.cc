@@ -82,7 +82,7 @@ struct server::impl {
       // block too large, 413 from its own limit...): give them our shape.
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       res.set_header("X-Request-Id", request_id_of(req));
-      write_error(res, errc_for_status(res.status), res.status == 413 ? "body too large" : "malformed request");
+      write_error(res, errc_for_status(res.status), res.status == 413 ? "body too large" : "malformed request (or header block over 8 KiB)");
       return httplib::Server::HandlerResponse::Handled;
     }));
     http->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -111,6 +111,12 @@ struct server::impl {
     auto te = req.get_header_value("Transfer-Encoding");
     if (!te.empty() && te != "identity")
       return refuse(errc::length_required, "chunked request bodies are not accepted; send Content-Length");
+    // No body to read (most GETs, and a bodiless POST that httplib itself would
+    // reject as malformed): dispatch right here, skipping httplib's regex routing.
+    if (!req.has_header("Content-Length") || req.get_header_value("Content-Length") == "0") {
+      dispatch(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   }
 

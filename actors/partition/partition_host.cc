@@ -108,6 +108,15 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
                              uint16_t partition) {
   self->state.env = std::move(env);
   self->state.partition = partition;
+  // Shutdown: the host takes its user actors with it (they are monitored,
+  // not linked, so that a passivating child never takes the host down).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    for (auto& [addr, uid] : self->state.uid_of) {
+      (void)uid;
+      self->send_exit(addr, em.reason);
+    }
+    self->quit(em.reason);
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.uid_of.find(dm.source);

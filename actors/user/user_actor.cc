@@ -263,7 +263,11 @@ reply handle(ctx& c) {
       put_record(c, b);
       json session = nullptr;
       auto method = c.args.value("session_method", std::string());
-      if (!method.empty() && st.user->status == account_status::active) session = new_session(c, b, method);
+      if (!method.empty() && st.user->status == account_status::active) {
+        st.user->last_login_at = st.user->last_seen_at = c.now;
+        put_record(c, b);
+        session = new_session(c, b, method);
+      }
       add_log(c, b, "register", true, {{"method", method.empty() ? "password" : method}});
       if (!commit(c, b)) return store_failed();
       return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());

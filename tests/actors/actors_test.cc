@@ -1,1 +1,148 @@
+// The actors behind the router, on a real CAF actor system with the in-memory
+// store: user actors, passivation, the index protocol and its repair.
+#include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
+#include "cluster/accounts.h"
+#include "cluster/router.h"
+#include "domain/crypto.h"
+#include "domain/siphash.h"
+#include "persistence/keys.h"
+
+namespace roster {
+namespace {
+
+using nlohmann::json;
+
+node_config small_config() {
+  node_config c;
+  c.cluster.partitions = 8;
+  c.admin.keys = {"test-admin-key-0123456789"};
+  c.actors.idle_passivation = 200;
+  c.auth.argon2_memory_kib = 64;  // fast hashes: these tests are about actors
+  c.auth.argon2_iterations = 1;
+  return c;
+}
+
+class Actors : public ::testing::Test {
+ protected:
+  std::unique_ptr<store> db = make_memory_store();
+  node_config cfg = small_config();
+  router route{cfg, *db};
+  accounts acc{route, cfg.auth};
+};
+
+TEST_F(Actors, CreateAuthenticateAndWriteThrough) {
+  registration in;
+  in.email = "a@b.co";
+  in.password = "correct-horse-9";
+  auto r = acc.register_account(in, {"1.2.3.4", "test"});
+  ASSERT_TRUE(r.ok()) << r.body;
+  auto j = json::parse(r.body);
+  std::string token = j["session"]["token"];
+  auto uid16 = *user_id_of_token(token);
+  auto me = route.call_user(uid16, user_op::authenticate, sha256(token));
+  ASSERT_TRUE(me.ok()) << me.body;
+  EXPECT_EQ(json::parse(me.body)["email"], "a@b.co");
+  // The record is in the store under the user's partition.
+  auto p = route.partition_of_user(uid16);
+  EXPECT_TRUE(db->get(keys::user_record(p, uid16)));
+  EXPECT_EQ(route.call_user(uid16, user_op::authenticate, sha256("wrong")).error_code(), errc::unauthorized);
+}
+
+TEST_F(Actors, IdleActorsPassivateAndReload) {
+  auto r = acc.anonymous_login(std::nullopt, {});
+  ASSERT_TRUE(r.ok());
+  std::string token = json::parse(r.body)["session"]["token"];
+  auto uid16 = *user_id_of_token(token);
+  EXPECT_EQ(route.live_user_actors(), 1);
+  for (int i = 0; i < 50 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(route.live_user_actors(), 0);
+  EXPECT_TRUE(route.call_user(uid16, user_op::authenticate, sha256(token)).ok());
+  EXPECT_EQ(route.live_user_actors(), 1);
+}
+
+TEST_F(Actors, RequestsDuringPassivationAreNotLost) {
+  auto r = acc.anonymous_login(std::nullopt, {});
+  std::string token = json::parse(r.body)["session"]["token"];
+  auto uid16 = *user_id_of_token(token);
+  // Hammer the user across many passivation cycles: every request answers.
+  for (int i = 0; i < 40; ++i) {
+    auto patch = route.call_user(uid16, user_op::update_profile, sha256(token),
+                                 json{{"patch", {{"metadata", {{"n", i}}}}}}.dump());
+    ASSERT_TRUE(patch.ok()) << patch.body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(i % 2 ? 230 : 1));
+  }
+  auto me = route.call_user(uid16, user_op::authenticate, sha256(token));
+  EXPECT_EQ(json::parse(me.body)["metadata"]["n"], 39);
+}
+
+TEST_F(Actors, UnknownUsersDoNotLinger) {
+  auto r = route.call_user(new_uuid_bytes(), user_op::get_public);
+  EXPECT_EQ(r.error_code(), errc::not_found);
+  for (int i = 0; i < 40 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(route.live_user_actors(), 0);
+}
+
+TEST_F(Actors, IndexClaimsAreExclusiveUnderConcurrency) {
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&] {
+      auto uid = uuid_to_string(new_uuid_bytes());
+      if (route.call_index(index_op::claim, "email:race@x.co", uid).ok()) ++wins;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins, 1);
+}
+
+TEST_F(Actors, StaleClaimOfAUserThatNeverWasIsRepaired) {
+  // A claim whose user write never happened: pending, expired, no user.
+  auto ghost = uuid_to_string(new_uuid_bytes());
+  auto key = std::string("email:ghost@x.co");
+  auto p = static_cast<uint16_t>(placement_hash(key) % 8);
+  write_batch b;
+  b.put(keys::index_entry(p, key), json{{"user_id", ghost}, {"state", "pending"}, {"expires_at", 1}}.dump());
+  ASSERT_TRUE(db->write(b));
+  EXPECT_EQ(route.call_index(index_op::lookup, key).error_code(), errc::not_found);
+  registration in;
+  in.email = "ghost@x.co";
+  in.password = "correct-horse-9";
+  EXPECT_TRUE(acc.register_account(in, {}).ok());
+}
+
+TEST_F(Actors, PendingClaimWhoseUserExistsIsConfirmedNotStolen) {
+  registration in;
+  in.email = "real@x.co";
+  in.password = "correct-horse-9";
+  auto r = acc.register_account(in, {});
+  ASSERT_TRUE(r.ok());
+  auto uid = json::parse(r.body)["user"]["id"].get<std::string>();
+  // Simulate a crash between the user write and the confirm.
+  auto key = std::string("email:real@x.co");
+  auto p = static_cast<uint16_t>(placement_hash(key) % 8);
+  write_batch b;
+  b.put(keys::index_entry(p, key), json{{"user_id", uid}, {"state", "pending"}, {"expires_at", 1}}.dump());
+  ASSERT_TRUE(db->write(b));
+  in.password = "another-pass-1";
+  auto second = acc.register_account(in, {});
+  EXPECT_EQ(second.error_code(), errc::email_taken);
+  auto found = route.call_index(index_op::lookup, key);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found.body, uid);
+}
+
+TEST_F(Actors, ScatterReachesEveryPartition) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(acc.anonymous_login(std::string("guest"), {}).ok());
+  auto stats = route.scatter(scan_op::stats, json{{"since_registered", 0}}.dump());
+  EXPECT_EQ(stats.size(), 8u);
+  int64_t users = 0;
+  for (auto& s : stats) users += json::parse(s)["users"].get<int64_t>();
+  EXPECT_EQ(users, 20);
+  EXPECT_EQ(route.scatter(scan_op::admin_search, json{{"q", "GUEST"}}.dump()).size(), 20u);
+}
+
+} // namespace
+} // namespace roster

@@ -1,1 +1,97 @@
+#include "config/config.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace roster {
+namespace {
+
+const std::map<std::string, std::string> key_flag = {{"admin.keys", "flag-admin-key-123456"}};
+
+std::string write_file(const std::string& text) {
+  char tmpl[] = "/tmp/roster-config-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ::close(fd);
+  std::ofstream(tmpl) << text;
+  return tmpl;
+}
+
+TEST(Config, DefaultsFollowTheSpec) {
+  auto c = load_config("", {}, key_flag);
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->http.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->http.max_body_bytes, 65536);
+  EXPECT_EQ(c->cluster.partitions, 256);
+  EXPECT_EQ(c->auth.session_ttl, 30LL * 86'400'000);
+  EXPECT_EQ(c->auth.sudo_window, 20 * 60'000);
+  EXPECT_EQ(c->auth.argon2_memory_kib, 19456);
+  EXPECT_EQ(c->actors.idle_passivation, 5 * 60'000);
+}
+
+TEST(Config, FlagsBeatEnvironmentBeatsFile) {
+  auto file = write_file(
+    "node_name = \"from-file\"\n[http]\nlisten = \"127.0.0.1:1000\"\nthreads = 8\n[auth]\nsudo_window = \"5m\"\n"
+    "[admin]\nkeys = [\"file-admin-key-123456\"]\n");
+  auto c = load_config(file, {{"ROSTER_HTTP_LISTEN", "127.0.0.1:2000"}, {"ROSTER_NODE_NAME", "from-env"}},
+                       {{"http.listen", "127.0.0.1:3000"}});
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->http.listen, "127.0.0.1:3000");
+  EXPECT_EQ(c->node_name, "from-env");
+  EXPECT_EQ(c->http.threads, 8);
+  EXPECT_EQ(c->auth.sudo_window, 5 * 60'000);
+  EXPECT_EQ(c->admin.keys, std::vector<std::string>{"file-admin-key-123456"});
+  ::unlink(file.c_str());
+}
+
+TEST(Config, EnvironmentListsAndNestedSections) {
+  auto c = load_config("", {{"ROSTER_ADMIN_KEYS", "key-one-0123456789, key-two-0123456789"},
+                            {"ROSTER_PROVIDERS_GOOGLE_CLIENT_IDS", "a,b"},
+                            {"ROSTER_STORE_SYNC_WRITES", "true"}},
+                       {});
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->admin.keys.size(), 2u);
+  EXPECT_EQ(c->admin.keys[1], "key-two-0123456789");
+  EXPECT_EQ(c->providers.google.client_ids.size(), 2u);
+  EXPECT_TRUE(c->store.sync_writes);
+}
+
+TEST(Config, UnknownKeysAndBadValuesNameTheKey) {
+  auto file = write_file("[http]\nlistn = \"x\"\n");
+  auto unknown = load_config(file, {}, key_flag);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.err().message.find("http.listn"), std::string::npos);
+  ::unlink(file.c_str());
+  auto bad_type = write_file("[http]\nthreads = \"many\"\n");
+  auto bt = load_config(bad_type, {}, key_flag);
+  ASSERT_FALSE(bt);
+  EXPECT_NE(bt.err().message.find("http.threads"), std::string::npos);
+  ::unlink(bad_type.c_str());
+  auto bad_env = load_config("", {{"ROSTER_AUTH_SESSION_TTL", "forever"}}, key_flag);
+  ASSERT_FALSE(bad_env);
+  EXPECT_NE(bad_env.err().message.find("auth.session_ttl"), std::string::npos);
+  auto bad_range = load_config("", {}, {{"admin.keys", "flag-admin-key-123456"}, {"cluster.partitions", "0"}});
+  ASSERT_FALSE(bad_range);
+  EXPECT_NE(bad_range.err().message.find("cluster.partitions"), std::string::npos);
+  auto no_key = load_config("", {}, {});
+  ASSERT_FALSE(no_key);
+  EXPECT_NE(no_key.err().message.find("admin.keys"), std::string::npos);
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(load_config("", {{"ROSTER_NOT_A_KEY", "1"}}, key_flag, &warnings));
+  EXPECT_EQ(warnings.size(), 1u);
+  auto broken = write_file("[http\n");
+  EXPECT_FALSE(load_config(broken, {}, key_flag));
+  ::unlink(broken.c_str());
+}
+
+TEST(Config, EverySpecKeyIsKnown) {
+  auto keys = config_keys();
+  for (const char* k : {"http.cors_origins", "store.sync_writes", "jwt.key_file", "providers.steam.api_url",
+                        "mail.smtp_url", "sms.webhook_url", "webhooks.secret", "moderation.flag_window",
+                        "social.max_friends", "cluster.tls_ca"})
+    EXPECT_NE(std::find(keys.begin(), keys.end(), k), keys.end()) << k;
+}
+
+} // namespace
+} // namespace roster

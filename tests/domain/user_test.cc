@@ -1,1 +1,112 @@
+#include "domain/user.h"
 
+#include <gtest/gtest.h>
+
+#include "domain/password.h"
+
+namespace roster {
+namespace {
+
+user_record sample() {
+  user_record u;
+  u.id = "0b1e5f2c-7d4a-4c3e-9f00-112233445566";
+  u.email = "Ann@Example.com";
+  u.username = "Ann_1";
+  u.display_name = "Ann";
+  u.password_hash = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA";
+  u.device_ids = {"dev-123456"};
+  u.metadata = {{"level", 4}};
+  u.created_at = 1'700'000'000'000;
+  return u;
+}
+
+TEST(User, StorageEncodingRoundTrips) {
+  auto u = sample();
+  u.failed_logins = {1, 2};
+  u.status = account_status::blocked;
+  auto back = decode_user(encode_user(u));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->email, u.email);
+  EXPECT_EQ(back->password_hash, u.password_hash);
+  EXPECT_EQ(back->device_ids, u.device_ids);
+  EXPECT_EQ(back->metadata, u.metadata);
+  EXPECT_EQ(back->status, account_status::blocked);
+  EXPECT_EQ(back->failed_logins.size(), 2u);
+  EXPECT_FALSE(decode_user("not json"));
+  EXPECT_FALSE(decode_user("{\"email\": 5}"));
+}
+
+TEST(User, ViewsNeverShowSecrets) {
+  auto u = sample();
+  for (auto& view : {own_view(u), public_view(u, false), admin_view(u, 3)})
+    EXPECT_EQ(view.dump().find("argon2"), std::string::npos) << view.dump();
+  EXPECT_FALSE(public_view(u, true).contains("email"));
+  EXPECT_EQ(public_view(u, true)["online"], true);
+  EXPECT_EQ(own_view(u)["created_at"], "2023-11-14T22:13:20.000Z");
+}
+
+TEST(User, IndexKeysAreNormalised) {
+  auto keys = index_keys_of(sample());
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0], "email:ann@example.com");
+  EXPECT_EQ(keys[1], "username:annl");
+  EXPECT_EQ(keys[2], "device:dev-123456");
+}
+
+TEST(User, SessionExpiryAbsoluteAndIdle) {
+  session_policy p{1000, 300, 100};
+  session_record s;
+  s.created_at = s.last_used_at = 0;
+  s.expires_at = 1000;
+  EXPECT_EQ(session_state(s, 100, p), errc::ok);
+  EXPECT_EQ(session_state(s, 300, p), errc::session_expired);  // idle
+  s.last_used_at = 900;
+  EXPECT_EQ(session_state(s, 999, p), errc::ok);
+  EXPECT_EQ(session_state(s, 1000, p), errc::session_expired);  // absolute
+  session_record round = *decode_session(encode_session(s));
+  EXPECT_EQ(round.expires_at, 1000);
+}
+
+TEST(User, StatusGate) {
+  auto u = sample();
+  EXPECT_EQ(status_gate(u), errc::ok);
+  u.status = account_status::blocked;
+  EXPECT_EQ(status_gate(u), errc::account_blocked);
+  u.status = account_status::pending_activation;
+  EXPECT_EQ(status_gate(u), errc::pending_activation);
+}
+
+TEST(User, ProfilePatchValidatesAndMergesMetadata) {
+  auto bad = parse_profile_patch({{"display_name", ""}, {"email", "x@y.co"}, {"metadata", {{"BAD KEY", 1}}}}, false);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.err().fields.size(), 3u);
+  EXPECT_FALSE(parse_profile_patch(nlohmann::json::object(), false));
+  auto ok = parse_profile_patch({{"display_name", "New"}, {"metadata", {{"title", "x"}, {"level", nullptr}}}}, false);
+  ASSERT_TRUE(ok);
+  auto u = sample();
+  ASSERT_TRUE(apply_profile_patch(u, *ok, 5));
+  EXPECT_EQ(u.display_name, "New");
+  EXPECT_EQ(u.metadata, (nlohmann::json{{"title", "x"}}));
+  EXPECT_EQ(u.updated_at, 5);
+  auto admin = parse_profile_patch({{"email", "new@y.co"}}, true);
+  ASSERT_TRUE(admin);
+  u.email_verified = true;
+  ASSERT_TRUE(apply_profile_patch(u, *admin, 6));
+  EXPECT_FALSE(u.email_verified);
+  EXPECT_FALSE(check_metadata({{"k", std::string(5000, 'x')}}).empty());
+}
+
+TEST(Password, Argon2idHashesVerifyAndAreSalted) {
+  argon2_params p{64, 1, 1};  // tiny for unit tests
+  auto h1 = hash_password("correct-horse-9", p);
+  auto h2 = hash_password("correct-horse-9", p);
+  EXPECT_EQ(h1.rfind("$argon2id$", 0), 0u);
+  EXPECT_NE(h1, h2);
+  EXPECT_TRUE(verify_password("correct-horse-9", h1));
+  EXPECT_FALSE(verify_password("correct-horse-8", h1));
+  EXPECT_FALSE(verify_password("x", "garbage"));
+  EXPECT_NE(h1.find("m=64,t=1,p=1"), std::string::npos);
+}
+
+} // namespace
+} // namespace roster

@@ -1,1 +1,151 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <fcntl.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/roster_server.h"
+
+namespace roster::testing {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+roster_server::roster_server(std::map<std::string, std::string> env, std::string data_dir)
+    : env_(std::move(env)), data_dir_(std::move(data_dir)) {
+  if (data_dir_.empty()) {
+    char tmpl[] = "/tmp/roster-test-XXXXXX";
+    data_dir_ = ::mkdtemp(tmpl);
+    own_dir_ = true;
+  }
+  start();
+}
+
+roster_server::~roster_server() {
+  if (running()) stop();
+  if (own_dir_) std::filesystem::remove_all(data_dir_);
+}
+
+void roster_server::start() {
+  port_ = free_port();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    for (auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
+    std::string listen = "127.0.0.1:" + std::to_string(port_);
+    std::string log = data_dir_ + "/server.log";
+    int fd = ::open(log.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execl(ROSTER_BINARY, ROSTER_BINARY, "serve", "--http-listen", listen.c_str(), "--data-dir",
+            data_dir_.c_str(), "--admin-key", admin_key_.c_str(), "--partitions", "64", "--log-level", "warn",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("roster exited during start; see " + data_dir_ + "/server.log");
+    }
+    httplib::Client cli("127.0.0.1", port_);
+    cli.set_connection_timeout(0, 200'000);
+    if (auto r = cli.Get("/healthz"); r && r->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("roster did not become healthy");
+}
+
+void roster_server::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+      throw std::runtime_error("roster did not stop on SIGTERM within 20 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  pid_ = -1;
+}
+
+void roster_server::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+response roster_server::raw(const std::string& method, const std::string& path, const std::string& body,
+                            const std::string& content_type, const httplib::Headers& headers) const {
+  httplib::Client cli("127.0.0.1", port_);
+  cli.set_read_timeout(30, 0);
+  httplib::Result r{nullptr, httplib::Error::Unknown};
+  if (method == "GET") r = cli.Get(path.c_str(), headers);
+  else if (method == "POST") r = cli.Post(path.c_str(), headers, body, content_type.c_str());
+  else if (method == "PUT") r = cli.Put(path.c_str(), headers, body, content_type.c_str());
+  else if (method == "PATCH") r = cli.Patch(path.c_str(), headers, body, content_type.c_str());
+  else if (method == "DELETE") r = cli.Delete(path.c_str(), headers, body, content_type.c_str());
+  else if (method == "OPTIONS") r = cli.Options(path.c_str(), headers);
+  response out;
+  if (!r) return out;
+  out.status = r->status;
+  out.raw = r->body;
+  out.headers = r->headers;
+  out.body = json::parse(r->body, nullptr, false);
+  return out;
+}
+
+response roster_server::call(const std::string& method, const std::string& path, const json& body,
+                             const httplib::Headers& headers) const {
+  return raw(method, path, body.is_null() ? std::string() : body.dump(), "application/json", headers);
+}
+
+response roster_server::as(const std::string& token, const std::string& method, const std::string& path,
+                           const json& body) const {
+  return call(method, path, body, {{"Authorization", "Bearer " + token}});
+}
+
+response roster_server::admin(const std::string& method, const std::string& path, const json& body) const {
+  return call(method, path, body, {{"X-Admin-Key", admin_key_}});
+}
+
+response roster_server::register_user(const std::string& email, const std::string& username,
+                                      const std::string& password) const {
+  json body = {{"password", password}};
+  if (!email.empty()) body["email"] = email;
+  if (!username.empty()) body["username"] = username;
+  return call("POST", "/v1/accounts", body);
+}
+
+response roster_server::login(const std::string& login, const std::string& password) const {
+  return call("POST", "/v1/sessions/password", {{"login", login}, {"password", password}});
+}
+
+} // namespace roster::testing

@@ -1,1 +1,132 @@
+// One contract, two stores: the RocksDB store (real, in a temp dir) and the
+// in-memory fake must behave the same.
+#include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "persistence/data_dir.h"
+#include "persistence/keys.h"
+#include "persistence/store.h"
+
+namespace roster {
+namespace {
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/roster-store-XXXXXX";
+  return ::mkdtemp(tmpl);
+}
+
+struct rocksdb_factory {
+  std::string dir = temp_dir();
+  std::unique_ptr<store> make() { return std::move(*open_rocksdb_store({dir + "/db", false})); }
+  ~rocksdb_factory() { std::filesystem::remove_all(dir); }
+};
+struct memory_factory {
+  std::unique_ptr<store> make() { return make_memory_store(); }
+};
+
+template <class Factory>
+class StoreContract : public ::testing::Test {
+ protected:
+  Factory factory;
+  std::unique_ptr<store> db = factory.make();
+};
+
+using factories = ::testing::Types<rocksdb_factory, memory_factory>;
+TYPED_TEST_SUITE(StoreContract, factories);
+
+TYPED_TEST(StoreContract, GetPutRemove) {
+  auto& db = *this->db;
+  EXPECT_FALSE(db.get("k"));
+  write_batch b;
+  b.put("k", "v");
+  ASSERT_TRUE(db.write(b));
+  EXPECT_EQ(db.get("k"), "v");
+  write_batch d;
+  d.remove("k");
+  ASSERT_TRUE(db.write(d));
+  EXPECT_FALSE(db.get("k"));
+}
+
+TYPED_TEST(StoreContract, BatchesApplyInOrder) {
+  auto& db = *this->db;
+  write_batch b;
+  b.put("a", "1");
+  b.put("b", "2");
+  b.remove("a");
+  b.put("c", std::string("\0x", 2));
+  ASSERT_TRUE(db.write(b));
+  EXPECT_FALSE(db.get("a"));
+  EXPECT_EQ(db.get("b"), "2");
+  EXPECT_EQ(db.get("c"), std::string("\0x", 2));
+  auto many = db.multi_get({"a", "b", "c", "zz"});
+  ASSERT_EQ(many.size(), 4u);
+  EXPECT_FALSE(many[0]);
+  EXPECT_EQ(many[1], "2");
+  EXPECT_FALSE(many[3]);
+}
+
+TYPED_TEST(StoreContract, ScansArePartitionRanges) {
+  auto& db = *this->db;
+  write_batch b;
+  std::string uid(16, '\x07');
+  for (uint16_t p : {0, 1, 2, 255, 256}) {
+    b.put(keys::user_record(p, uid), "u" + std::to_string(p));
+    b.put(keys::session(p, uid, std::string(16, 's')), "s");
+  }
+  b.put(keys::meta("format"), "1");
+  ASSERT_TRUE(db.write(b));
+  std::vector<std::string> seen;
+  db.scan_prefix(keys::partition_prefix(1), [&](std::string_view k, std::string_view v) {
+    EXPECT_EQ(keys::partition_of_key(k), 1);
+    seen.emplace_back(v);
+    return true;
+  });
+  EXPECT_EQ(seen.size(), 2u);
+  int in_range = 0;
+  db.scan(keys::partition_prefix(1), keys::partition_prefix(256), [&](std::string_view, std::string_view) {
+    ++in_range;
+    return true;
+  });
+  EXPECT_EQ(in_range, 6);  // partitions 1, 2 and 255
+  int first_only = 0;
+  db.scan("", "", [&](std::string_view, std::string_view) { return ++first_only < 3; });
+  EXPECT_EQ(first_only, 3);
+  // partition 256 sorts after 255 (big-endian)
+  EXPECT_LT(keys::partition_prefix(255), keys::partition_prefix(256));
+}
+
+TEST(RocksdbStore, SurvivesReopenAndCheckpoints) {
+  auto dir = temp_dir();
+  {
+    auto db = std::move(*open_rocksdb_store({dir + "/db", true}));
+    write_batch b;
+    b.put("durable", "yes");
+    ASSERT_TRUE(db->write(b));
+    ASSERT_TRUE(db->checkpoint(dir + "/snap"));
+    EXPECT_FALSE(db->checkpoint(dir + "/snap"));  // target exists
+    EXPECT_TRUE(db->stats().count("estimate_num_keys"));
+  }
+  auto again = std::move(*open_rocksdb_store({dir + "/db", false}));
+  EXPECT_EQ(again->get("durable"), "yes");
+  auto snap = std::move(*open_rocksdb_store({dir + "/snap", false}));
+  EXPECT_EQ(snap->get("durable"), "yes");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DataDir, RecordsThePartitionCountAndRefusesAnother) {
+  auto dir = temp_dir() + "/data";
+  auto first = prepare_data_dir(dir, 64);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->partitions, 64u);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/roster.json"));
+  EXPECT_TRUE(prepare_data_dir(dir, 64));
+  auto other = prepare_data_dir(dir, 128);
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.err().message.find("64"), std::string::npos);
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
+}
+
+} // namespace
+} // namespace roster

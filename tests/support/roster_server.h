@@ -1,0 +1,68 @@
+#pragma once
+// Test support: starts the real build/roster on a free loopback port with a
+// temporary data dir, and talks HTTP/JSON to it.
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace roster::testing {
+
+using nlohmann::json;
+using env = std::map<std::string, std::string>;
+
+struct response {
+  int status = 0;
+  json body;
+  std::string raw;
+  httplib::Headers headers;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+/// A free TCP port on 127.0.0.1 (bound and released).
+int free_port();
+
+class roster_server {
+ public:
+  /// `env`: extra ROSTER_* variables (e.g. {"ROSTER_AUTH_SUDO_WINDOW", "1s"}).
+  explicit roster_server(std::map<std::string, std::string> env = {}, std::string data_dir = {});
+  ~roster_server();
+
+  void start();
+  void stop();    // SIGTERM, wait
+  void kill9();   // SIGKILL, wait
+  bool running() const { return pid_ > 0; }
+
+  response call(const std::string& method, const std::string& path, const json& body = nullptr,
+                const httplib::Headers& headers = {}) const;
+  response raw(const std::string& method, const std::string& path, const std::string& body,
+               const std::string& content_type, const httplib::Headers& headers = {}) const;
+  response as(const std::string& token, const std::string& method, const std::string& path,
+              const json& body = nullptr) const;
+  response admin(const std::string& method, const std::string& path, const json& body = nullptr) const;
+
+  // Conveniences: each asserts nothing; callers check the status.
+  response register_user(const std::string& email, const std::string& username,
+                         const std::string& password = "correct-horse-9") const;
+  response login(const std::string& login, const std::string& password = "correct-horse-9") const;
+
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& admin_key() const { return admin_key_; }
+
+ private:
+  std::map<std::string, std::string> env_;
+  std::string data_dir_;
+  bool own_dir_ = false;
+  std::string admin_key_ = "test-admin-key-0123456789";
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+} // namespace roster::testing
