@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Roster benchmark: one run, same machine, same wrk settings for every target.
+#   1. floor: bare cpp-httplib server answering a 2-byte body (bench/floor_server.cc)
+#   2. GET /v1/account with valid sessions (64 users, one token per connection)
+#   3. POST /v1/sessions/password (Argon2id with the default parameters)
+# Prints requests/s, p50, p99 and the ratios to the floor and to the Argon2id
+# floor (cores ÷ one hash time). Everything listens on 127.0.0.1 only and every
+# load is bounded in time.
+# Usage: bench/run.sh [duration-seconds=10] [connections=64] [threads=96]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR="${1:-10}"; CONN="${2:-64}"; THREADS="${3:-96}"
+BUILD="${BUILD:-build}"
+[ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
+command -v wrk >/dev/null || bash scripts/deps
+WORK="$(mktemp -d /tmp/roster-bench-XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
+
+# wrk --latency output → "rps p50_ms p99_ms"
+parse() {
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx or 3xx responses:/ { bad = $5 }
+    END { printf "%s %.3f %.3f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
+}
+
+run_wrk() { # name url [lua]
+  local out="$WORK/$1.txt"
+  if [ -n "${3:-}" ]; then wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$3" "$2" > "$out"
+  else wrk -t2 -c"$CONN" -d"${DUR}s" --latency "$2" > "$out"; fi
+  parse < "$out"
+}
+
+echo "== Roster bench: $(nproc) cores, wrk -t2 -c$CONN -d${DUR}s, $THREADS HTTP threads for every server"
+
+# 1. floor
+FP=$(free_port)
+"$BUILD/floor_server" "$FP" "$THREADS" & PIDS+=($!)
+wait_http "$FP" /
+read -r F_RPS F_P50 F_P99 F_BAD < <(run_wrk floor "http://127.0.0.1:$FP/")
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# 2. Roster
+RP=$(free_port)
+KEY="bench-admin-key-0123456789"
+ROSTER_HTTP_THREADS="$THREADS" "$BUILD/roster" serve --http-listen "127.0.0.1:$RP" --data-dir "$WORK/data" \
+  --admin-key "$KEY" --log-level warn > "$WORK/roster.log" 2>&1 & PIDS+=($!)
+wait_http "$RP" /healthz
+ROSTER_PID=${PIDS[-1]}
+
+python3 - "$RP" "$WORK" <<'PY'
+import json, sys, urllib.request
+port, work = sys.argv[1], sys.argv[2]
+def post(path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+tokens = [post("/v1/sessions/anonymous", {})["session"]["token"] for _ in range(64)]
+logins = []
+for i in range(64):
+    post("/v1/accounts", {"username": f"bench_{i}", "password": f"bench-password-{i}"})
+    logins.append({"login": f"bench_{i}", "password": f"bench-password-{i}"})
+with open(f"{work}/account.lua", "w") as f:
+    f.write("local tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n")
+    f.write("local n = 0\nfunction setup(thread) thread:set('id', n); n = n + 1 end\n")
+    f.write("local i = 0\nfunction request()\n  i = i + 1\n"
+            "  return wrk.format('GET', '/v1/account', {['Authorization'] = 'Bearer ' .. tokens[(i % #tokens) + 1]})\nend\n")
+with open(f"{work}/login.lua", "w") as f:
+    f.write("local bodies = {" + ",".join("'" + json.dumps(b) + "'" for b in logins) + "}\n")
+    f.write("local i = 0\nfunction request()\n  i = i + 1\n"
+            "  return wrk.format('POST', '/v1/sessions/password', {['Content-Type'] = 'application/json'}, bodies[(i % #bodies) + 1])\nend\n")
+PY
+
+read -r A_RPS A_P50 A_P99 A_BAD < <(run_wrk account "http://127.0.0.1:$RP/v1/account" "$WORK/account.lua")
+LCONN=$(( $(nproc) * 4 ))
+read -r L_RPS L_P50 L_P99 L_BAD < <(CONN=$LCONN run_wrk login "http://127.0.0.1:$RP/v1/sessions/password" "$WORK/login.lua")
+RSS_KB=$(awk '/VmRSS/ {print $2}' /proc/$ROSTER_PID/status)
+
+HASH_MS=$("$BUILD/argon2_floor" 20)
+ARGON_FLOOR=$(python3 -c "print(round($(nproc) * 1000 / $HASH_MS, 1))")
+
+python3 - <<PY
+f, a, l, af = $F_RPS, $A_RPS, $L_RPS, $ARGON_FLOOR
+print()
+print(f"| target | req/s | p50 ms | p99 ms | non-2xx | ratio |")
+print(f"|---|---|---|---|---|---|")
+print(f"| floor: bare cpp-httplib, 2-byte body | {f:,.0f} | $F_P50 | $F_P99 | $F_BAD | 1.00 |")
+print(f"| GET /v1/account (valid session) | {a:,.0f} | $A_P50 | $A_P99 | $A_BAD | {a/f:.2f} of floor (target >= 0.50) |")
+print(f"| POST /v1/sessions/password (-c$LCONN) | {l:,.1f} | $L_P50 | $L_P99 | $L_BAD | {l/af:.2f} of Argon2id floor {af} (target >= 0.85) |")
+print()
+print(f"Argon2id (m=19456 KiB, t=2, p=1): $HASH_MS ms per hash; floor = $(nproc) cores / hash = {af}/s")
+print(f"Roster RSS after the run: {$RSS_KB/1024:.0f} MiB")
+PY
