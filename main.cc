@@ -76,7 +76,7 @@ int serve(const serve_flags& f) {
   accounts account(route, cfg->auth);
   http::metrics metrics;
   rate_window username_checks(120, 60'000);
-  http::services svc{route, account, *cfg, metrics, **db, username_checks};
+  http::services svc{route, account, *cfg, metrics, username_checks};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 

@@ -207,6 +207,10 @@ nlohmann::json router::debug_user(std::string_view uid16) {
   return j;
 }
 
+std::map<std::string, uint64_t> router::store_stats() const {
+  return impl_->env->db ? impl_->env->db->stats() : std::map<std::string, uint64_t>{};
+}
+
 int64_t router::live_user_actors() const { return impl_->env->live_user_actors.load(); }
 uint32_t router::partitions() const { return impl_->env->partitions; }
 uint16_t router::partition_of_user(std::string_view uid16) const {

@@ -51,6 +51,8 @@ class router {
   nlohmann::json debug_user(std::string_view uid16);
 
   int64_t live_user_actors() const;
+  /// Size figures of this node's store (for /metrics); empty if it is not open.
+  std::map<std::string, uint64_t> store_stats() const;
   uint32_t partitions() const;
   uint16_t partition_of_user(std::string_view uid16) const;
   const std::string& node_name() const;

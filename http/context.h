@@ -24,7 +24,6 @@ struct services {
   accounts& account;
   const node_config& config;
   metrics& stats;
-  store& db;  // only for /metrics store figures and /readyz
   rate_window& username_checks;  // GET /v1/usernames/{name}, per client IP
 };
 

@@ -34,6 +34,19 @@ metrics::~metrics() = default;
 
 void metrics::observe(const std::string& method, const std::string& route, int status, double seconds) {
   std::string key = method + ' ' + route + ' ' + std::to_string(status);
+  // Each HTTP thread keeps its own copy of the series pointers, so the hot
+  // path takes no shared lock; the registry owns the series for its lifetime.
+  thread_local const impl* owner = nullptr;
+  thread_local std::unordered_map<std::string, std::pair<prometheus::Counter*, prometheus::Histogram*>> local;
+  if (owner != impl_.get()) {
+    local.clear();
+    owner = impl_.get();
+  }
+  if (auto hit = local.find(key); hit != local.end()) {
+    hit->second.first->Increment();
+    hit->second.second->Observe(seconds);
+    return;
+  }
   std::pair<prometheus::Counter*, prometheus::Histogram*> s;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -47,6 +60,7 @@ void metrics::observe(const std::string& method, const std::string& route, int s
     }
     s = it->second;
   }
+  local.emplace(key, s);
   s.first->Increment();
   s.second->Observe(seconds);
 }

@@ -9,7 +9,7 @@ namespace roster::http::handlers {
 void healthz(context& c) { write_json(c.res, 200, R"({"status":"ok"})"); }
 
 void readyz(context& c) {
-  bool store_ok = !c.svc.db.stats().empty();
+  bool store_ok = !c.svc.route.store_stats().empty();
   bool ready = store_ok && c.svc.route.ready();
   nlohmann::json j = {{"status", ready ? "ready" : "not_ready"},
                       {"store", store_ok},
@@ -25,7 +25,7 @@ void readyz(context& c) {
 
 void metrics(context& c) {
   c.res.status = 200;
-  c.res.set_content(c.svc.stats.render(c.svc.route.live_user_actors(), c.svc.db.stats()),
+  c.res.set_content(c.svc.stats.render(c.svc.route.live_user_actors(), c.svc.route.store_stats()),
                     "text/plain; version=0.0.4");
 }
 

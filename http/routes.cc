@@ -4,9 +4,13 @@
 
 namespace roster::http {
 
+namespace {
+std::vector<std::string_view> split(std::string_view path);
+} // namespace
+
 std::vector<route> build_routes() {
   using namespace handlers;
-  return {
+  std::vector<route> table = {
     // accounts and sessions (SPEC §3)
     {"POST", "/v1/accounts", register_account},
     {"POST", "/v1/sessions/password", login_password},
@@ -45,6 +49,9 @@ std::vector<route> build_routes() {
     {"GET", "/readyz", readyz},
     {"GET", "/metrics", handlers::metrics},
   };
+  for (auto& r : table)
+    for (auto seg : split(r.pattern)) r.segments.emplace_back(seg);
+  return table;
 }
 
 namespace {
@@ -64,13 +71,13 @@ std::vector<std::string_view> split(std::string_view path) {
   return out;
 }
 
-bool match_path(const std::string& pattern, const std::vector<std::string_view>& segs,
+bool match_path(const route& r, const std::vector<std::string_view>& segs,
                 std::map<std::string, std::string>* params) {
-  auto pat = split(pattern);
+  auto& pat = r.segments;
   if (pat.size() != segs.size()) return false;
   for (size_t i = 0; i < pat.size(); ++i) {
     if (pat[i].size() > 2 && pat[i].front() == '{') {
-      if (params) (*params)[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
+      if (params) (*params)[pat[i].substr(1, pat[i].size() - 2)] = std::string(segs[i]);
     } else if (pat[i] != segs[i]) {
       return false;
     }
@@ -85,12 +92,12 @@ match_result match(const std::vector<route>& routes, const std::string& method, 
   // Literal segments beat parameters: "/v1/sessions/current" before "/v1/sessions/{id}"
   // is guaranteed by table order, so the first full match wins.
   for (auto& r : routes) {
-    if (!match_path(r.pattern, segs, nullptr)) continue;
+    if (!match_path(r, segs, nullptr)) continue;
     m.path_known = true;
     if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end()) m.allowed.push_back(r.method);
     if (!m.found && r.method == method) {
       m.found = &r;
-      match_path(r.pattern, segs, &m.params);
+      match_path(r, segs, &m.params);
     }
   }
   return m;

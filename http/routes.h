@@ -13,6 +13,7 @@ struct route {
   std::string method;
   std::string pattern;  // "/v1/users/{id}"
   handler fn;
+  std::vector<std::string> segments = {};  // the pattern split at '/', filled by build_routes
 };
 
 std::vector<route> build_routes();

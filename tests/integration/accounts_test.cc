@@ -1,6 +1,7 @@
 // Registration, logins and account changes over real HTTP against build/roster.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -45,6 +46,22 @@ TEST(Accounts, UsernamesAreUniqueByFoldedTag) {
   EXPECT_EQ(s.register_user("lost@example.com", "t.k-4_2_1").body["error"]["code"], "username_taken");
   // the failed registration released its email claim: the email is still free
   EXPECT_EQ(s.register_user("lost@example.com", "other").status, 201);
+}
+
+TEST(Accounts, ConcurrentRegistrationsOfOneEmailHaveExactlyOneWinner) {
+  roster_server s;
+  std::atomic<int> created{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i)
+    threads.emplace_back([&, i] {
+      auto r = s.register_user("race@example.com", "racer_" + std::to_string(i));
+      if (r.status == 201) ++created;
+      else if (r.status == 409 && r.body["error"]["code"] == "email_taken") ++taken;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(taken, 19);
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users?q=race@example.com").body["total"], 1);
 }
 
 TEST(Accounts, RegistrationValidatesEveryField) {
