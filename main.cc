@@ -5,8 +5,6 @@
 #include <rocksdb/version.h>
 #include <spdlog/spdlog.h>
 
-#include <malloc.h>
-
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -35,11 +33,6 @@ int fail(const std::string& msg) {
 }
 
 int serve(const serve_flags& f) {
-  // Argon2id allocates ~19 MiB per hash on whichever HTTP thread runs it.
-  // Pin glibc's mmap threshold so those blocks go back to the OS when freed
-  // instead of parking in per-thread arenas (RSS otherwise grows by
-  // threads × 19 MiB after a login burst).
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::map<std::string, std::string> flags;
   auto flag = [&](const char* key, const std::string& v) {
     if (!v.empty()) flags[key] = v;

@@ -4,6 +4,10 @@
 
 #include "domain/password.h"
 
+#include <argon2.h>
+
+#include <cstring>
+
 namespace roster {
 namespace {
 
@@ -106,6 +110,27 @@ TEST(Password, Argon2idHashesVerifyAndAreSalted) {
   EXPECT_FALSE(verify_password("correct-horse-8", h1));
   EXPECT_FALSE(verify_password("x", "garbage"));
   EXPECT_NE(h1.find("m=64,t=1,p=1"), std::string::npos);
+}
+
+} // namespace
+} // namespace roster
+
+namespace roster {
+namespace {
+
+TEST(Password, InteroperatesWithLibargon2Encoding) {
+  // A hash made by libargon2's own encoder verifies here, and ours there.
+  const char* pwd = "interop-password-1";
+  std::string salt = "0123456789abcdef";
+  char encoded[256];
+  ASSERT_EQ(argon2id_hash_encoded(1, 64, 1, pwd, strlen(pwd), salt.data(), salt.size(), 32, encoded, sizeof encoded),
+            ARGON2_OK);
+  EXPECT_TRUE(verify_password(pwd, encoded));
+  EXPECT_FALSE(verify_password("other-password-1", encoded));
+  auto ours = hash_password(pwd, {64, 1, 1});
+  EXPECT_EQ(argon2id_verify(ours.c_str(), pwd, strlen(pwd)), ARGON2_OK);
+  EXPECT_FALSE(verify_password(pwd, "$argon2id$v=19$m=64,t=1,p=1$!!$!!"));
+  EXPECT_FALSE(verify_password(pwd, "$argon2id$v=19$m=999999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"));
 }
 
 } // namespace
