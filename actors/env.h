@@ -1,10 +1,14 @@
 #pragma once
 // actor_env: what every actor of a node shares. Created by the router before
 // any actor is spawned and kept alive (shared_ptr) until the last actor quits.
+#include <array>
 #include <atomic>
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "config/config.h"
 #include "domain/throttle.h"
@@ -12,6 +16,50 @@
 #include "persistence/store.h"
 
 namespace roster {
+
+/// Live user actors by user id, so the router can send straight to a user's
+/// actor without a hop through its partition host. Written only by partition
+/// hosts (insert on spawn, erase before retiring); read by router threads.
+/// A handle read here may belong to an actor that has just terminated: the
+/// request then fails at once with request_receiver_down and the router falls
+/// back to the host, which never runs two actors for one user.
+class actor_directory {
+ public:
+  caf::actor find(const std::string& uid16) {
+    auto& s = shard(uid16);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto it = s.actors.find(uid16);
+    return it == s.actors.end() ? caf::actor{} : it->second;
+  }
+  void insert(const std::string& uid16, const caf::actor& a) {
+    auto& s = shard(uid16);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.actors[uid16] = a;
+  }
+  void erase(const std::string& uid16, const caf::actor_addr& only_if) {
+    auto& s = shard(uid16);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto it = s.actors.find(uid16);
+    if (it != s.actors.end() && it->second.address() == only_if) s.actors.erase(it);
+  }
+  void clear() {
+    for (auto& s : shards_) {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      s.actors.clear();
+    }
+  }
+
+ private:
+  struct shard_t {
+    std::mutex mutex;
+    std::unordered_map<std::string, caf::actor> actors;
+  };
+  shard_t& shard(const std::string& uid16) {
+    // uid16 is random: its first byte spreads evenly.
+    return shards_[static_cast<unsigned char>(uid16.empty() ? 0 : uid16[0]) % shards_.size()];
+  }
+  std::array<shard_t, 64> shards_;
+};
 
 struct actor_env {
   store* db = nullptr;  // owned by main; outlives the actor system
@@ -23,6 +71,8 @@ struct actor_env {
   millis claim_ttl = 30'000;  // an unconfirmed index claim older than this is repaired
   bool require_activation = false;
   size_t max_sessions_per_user = 100;
+
+  actor_directory directory;
 
   /// The partition host that owns a partition (set by the router).
   std::function<caf::actor(uint16_t partition)> host_of;

@@ -82,14 +82,20 @@ struct router::impl {
     pool.push_back(std::move(a));
   }
 
+  /// Sends `msg` and waits for the reply. With `receiver_down` set, a
+  /// terminated receiver is reported there instead of as an error reply.
   template <class Msg>
-  reply ask(const caf::actor& dest, Msg msg) {
+  reply ask(const caf::actor& dest, const Msg& msg, bool* receiver_down = nullptr) {
     if (!dest) return unavailable();
     auto self = acquire();
     reply out = unavailable();
-    (*self)->request(dest, request_timeout, std::move(msg))
+    (*self)->request(dest, request_timeout, msg)
       .receive([&](reply& r) { out = std::move(r); },
                [&](caf::error& e) {
+                 if (receiver_down && e == caf::sec::request_receiver_down) {
+                   *receiver_down = true;
+                   return;
+                 }
                  spdlog::warn("router: request failed: {}", caf::to_string(e));
                  out = unavailable();
                });
@@ -112,6 +118,7 @@ void router::stop() {
   for (auto& a : impl_->hosts) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& a : impl_->indexes) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   impl_->env->host_of = nullptr;
+  impl_->env->directory.clear();
   impl_->hosts.clear();
   impl_->indexes.clear();
   impl_->sys.await_all_actors_done();
@@ -127,8 +134,15 @@ reply router::call_user(std::string_view uid16, user_op op, std::string token_ha
   req.args = std::move(args);
   req.ip = ci.ip;
   req.user_agent = ci.user_agent;
+  // Fast path: straight to the live user actor. If it has just retired, the
+  // partition host takes over (and spawns a fresh one once the old is gone).
+  if (auto live = impl_->env->directory.find(req.user_id)) {
+    bool down = false;
+    auto r = impl_->ask(live, req, &down);
+    if (!down) return r;
+  }
   auto p = partition_of_user(uid16);
-  return impl_->ask(impl_->hosts.at(p), std::move(req));
+  return impl_->ask(impl_->hosts.at(p), req);
 }
 
 reply router::call_index(index_op op, const std::string& key, const std::string& uid_text) {

@@ -42,6 +42,7 @@ caf::actor actor_for(self_ptr self, const std::string& uid16) {
   self->monitor(a);
   st.uid_of[a.address()] = uid16;
   st.live.emplace(uid16, a);
+  st.env->directory.insert(uid16, a);
   return a;
 }
 
@@ -127,6 +128,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
     if (auto l = st.live.find(uid16); l != st.live.end() && l->second.address() == dm.source) {
       // Died without asking (a bug or a crash): forget it; the next request respawns.
       spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
+      st.env->directory.erase(uid16, dm.source);
       st.live.erase(l);
     }
     auto r = st.retiring.find(uid16);
@@ -157,6 +159,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       auto it = st.live.find(uid16);
       if (it == st.live.end() || it->second != sender) return;
+      st.env->directory.erase(uid16, sender.address());
       st.live.erase(it);
       st.retiring[uid16].actor = sender.address();
       self->send(sender, stop_atom_v);

@@ -27,6 +27,7 @@ struct user_actor_state {
   std::unordered_map<std::string, millis> persisted_use;     // session id → last_used_at in the store
   millis last_activity = 0;
   uint32_t log_seq = 0;
+  std::string own_json;  // own_view(*user).dump(), cached between record changes
   bool passivating = false;
 
   ~user_actor_state() {
@@ -81,7 +82,10 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
 
 std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).value_or(sid); }
 
-void put_record(ctx& c, write_batch& b) { b.put(keys::user_record(c.st.partition, c.st.uid16), encode_user(*c.st.user)); }
+void put_record(ctx& c, write_batch& b) {
+  c.st.own_json.clear();  // every record change goes through here
+  b.put(keys::user_record(c.st.partition, c.st.uid16), encode_user(*c.st.user));
+}
 
 void put_session(ctx& c, write_batch& b, const session_record& s) {
   b.put(keys::session(c.st.partition, c.st.uid16, sid16_of(s.id)), encode_session(s));
@@ -143,6 +147,7 @@ bool commit(ctx& c, const write_batch& b) {
   c.st.sessions.clear();
   c.st.by_hash.clear();
   c.st.persisted_use.clear();
+  c.st.own_json.clear();
   load(c.st);
   return false;
 }
@@ -180,12 +185,14 @@ result<session_record*> authenticate(ctx& c) {
   return &s;
 }
 
-json own_with_session(const user_actor_state& st, const session_record& s) {
-  json j = own_view(*st.user);
-  j["session_id"] = s.id;
-  j["authenticated_at"] = format_time(s.authenticated_at);
-  (void)st;
-  return j;
+/// The own view plus the calling session's id and authentication time. The
+/// hot path of GET /v1/account: the view is serialised once per record change.
+std::string own_with_session(user_actor_state& st, const session_record& s) {
+  if (st.own_json.empty()) st.own_json = own_view(*st.user).dump();
+  std::string out = st.own_json;
+  out.pop_back();  // the closing brace of the object
+  out += ",\"session_id\":\"" + s.id + "\",\"authenticated_at\":\"" + format_time(s.authenticated_at) + "\"}";
+  return out;
 }
 
 reply not_found() { return error_reply(errc::not_found, "user not found"); }
@@ -227,6 +234,7 @@ reply delete_user(ctx& c, const std::string& event) {
   if (!commit(c, b)) return store_failed();
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
   c.st.user.reset();
+  c.st.own_json.clear();
   c.st.sessions.clear();
   c.st.by_hash.clear();
   c.st.persisted_use.clear();
@@ -273,7 +281,7 @@ reply handle(ctx& c) {
       return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
     }
     case user_op::authenticate:
-      return with_auth([&](session_record& s) { return ok_reply(own_with_session(st, s).dump()); });
+      return with_auth([&](session_record& s) { return ok_reply(own_with_session(st, s)); });
     case user_op::login_begin: {
       if (!st.user) return not_found();
       if (auto wait = lockout_remaining(st.user->failed_logins, c.now, st.env->login_throttle); wait > 0) {
@@ -467,6 +475,10 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
   env->live_user_actors.fetch_add(1, std::memory_order_relaxed);
   env->user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
+  // Idle check: one timer per actor per period, not one per message (a
+  // behavior timeout would re-arm CAF's clock on every request).
+  auto period = std::chrono::milliseconds(std::max<millis>(env->idle_passivation / 4, 25));
+  self->delayed_send(self, period, idle_atom_v);
   return {
     [self](user_request& req) -> reply {
       auto& st = self->state;
@@ -475,7 +487,9 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
         c.args = json::parse(req.args, nullptr, false);
         if (c.args.is_discarded() || !c.args.is_object()) return error_reply(errc::internal, "malformed request");
       }
-      st.last_activity = c.now;
+      // Operator and index probes do not count as use.
+      auto op = static_cast<user_op>(req.op);
+      if (op != user_op::debug_info && op != user_op::holds_key) st.last_activity = c.now;
       reply r;
       try {
         r = handle(c);
@@ -488,7 +502,11 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
       return r;
     },
     [self](stop_atom) { self->quit(); },
-    caf::after(std::chrono::milliseconds(env->idle_passivation)) >> [self] { request_passivation(self); },
+    [self, period](idle_atom) {
+      auto& st = self->state;
+      if (now_ms() - st.last_activity >= st.env->idle_passivation) request_passivation(self);
+      else self->delayed_send(self, period, idle_atom_v);
+    },
   };
 }
 
