@@ -69,12 +69,19 @@ void roster_server::start() {
       pid_ = -1;
       throw std::runtime_error("roster exited during start; see " + data_dir_ + "/server.log");
     }
-    httplib::Client cli("127.0.0.1", port_);
+    auto cli = client();
     cli.set_connection_timeout(0, 200'000);
     if (auto r = cli.Get("/healthz"); r && r->status == 200) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   throw std::runtime_error("roster did not become healthy");
+}
+
+httplib::Client roster_server::client() const {
+  bool tls = env_.count("ROSTER_HTTP_TLS_CERT") > 0;
+  httplib::Client cli((tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_));
+  if (tls) cli.enable_server_certificate_verification(false);  // self-signed test certificate
+  return cli;
 }
 
 void roster_server::stop() {
@@ -104,7 +111,7 @@ void roster_server::kill9() {
 
 response roster_server::raw(const std::string& method, const std::string& path, const std::string& body,
                             const std::string& content_type, const httplib::Headers& headers) const {
-  httplib::Client cli("127.0.0.1", port_);
+  auto cli = client();
   cli.set_read_timeout(30, 0);
   httplib::Result r{nullptr, httplib::Error::Unknown};
   if (method == "GET") r = cli.Get(path.c_str(), headers);

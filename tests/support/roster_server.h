@@ -52,6 +52,8 @@ class roster_server {
                          const std::string& password = "correct-horse-9") const;
   response login(const std::string& login, const std::string& password = "correct-horse-9") const;
 
+  /// A client for this server (HTTPS when ROSTER_HTTP_TLS_CERT is set).
+  httplib::Client client() const;
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& admin_key() const { return admin_key_; }
