@@ -14,7 +14,7 @@ namespace roster {
 
 struct http_config {
   std::string listen = "127.0.0.1:8080";
-  int threads = 16;                 // worker threads; each keep-alive connection holds one
+  int threads = 16;                 // worker threads kept ready; more start while all are busy (up to 2048)
   int64_t max_body_bytes = 65536;   // larger bodies get 413
   std::string tls_cert;             // PEM paths; both set = HTTPS
   std::string tls_key;

@@ -12,10 +12,15 @@
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "http/routes.h"
+#include "http/worker_pool.h"
 
 namespace roster::http {
 
 namespace {
+
+// Ceiling of the elastic worker pool: beyond this many simultaneous
+// connections, new ones wait for a free thread.
+constexpr size_t max_http_threads = 2048;
 
 std::string request_id_of(const httplib::Request& req) {
   auto given = req.get_header_value("X-Request-Id");
@@ -54,7 +59,7 @@ struct server::impl {
     else
       http = std::make_unique<httplib::Server>();
     auto threads = static_cast<size_t>(cfg.threads);
-    http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http->new_task_queue = [threads] { return new worker_pool(threads, max_http_threads); };
     http->set_tcp_nodelay(true);
     http->set_keep_alive_max_count(1'000'000);
     http->set_keep_alive_timeout(5);

@@ -55,3 +55,49 @@ TEST(Errors, EveryCodeHasTheSpecStatus) {
 
 } // namespace
 } // namespace roster::http
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "http/worker_pool.h"
+
+namespace roster::http {
+namespace {
+
+TEST(WorkerPool, GrowsWhenEveryThreadIsHeld) {
+  worker_pool pool(2, 64);
+  std::atomic<int> started{0};
+  std::atomic<bool> release{false};
+  // Ten jobs that each hold their thread (like keep-alive connections).
+  for (int i = 0; i < 10; ++i)
+    pool.enqueue([&] {
+      ++started;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  for (int i = 0; i < 2000 && started < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(started, 10);  // a fixed pool of 2 would have run only 2
+  EXPECT_GE(pool.threads(), 10u);
+  release = true;
+  pool.shutdown();
+}
+
+TEST(WorkerPool, StopsAtItsCeiling) {
+  worker_pool pool(1, 3);
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  for (int i = 0; i < 6; ++i)
+    pool.enqueue([&] {
+      ++started;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(pool.threads(), 3u);
+  EXPECT_EQ(started, 3);
+  release = true;
+  pool.shutdown();
+  EXPECT_EQ(started, 6);  // queued jobs still ran before the threads exited
+}
+
+} // namespace
+} // namespace roster::http

@@ -116,3 +116,30 @@ TEST(Ops, CorsAllowsConfiguredOriginsOnly) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Ops, MoreKeepAliveConnectionsThanThreadsAreAllServed) {
+  // 16 threads kept ready (the default); 48 clients each hold a keep-alive
+  // connection open. A fixed pool would leave 32 of them waiting ~5 s for a
+  // thread; the elastic pool serves them all at once.
+  roster_server s(env{{"ROSTER_HTTP_THREADS", "16"}});
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  for (int i = 0; i < 48; ++i) {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", s.port());
+    c->set_keep_alive(true);
+    c->set_read_timeout(2, 0);
+    c->set_connection_timeout(2, 0);
+    auto r = c->Get("/healthz");
+    ASSERT_TRUE(r) << "connection " << i << " was not served";
+    EXPECT_EQ(r->status, 200);
+    clients.push_back(std::move(c));
+  }
+  for (auto& c : clients) {
+    auto r = c->Get("/healthz");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
+} // namespace
