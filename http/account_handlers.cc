@@ -167,7 +167,9 @@ void delete_account(context& c) {
 void list_sessions(context& c) {
   auto limit = c.limit();
   if (!take(c, limit)) return;
-  with_user(c, user_op::list_sessions);
+  json args = {{"limit", *limit}};
+  if (auto cur = c.query("cursor")) args["cursor"] = *cur;
+  with_user(c, user_op::list_sessions, 200, args.dump());
 }
 
 void get_session(context& c) { with_user(c, user_op::get_session, 200, json{{"id", c.params["id"]}}.dump()); }

@@ -326,10 +326,24 @@ reply handle(ctx& c) {
         std::vector<const session_record*> list;
         for (auto& [id, s] : st.sessions)
           if (session_state(s, c.now, st.env->sessions) == errc::ok) list.push_back(&s);
-        std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->created_at > b->created_at; });
+        // Newest first; ties broken by id so that pages are stable.
+        std::sort(list.begin(), list.end(), [](auto* a, auto* b) {
+          return a->created_at != b->created_at ? a->created_at > b->created_at : a->id < b->id;
+        });
+        size_t limit = c.args.value("limit", 50);
+        size_t start = 0;
+        if (auto cursor = c.args.value("cursor", std::string()); !cursor.empty()) {
+          auto after = base64url_decode(cursor);
+          auto it = after ? std::find_if(list.begin(), list.end(), [&](auto* s) { return s->id == *after; }) : list.end();
+          if (it == list.end()) return error_reply(errc::invalid_request, "invalid cursor");
+          start = static_cast<size_t>(it - list.begin()) + 1;
+        }
         json items = json::array();
-        for (auto* s : list) items.push_back(session_view(*s, s->id == cur.id));
-        return ok_reply(json{{"items", items}, {"next_cursor", nullptr}}.dump());
+        for (size_t i = start; i < list.size() && items.size() < limit; ++i)
+          items.push_back(session_view(*list[i], list[i]->id == cur.id));
+        bool more = start + items.size() < list.size();
+        json next = more ? json(base64url_encode(list[start + items.size() - 1]->id)) : json(nullptr);
+        return ok_reply(json{{"items", items}, {"next_cursor", next}}.dump());
       });
     case user_op::get_session:
       return with_auth([&](session_record& cur) {

@@ -1,6 +1,7 @@
 // Sessions: listing, expiry, revocation, security log, blocked users.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "tests/support/roster_server.h"
@@ -42,6 +43,28 @@ TEST(Sessions, ListGetExtendAndRevoke) {
   EXPECT_EQ(s.as(t2, "GET", "/v1/account").status, 401);
   EXPECT_EQ(s.as(t1, "DELETE", "/v1/sessions/current").status, 204);
   EXPECT_EQ(s.as(t1, "GET", "/v1/account").status, 401);
+}
+
+TEST(Sessions, ListIsPaginatedWithACursor) {
+  roster_server s;
+  auto a = s.register_user("pag@example.com", "pag");
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(s.login("pag").status, 201);
+  auto t = token_of(a);
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto r = s.as(t, "GET", "/v1/sessions?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.raw;
+    EXPECT_LE(r.body["items"].size(), 2u);
+    for (auto& it : r.body["items"]) seen.insert(it["id"].get<std::string>());
+    cursor = r.body["next_cursor"].is_string() ? r.body["next_cursor"].get<std::string>() : "";
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(s.as(t, "GET", "/v1/sessions?cursor=bogus").status, 400);
+  EXPECT_EQ(s.as(t, "GET", "/v1/sessions?limit=abc").status, 400);
 }
 
 TEST(Sessions, DeleteAllLogsOutEverywhere) {
