@@ -51,6 +51,9 @@ int serve(const serve_flags& f) {
   if (!cfg) return fail(cfg.err().message);
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   for (auto& w : warnings) spdlog::warn("{}", w);
+  if (!cfg->cluster.listen.empty() || !cfg->cluster.seeds.empty())
+    spdlog::warn("cluster.listen / cluster.seeds are set, but this build runs single-node: "
+                 "this node owns all {} partitions", cfg->cluster.partitions);
 
   // Block the stop signals in every thread we start; one thread waits for them.
   sigset_t stop_signals;
