@@ -78,6 +78,15 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
   if (!detail.empty()) entry["detail"] = std::move(detail);
   auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
   b.put(keys::log_entry(c.st.partition, c.st.uid16, inverted, c.st.log_seq++), entry.dump());
+  // Keep the log bounded: now and then, drop what lies beyond the newest
+  // max_log_entries (keys sort newest first). The deletes ride in this batch.
+  if (c.st.log_seq % 64 == 1) {
+    size_t seen = 1;  // the entry added above is not in the store yet
+    c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+      if (++seen > c.st.env->max_log_entries) b.remove(std::string(k));
+      return true;
+    });
+  }
 }
 
 std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).value_or(sid); }

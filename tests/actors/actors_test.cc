@@ -146,3 +146,23 @@ TEST_F(Actors, ScatterReachesEveryPartition) {
 
 } // namespace
 } // namespace roster
+
+namespace roster {
+namespace {
+
+TEST_F(Actors, SecurityLogIsBounded) {
+  auto r = acc.anonymous_login(std::nullopt, {});
+  ASSERT_TRUE(r.ok());
+  auto uid16 = *user_id_of_token(json::parse(r.body)["session"]["token"].get<std::string>());
+  for (int i = 0; i < 1300; ++i) ASSERT_TRUE(route.call_user(uid16, user_op::login_failed).ok());
+  size_t entries = 0;
+  db->scan_prefix(keys::logs_prefix(route.partition_of_user(uid16), uid16), [&](std::string_view, std::string_view) {
+    ++entries;
+    return true;
+  });
+  EXPECT_GT(entries, 900u);
+  EXPECT_LE(entries, 1000u + 64u);
+}
+
+} // namespace
+} // namespace roster
