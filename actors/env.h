@@ -69,7 +69,6 @@ struct actor_env {
   throttle_policy login_throttle;
   millis idle_passivation = 5 * 60'000;
   millis claim_ttl = 30'000;  // an unconfirmed index claim older than this is repaired
-  bool require_activation = false;
   size_t max_sessions_per_user = 100;
   size_t max_log_entries = 1000;  // per user; older security-log entries are pruned
 

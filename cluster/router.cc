@@ -56,7 +56,6 @@ struct router::impl {
     env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;
-    env->require_activation = c.auth.require_activation;
     for (uint32_t p = 0; p < env->partitions; ++p) {
       hosts.push_back(spawn_partition_host(sys, env, static_cast<uint16_t>(p)));
       indexes.push_back(spawn_index_actor(sys, env, static_cast<uint16_t>(p)));

@@ -19,9 +19,6 @@ struct key_def {
   std::function<void(node_config&, const void*)> set;  // value: std::string / int64_t / bool / millis / vector
 };
 
-template <class T>
-std::function<void(node_config&, const void*)> setter(T node_config::*, int) = delete;
-
 #define ROSTER_KEY(NAME, KIND, TYPE, FIELD) \
   key_def{NAME, kind::KIND, [](node_config& c, const void* v) { c.FIELD = static_cast<decltype(c.FIELD)>(*static_cast<const TYPE*>(v)); }}
 
