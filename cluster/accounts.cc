@@ -166,6 +166,7 @@ reply accounts::anonymous_login(const std::optional<std::string>& display_name, 
   user_record rec;
   rec.id = uuid_to_string(new_uuid_bytes());
   rec.display_name = display_name.value_or("");
+  rec.status = auth_.require_activation ? account_status::pending_activation : account_status::active;
   rec.created_at = rec.updated_at = rec.last_login_at = now_ms();
   return create_user(rec, "anonymous", {}, ci);
 }

@@ -164,6 +164,13 @@ TEST(Accounts, RequireActivationHoldsNewAccountsUntilAnAdminActivates) {
   auto id = r.body["user"]["id"].get<std::string>();
   ASSERT_EQ(s.admin("POST", "/v1/admin/users/" + id + "/activate").status, 200);
   EXPECT_EQ(s.login("eve").status, 201);
+  // Guests and device users wait for activation too.
+  EXPECT_TRUE(s.call("POST", "/v1/sessions/anonymous").body["session"].is_null());
+  auto device = s.call("POST", "/v1/sessions/device", {{"device_id", "pending-device-01"}});
+  EXPECT_EQ(device.status, 201);
+  EXPECT_TRUE(device.body["session"].is_null());
+  EXPECT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "pending-device-01"}}).body["error"]["code"],
+            "pending_activation");
 }
 
 TEST(Accounts, PatchAccountChangesProfileAndMovesTheUsername) {
