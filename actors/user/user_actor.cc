@@ -55,6 +55,15 @@ struct ctx {
   json args;
 };
 
+/// Drops everything held in memory about the user.
+void forget(user_actor_state& st) {
+  st.user.reset();
+  st.sessions.clear();
+  st.by_hash.clear();
+  st.persisted_use.clear();
+  st.own_json.clear();
+}
+
 void load(user_actor_state& st) {
   auto& db = *st.env->db;
   if (auto raw = db.get(keys::user_record(st.partition, st.uid16))) st.user = decode_user(*raw);
@@ -152,11 +161,7 @@ bool commit(ctx& c, const write_batch& b) {
   auto st = c.st.env->db->write(b);
   if (st.ok()) return true;
   spdlog::error("user actor: write failed: {}", st.err().message);
-  c.st.user.reset();
-  c.st.sessions.clear();
-  c.st.by_hash.clear();
-  c.st.persisted_use.clear();
-  c.st.own_json.clear();
+  forget(c.st);
   load(c.st);
   return false;
 }
@@ -242,11 +247,7 @@ reply delete_user(ctx& c, const std::string& event) {
   });
   if (!commit(c, b)) return store_failed();
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
-  c.st.user.reset();
-  c.st.own_json.clear();
-  c.st.sessions.clear();
-  c.st.by_hash.clear();
-  c.st.persisted_use.clear();
+  forget(c.st);
   request_passivation(c.self);
   return ok_reply(json{{"index_keys", index_keys}}.dump());
 }
