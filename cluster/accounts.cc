@@ -46,6 +46,14 @@ void accounts::release_from(const reply& r, const char* field, const std::string
   release_all(keys, uid);
 }
 
+user_record accounts::new_record() const {
+  user_record rec;
+  rec.id = uuid_to_string(new_uuid_bytes());
+  rec.status = auth_.require_activation ? account_status::pending_activation : account_status::active;
+  rec.created_at = rec.updated_at = now_ms();
+  return rec;
+}
+
 reply accounts::create_user(user_record rec, const std::string& session_method, const std::vector<std::string>& keys,
                             const client_info& ci) {
   auto uid16 = *uuid_from_string(rec.id);
@@ -82,15 +90,12 @@ reply accounts::create_user(user_record rec, const std::string& session_method, 
 }
 
 reply accounts::register_account(const registration& in, const client_info& ci) {
-  user_record rec;
-  rec.id = uuid_to_string(new_uuid_bytes());
+  user_record rec = new_record();
   rec.email = in.email.value_or("");
   rec.username = in.username.value_or("");
   rec.display_name = in.display_name.value_or(in.username.value_or(""));
   rec.metadata = in.metadata;
   rec.password_hash = hash_password(in.password, argon2_);
-  rec.status = auth_.require_activation ? account_status::pending_activation : account_status::active;
-  rec.created_at = rec.updated_at = now_ms();
   auto keys = index_keys_of(rec);
   return create_user(std::move(rec), "password", keys, ci);
 }
@@ -146,12 +151,9 @@ reply accounts::device_login(const std::string& device_id, const std::optional<s
     } else if (found.error_code() != errc::not_found) {
       return found;
     }
-    user_record rec;
-    rec.id = uuid_to_string(new_uuid_bytes());
+    user_record rec = new_record();
     rec.device_ids = {device_id};
     rec.display_name = display_name.value_or("");
-    rec.status = auth_.require_activation ? account_status::pending_activation : account_status::active;
-    rec.created_at = rec.updated_at = rec.last_login_at = now_ms();
     auto r = create_user(rec, "device", {key}, ci);
     if (r.error_code() == errc::identity_taken) continue;  // lost a race: log into the winner
     if (!r.ok()) return r;
@@ -163,11 +165,8 @@ reply accounts::device_login(const std::string& device_id, const std::optional<s
 }
 
 reply accounts::anonymous_login(const std::optional<std::string>& display_name, const client_info& ci) {
-  user_record rec;
-  rec.id = uuid_to_string(new_uuid_bytes());
+  user_record rec = new_record();
   rec.display_name = display_name.value_or("");
-  rec.status = auth_.require_activation ? account_status::pending_activation : account_status::active;
-  rec.created_at = rec.updated_at = rec.last_login_at = now_ms();
   return create_user(rec, "anonymous", {}, ci);
 }
 

@@ -60,6 +60,8 @@ class accounts {
   reply admin_delete(std::string_view uid16);
 
  private:
+  /// A fresh record: new id, creation time, status per auth.require_activation.
+  user_record new_record() const;
   reply create_user(user_record rec, const std::string& session_method, const std::vector<std::string>& keys,
                     const client_info& ci);
   errc claim(const std::string& key, const std::string& uid);

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace roster {
@@ -45,57 +46,43 @@ std::string hex_encode(std::string_view bytes) {
 
 namespace {
 constexpr char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int b64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
+constexpr char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
-} // namespace
 
-std::string base64url_encode(std::string_view bytes) {
+/// Unpadded base64 over a 64-character alphabet.
+std::string encode64(std::string_view bytes, const char* alphabet) {
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  auto b = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-    out.push_back(b64url[(v >> 18) & 63]);
-    out.push_back(b64url[(v >> 12) & 63]);
-    out.push_back(b64url[(v >> 6) & 63]);
-    out.push_back(b64url[v & 63]);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(acc >> bits) & 63]);
+    }
   }
-  size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    uint32_t v = b(i) << 16;
-    out.push_back(b64url[(v >> 18) & 63]);
-    out.push_back(b64url[(v >> 12) & 63]);
-  } else if (rest == 2) {
-    uint32_t v = (b(i) << 16) | (b(i + 1) << 8);
-    out.push_back(b64url[(v >> 18) & 63]);
-    out.push_back(b64url[(v >> 12) & 63]);
-    out.push_back(b64url[(v >> 6) & 63]);
-  }
+  if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 63]);
   return out;
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+std::optional<std::string> decode64(std::string_view text, const char* alphabet) {
   if (text.size() % 4 == 1) return std::nullopt;
+  int value[256];
+  std::fill(std::begin(value), std::end(value), -1);
+  for (int i = 0; i < 64; ++i) value[static_cast<unsigned char>(alphabet[i])] = i;
   std::string out;
   out.reserve(text.size() * 3 / 4);
   uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
-    int v = b64url_value(c);
+    int v = value[static_cast<unsigned char>(c)];
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
@@ -106,6 +93,12 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   }
   return out;
 }
+} // namespace
+
+std::string base64url_encode(std::string_view bytes) { return encode64(bytes, b64url); }
+std::optional<std::string> base64url_decode(std::string_view text) { return decode64(text, b64url); }
+std::string base64_encode_unpadded(std::string_view bytes) { return encode64(bytes, b64std); }
+std::optional<std::string> base64_decode_unpadded(std::string_view text) { return decode64(text, b64std); }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -22,6 +22,9 @@ std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hex_encode(std::string_view bytes);
 std::string base64url_encode(std::string_view bytes);  // no padding
 std::optional<std::string> base64url_decode(std::string_view text);
+/// Standard alphabet (+/), no padding: the form of PHC hash strings.
+std::string base64_encode_unpadded(std::string_view bytes);
+std::optional<std::string> base64_decode_unpadded(std::string_view text);
 
 /// Compares two secrets in time that depends only on their lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);

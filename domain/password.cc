@@ -72,41 +72,7 @@ void pool_free(uint8_t* memory, size_t bytes) { pool().give(memory, bytes); }
 
 // -- PHC string format ($argon2id$v=19$m=..,t=..,p=..$salt$hash) ---------------
 // libargon2 encodes and decodes this format only on its own allocator path,
-// so the (small) codec is here; base64 is the standard alphabet, unpadded.
-constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string b64_encode(const std::string& in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(b64[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(b64[(acc << (6 - bits)) & 63]);
-  return out;
-}
-
-std::optional<std::string> b64_decode(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* pos = std::strchr(b64, c);
-    if (c == '\0' || !pos) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(pos - b64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
+// so the (small) parser is here; base64 is the standard alphabet, unpadded.
 
 struct phc {
   argon2_params params;
@@ -124,8 +90,8 @@ std::optional<phc> parse_phc(const std::string& encoded) {
   rest.remove_prefix(static_cast<size_t>(consumed));
   auto dollar = rest.find('$');
   if (dollar == std::string_view::npos) return std::nullopt;
-  auto salt = b64_decode(rest.substr(0, dollar));
-  auto hash = b64_decode(rest.substr(dollar + 1));
+  auto salt = base64_decode_unpadded(rest.substr(0, dollar));
+  auto hash = base64_decode_unpadded(rest.substr(dollar + 1));
   if (!salt || !hash || salt->size() < 8 || hash->size() < 16 || hash->size() > 64) return std::nullopt;
   return phc{{m, t, p}, std::move(*salt), std::move(*hash)};
 }
@@ -163,7 +129,7 @@ std::string hash_password(std::string_view password, const argon2_params& p) {
   char head[96];
   std::snprintf(head, sizeof head, "$argon2id$v=%d$m=%u,t=%u,p=%u$", ARGON2_VERSION_13, p.memory_kib, p.iterations,
                 p.parallelism);
-  return head + b64_encode(salt) + "$" + b64_encode(tag);
+  return head + base64_encode_unpadded(salt) + "$" + base64_encode_unpadded(tag);
 }
 
 bool verify_password(std::string_view password, const std::string& encoded) {

@@ -24,19 +24,11 @@ std::optional<std::string> target(context& c) {
   return uid16;
 }
 
-/// Parses an integer query parameter in [lo, hi], or writes a field error.
+/// An integer query parameter, or nullopt after writing its error.
 std::optional<int> int_query(context& c, const char* name, int fallback, int lo, int hi) {
-  auto v = c.query(name);
-  if (!v) return fallback;
-  try {
-    size_t pos = 0;
-    int n = std::stoi(*v, &pos);
-    if (pos == v->size() && n >= lo && n <= hi) return n;
-  } catch (...) {
-  }
-  error e = make_error(errc::invalid_request, "invalid query");
-  e.fields[name] = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-  write_error(c.res, e);
+  auto r = c.int_query(name, fallback, lo, hi);
+  if (r) return *r;
+  write_error(c.res, r.err());
   return std::nullopt;
 }
 

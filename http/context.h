@@ -49,8 +49,11 @@ struct context {
   bool is_admin() const;
   /// A query parameter, if present.
   std::optional<std::string> query(const std::string& name) const;
+  /// An integer query parameter in [lo, hi] (`fallback` when absent), or an
+  /// invalid_request error naming it.
+  result<int> int_query(const char* name, int fallback, int lo, int hi) const;
   /// ?limit= (default 50, 1..200) or an error.
-  result<int> limit() const;
+  result<int> limit() const { return int_query("limit", 50, 1, 200); }
 };
 
 using handler = void (*)(context&);

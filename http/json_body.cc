@@ -41,23 +41,18 @@ std::optional<std::string> context::query(const std::string& name) const {
   return req.get_param_value(name.c_str());
 }
 
-result<int> context::limit() const {
-  auto v = query("limit");
-  if (!v) return 50;
-  int n = 0;
+result<int> context::int_query(const char* name, int fallback, int lo, int hi) const {
+  auto v = query(name);
+  if (!v) return fallback;
   try {
     size_t pos = 0;
-    n = std::stoi(*v, &pos);
-    if (pos != v->size()) throw std::invalid_argument("limit");
-  } catch (...) {
-    n = -1;
+    int n = std::stoi(*v, &pos);
+    if (pos == v->size() && n >= lo && n <= hi) return n;
+  } catch (const std::exception&) {
   }
-  if (n < 1 || n > 200) {
-    error e = make_error(errc::invalid_request, "invalid query");
-    e.fields["limit"] = "must be an integer from 1 to 200";
-    return e;
-  }
-  return n;
+  error e = make_error(errc::invalid_request, "invalid query");
+  e.fields[name] = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return e;
 }
 
 std::optional<std::string> string_field(const nlohmann::json& body, const char* name, error& e, bool required) {
