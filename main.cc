@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -51,9 +53,8 @@ int serve(const serve_flags& f) {
   if (!cfg) return fail(cfg.err().message);
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   for (auto& w : warnings) spdlog::warn("{}", w);
-  if (!cfg->cluster.listen.empty() || !cfg->cluster.seeds.empty())
-    spdlog::warn("cluster.listen / cluster.seeds are set, but this build runs single-node: "
-                 "this node owns all {} partitions", cfg->cluster.partitions);
+  if (cfg->cluster.listen.empty() && !cfg->cluster.seeds.empty())
+    return fail("cluster.seeds is set but cluster.listen is not: a cluster node needs a node-to-node address");
 
   // Block the stop signals in every thread we start; one thread waits for them.
   sigset_t stop_signals;
@@ -68,7 +69,15 @@ int serve(const serve_flags& f) {
   auto db = open_rocksdb_store({db_path(cfg->store.data_dir), cfg->store.sync_writes});
   if (!db) return fail(db.err().message);
 
-  router route(*cfg, **db);
+  std::unique_ptr<router> route_ptr;
+  try {
+    route_ptr = std::make_unique<router>(*cfg, **db);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  router& route = *route_ptr;
+  // After a leave has handed off every partition, stop like on SIGTERM.
+  route.on_left([] { ::kill(::getpid(), SIGTERM); });
   accounts account(route, cfg->auth);
   http::metrics metrics;
   rate_window username_checks(120, 60'000);
@@ -85,6 +94,7 @@ int serve(const serve_flags& f) {
   spdlog::info("roster {} node {} serving http on {}:{} ({} partitions, data in {})", ROSTER_VERSION, cfg->node_name,
                cfg->http.listen.substr(0, cfg->http.listen.rfind(':')), server.port(), cfg->cluster.partitions,
                cfg->store.data_dir);
+  if (route.cluster_port() != 0) std::cout << "cluster listening on " << route.cluster_port() << std::endl;
   std::cout << "listening on " << server.port() << std::endl;
   server.run();
   // Reverse order: no more HTTP, then actors, then the store.
@@ -109,15 +119,58 @@ int backup(const std::string& data_dir, const std::string& to) {
   return 0;
 }
 
+void print_cluster_status(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) {
+    std::cout << body << "\n";
+    return;
+  }
+  std::cout << "epoch " << j.value("epoch", 0) << ", " << j.value("partitions", 0) << " partitions (seen from "
+            << j.value("node", "") << ")\n\nmembers:\n";
+  for (auto& m : j["members"])
+    std::cout << "  " << m.value("name", "") << "  " << m.value("state", "") << (m.value("reachable", false) ? "" : " (unreachable)")
+              << (m.value("coordinator", false) ? "  coordinator" : "") << "  http " << m.value("http_listen", "")
+              << "  cluster " << m.value("cluster_listen", "") << "  owns " << m.value("partitions_owned", 0) << "\n";
+  std::cout << "\npartition table:\n";
+  for (auto& r : j["partition_table"]["ranges"])
+    std::cout << "  " << r.value("first", 0) << "-" << r.value("last", 0) << "  " << r.value("owner", "") << "\n";
+  std::cout << "\nhandoffs in progress: " << j["handoffs"].size() << "\n";
+  for (auto& h : j["handoffs"])
+    std::cout << "  partition " << h.value("partition", 0) << "  " << h.value("from", "") << " -> " << h.value("to", "")
+              << "  " << h.value("phase", "") << "\n";
+}
+
 int cluster_command(const std::string& action, const std::string& addr, const std::string& key) {
   httplib::Client cli(addr.rfind("http", 0) == 0 ? addr : "http://" + addr);
   cli.set_connection_timeout(5, 0);
   cli.set_read_timeout(30, 0);
   httplib::Headers h{{"X-Admin-Key", key}};
-  httplib::Result r = action == "status" ? cli.Get("/debug/cluster", h) : cli.Post("/v1/admin/cluster/leave", h, "", "application/json");
+  if (action == "status") {
+    auto r = cli.Get("/debug/cluster", h);
+    if (!r) return fail("cannot reach " + addr);
+    if (r->status != 200) {
+      std::cout << r->body << "\n";
+      return 1;
+    }
+    print_cluster_status(r->body);
+    return 0;
+  }
+  auto r = cli.Post("/v1/admin/cluster/leave", h, "", "application/json");
   if (!r) return fail("cannot reach " + addr);
   std::cout << r->body << "\n";
-  return r->status < 300 ? 0 : 1;
+  if (r->status >= 300) return 1;
+  // The node exits once its partitions have moved; wait for that.
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto s = cli.Get("/debug/cluster", h);
+    if (!s) {
+      std::cout << "the node has handed off its partitions and stopped\n";
+      return 0;
+    }
+    auto j = nlohmann::json::parse(s->body, nullptr, false);
+    if (j.is_object() && j.contains("handoffs")) std::cout << "handoffs pending: " << j["handoffs"].size() << "\n";
+  }
+  return fail("the node is still running after 5 minutes; see /debug/cluster");
 }
 
 } // namespace

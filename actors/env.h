@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "domain/throttle.h"
 #include "domain/user.h"
+#include "persistence/fenced_store.h"
 #include "persistence/store.h"
 
 namespace roster {
@@ -63,6 +64,9 @@ class actor_directory {
 
 struct actor_env {
   store* db = nullptr;  // owned by main; outlives the actor system
+  /// The write fence in front of `db` (the same object), or null when the
+  /// store is not fenced (unit tests): then every partition is served here.
+  fenced_store* fence = nullptr;
   uint32_t partitions = 256;
   std::string node_name;
   session_policy sessions;
@@ -76,6 +80,9 @@ struct actor_env {
 
   /// The partition host that owns a partition (set by the router).
   std::function<caf::actor(uint16_t partition)> host_of;
+
+  /// True while this node owns partition `p` and may serve and write it.
+  bool serving(uint16_t p) const { return !fence || fence->writable(p); }
 
   // Counters read by /metrics and /debug/actors.
   std::atomic<int64_t> live_user_actors{0};

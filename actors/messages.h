@@ -63,6 +63,11 @@ struct reply {
 };
 
 reply ok_reply(std::string body);
+/// The reply of a partition that this node no longer (or not yet) serves:
+/// 503 partition_unavailable with Retry-After, and nothing was done, so the
+/// router may safely send the request again once its table has moved on.
+reply moving_reply();
+bool is_moving(const reply& r);
 reply error_reply(const error& e);
 reply error_reply(errc code, std::string message);
 /// Rebuilds the error carried by a non-ok reply.

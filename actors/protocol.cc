@@ -6,6 +6,20 @@ namespace roster {
 
 reply ok_reply(std::string body) { return reply{static_cast<uint16_t>(errc::ok), std::move(body), 0}; }
 
+namespace {
+constexpr const char* moving_message = "partition is moving between nodes, retry shortly";
+}
+
+reply moving_reply() {
+  auto r = error_reply(errc::partition_unavailable, moving_message);
+  r.retry_after = 1;
+  return r;
+}
+
+bool is_moving(const reply& r) {
+  return r.error_code() == errc::partition_unavailable && r.body.find(moving_message) != std::string::npos;
+}
+
 reply error_reply(const error& e) {
   nlohmann::json j = {{"message", e.message}};
   if (!e.fields.empty()) j["fields"] = e.fields;

@@ -1,20 +1,32 @@
 #include "cluster/router.h"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <mutex>
+#include <stdexcept>
+#include <thread>
 
 #include "actors/env.h"
 #include "actors/index/index_actor.h"
 #include "actors/partition/partition_host.h"
 #include "actors/protocol.h"
+#include "cluster/context.h"
 #include "domain/crypto.h"
+#include "persistence/keys.h"
 
 namespace roster {
 
 namespace {
 constexpr auto request_timeout = std::chrono::seconds(10);
+// A request that meets a partition in the middle of a handoff is sent again
+// (it was not executed) with a short back-off, within this budget.
+constexpr auto moving_budget = std::chrono::seconds(5);
+constexpr auto join_budget = std::chrono::seconds(60);
+
+using json = nlohmann::json;
 
 reply unavailable() {
   auto r = error_reply(errc::partition_unavailable, "partition unavailable, retry shortly");
@@ -22,7 +34,24 @@ reply unavailable() {
   return r;
 }
 
-caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+bool clustered(const node_config& c) { return !c.cluster.listen.empty(); }
+bool tls(const node_config& c) { return !c.cluster.tls_cert.empty() || !c.cluster.tls_key.empty(); }
+
+std::pair<std::string, uint16_t> host_port(const std::string& addr, const char* what) {
+  auto colon = addr.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    try {
+      port = std::stoi(addr.substr(colon + 1));
+    } catch (const std::exception&) {
+    }
+  }
+  if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535)
+    throw std::runtime_error(std::string(what) + ": expected host:port, got \"" + addr + "\"");
+  return {addr.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+caf::actor_system_config& configure(caf::actor_system_config& cfg, const node_config& c) {
   register_roster_types(cfg);
   // The work-sharing scheduler wakes a blocked HTTP thread's reply several
   // times faster than work stealing for our request/response pattern
@@ -30,6 +59,25 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("logger.console", caf::atom("none"));
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  if (clustered(c)) {
+    cfg.load<caf::io::middleman>();
+    // A peer that stops answering (frozen, not just dead) is dropped after
+    // the connection timeout; its actors' monitors then fire.
+    cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
+    cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+    if (tls(c)) {
+      if (c.cluster.tls_cert.empty() || c.cluster.tls_key.empty() || c.cluster.tls_ca.empty())
+        throw std::runtime_error("cluster.tls_cert, cluster.tls_key and cluster.tls_ca must be set together");
+      cfg.load<caf::openssl::manager>();
+      cfg.set("openssl.certificate", c.cluster.tls_cert);
+      cfg.set("openssl.key", c.cluster.tls_key);
+      cfg.set("openssl.cafile", c.cluster.tls_ca);
+    } else {
+      // Members learn each other's handles from the coordinator; let CAF
+      // open the direct links (with TLS we connect to each member ourselves).
+      cfg.set("middleman.enable-automatic-connections", true);
+    }
+  }
   return cfg;
 }
 } // namespace
@@ -38,30 +86,155 @@ struct router::impl {
   node_config config;
   caf::actor_system_config cfg;
   caf::actor_system sys;
+  std::unique_ptr<fenced_store> fence;
   std::shared_ptr<actor_env> env;
-  std::vector<caf::actor> hosts;    // by partition
-  std::vector<caf::actor> indexes;  // by partition
+  std::shared_ptr<cluster_context> ctx;
   bool stopped = false;
+  uint16_t cluster_port = 0;
 
   // A pool of blocking actors for HTTP worker threads (creating one per
   // request costs more than the request itself).
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<caf::scoped_actor>> pool;
 
-  impl(const node_config& c, store& db) : config(c), sys(configure(cfg)) {
+  impl(const node_config& c, store& db) : config(c), sys(configure(cfg, c)) {
+    auto partitions = static_cast<uint32_t>(c.cluster.partitions);
+    fence = std::make_unique<fenced_store>(db, partitions);
     env = std::make_shared<actor_env>();
-    env->db = &db;
-    env->partitions = static_cast<uint32_t>(c.cluster.partitions);
+    env->db = fence.get();
+    env->fence = fence.get();
+    env->partitions = partitions;
     env->node_name = c.node_name;
     env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;
-    for (uint32_t p = 0; p < env->partitions; ++p) {
-      hosts.push_back(spawn_partition_host(sys, env, static_cast<uint16_t>(p)));
-      indexes.push_back(spawn_index_actor(sys, env, static_cast<uint16_t>(p)));
+    ctx = std::make_shared<cluster_context>();
+    ctx->config = c;
+    ctx->env = env;
+    ctx->fence = fence.get();
+    for (uint32_t p = 0; p < partitions; ++p) {
+      ctx->hosts.push_back(spawn_partition_host(sys, env, static_cast<uint16_t>(p)));
+      ctx->indexes.push_back(spawn_index_actor(sys, env, static_cast<uint16_t>(p)));
     }
-    // Actors only read this table; it is complete before any request arrives.
-    env->host_of = [this](uint16_t p) { return p < hosts.size() ? hosts[p] : caf::actor{}; };
+    // Where an actor sends a user request for partition p: the local host, or
+    // the owner's gateway. Only read after the node actor has a view.
+    env->host_of = [c = ctx.get()](uint16_t p) -> caf::actor {
+      auto snap = c->snapshot();
+      int owner = p < snap->owner.size() ? snap->owner[p] : -1;
+      if (owner < 0) return {};
+      if (owner == snap->self) return c->hosts[p];
+      return snap->members[owner].up ? snap->members[owner].gateway : caf::actor{};
+    };
+    ctx->gateway = spawn_gateway(sys, ctx);
+  }
+
+  /// Starts this node's membership: alone, or by joining through seeds.
+  void start() {
+    auto partitions = env->partitions;
+    member_info me{config.node_name, config.http.listen, config.cluster.listen, member_state::up, 0};
+    if (!clustered(config)) {
+      ctx->node = spawn_node_actor(sys, ctx, founding_view(me, partitions));
+      return;
+    }
+    if (config.cluster.secret.empty())
+      throw std::runtime_error("cluster.secret must be set when cluster.listen is (nodes authenticate with it)");
+    std::optional<cluster_view> persisted;
+    if (auto raw = env->db->get(keys::meta("cluster_view")))
+      persisted = cluster_view::from_json(json::parse(*raw, nullptr, false));
+    if (persisted && persisted->partitions != partitions) persisted.reset();
+
+    std::vector<std::string> seeds;
+    for (auto& s : config.cluster.seeds)
+      if (s != config.cluster.listen) seeds.push_back(s);
+    if (persisted)
+      for (auto& m : persisted->members)
+        if (m.name != config.node_name && !m.cluster.empty() &&
+            std::find(seeds.begin(), seeds.end(), m.cluster) == seeds.end())
+          seeds.push_back(m.cluster);
+
+    bool founding = seeds.empty();
+    std::optional<cluster_view> initial;
+    if (founding) initial = persisted ? *persisted : founding_view(me, partitions);
+    ctx->node = spawn_node_actor(sys, ctx, initial);
+
+    auto [host, port] = host_port(config.cluster.listen, "cluster.listen");
+    auto published = tls(config) ? caf::openssl::publish(ctx->node, port, host.c_str(), true)
+                                 : sys.middleman().publish(ctx->node, port, host.c_str(), true);
+    if (!published)
+      throw std::runtime_error("cannot listen for nodes on " + config.cluster.listen + ": " +
+                               sys.render(published.error()));
+    cluster_port = *published;
+    spdlog::info("cluster: node {} listening for nodes on {}:{}{}", config.node_name, host, cluster_port,
+                 tls(config) ? " (TLS)" : "");
+    if (founding) return;
+    join(seeds, persisted);
+  }
+
+  caf::expected<caf::actor> connect(const std::string& addr) {
+    auto [host, port] = host_port(addr, "cluster.seeds");
+    return tls(config) ? caf::openssl::remote_actor(sys, host, port) : sys.middleman().remote_actor(host, port);
+  }
+
+  void join(const std::vector<std::string>& seeds, const std::optional<cluster_view>& persisted) {
+    json info = {{"name", config.node_name},
+                 {"http", config.http.listen},
+                 {"cluster", config.cluster.listen},
+                 {"partitions", env->partitions}};
+    auto deadline = std::chrono::steady_clock::now() + join_budget;
+    // A member restarting after the whole cluster stopped waits a little for
+    // the others, then serves from the view it had.
+    auto persisted_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    caf::scoped_actor self{sys};
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& seed : seeds) {
+        auto peer = connect(seed);
+        if (!peer) continue;
+        std::string nonce;
+        self->request(*peer, std::chrono::seconds(5), hello_atom_v)
+          .receive([&](std::string& n) { nonce = std::move(n); }, [&](caf::error&) {});
+        if (nonce.empty()) continue;
+        reply r = unavailable();
+        self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
+                      join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
+          .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
+        if (r.error_code() == errc::forbidden)
+          throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
+        if (r.error_code() == errc::already_exists || r.error_code() == errc::invalid_request)
+          throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
+        if (!r.ok()) continue;
+        if (wait_admitted()) {
+          connect_members();
+          return;
+        }
+      }
+      if (persisted && std::chrono::steady_clock::now() > persisted_deadline) {
+        spdlog::warn("cluster: no member answered; serving from the last known view (epoch {})", persisted->epoch);
+        caf::anon_send(ctx->node, view_atom_v, persisted->to_json().dump(), std::vector<caf::actor>{},
+                       std::vector<caf::actor>{});
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    throw std::runtime_error("no seed node admitted this node within 60 s (is cluster.seeds right, and are the seeds up?)");
+  }
+
+  bool wait_admitted() {
+    for (int i = 0; i < 200; ++i) {
+      if (ctx->snapshot()->self >= 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  /// Direct links to every member (with TLS, CAF's automatic connections are
+  /// off: see STACK.md).
+  void connect_members() {
+    if (!tls(config)) return;
+    auto snap = ctx->snapshot();
+    auto view = cluster_view::from_json(snap->view);
+    if (!view) return;
+    for (auto& m : view->members)
+      if (m.name != config.node_name && !m.cluster.empty()) (void)connect(m.cluster);
   }
 
   std::unique_ptr<caf::scoped_actor> acquire() {
@@ -83,12 +256,12 @@ struct router::impl {
 
   /// Sends `msg` and waits for the reply. With `receiver_down` set, a
   /// terminated receiver is reported there instead of as an error reply.
-  template <class Msg>
-  reply ask(const caf::actor& dest, const Msg& msg, bool* receiver_down = nullptr) {
+  template <class... Ts>
+  reply ask(const caf::actor& dest, bool* receiver_down, const Ts&... msg) {
     if (!dest) return unavailable();
     auto self = acquire();
     reply out = unavailable();
-    (*self)->request(dest, request_timeout, msg)
+    (*self)->request(dest, request_timeout, msg...)
       .receive([&](reply& r) { out = std::move(r); },
                [&](caf::error& e) {
                  if (receiver_down && e == caf::sec::request_receiver_down) {
@@ -101,11 +274,39 @@ struct router::impl {
     release(std::move(self));
     return out;
   }
+
+  /// Routes one request for partition `p`: `local` runs it here, otherwise it
+  /// goes to the owner's gateway. A "moving" answer is retried with the
+  /// newest table until the budget is spent.
+  template <class Local, class Msg>
+  reply route(uint16_t p, Local&& local, const Msg& msg) {
+    auto deadline = std::chrono::steady_clock::now() + moving_budget;
+    for (int attempt = 0;; ++attempt) {
+      auto snap = ctx->snapshot();
+      int owner = p < snap->owner.size() ? snap->owner[p] : -1;
+      reply r;
+      if (owner < 0) r = unavailable();
+      else if (owner == snap->self) r = local();
+      else if (!snap->members[owner].up) r = unavailable();
+      else r = ask(snap->members[owner].gateway, nullptr, msg);
+      if (!is_moving(r) || std::chrono::steady_clock::now() >= deadline) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 * (attempt + 1), 100)));
+    }
+  }
 };
 
-router::router(const node_config& cfg, store& db) : impl_(std::make_unique<impl>(cfg, db)) {}
+router::router(const node_config& cfg, store& db) : impl_(std::make_unique<impl>(cfg, db)) {
+  try {
+    impl_->start();
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
 
 router::~router() { stop(); }
+
+void router::on_left(std::function<void()> fn) { impl_->ctx->on_left = std::move(fn); }
 
 void router::stop() {
   if (!impl_ || impl_->stopped) return;
@@ -114,12 +315,19 @@ void router::stop() {
     std::lock_guard<std::mutex> lock(impl_->pool_mutex);
     impl_->pool.clear();
   }
-  for (auto& a : impl_->hosts) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto& a : impl_->indexes) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  auto& ctx = *impl_->ctx;
+  for (auto& a : ctx.hosts) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& a : ctx.indexes) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  if (ctx.gateway) caf::anon_send_exit(ctx.gateway, caf::exit_reason::user_shutdown);
+  if (ctx.node) caf::anon_send_exit(ctx.node, caf::exit_reason::user_shutdown);
   impl_->env->host_of = nullptr;
   impl_->env->directory.clear();
-  impl_->hosts.clear();
-  impl_->indexes.clear();
+  ctx.routes.store(std::make_shared<const route_snapshot>());
+  ctx.hosts.clear();
+  ctx.indexes.clear();
+  ctx.gateway = caf::actor{};
+  ctx.node = caf::actor{};
+  if (clustered(impl_->config)) impl_->sys.middleman().stop();
   impl_->sys.await_all_actors_done();
 }
 
@@ -133,31 +341,38 @@ reply router::call_user(std::string_view uid16, user_op op, std::string token_ha
   req.args = std::move(args);
   req.ip = ci.ip;
   req.user_agent = ci.user_agent;
-  // Fast path: straight to the live user actor. If it has just retired, the
-  // partition host takes over (and spawns a fresh one once the old is gone).
-  if (auto live = impl_->env->directory.find(req.user_id)) {
-    bool down = false;
-    auto r = impl_->ask(live, req, &down);
-    if (!down) return r;
-  }
   auto p = partition_of_user(uid16);
-  return impl_->ask(impl_->hosts.at(p), req);
+  auto& im = *impl_;
+  return im.route(p, [&] {
+    // Fast path: straight to the live user actor. If it has just retired,
+    // the partition host takes over (and spawns a fresh one once the old is
+    // gone).
+    if (auto live = im.env->directory.find(req.user_id)) {
+      bool down = false;
+      auto r = im.ask(live, &down, req);
+      if (!down) return r;
+    }
+    return im.ask(im.ctx->hosts.at(p), nullptr, req);
+  }, req);
 }
 
 reply router::call_index(index_op op, const std::string& key, const std::string& uid_text) {
   index_request req{static_cast<uint8_t>(op), key, uid_text};
   auto p = partition_of_index_key(key, impl_->env->partitions);
-  return impl_->ask(impl_->indexes.at(p), std::move(req));
+  auto& im = *impl_;
+  return im.route(p, [&] { return im.ask(im.ctx->indexes.at(p), nullptr, req); }, req);
 }
 
 std::vector<std::string> router::scatter(scan_op op, const std::string& args) {
   std::vector<std::string> items;
+  auto snap = impl_->ctx->snapshot();
   auto self = impl_->acquire();
   scan_request req{static_cast<uint8_t>(op), args};
-  using handle_t = decltype((*self)->request(impl_->hosts[0], request_timeout, req));
+  // One request per member: each gateway scans the partitions its node serves.
+  using handle_t = decltype((*self)->request(caf::actor{}, request_timeout, req));
   std::vector<handle_t> pending;
-  pending.reserve(impl_->hosts.size());
-  for (auto& h : impl_->hosts) pending.push_back((*self)->request(h, request_timeout, req));
+  for (auto& m : snap->members)
+    if (m.up && m.gateway) pending.push_back((*self)->request(m.gateway, std::chrono::seconds(30), req));
   for (auto& h : pending)
     h.receive([&](scan_reply& r) { std::move(r.items.begin(), r.items.end(), std::back_inserter(items)); },
               [&](caf::error& e) { spdlog::warn("router: scan failed: {}", caf::to_string(e)); });
@@ -166,14 +381,38 @@ std::vector<std::string> router::scatter(scan_op op, const std::string& args) {
 }
 
 nlohmann::json router::debug_actors() {
+  auto snap = impl_->ctx->snapshot();
   auto self = impl_->acquire();
-  nlohmann::json parts = nlohmann::json::array();
-  int64_t mailbox_total = 0;
-  for (auto& h : impl_->hosts) {
-    (*self)->request(h, request_timeout, stats_atom_v)
+  json nodes = json::array();
+  int64_t total = 0, spawns = 0, passivations = 0;
+  for (auto& m : snap->members) {
+    if (!m.up || !m.gateway) {
+      nodes.push_back({{"node", m.name}, {"reachable", false}});
+      continue;
+    }
+    (*self)->request(m.gateway, std::chrono::seconds(5), stats_atom_v)
       .receive(
         [&](const std::string& s) {
-          auto j = nlohmann::json::parse(s, nullptr, false);
+          auto j = json::parse(s, nullptr, false);
+          if (!j.is_object()) return;
+          total += j.value("user_actors", int64_t{0});
+          spawns += j.value("user_actor_spawns", int64_t{0});
+          passivations += j.value("user_actor_passivations", int64_t{0});
+          j["reachable"] = true;
+          nodes.push_back(j);
+        },
+        [&](caf::error&) { nodes.push_back({{"node", m.name}, {"reachable", false}}); });
+  }
+  // This node's busy partitions (mailbox figures are local by nature).
+  json parts = json::array();
+  int64_t mailbox_total = 0;
+  auto& ctx = *impl_->ctx;
+  for (uint32_t p = 0; p < ctx.hosts.size(); ++p) {
+    if (!impl_->env->serving(static_cast<uint16_t>(p))) continue;
+    (*self)->request(ctx.hosts[p], request_timeout, stats_atom_v)
+      .receive(
+        [&](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
           mailbox_total += j.value("mailbox", 0);
           if (j.value("live_user_actors", 0) > 0 || j.value("mailbox", 0) > 0) parts.push_back(j);
         },
@@ -182,11 +421,12 @@ nlohmann::json router::debug_actors() {
   impl_->release(std::move(self));
   auto& env = *impl_->env;
   return {{"node", env.node_name},
-          {"user_actors", env.live_user_actors.load()},
-          {"user_actor_spawns", env.user_actor_spawns.load()},
-          {"user_actor_passivations", env.user_actor_passivations.load()},
-          {"partition_hosts", impl_->hosts.size()},
-          {"index_actors", impl_->indexes.size()},
+          {"user_actors", total},
+          {"user_actor_spawns", spawns},
+          {"user_actor_passivations", passivations},
+          {"nodes", nodes},
+          {"partition_hosts", ctx.hosts.size()},
+          {"index_actors", ctx.indexes.size()},
           {"partition_mailbox_total", mailbox_total},
           {"busy_partitions", parts},
           {"moderation_queue_depth", 0},
@@ -195,29 +435,84 @@ nlohmann::json router::debug_actors() {
 }
 
 nlohmann::json router::debug_cluster() {
-  auto& env = *impl_->env;
-  return {{"node", env.node_name},
-          {"epoch", 1},
-          {"members", nlohmann::json::array({{{"name", env.node_name},
-                                              {"state", "up"},
-                                              {"cluster_listen", impl_->config.cluster.listen},
-                                              {"http_listen", impl_->config.http.listen},
-                                              {"partitions_owned", env.partitions}}})},
-          {"partitions", env.partitions},
-          {"partition_table", {{"ranges", nlohmann::json::array({{{"first", 0},
-                                                                  {"last", env.partitions - 1},
-                                                                  {"owner", env.node_name}}})}}},
-          {"handoffs", nlohmann::json::array()}};
+  auto& ctx = *impl_->ctx;
+  auto snap = ctx.snapshot();
+  auto view = cluster_view::from_json(snap->view);
+  json members = json::array();
+  json handoffs = json::array();
+  json ranges = json::array();
+  if (view) {
+    for (auto& m : view->members) {
+      bool reachable = false;
+      for (auto& r : snap->members)
+        if (r.name == m.name) reachable = r.up;
+      members.push_back({{"name", m.name},
+                         {"state", std::string(to_string(m.state))},
+                         {"reachable", reachable},
+                         {"self", m.name == ctx.self_name()},
+                         {"coordinator", m.name == view->coordinator()},
+                         {"http_listen", m.http},
+                         {"cluster_listen", m.cluster},
+                         {"partitions_owned", view->owned_by(m.name)},
+                         {"partitions_targeted", std::count(view->targets.begin(), view->targets.end(), m.name)}});
+    }
+    // The table as runs of consecutive partitions with one owner.
+    for (uint32_t p = 0; p < view->owners.size();) {
+      uint32_t q = p;
+      while (q + 1 < view->owners.size() && view->owners[q + 1] == view->owners[p]) ++q;
+      ranges.push_back({{"first", p}, {"last", q}, {"owner", view->owners[p]}});
+      p = q + 1;
+    }
+    std::lock_guard<std::mutex> lock(ctx.progress_mutex);
+    for (auto& mv : view->moves()) {
+      json h = {{"partition", mv.partition}, {"from", mv.from}, {"to", mv.to}, {"phase", "queued"}};
+      if (auto it = ctx.outgoing.find(mv.partition); it != ctx.outgoing.end()) {
+        h["phase"] = it->second.phase;
+        h["keys_sent"] = it->second.keys;
+        h["bytes_sent"] = it->second.bytes;
+        h["started_at"] = format_time(it->second.started_at);
+      }
+      handoffs.push_back(h);
+    }
+  }
+  json recent;
+  {
+    std::lock_guard<std::mutex> lock(ctx.progress_mutex);
+    recent = ctx.finished;
+  }
+  return {{"node", ctx.self_name()},
+          {"admitted", snap->self >= 0},
+          {"epoch", snap->epoch},
+          {"members", members},
+          {"partitions", impl_->env->partitions},
+          {"partitions_served_here", [&] {
+             uint32_t n = 0;
+             for (uint32_t p = 0; p < impl_->env->partitions; ++p) n += impl_->env->serving(static_cast<uint16_t>(p));
+             return n;
+           }()},
+          {"partition_table", {{"epoch", snap->epoch}, {"ranges", ranges}, {"owners", view ? json(view->owners) : json::array()}}},
+          {"handoffs", handoffs},
+          {"recent_handoffs", recent.is_null() ? json::array() : recent}};
 }
 
 nlohmann::json router::debug_user(std::string_view uid16) {
   auto p = partition_of_user(uid16);
   auto r = call_user(uid16, user_op::debug_info);
-  nlohmann::json j = {{"user_id", uuid_to_string(uid16)}, {"partition", p}, {"owner", impl_->env->node_name}};
-  auto info = nlohmann::json::parse(r.body, nullptr, false);
+  auto snap = impl_->ctx->snapshot();
+  int owner = p < snap->owner.size() ? snap->owner[p] : -1;
+  json j = {{"user_id", uuid_to_string(uid16)},
+            {"partition", p},
+            {"owner", owner >= 0 ? snap->members[owner].name : std::string()}};
+  auto info = json::parse(r.body, nullptr, false);
   if (r.ok() && info.is_object()) j.update(info);
   else j["live"] = false;
   return j;
+}
+
+reply router::leave() {
+  auto& ctx = *impl_->ctx;
+  if (!clustered(impl_->config)) return error_reply(errc::invalid_request, "this node is not in a cluster");
+  return impl_->ask(ctx.node, nullptr, leave_cluster_atom_v, ctx.self_name());
 }
 
 std::map<std::string, uint64_t> router::store_stats() const {
@@ -230,6 +525,7 @@ uint16_t router::partition_of_user(std::string_view uid16) const {
   return roster::partition_of_user(uid16, impl_->env->partitions);
 }
 const std::string& router::node_name() const { return impl_->env->node_name; }
-bool router::ready() const { return !impl_->stopped && impl_->hosts.size() == impl_->env->partitions; }
+bool router::ready() const { return !impl_->stopped && impl_->ctx->snapshot()->self >= 0; }
+uint16_t router::cluster_port() const { return impl_->cluster_port; }
 
 } // namespace roster

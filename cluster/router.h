@@ -10,6 +10,8 @@
 // Thread-safety: every public member may be called from any thread.
 // Lifetime: `db` must outlive the router; stop() (or the destructor) stops
 // all actors before returning.
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,6 +31,9 @@ struct client_info {
 
 class router {
  public:
+  /// Starts the actors and this node's membership: alone, or by joining the
+  /// cluster of cfg.cluster.seeds (blocks until admitted). Throws
+  /// std::runtime_error when the cluster refuses the node or cannot be reached.
   router(const node_config& cfg, store& db);
   ~router();
   router(const router&) = delete;
@@ -58,6 +63,13 @@ class router {
   const std::string& node_name() const;
   /// True once every owned partition has its actors (readiness).
   bool ready() const;
+
+  /// Asks the cluster to hand off every partition of this node; once they
+  /// have all moved, the on_left callback runs (main stops the node).
+  reply leave();
+  void on_left(std::function<void()> fn);
+  /// The node-to-node port (0 when not clustered).
+  uint16_t cluster_port() const;
 
   /// Stops every actor and waits for them. Idempotent.
   void stop();

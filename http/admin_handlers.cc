@@ -124,6 +124,11 @@ void admin_block(context& c) { admin_user_op(c, user_op::admin_set_status, 200, 
 void admin_unblock(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "active"}}.dump()); }
 void admin_revoke_sessions(context& c) { admin_user_op(c, user_op::admin_revoke_sessions); }
 
+void admin_cluster_leave(context& c) {
+  if (!admin_only(c)) return;
+  write_reply(c.res, c.svc.route.leave(), 202);
+}
+
 void debug_actors(context& c) {
   if (!admin_only(c)) return;
   write_json(c.res, 200, c.svc.route.debug_actors().dump());

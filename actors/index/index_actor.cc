@@ -48,8 +48,12 @@ bool write_entry(self_ptr self, const std::string& key, const std::optional<entr
   else
     b.remove(k);
   auto s = st.env->db->write(b);
-  if (!s) spdlog::error("index actor: write failed: {}", s.err().message);
+  if (!s && st.env->serving(st.partition)) spdlog::error("index actor: write failed: {}", s.err().message);
   return s.ok();
+}
+
+reply write_failed(self_ptr self) {
+  return self->state.env->serving(self->state.partition) ? error_reply(errc::internal, "internal error") : moving_reply();
 }
 
 reply taken() { return error_reply(errc::already_exists, "key is taken"); }
@@ -90,11 +94,12 @@ void verify_holder(self_ptr self, const std::string& key, const entry& e, caf::t
 caf::result<reply> handle(self_ptr self, const index_request& req) {
   auto now = now_ms();
   auto& st = self->state;
+  if (!st.env->serving(st.partition)) return moving_reply();
   auto current = read_entry(self, req.key);
   switch (static_cast<index_op>(req.op)) {
     case index_op::claim: {
       entry mine{req.user_id, false, now + st.env->claim_ttl};
-      if (!current) return write_entry(self, req.key, mine) ? ok_reply("") : error_reply(errc::internal, "store");
+      if (!current) return write_entry(self, req.key, mine) ? ok_reply("") : write_failed(self);
       if (current->user_id == req.user_id) return ok_reply("");
       if (!current->confirmed && current->expires_at > now) return taken();
       auto seen = *current;
@@ -108,13 +113,13 @@ caf::result<reply> handle(self_ptr self, const index_request& req) {
           return taken();
         }
         spdlog::info("index: repaired a stale entry");
-        return write_entry(self, key, mine) ? ok_reply("") : error_reply(errc::internal, "store");
+        return write_entry(self, key, mine) ? ok_reply("") : write_failed(self);
       });
       return rp;
     }
     case index_op::confirm: {
       if (current && current->user_id != req.user_id) return taken();
-      return write_entry(self, req.key, entry{req.user_id, true, 0}) ? ok_reply("") : error_reply(errc::internal, "store");
+      return write_entry(self, req.key, entry{req.user_id, true, 0}) ? ok_reply("") : write_failed(self);
     }
     case index_op::release: {
       if (current && current->user_id == req.user_id) write_entry(self, req.key, std::nullopt);

@@ -143,6 +143,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
     [self](user_request& req) -> caf::result<reply> {
       auto& st = self->state;
       if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
+      if (!st.env->serving(st.partition)) return moving_reply();
       if (auto r = st.retiring.find(req.user_id); r != st.retiring.end()) {
         auto rp = self->make_response_promise<reply>();
         r->second.waiting.push_back({std::move(req), rp});
@@ -164,7 +165,22 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
       st.retiring[uid16].actor = sender.address();
       self->send(sender, stop_atom_v);
     },
-    [self](const scan_request& req) { return scan(self, req); },
+    [self](const scan_request& req) {
+      // A partition not served here is counted by the node that serves it.
+      return self->state.env->serving(self->state.partition) ? scan(self, req) : scan_reply{};
+    },
+    [self](seal_atom) {
+      // The partition is leaving this node: retire every live user actor (its
+      // writes are already fenced); requests meanwhile are parked as usual and
+      // then answered "moving".
+      auto& st = self->state;
+      for (auto& [uid16, a] : st.live) {
+        st.env->directory.erase(uid16, a.address());
+        st.retiring[uid16].actor = a.address();
+        self->send(a, stop_atom_v);
+      }
+      st.live.clear();
+    },
     [self](stats_atom) {
       auto& st = self->state;
       return json{{"partition", st.partition},

@@ -152,7 +152,11 @@ json new_session(ctx& c, write_batch& b, const std::string& method) {
   return view;
 }
 
-reply store_failed() { return error_reply(errc::internal, "internal error"); }
+/// The reply to a failed commit: a fenced partition (handed to another node
+/// meanwhile) is retryable, anything else is an internal error.
+reply store_failed(const ctx& c) {
+  return c.st.env->serving(c.st.partition) ? error_reply(errc::internal, "internal error") : moving_reply();
+}
 
 /// Applies `b` to the store; on failure reloads state so memory never runs
 /// ahead of what is stored.
@@ -183,7 +187,7 @@ result<session_record*> authenticate(ctx& c) {
   if (session_state(s, c.now, c.st.env->sessions) != errc::ok) {
     write_batch b;
     drop_session(c, b, s.id);
-    commit(c, b);
+    if (!commit(c, b)) return error_of(store_failed(c));
     return make_error(errc::session_expired, "session expired");
   }
   if (auto gate = status_gate(*c.st.user); gate != errc::ok)
@@ -195,7 +199,8 @@ result<session_record*> authenticate(ctx& c) {
     c.st.user->last_seen_at = c.now;
     put_record(c, b);
   }
-  commit(c, b);
+  // A failed commit reloads state, so `s` must not be used after it.
+  if (!commit(c, b)) return error_of(store_failed(c));
   return &s;
 }
 
@@ -232,7 +237,7 @@ reply apply_patch(ctx& c, const json& patch_json, bool admin) {
   write_batch b;
   put_record(c, b);
   add_log(c, b, admin ? "profile_updated_by_admin" : "profile_updated", true);
-  if (!commit(c, b)) return store_failed();
+  if (!commit(c, b)) return store_failed(c);
   return ok_reply(json{{"user", admin ? admin_view(*c.st.user, c.st.sessions.size()) : own_view(*c.st.user)},
                        {"released_keys", released_keys(before, *c.st.user)}}
                     .dump());
@@ -245,7 +250,7 @@ reply delete_user(ctx& c, const std::string& event) {
     b.remove(std::string(k));
     return true;
   });
-  if (!commit(c, b)) return store_failed();
+  if (!commit(c, b)) return store_failed(c);
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
   forget(c.st);
   request_passivation(c.self);
@@ -259,7 +264,7 @@ reply revoke_all(ctx& c, const std::string& keep_sid, const std::string& event) 
     if (id != keep_sid) ids.push_back(id);
   for (auto& id : ids) drop_session(c, b, id);
   add_log(c, b, event, true, {{"count", ids.size()}});
-  if (!commit(c, b)) return store_failed();
+  if (!commit(c, b)) return store_failed(c);
   return ok_reply(json{{"revoked", ids.size()}}.dump());
 }
 
@@ -287,7 +292,7 @@ reply handle(ctx& c) {
         session = new_session(c, b, method);
       }
       add_log(c, b, "register", true, {{"method", method.empty() ? "password" : method}});
-      if (!commit(c, b)) return store_failed();
+      if (!commit(c, b)) return store_failed(c);
       return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
     }
     case user_op::authenticate:
@@ -308,7 +313,7 @@ reply handle(ctx& c) {
       write_batch b;
       put_record(c, b);
       add_log(c, b, "login", false, {{"method", c.args.value("method", "password")}});
-      if (!commit(c, b)) return store_failed();
+      if (!commit(c, b)) return store_failed(c);
       return ok_reply("{}");
     }
     case user_op::login_finish: {
@@ -328,7 +333,7 @@ reply handle(ctx& c) {
       put_record(c, b);
       json session = new_session(c, b, method);
       add_log(c, b, "login", true, {{"method", method}});
-      if (!commit(c, b)) return store_failed();
+      if (!commit(c, b)) return store_failed(c);
       return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
     }
     case user_op::list_sessions:
@@ -368,7 +373,7 @@ reply handle(ctx& c) {
         cur.expires_at = c.now + st.env->sessions.ttl;
         write_batch b;
         put_session(c, b, cur);
-        if (!commit(c, b)) return store_failed();
+        if (!commit(c, b)) return store_failed(c);
         return ok_reply(session_view(cur, true).dump());
       });
     case user_op::revoke_session:
@@ -379,7 +384,7 @@ reply handle(ctx& c) {
         write_batch b;
         drop_session(c, b, id);
         add_log(c, b, "session_revoked", true, {{"session_id", id}});
-        if (!commit(c, b)) return store_failed();
+        if (!commit(c, b)) return store_failed(c);
         return ok_reply("");
       });
     case user_op::revoke_all_sessions:
@@ -407,7 +412,7 @@ reply handle(ctx& c) {
           if (id != cur.id) others.push_back(id);
         for (auto& id : others) drop_session(c, b, id);
         add_log(c, b, "password_changed", true, {{"sessions_revoked", others.size()}});
-        if (!commit(c, b)) return store_failed();
+        if (!commit(c, b)) return store_failed(c);
         return ok_reply(json{{"sessions_revoked", others.size()}}.dump());
       });
     case user_op::delete_account:
@@ -458,7 +463,7 @@ reply handle(ctx& c) {
       write_batch b;
       put_record(c, b);
       add_log(c, b, "status_changed", true, {{"from", status_name(before)}, {"to", status_name(*status)}});
-      if (!commit(c, b)) return store_failed();
+      if (!commit(c, b)) return store_failed(c);
       return ok_reply(admin_view(*st.user, st.sessions.size()).dump());
     }
     case user_op::admin_revoke_sessions:
@@ -506,6 +511,7 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
   return {
     [self](user_request& req) -> reply {
       auto& st = self->state;
+      if (!st.env->serving(st.partition)) return moving_reply();
       ctx c{self, st, req, now_ms(), json::object()};
       if (!req.args.empty()) {
         c.args = json::parse(req.args, nullptr, false);

@@ -1,0 +1,82 @@
+#pragma once
+// What the router, the node actor and the gateway of one node share
+// (internal to cluster/; includes CAF).
+//
+// The routing snapshot is immutable and swapped as a whole by the node actor
+// whenever it adopts a view or sees a member go down; router threads load it
+// once per request (an atomic shared_ptr), so a request never sees half a
+// table.
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "actors/env.h"
+#include "cluster/view.h"
+#include "config/config.h"
+#include "persistence/fenced_store.h"
+
+namespace roster {
+
+struct member_route {
+  std::string name;
+  caf::actor node;     // the published node actor (membership, handoff)
+  caf::actor gateway;  // where requests for its partitions go
+  bool up = false;
+};
+
+struct route_snapshot {
+  uint64_t epoch = 0;
+  int self = -1;             // index of this node in `members`; -1 until admitted
+  std::vector<int> owner;    // by partition: index into `members`, -1 = none
+  std::vector<member_route> members;
+  nlohmann::json view;       // the view it was built from (for /debug/cluster)
+};
+
+struct handoff_progress {
+  std::string to;
+  std::string phase;  // copying | catching_up | sealed | done
+  uint64_t keys = 0, bytes = 0;
+  millis started_at = 0;
+};
+
+struct cluster_context {
+  node_config config;
+  std::shared_ptr<actor_env> env;
+  fenced_store* fence = nullptr;
+  std::vector<caf::actor> hosts;    // by partition
+  std::vector<caf::actor> indexes;  // by partition
+  caf::actor gateway;               // this node's
+  caf::actor node;                  // this node's node actor
+
+  std::atomic<std::shared_ptr<const route_snapshot>> routes{std::make_shared<const route_snapshot>()};
+
+  /// Called once when this node has left the cluster (its partitions moved).
+  std::function<void()> on_left;
+
+  std::mutex progress_mutex;
+  std::map<uint32_t, handoff_progress> outgoing;  // this node's handoffs as source
+  std::vector<nlohmann::json> finished;           // the last few, newest last
+
+  const std::string& self_name() const { return config.node_name; }
+  std::shared_ptr<const route_snapshot> snapshot() const { return routes.load(std::memory_order_acquire); }
+};
+
+/// Spawns this node's gateway: it serves requests that other nodes' routers
+/// (and index actors) send for partitions this node owns, and forwards ones
+/// that reached it with a stale table.
+caf::actor spawn_gateway(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx);
+
+/// Spawns this node's node actor (membership, views, handoffs). `initial`
+/// is the view to start from when this node founds (or alone re-founds) a
+/// cluster; without it the node waits to be admitted.
+caf::actor spawn_node_actor(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx,
+                            std::optional<cluster_view> initial);
+
+/// HMAC-SHA256(secret, nonce ‖ name), hex: a joiner's proof that it knows
+/// cluster.secret without sending it.
+std::string join_proof(const std::string& secret, const std::string& nonce, const std::string& name);
+
+} // namespace roster

@@ -1,0 +1,119 @@
+// The gateway: the door of a node for requests routed to it by other nodes.
+// It checks that this node serves the partition, then delegates to the local
+// partition host (user requests) or index actor, so the reply goes straight
+// back to the asking router. A request that reached it with a stale table is
+// forwarded to the owner it knows (at most max_hops times), or answered
+// "moving" so the asking router retries with a fresher table.
+#include <spdlog/spdlog.h>
+
+#include "actors/protocol.h"
+#include "cluster/context.h"
+
+namespace roster {
+
+namespace {
+
+constexpr int32_t max_hops = 3;
+constexpr auto scan_timeout = std::chrono::seconds(30);
+
+struct gateway_state {
+  static inline const char* name = "roster.gateway";
+  std::shared_ptr<cluster_context> ctx;
+};
+
+using self_ptr = caf::stateful_actor<gateway_state>*;
+
+/// The actor to delegate to for partition `p`, given who owns it.
+template <class Local>
+caf::result<reply> route(self_ptr self, uint16_t p, int32_t hops, Local&& local, caf::message fwd) {
+  auto& ctx = *self->state.ctx;
+  auto snap = ctx.snapshot();
+  int owner = p < snap->owner.size() ? snap->owner[p] : -1;
+  if (owner >= 0 && owner == snap->self) {
+    if (!ctx.env->serving(p)) return moving_reply();
+    return local();
+  }
+  if (owner < 0 || !snap->members[owner].up || hops >= max_hops) return moving_reply();
+  self->delegate(snap->members[owner].gateway, std::move(fwd));
+  return caf::delegated<reply>{};
+}
+
+caf::result<reply> user(self_ptr self, user_request& req, int32_t hops) {
+  if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
+  auto& ctx = *self->state.ctx;
+  auto p = partition_of_user(req.user_id, ctx.env->partitions);
+  auto fwd = caf::make_message(forward_user_atom_v, hops + 1, req);
+  return route(self, p, hops, [&]() -> caf::result<reply> {
+    self->delegate(ctx.hosts[p], std::move(req));
+    return caf::delegated<reply>{};
+  }, std::move(fwd));
+}
+
+caf::result<reply> index(self_ptr self, index_request& req, int32_t hops) {
+  auto& ctx = *self->state.ctx;
+  auto p = partition_of_index_key(req.key, ctx.env->partitions);
+  auto fwd = caf::make_message(forward_index_atom_v, hops + 1, req);
+  return route(self, p, hops, [&]() -> caf::result<reply> {
+    self->delegate(ctx.indexes[p], std::move(req));
+    return caf::delegated<reply>{};
+  }, std::move(fwd));
+}
+
+caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
+  self->state.ctx = std::move(ctx);
+  return {
+    [self](user_request& req) { return user(self, req, 0); },
+    [self](forward_user_atom, int32_t hops, user_request& req) { return user(self, req, hops); },
+    [self](index_request& req) { return index(self, req, 0); },
+    [self](forward_index_atom, int32_t hops, index_request& req) { return index(self, req, hops); },
+    // A scan of every partition this node serves, merged.
+    [self](const scan_request& req) -> caf::result<scan_reply> {
+      auto& ctx = *self->state.ctx;
+      auto rp = self->make_response_promise<scan_reply>();
+      auto merged = std::make_shared<scan_reply>();
+      auto remaining = std::make_shared<size_t>(0);
+      for (uint32_t p = 0; p < ctx.hosts.size(); ++p)
+        if (ctx.env->serving(static_cast<uint16_t>(p))) ++*remaining;
+      if (*remaining == 0) return scan_reply{};
+      for (uint32_t p = 0; p < ctx.hosts.size(); ++p) {
+        if (!ctx.env->serving(static_cast<uint16_t>(p))) continue;
+        auto done = [rp, merged, remaining]() mutable {
+          if (--*remaining == 0) rp.deliver(std::move(*merged));
+        };
+        self->request(ctx.hosts[p], scan_timeout, req)
+          .then(
+            [merged, done](scan_reply& r) mutable {
+              std::move(r.items.begin(), r.items.end(), std::back_inserter(merged->items));
+              done();
+            },
+            [done](caf::error& e) mutable {
+              spdlog::warn("gateway: partition scan failed: {}", caf::to_string(e));
+              done();
+            });
+      }
+      return rp;
+    },
+    // This node's actor figures, for /debug/actors.
+    [self](stats_atom) {
+      auto& ctx = *self->state.ctx;
+      auto& env = *ctx.env;
+      uint32_t served = 0;
+      for (uint32_t p = 0; p < env.partitions; ++p) served += env.serving(static_cast<uint16_t>(p)) ? 1 : 0;
+      return nlohmann::json{{"node", env.node_name},
+                            {"user_actors", env.live_user_actors.load()},
+                            {"user_actor_spawns", env.user_actor_spawns.load()},
+                            {"user_actor_passivations", env.user_actor_passivations.load()},
+                            {"partitions_served", served},
+                            {"scheduler_threads", self->system().scheduler().num_workers()}}
+        .dump();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_gateway(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx) {
+  return sys.spawn(gateway, std::move(ctx));
+}
+
+} // namespace roster

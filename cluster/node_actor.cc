@@ -1,0 +1,516 @@
+// The node actor: one per node, published on cluster.listen (the only actor a
+// peer can name without being given a handle). It
+//   - admits joiners that prove they know cluster.secret (HMAC over a nonce),
+//   - on the coordinator, changes the view (join, leave, down, moves) and
+//     sends it to every member; elsewhere, adopts any view of a later epoch,
+//   - monitors every member's node actor (CAF's down_msg, with the
+//     middleman's heartbeat catching frozen peers) and marks it down,
+//   - runs this node's side of handoffs: a worker per outgoing partition
+//     (source), chunk application (target), and the write fence.
+//
+// Handoff of partition p from A to B (workers run on detached threads, so the
+// node actor never blocks on the network):
+//   1. A tracks the keys written to p, range-scans p and sends it to B in
+//      chunks (the first one tells B to clear its copy of p);
+//   2. A sends the keys written meanwhile, in rounds, until few are left;
+//   3. A seals p: revokes its write fence (waiting for writes in flight) and
+//      retires p's user actors; requests for p now answer "moving";
+//   4. A sends the last writes; B has everything A acknowledged;
+//   5. the coordinator switches owners[p] to B (new epoch); B opens its fence
+//      for p, A drops its copy. Routers that still send p to A are forwarded.
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <set>
+
+#include "actors/protocol.h"
+#include "cluster/chunk.h"
+#include "cluster/context.h"
+#include "domain/crypto.h"
+#include "persistence/keys.h"
+
+namespace roster {
+
+std::string join_proof(const std::string& secret, const std::string& nonce, const std::string& name) {
+  return hex_encode(hmac_sha256(secret, "roster-join\n" + nonce + "\n" + name));
+}
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t chunk_bytes = 256 * 1024;
+constexpr size_t max_handoffs_per_source = 2;
+constexpr auto chunk_timeout = std::chrono::seconds(30);
+constexpr auto tick_period = std::chrono::milliseconds(500);
+
+struct node_state {
+  static inline const char* name = "roster.node";
+  std::shared_ptr<cluster_context> ctx;
+  cluster_view view;  // epoch 0: not admitted yet
+  std::map<std::string, caf::actor> nodes, gateways;  // newest handles by member name
+  std::set<caf::actor_addr> dead;                     // node handles seen down
+  std::set<caf::node_id> trusted;                     // nodes of admitted members
+  std::deque<std::string> nonces;
+  std::set<uint32_t> sealed;                          // sealed by our outgoing handoffs
+  std::set<uint32_t> working;                         // our outgoing handoffs
+  std::map<uint32_t, std::string> dispatched;         // coordinator: handoff → source
+  bool left = false;
+};
+
+using self_ptr = caf::stateful_actor<node_state>*;
+
+const std::string& self_name(self_ptr self) { return self->state.ctx->self_name(); }
+
+bool reachable(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  if (name == self_name(self)) return true;
+  auto it = st.nodes.find(name);
+  return it != st.nodes.end() && it->second && !st.dead.count(it->second.address());
+}
+
+/// The coordinator as this node sees it: the longest-standing member that is
+/// neither marked down nor seen down here.
+std::string coordinator(self_ptr self) {
+  auto& st = self->state;
+  const member_info* best = nullptr;
+  for (auto& m : st.view.members)
+    if (m.state != member_state::down && reachable(self, m.name) && (!best || m.seq < best->seq)) best = &m;
+  return best ? best->name : std::string();
+}
+
+bool is_coordinator(self_ptr self) { return self->state.view.epoch > 0 && coordinator(self) == self_name(self); }
+
+bool from_member(self_ptr self) {
+  auto sender = self->current_sender();
+  if (!sender) return false;
+  return sender->node() == self->node() || self->state.trusted.count(sender->node()) > 0;
+}
+
+void persist_view(self_ptr self) {
+  auto& ctx = *self->state.ctx;
+  if (ctx.config.cluster.listen.empty()) return;  // a single node founds afresh at every start
+  write_batch b;
+  b.put(keys::meta("cluster_view"), self->state.view.to_json().dump());
+  if (auto s = ctx.env->db->write(b); !s) spdlog::error("cluster: cannot persist the view: {}", s.err().message);
+}
+
+/// Rebuilds the routing snapshot and the write fence from the view.
+void publish_routes(self_ptr self) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  auto snap = std::make_shared<route_snapshot>();
+  snap->epoch = st.view.epoch;
+  snap->view = st.view.to_json();
+  std::map<std::string, int> index;
+  for (auto& m : st.view.members) {
+    member_route r;
+    r.name = m.name;
+    if (m.name == self_name(self)) {
+      r.node = caf::actor_cast<caf::actor>(self);
+      r.gateway = ctx.gateway;
+      r.up = true;
+      snap->self = static_cast<int>(snap->members.size());
+    } else {
+      if (auto it = st.nodes.find(m.name); it != st.nodes.end()) r.node = it->second;
+      if (auto it = st.gateways.find(m.name); it != st.gateways.end()) r.gateway = it->second;
+      r.up = m.state != member_state::down && r.gateway && reachable(self, m.name);
+    }
+    index[m.name] = static_cast<int>(snap->members.size());
+    snap->members.push_back(std::move(r));
+  }
+  snap->owner.assign(st.view.partitions, -1);
+  for (uint32_t p = 0; p < st.view.owners.size(); ++p)
+    if (auto it = index.find(st.view.owners[p]); it != index.end()) snap->owner[p] = it->second;
+  ctx.routes.store(std::shared_ptr<const route_snapshot>(std::move(snap)), std::memory_order_release);
+}
+
+/// Opens the fence of the partitions this node owns, closes the others, and
+/// drops the copies of partitions it has handed off.
+void apply_fence(self_ptr self) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  for (uint32_t p = 0; p < st.view.owners.size(); ++p) {
+    auto part = static_cast<uint16_t>(p);
+    bool mine = st.view.owners[p] == self_name(self);
+    if (mine && !st.sealed.count(p)) {
+      ctx.fence->grant(part, st.view.epoch);
+    } else if (!mine) {
+      ctx.fence->revoke(part, st.view.epoch);
+      if (st.sealed.erase(p)) {
+        // Handed off: the new owner has every write; our copy is stale now.
+        auto n = ctx.fence->erase_partition(part);
+        spdlog::info("cluster: partition {} now served by {}; dropped {} local keys", p, st.view.owners[p], n);
+      }
+    }
+  }
+}
+
+void monitor_member(self_ptr self, const std::string& name, const caf::actor& node, const caf::actor& gw) {
+  auto& st = self->state;
+  if (name == self_name(self) || !node) return;
+  auto it = st.nodes.find(name);
+  if (it != st.nodes.end() && it->second == node) return;
+  st.nodes[name] = node;
+  st.gateways[name] = gw;
+  st.trusted.insert(node.node());
+  self->monitor(node);
+}
+
+void adopt(self_ptr self, const cluster_view& v, const std::vector<caf::actor>& nodes,
+           const std::vector<caf::actor>& gateways) {
+  auto& st = self->state;
+  bool was_member = st.view.find(self_name(self)) != nullptr;
+  st.view = v;
+  for (size_t i = 0; i < v.members.size() && i < nodes.size() && i < gateways.size(); ++i)
+    monitor_member(self, v.members[i].name, nodes[i], gateways[i]);
+  apply_fence(self);
+  publish_routes(self);
+  persist_view(self);
+  if (was_member && !v.find(self_name(self)) && !st.left) {
+    st.left = true;
+    spdlog::info("cluster: this node has left the cluster (epoch {})", v.epoch);
+    if (st.ctx->on_left) st.ctx->on_left();
+  }
+}
+
+void handle_lists(self_ptr self, const cluster_view& v, std::vector<caf::actor>& nodes,
+                  std::vector<caf::actor>& gateways) {
+  auto& st = self->state;
+  for (auto& m : v.members) {
+    if (m.name == self_name(self)) {
+      nodes.push_back(caf::actor_cast<caf::actor>(self));
+      gateways.push_back(st.ctx->gateway);
+    } else {
+      nodes.push_back(st.nodes.count(m.name) ? st.nodes[m.name] : caf::actor{});
+      gateways.push_back(st.gateways.count(m.name) ? st.gateways[m.name] : caf::actor{});
+    }
+  }
+}
+
+void kick(self_ptr self);
+
+/// Coordinator: adopts `next` and sends it to every member of the old and new
+/// view (a member that has just been removed must hear it too).
+void change(self_ptr self, cluster_view next) {
+  auto& st = self->state;
+  if (next.epoch == st.view.epoch) return;
+  std::set<std::string> audience;
+  for (auto& m : st.view.members) audience.insert(m.name);
+  for (auto& m : next.members) audience.insert(m.name);
+  std::vector<caf::actor> nodes, gateways;
+  handle_lists(self, next, nodes, gateways);
+  std::map<std::string, caf::actor> node_of = st.nodes;
+  adopt(self, next, nodes, gateways);
+  auto text = st.view.to_json().dump();
+  for (auto& name : audience) {
+    if (name == self_name(self)) continue;
+    auto it = node_of.find(name);
+    if (it != node_of.end() && reachable(self, name)) self->send(it->second, view_atom_v, text, nodes, gateways);
+  }
+  kick(self);
+}
+
+/// Coordinator: hands each pending move to its source, a few at a time.
+void kick(self_ptr self) {
+  auto& st = self->state;
+  if (!is_coordinator(self)) return;
+  std::map<std::string, size_t> busy;
+  for (auto& [p, src] : st.dispatched) ++busy[src];
+  for (auto& mv : st.view.moves()) {
+    if (st.dispatched.count(mv.partition)) continue;
+    if (!reachable(self, mv.from) || !reachable(self, mv.to)) continue;
+    if (busy[mv.from] >= max_handoffs_per_source) continue;
+    auto* to = st.view.find(mv.to);
+    if (!to || to->state == member_state::down) continue;
+    ++busy[mv.from];
+    st.dispatched[mv.partition] = mv.from;
+    auto src = mv.from == self_name(self) ? caf::actor_cast<caf::actor>(self) : st.nodes[mv.from];
+    self->send(src, handoff_atom_v, mv.partition, mv.to);
+  }
+}
+
+void set_progress(cluster_context& ctx, uint32_t p, const std::string& to, const char* phase, uint64_t keys,
+                  uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(ctx.progress_mutex);
+  auto& h = ctx.outgoing[p];
+  if (h.started_at == 0) h.started_at = now_ms();
+  h.to = to;
+  h.phase = phase;
+  h.keys = keys;
+  h.bytes = bytes;
+}
+
+/// The source side of one handoff, on its own thread.
+void handoff_worker(caf::blocking_actor* self, std::shared_ptr<cluster_context> ctx, caf::actor node,
+                    caf::actor target, uint32_t p, std::string to) {
+  auto& fence = *ctx->fence;
+  auto part = static_cast<uint16_t>(p);
+  auto started = now_ms();
+  uint64_t keys = 0, bytes = 0;
+  bool ok = true, sealed = false;
+  fence.track(part);
+  set_progress(*ctx, p, to, "copying", 0, 0);
+
+  auto send = [&](std::string& blob, bool reset) {
+    bool good = false;
+    bytes += blob.size();
+    self->request(target, chunk_timeout, chunk_atom_v, p, reset, blob)
+      .receive([&](reply& r) { good = r.ok(); },
+               [&](caf::error& e) { spdlog::warn("handoff {}: chunk failed: {}", p, caf::to_string(e)); });
+    blob.clear();
+    return good;
+  };
+  auto send_keys = [&](const std::set<std::string>& dirty) {
+    std::string blob;
+    for (auto& k : dirty) {
+      auto v = fence.get(k);
+      chunk::append(blob, k, v ? std::optional<std::string_view>(*v) : std::nullopt);
+      ++keys;
+      if (blob.size() >= chunk_bytes && !send(blob, false)) return false;
+    }
+    return blob.empty() || send(blob, false);
+  };
+
+  // 1. The range copy, one chunk at a time.
+  auto cursor = keys::partition_prefix(part);
+  auto end = prefix_end(cursor);
+  for (bool first = true; ok;) {
+    std::string blob, last;
+    bool more = false;
+    uint64_t n = 0;
+    fence.scan(cursor, end, [&](std::string_view k, std::string_view v) {
+      chunk::append(blob, k, v);
+      last.assign(k);
+      ++n;
+      if (blob.size() >= chunk_bytes) {
+        more = true;
+        return false;
+      }
+      return true;
+    });
+    keys += n;
+    ok = send(blob, first);
+    first = false;
+    set_progress(*ctx, p, to, "copying", keys, bytes);
+    if (!more) break;
+    cursor = last + '\0';
+  }
+  // 2. The writes made during the copy, until few are left.
+  for (int round = 0; ok && round < 8; ++round) {
+    auto dirty = fence.take_dirty(part);
+    set_progress(*ctx, p, to, "catching_up", keys, bytes);
+    if (dirty.empty()) break;
+    ok = send_keys(dirty);
+    if (dirty.size() < 64) break;
+  }
+  // 3. Seal, 4. the last writes.
+  if (ok) {
+    self->request(node, chunk_timeout, seal_atom_v, p).receive([&](bool) { sealed = true; },
+                                                              [&](caf::error&) { ok = false; });
+    set_progress(*ctx, p, to, "sealed", keys, bytes);
+    if (ok) ok = send_keys(fence.take_dirty(part));
+  }
+  fence.untrack(part);
+  auto ms = now_ms() - started;
+  {
+    std::lock_guard<std::mutex> lock(ctx->progress_mutex);
+    ctx->outgoing.erase(p);
+    ctx->finished.push_back({{"partition", p}, {"to", to}, {"ok", ok}, {"keys", keys}, {"bytes", bytes},
+                             {"millis", ms}, {"finished_at", format_time(now_ms())}});
+    if (ctx->finished.size() > 32) ctx->finished.erase(ctx->finished.begin());
+  }
+  if (!ok) {
+    spdlog::warn("handoff of partition {} to {} failed after {} ms; it stays here and will be retried", p, to, ms);
+    if (sealed) self->send(node, unseal_atom_v, p);
+    self->send(node, handoff_failed_atom_v, p);
+    return;
+  }
+  spdlog::info("handoff of partition {} to {}: {} keys, {} bytes in {} ms", p, to, keys, bytes, ms);
+  self->send(node, moved_atom_v, p, to);
+}
+
+caf::result<reply> do_admit(self_ptr self, const std::string& info_text, const caf::actor& node,
+                            const caf::actor& gw) {
+  auto& st = self->state;
+  auto info = json::parse(info_text, nullptr, false);
+  if (!info.is_object() || !info.contains("name") || !info["name"].is_string())
+    return error_reply(errc::invalid_request, "malformed join");
+  if (info.value("partitions", 0u) != st.view.partitions)
+    return error_reply(errc::invalid_request, "partition count differs from the cluster's");
+  member_info m{info["name"], info.value("http", ""), info.value("cluster", ""), member_state::up, 0};
+  if (m.name == self_name(self)) return error_reply(errc::already_exists, "node name already in use");
+  // A restarted member comes back with new handles.
+  if (auto it = st.nodes.find(m.name); it != st.nodes.end() && it->second != node) {
+    st.dead.insert(it->second.address());
+    st.nodes.erase(it);
+  }
+  monitor_member(self, m.name, node, gw);
+  st.dead.erase(node.address());
+  spdlog::info("cluster: admitting {} ({})", m.name, m.cluster);
+  change(self, admit(st.view, m));
+  return ok_reply(st.view.to_json().dump());
+}
+
+caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, std::optional<cluster_view> initial) {
+  self->state.ctx = std::move(ctx);
+  if (initial) adopt(self, *initial, {}, {});
+  else publish_routes(self);
+  self->delayed_send(self, tick_period, tick_atom_v);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& [name, a] : st.nodes) {
+      if (a.address() != dm.source) continue;
+      st.dead.insert(dm.source);
+      spdlog::warn("cluster: member {} is down ({})", name, caf::to_string(dm.reason));
+      for (auto it = st.dispatched.begin(); it != st.dispatched.end();)
+        it = it->second == name ? st.dispatched.erase(it) : std::next(it);
+      if (is_coordinator(self)) change(self, mark(st.view, name, member_state::down));
+      else publish_routes(self);
+      return;
+    }
+  });
+  return {
+    [self](hello_atom) {
+      auto nonce = hex_encode(random_bytes(16));
+      auto& n = self->state.nonces;
+      n.push_back(nonce);
+      if (n.size() > 64) n.pop_front();
+      return nonce;
+    },
+    [self](member_join_atom, const std::string& info, const std::string& nonce, const std::string& proof,
+           const caf::actor& node, const caf::actor& gw) -> caf::result<reply> {
+      auto& st = self->state;
+      auto it = std::find(st.nonces.begin(), st.nonces.end(), nonce);
+      auto name = json::parse(info, nullptr, false).value("name", std::string());
+      bool valid = it != st.nonces.end() && !name.empty() &&
+                   constant_time_equal(proof, join_proof(st.ctx->config.cluster.secret, nonce, name));
+      if (it != st.nonces.end()) st.nonces.erase(it);
+      if (!valid || !node || !gw) {
+        spdlog::warn("cluster: refused a join (wrong cluster secret)");
+        return error_reply(errc::forbidden, "cluster secret does not match");
+      }
+      if (st.view.epoch == 0) return moving_reply();
+      if (is_coordinator(self)) return do_admit(self, info, node, gw);
+      auto c = coordinator(self);
+      if (c.empty() || !st.nodes.count(c)) return moving_reply();
+      self->delegate(st.nodes[c], admit_atom_v, info, node, gw);
+      return caf::delegated<reply>{};
+    },
+    [self](admit_atom, const std::string& info, const caf::actor& node,
+           const caf::actor& gw) -> caf::result<reply> {
+      if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
+      if (!is_coordinator(self)) return moving_reply();
+      return do_admit(self, info, node, gw);
+    },
+    [self](view_atom, const std::string& text, const std::vector<caf::actor>& nodes,
+           const std::vector<caf::actor>& gws) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      bool named_in_view = false;
+      for (auto& n : nodes)
+        if (n && sender && n.node() == sender->node()) named_in_view = true;
+      if (!from_member(self) && !(st.view.epoch == 0 && named_in_view)) return;
+      auto v = cluster_view::from_json(json::parse(text, nullptr, false));
+      if (!v || v->epoch <= st.view.epoch) return;
+      adopt(self, *v, nodes, gws);
+    },
+    [self](leave_cluster_atom, const std::string& name) -> caf::result<reply> {
+      auto& st = self->state;
+      if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
+      if (!is_coordinator(self)) {
+        auto c = coordinator(self);
+        if (c.empty() || !st.nodes.count(c)) return moving_reply();
+        self->delegate(st.nodes[c], leave_cluster_atom_v, name);
+        return caf::delegated<reply>{};
+      }
+      auto* m = st.view.find(name);
+      if (!m) return error_reply(errc::not_found, "no such member");
+      size_t staying = 0;
+      for (auto& x : st.view.members) staying += x.state != member_state::leaving && x.name != name;
+      if (staying == 0) return error_reply(errc::invalid_request, "the last member cannot leave");
+      auto moving = st.view.owned_by(name);
+      spdlog::info("cluster: {} is leaving; {} partitions to hand off", name, moving);
+      change(self, begin_leave(st.view, name));
+      return ok_reply(json{{"leaving", name}, {"partitions_to_move", moving}, {"epoch", st.view.epoch}}.dump());
+    },
+    [self](handoff_atom, uint32_t p, const std::string& to) {
+      auto& st = self->state;
+      if (!from_member(self) || st.working.count(p)) return;
+      if (p >= st.view.owners.size() || st.view.owners[p] != self_name(self) || !st.nodes.count(to)) {
+        self->send(self, handoff_failed_atom_v, p);
+        return;
+      }
+      st.working.insert(p);
+      self->spawn<caf::detached>(handoff_worker, st.ctx, caf::actor_cast<caf::actor>(self), st.nodes[to], p, to);
+    },
+    [self](seal_atom, uint32_t p) {
+      auto& st = self->state;
+      st.sealed.insert(p);
+      st.ctx->fence->revoke(static_cast<uint16_t>(p), st.view.epoch);
+      self->send(st.ctx->hosts.at(p), seal_atom_v);
+      return true;
+    },
+    [self](unseal_atom, uint32_t p) {
+      auto& st = self->state;
+      st.sealed.erase(p);
+      apply_fence(self);
+    },
+    [self](moved_atom, uint32_t p, const std::string& to) {
+      auto& st = self->state;
+      if (!from_member(self)) return;
+      if (self->current_sender() && self->current_sender()->node() == self->node()) st.working.erase(p);
+      if (!is_coordinator(self)) {
+        auto c = coordinator(self);
+        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], moved_atom_v, p, to);
+        return;
+      }
+      st.dispatched.erase(p);
+      if (p < st.view.targets.size() && st.view.targets[p] == to) change(self, complete_move(st.view, p));
+      else kick(self);
+    },
+    [self](handoff_failed_atom, uint32_t p) {
+      auto& st = self->state;
+      if (!from_member(self)) return;
+      if (self->current_sender() && self->current_sender()->node() == self->node()) st.working.erase(p);
+      if (!is_coordinator(self)) {
+        auto c = coordinator(self);
+        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed_atom_v, p);
+        return;
+      }
+      st.dispatched.erase(p);  // retried on a later tick
+    },
+    [self](chunk_atom, uint32_t p, bool reset, const std::string& blob) -> reply {
+      auto& st = self->state;
+      if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
+      if (p >= st.view.owners.size() || st.view.owners[p] == self_name(self))
+        return error_reply(errc::invalid_request, "partition is served here");
+      auto entries = chunk::decode(blob);
+      if (!entries) return error_reply(errc::invalid_request, "malformed chunk");
+      auto part = static_cast<uint16_t>(p);
+      if (reset) st.ctx->fence->erase_partition(part);
+      write_batch b;
+      for (auto& e : *entries) {
+        if (e.key.size() < 2 || keys::partition_of_key(e.key) != part)
+          return error_reply(errc::invalid_request, "key outside the partition");
+        if (e.value) b.put(std::move(e.key), std::move(*e.value));
+        else b.remove(std::move(e.key));
+      }
+      if (auto s = st.ctx->fence->import(b); !s) return error_reply(errc::internal, "store");
+      return ok_reply(std::to_string(b.size()));
+    },
+    [self](tick_atom) {
+      kick(self);
+      self->delayed_send(self, tick_period, tick_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_node_actor(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx,
+                            std::optional<cluster_view> initial) {
+  return sys.spawn(node_actor, std::move(ctx), std::move(initial));
+}
+
+} // namespace roster
