@@ -330,6 +330,19 @@ void handoff_worker(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   self->send(node, moved_atom_v, p, to);
 }
 
+/// Sends a request to the coordinator as this node and passes its reply on.
+template <class... Ts>
+caf::result<reply> relay(self_ptr self, const Ts&... xs) {
+  auto& st = self->state;
+  auto c = coordinator(self);
+  if (c.empty() || c == self_name(self) || !st.nodes.count(c)) return moving_reply();
+  auto rp = self->make_response_promise<reply>();
+  self->request(st.nodes[c], std::chrono::seconds(10), xs...)
+    .then([rp](reply& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error&) mutable { rp.deliver(moving_reply()); });
+  return rp;
+}
+
 caf::result<reply> do_admit(self_ptr self, const std::string& info_text, const caf::actor& node,
                             const caf::actor& gw) {
   auto& st = self->state;
@@ -392,10 +405,9 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       }
       if (st.view.epoch == 0) return moving_reply();
       if (is_coordinator(self)) return do_admit(self, info, node, gw);
-      auto c = coordinator(self);
-      if (c.empty() || !st.nodes.count(c)) return moving_reply();
-      self->delegate(st.nodes[c], admit_atom_v, info, node, gw);
-      return caf::delegated<reply>{};
+      // Ask the coordinator ourselves (a delegated message would carry the
+      // joiner as sender, whom the coordinator does not trust yet).
+      return relay(self, admit_atom_v, info, node, gw);
     },
     [self](admit_atom, const std::string& info, const caf::actor& node,
            const caf::actor& gw) -> caf::result<reply> {
@@ -418,12 +430,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
     [self](leave_cluster_atom, const std::string& name) -> caf::result<reply> {
       auto& st = self->state;
       if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
-      if (!is_coordinator(self)) {
-        auto c = coordinator(self);
-        if (c.empty() || !st.nodes.count(c)) return moving_reply();
-        self->delegate(st.nodes[c], leave_cluster_atom_v, name);
-        return caf::delegated<reply>{};
-      }
+      if (!is_coordinator(self)) return relay(self, leave_cluster_atom_v, name);
       auto* m = st.view.find(name);
       if (!m) return error_reply(errc::not_found, "no such member");
       size_t staying = 0;

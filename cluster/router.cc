@@ -181,9 +181,16 @@ struct router::impl {
                  {"cluster", config.cluster.listen},
                  {"partitions", env->partitions}};
     auto deadline = std::chrono::steady_clock::now() + join_budget;
-    // A member restarting after the whole cluster stopped waits a little for
-    // the others, then serves from the view it had.
-    auto persisted_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    // When the whole cluster restarts, nobody can admit anybody: the
+    // longest-standing member of the last view resumes from that view after
+    // one unanswered round, and the others join it.
+    bool resumes = false;
+    if (persisted) {
+      const member_info* first = nullptr;
+      for (auto& m : persisted->members)
+        if (!first || m.seq < first->seq) first = &m;
+      resumes = first && first->name == config.node_name;
+    }
     caf::scoped_actor self{sys};
     while (std::chrono::steady_clock::now() < deadline) {
       for (auto& seed : seeds) {
@@ -207,11 +214,12 @@ struct router::impl {
           return;
         }
       }
-      if (persisted && std::chrono::steady_clock::now() > persisted_deadline) {
-        spdlog::warn("cluster: no member answered; serving from the last known view (epoch {})", persisted->epoch);
-        caf::anon_send(ctx->node, view_atom_v, persisted->to_json().dump(), std::vector<caf::actor>{},
-                       std::vector<caf::actor>{});
-        return;
+      if (resumes) {
+        spdlog::warn("cluster: no member admitted this node; resuming the last view (epoch {}) as its "
+                     "longest-standing member", persisted->epoch);
+        self->send(ctx->node, view_atom_v, persisted->to_json().dump(), std::vector<caf::actor>{},
+                   std::vector<caf::actor>{});
+        if (wait_admitted()) return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -327,7 +335,6 @@ void router::stop() {
   ctx.indexes.clear();
   ctx.gateway = caf::actor{};
   ctx.node = caf::actor{};
-  if (clustered(impl_->config)) impl_->sys.middleman().stop();
   impl_->sys.await_all_actors_done();
 }
 
