@@ -1,0 +1,295 @@
+// Multi-process cluster tests: several build/roster processes on loopback
+// form one cluster (issue 3, SPEC §6).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/support/roster_server.h"
+
+using namespace roster::testing;
+
+namespace {
+
+constexpr const char* secret = "cluster-test-secret-0123";
+constexpr int partitions = 64;
+
+struct node {
+  std::string name;
+  int cluster_port;
+  std::unique_ptr<roster_server> server;
+};
+
+env node_env(const std::string& name, int cluster_port, const std::string& seeds, const std::string& key = secret) {
+  env e{{"ROSTER_NODE_NAME", name},
+        {"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(cluster_port)},
+        {"ROSTER_CLUSTER_SECRET", key}};
+  if (!seeds.empty()) e["ROSTER_CLUSTER_SEEDS"] = seeds;
+  return e;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  // Load threads read `nodes` while a node is added: never reallocate.
+  ClusterTest() { nodes.reserve(8); }
+  std::vector<node> nodes;
+
+  std::string seed() const { return "127.0.0.1:" + std::to_string(nodes.front().cluster_port); }
+
+  roster_server& add_node(const std::string& key = secret) {
+    node n;
+    n.name = "node-" + std::to_string(nodes.size() + 1);
+    n.cluster_port = free_port();
+    n.server = std::make_unique<roster_server>(node_env(n.name, n.cluster_port, nodes.empty() ? "" : seed(), key));
+    nodes.push_back(std::move(n));
+    return *nodes.back().server;
+  }
+
+  roster_server& at(size_t i) { return *nodes.at(i).server; }
+
+  json cluster_view(size_t i) { return at(i).admin("GET", "/debug/cluster").body; }
+
+  /// Waits until node i sees `members` members and no handoff in progress.
+  json settled(size_t i, size_t members) {
+    json v;
+    for (int t = 0; t < 600; ++t) {
+      v = cluster_view(i);
+      if (v.is_object() && v["members"].size() == members && v["handoffs"].empty()) return v;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "cluster did not settle: " << v.dump();
+    return v;
+  }
+
+  void start_cluster(size_t n) {
+    for (size_t i = 0; i < n; ++i) add_node();
+    for (size_t i = 0; i < n; ++i) settled(i, n);
+  }
+
+  std::string owner_of(size_t via, const std::string& user_id) {
+    return at(via).admin("GET", "/debug/users/" + user_id).body.value("owner", "");
+  }
+
+  struct user {
+    std::string id, token;
+  };
+  std::vector<user> device_users(size_t n, const std::string& tag) {
+    std::vector<user> out;
+    for (size_t i = 0; i < n; ++i) {
+      auto r = at(i % nodes.size()).call("POST", "/v1/sessions/device",
+                                         {{"device_id", "dev-" + tag + "-" + std::to_string(i) + "-xyz"}});
+      EXPECT_EQ(r.status, 201) << r.raw;
+      if (r.status == 201) out.push_back({r.body["user"]["id"], r.body["session"]["token"]});
+    }
+    return out;
+  }
+};
+
+std::map<std::string, int> owned_counts(const json& view) {
+  std::map<std::string, int> c;
+  for (auto& o : view["partition_table"]["owners"]) ++c[o.get<std::string>()];
+  return c;
+}
+
+TEST_F(ClusterTest, ThreeNodesAgreeAndServeEveryUserThroughEveryNode) {
+  start_cluster(3);
+  auto v1 = cluster_view(0), v2 = cluster_view(1), v3 = cluster_view(2);
+  EXPECT_EQ(v1["epoch"], v2["epoch"]);
+  EXPECT_EQ(v1["epoch"], v3["epoch"]);
+  EXPECT_EQ(v1["partition_table"]["owners"], v3["partition_table"]["owners"]);
+  for (auto& [name, n] : owned_counts(v1)) EXPECT_TRUE(n == 21 || n == 22) << name << " owns " << n;
+  EXPECT_EQ(v2["members"].size(), 3u);
+
+  // Register through node 1, log in through node 2, read through node 3.
+  std::set<std::string> owners;
+  for (int i = 0; i < 12; ++i) {
+    auto email = "player" + std::to_string(i) + "@example.com";
+    auto reg = at(0).register_user(email, "player" + std::to_string(i));
+    ASSERT_EQ(reg.status, 201) << reg.raw;
+    auto login = at(1).login(email);
+    ASSERT_EQ(login.status, 201) << login.raw;
+    auto me = at(2).as(login.body["session"]["token"], "GET", "/v1/account");
+    ASSERT_EQ(me.status, 200) << me.raw;
+    EXPECT_EQ(me.body["email"], email);
+    owners.insert(owner_of(2, reg.body["user"]["id"]));
+  }
+  EXPECT_GE(owners.size(), 2u) << "12 users all landed on one node";
+  // A username taken on one node is taken when checked through another.
+  EXPECT_EQ(at(2).register_user("other@example.com", "player3").status, 409);
+
+  // Scatter-gather: the same search and stats through any node.
+  auto s1 = at(0).admin("GET", "/v1/admin/users?q=player&page_size=5&page=2");
+  auto s3 = at(2).admin("GET", "/v1/admin/users?q=player&page_size=5&page=2");
+  ASSERT_EQ(s1.status, 200) << s1.raw;
+  EXPECT_EQ(s1.body, s3.body);
+  EXPECT_EQ(s1.body["items"].size(), 5u);
+  EXPECT_EQ(at(1).admin("GET", "/v1/admin/stats").body["users"], 12);
+  auto actors = at(1).admin("GET", "/debug/actors").body;
+  EXPECT_EQ(actors["nodes"].size(), 3u);
+  EXPECT_GT(actors["user_actors"].get<int>(), 0);
+}
+
+TEST_F(ClusterTest, TwentyConcurrentRegistrationsOfOneEmailAcrossNodesGiveOneWinner) {
+  start_cluster(3);
+  std::atomic<int> created{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i)
+    threads.emplace_back([&, i] {
+      auto r = at(i % 3).register_user("race@example.com", "racer" + std::to_string(i));
+      if (r.status == 201) ++created;
+      else if (r.status == 409) ++conflicts;
+      else ++other;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(conflicts, 19);
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(at(1).login("race@example.com").status, 201);
+}
+
+TEST_F(ClusterTest, FourthNodeJoinsUnderLoadAndNothingIsLost) {
+  start_cluster(3);
+  auto users = device_users(120, "join");
+  auto before = cluster_view(0)["partition_table"]["owners"];
+
+  // Readers and writers through every node while the fourth node joins.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, retryable{0};
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::map<std::string, int> acked;  // user id → last acknowledged level
+  std::vector<std::thread> load;
+  for (int w = 0; w < 4; ++w)
+    load.emplace_back([&, w] {
+      for (int i = 0; !stop; ++i) {
+        // Each writer has its own 30 users, so a user's writes are ordered.
+        auto& u = users[w * 30 + i % 30];
+        auto& via = at(i % 3);
+        bool write = i % 2 == 0;
+        int level = w * 1'000'000 + i;
+        auto r = write ? via.as(u.token, "PATCH", "/v1/account", {{"metadata", {{"level", level}}}})
+                       : via.as(u.token, "GET", "/v1/account");
+        if (r.status == 200) {
+          ++ok;
+          if (write) {
+            std::lock_guard<std::mutex> lock(mutex);
+            acked[u.id] = level;
+          }
+        } else if (r.status == 503 && !r.header("Retry-After").empty()) {
+          ++retryable;
+        } else {
+          std::lock_guard<std::mutex> lock(mutex);
+          failures.push_back(std::to_string(r.status) + " " + r.raw);
+        }
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  add_node();
+  auto after = settled(3, 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (auto& t : load) t.join();
+
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: " << failures.front();
+  EXPECT_GT(ok.load(), 100);
+  std::cout << "[          ] during the join: " << ok << " requests answered, " << retryable
+            << " retryable 503s\n";
+  // The joiner owns P/4; no partition moved between the old nodes.
+  auto counts = owned_counts(after);
+  EXPECT_EQ(counts["node-4"], partitions / 4);
+  int moved = 0;
+  for (int p = 0; p < partitions; ++p) {
+    if (before[p] == after["partition_table"]["owners"][p]) continue;
+    ++moved;
+    EXPECT_EQ(after["partition_table"]["owners"][p], "node-4") << "partition " << p << " moved between old nodes";
+  }
+  EXPECT_EQ(moved, partitions / 4);
+  // Every user readable through every node, with its last acknowledged write
+  // (a user's level only rises; a later write whose reply was lost may have
+  // landed too, so never less than the last acknowledged one).
+  for (auto& u : users)
+    for (size_t n = 0; n < 4; ++n) {
+      auto me = at(n).as(u.token, "GET", "/v1/account");
+      ASSERT_EQ(me.status, 200) << "user " << u.id << " through node " << n + 1 << ": " << me.raw;
+      if (acked.count(u.id)) EXPECT_GE(me.body["metadata"].value("level", -1), acked[u.id]) << u.id;
+    }
+  EXPECT_GT(at(3).admin("GET", "/debug/cluster").body["partitions_served_here"].get<int>(), 0);
+}
+
+TEST_F(ClusterTest, LeaveHandsOffEveryPartitionThenExits) {
+  start_cluster(3);
+  auto users = device_users(60, "leave");
+  auto r = at(2).admin("POST", "/v1/admin/cluster/leave");
+  ASSERT_EQ(r.status, 202) << r.raw;
+  EXPECT_EQ(r.body["leaving"], "node-3");
+  auto v = settled(0, 2);
+  auto counts = owned_counts(v);
+  EXPECT_EQ(counts.count("node-3"), 0u);
+  EXPECT_EQ(counts["node-1"] + counts["node-2"], partitions);
+  // The leaver stops by itself.
+  for (int i = 0; i < 200 && at(2).call("GET", "/healthz").status == 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(at(2).call("GET", "/healthz").status, 0) << "node-3 still answers after leaving";
+  for (auto& u : users) {
+    auto me = at(u.id.back() % 2).as(u.token, "GET", "/v1/account");
+    ASSERT_EQ(me.status, 200) << me.raw;
+  }
+  // The last member cannot leave alone.
+  EXPECT_EQ(at(1).admin("POST", "/v1/admin/cluster/leave").status, 202);
+  settled(0, 1);
+  EXPECT_EQ(at(0).admin("POST", "/v1/admin/cluster/leave").status, 400);
+}
+
+TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
+  start_cluster(3);
+  auto users = device_users(60, "kill");
+  std::map<std::string, std::string> owner;
+  for (auto& u : users) owner[u.id] = owner_of(0, u.id);
+  nodes[2].server->kill9();
+  // Wait until node 1 has noticed.
+  for (int i = 0; i < 100; ++i) {
+    auto v = cluster_view(0);
+    bool down = false;
+    for (auto& m : v["members"])
+      if (m["name"] == "node-3" && m["state"] == "down") down = true;
+    if (down) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  int unavailable = 0;
+  for (auto& u : users) {
+    auto me = at(1).as(u.token, "GET", "/v1/account");
+    if (owner[u.id] == "node-3") {
+      EXPECT_EQ(me.status, 503) << me.raw;
+      EXPECT_EQ(me.header("Retry-After"), "1");
+      EXPECT_EQ(me.body["error"]["code"], "partition_unavailable");
+      ++unavailable;
+    } else {
+      EXPECT_EQ(me.status, 200) << me.raw;
+    }
+  }
+  EXPECT_GT(unavailable, 0);
+  // Back with its data dir: every user served again, through every node.
+  nodes[2].server->start();
+  settled(0, 3);
+  for (auto& u : users)
+    for (size_t n = 0; n < 3; ++n) ASSERT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200) << u.id;
+}
+
+TEST_F(ClusterTest, NodeWithTheWrongSecretIsNotAdmitted) {
+  add_node();
+  EXPECT_THROW(add_node("not-the-cluster-secret"), std::runtime_error);
+  ASSERT_EQ(nodes.size(), 1u);
+  auto v = cluster_view(0);
+  EXPECT_EQ(v["members"].size(), 1u);
+  // And one without a secret does not start at all.
+  EXPECT_THROW(roster_server(env{{"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(free_port())}}),
+               std::runtime_error);
+}
+
+} // namespace
