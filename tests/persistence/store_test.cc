@@ -130,3 +130,66 @@ TEST(DataDir, RecordsThePartitionCountAndRefusesAnother) {
 
 } // namespace
 } // namespace roster
+
+#include "persistence/fenced_store.h"
+#include "persistence/keys.h"
+
+namespace roster {
+namespace {
+
+TEST(FencedStore, WritesOnlyToGrantedPartitionsAndMetadataAlways) {
+  auto inner = make_memory_store();
+  fenced_store fs(*inner, 8);
+  write_batch b;
+  b.put(keys::user_record(3, std::string(16, 'a')), "x");
+  auto st = fs.write(b);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.err().code, errc::partition_unavailable);
+  EXPECT_FALSE(inner->get(keys::user_record(3, std::string(16, 'a'))));
+  fs.grant(3, 1);
+  EXPECT_TRUE(fs.write(b));
+  fs.revoke(3, 2);
+  EXPECT_FALSE(fs.write(b));
+  fs.grant(3, 1);  // a stale grant (older epoch) does not reopen it
+  EXPECT_FALSE(fs.writable(3));
+  fs.grant(3, 3);
+  EXPECT_TRUE(fs.writable(3));
+  write_batch meta;
+  meta.put(keys::meta("cluster_view"), "{}");
+  EXPECT_TRUE(fs.write(meta));
+  // A batch spanning a granted and a fenced partition applies nothing.
+  write_batch mixed;
+  mixed.put(keys::user_record(3, std::string(16, 'b')), "y");
+  mixed.put(keys::user_record(4, std::string(16, 'b')), "y");
+  EXPECT_FALSE(fs.write(mixed));
+  EXPECT_FALSE(inner->get(keys::user_record(3, std::string(16, 'b'))));
+}
+
+TEST(FencedStore, TracksKeysWrittenDuringAHandoffAndErasesAPartition) {
+  auto inner = make_memory_store();
+  fenced_store fs(*inner, 4);
+  fs.grant(1, 1);
+  fs.grant(2, 1);
+  write_batch before;
+  before.put(keys::index_entry(1, "email:a@b.c"), "1");
+  ASSERT_TRUE(fs.write(before));
+  fs.track(1);
+  write_batch during;
+  during.put(keys::index_entry(1, "email:x@y.z"), "2");
+  during.remove(keys::index_entry(1, "email:a@b.c"));
+  ASSERT_TRUE(fs.write(during));
+  write_batch other;
+  other.put(keys::index_entry(2, "email:q@r.s"), "3");
+  ASSERT_TRUE(fs.write(other));
+  auto dirty = fs.take_dirty(1);
+  EXPECT_EQ(dirty.size(), 2u);
+  EXPECT_TRUE(dirty.count(keys::index_entry(1, "email:a@b.c")));
+  EXPECT_TRUE(fs.take_dirty(1).empty());
+  EXPECT_TRUE(fs.take_dirty(2).empty());
+  EXPECT_EQ(fs.erase_partition(1), 1u);
+  EXPECT_FALSE(inner->get(keys::index_entry(1, "email:x@y.z")));
+  EXPECT_TRUE(inner->get(keys::index_entry(2, "email:q@r.s")));
+}
+
+} // namespace
+} // namespace roster
