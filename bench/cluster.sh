@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Roster cluster bench, one run on this machine (everything on 127.0.0.1,
+# every load bounded in time):
+#   1. the cost of the extra hop: GET /v1/account through a node that does not
+#      own the user vs through the owner (2 nodes, same wrk settings, same run);
+#   2. the handoff of one partition of USERS (default 10,000) users: a node
+#      with 2 partitions and 2×USERS users, a second node joins and takes one;
+#      time and bytes as the source reports them.
+# Usage: bench/cluster.sh [duration-seconds=10] [connections=64] [users=10000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR="${1:-10}"; CONN="${2:-64}"; USERS="${3:-10000}"
+BUILD="${BUILD:-build}"
+[ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
+command -v wrk >/dev/null || bash scripts/deps
+WORK="$(mktemp -d /tmp/roster-cbench-XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
+parse() {
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx or 3xx responses:/ { bad = $5 }
+    END { printf "%s %.3f %.3f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
+}
+KEY="bench-admin-key-0123456789"
+export ROSTER_CLUSTER_SECRET="bench-cluster-secret"
+start_node() { # name http-port cluster-port data partitions [seeds]
+  local seeds=()
+  [ -n "${6:-}" ] && seeds=(--seeds "$6")
+  ROSTER_HTTP_THREADS=96 "$BUILD/roster" serve --node-name "$1" --http-listen "127.0.0.1:$2" \
+    --cluster-listen "127.0.0.1:$3" --data-dir "$4" --partitions "$5" --admin-key "$KEY" "${seeds[@]}" \
+    --log-level info > "$4.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "$2" /healthz
+}
+
+echo "== Roster cluster bench: $(nproc) cores, wrk -t2 -c$CONN -d${DUR}s"
+
+# 1. owner vs non-owner
+H1=$(free_port); C1=$(free_port); H2=$(free_port); C2=$(free_port)
+start_node node-1 "$H1" "$C1" "$WORK/n1" 64
+start_node node-2 "$H2" "$C2" "$WORK/n2" 64 "127.0.0.1:$C1"
+python3 - "$H1" "$WORK" "$KEY" <<'PY'
+import json, sys, time, urllib.request
+port, work, key = sys.argv[1], sys.argv[2], sys.argv[3]
+def call(path, body=None, headers={}):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", None if body is None else json.dumps(body).encode(),
+                                 {"Content-Type": "application/json", **headers})
+    return json.load(urllib.request.urlopen(req))
+for _ in range(100):  # wait for the two nodes to settle
+    v = call("/debug/cluster", headers={"X-Admin-Key": key})
+    if len(v["members"]) == 2 and not v["handoffs"]: break
+    time.sleep(0.1)
+local, remote = [], []
+while len(local) < 64 or len(remote) < 64:
+    s = call("/v1/sessions/anonymous", {})
+    owner = call(f"/debug/users/{s['user']['id']}", headers={"X-Admin-Key": key})["owner"]
+    (local if owner == "node-1" else remote).append(s["session"]["token"])
+for name, toks in (("owner", local[:64]), ("nonowner", remote[:64])):
+    with open(f"{work}/{name}.lua", "w") as f:
+        f.write("local tokens = {" + ",".join(f'"{t}"' for t in toks) + "}\n")
+        f.write("local i = 0\nfunction request()\n  i = i + 1\n"
+                "  return wrk.format('GET', '/v1/account', {['Authorization'] = 'Bearer ' .. tokens[(i % #tokens) + 1]})\nend\n")
+PY
+wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$WORK/owner.lua" "http://127.0.0.1:$H1/v1/account" > "$WORK/owner1.txt"
+wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$WORK/nonowner.lua" "http://127.0.0.1:$H1/v1/account" > "$WORK/nonowner.txt"
+wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$WORK/owner.lua" "http://127.0.0.1:$H1/v1/account" > "$WORK/owner2.txt"
+read -r O1 O_P50 O_P99 O_BAD < <(parse < "$WORK/owner1.txt")
+read -r N N_P50 N_P99 N_BAD < <(parse < "$WORK/nonowner.txt")
+read -r O2 _ _ _ < <(parse < "$WORK/owner2.txt")
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=()
+
+# 2. handoff of one partition of $USERS users
+H1=$(free_port); C1=$(free_port); H2=$(free_port); C2=$(free_port)
+start_node node-a "$H1" "$C1" "$WORK/a" 2
+python3 - "$H1" "$USERS" <<'PY'
+import http.client, json, sys, threading
+port, users = int(sys.argv[1]), int(sys.argv[2])
+def worker(n):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(n):
+        c.request("POST", "/v1/sessions/anonymous", "{}", {"Content-Type": "application/json"})
+        r = c.getresponse(); r.read()
+        assert r.status == 201, r.status
+threads = [threading.Thread(target=worker, args=(2 * users // 8,)) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+T0=$(date +%s%N)
+start_node node-b "$H2" "$C2" "$WORK/b" 2 "127.0.0.1:$C1"
+python3 - "$H1" "$KEY" "$T0" "$USERS" <<PY
+import json, sys, time, urllib.request
+port, key, t0, users = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def view():
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/debug/cluster", headers={"X-Admin-Key": key})
+    return json.load(urllib.request.urlopen(req))
+for _ in range(1200):
+    v = view()
+    if len(v["members"]) == 2 and not v["handoffs"] and v["recent_handoffs"]: break
+    time.sleep(0.05)
+total_ms = (time.time_ns() - t0) / 1e6
+h = v["recent_handoffs"][-1]
+o, n, o2 = $O1, $N, $O2
+owner = (o + o2) / 2
+print()
+print("| measurement | value |")
+print("|---|---|")
+print(f"| GET /v1/account through the owner (mean of {o:,.0f} before, {o2:,.0f} after) | {owner:,.0f} req/s, p50 $O_P50 ms, p99 $O_P99 ms, non-2xx $O_BAD |")
+print(f"| GET /v1/account through a non-owner (one CAF hop to the owner) | {n:,.0f} req/s, p50 $N_P50 ms, p99 $N_P99 ms, non-2xx $N_BAD |")
+print(f"| non-owner / owner | {n/owner:.2f} |")
+print(f"| handoff of one partition ({users:,} users' share of {2*users:,}): keys | {h['keys']:,} |")
+print(f"| handoff: bytes sent | {h['bytes']:,} ({h['bytes']/2**20:.1f} MiB) |")
+print(f"| handoff: time at the source (copy + catch-up + seal + switch) | {h['millis']} ms ({h['bytes']/2**20/max(h['millis'],1)*1000:.0f} MiB/s) |")
+print(f"| join to settled, as seen by a client (includes process start) | {total_ms:,.0f} ms |")
+PY
