@@ -76,8 +76,15 @@ int serve(const serve_flags& f) {
     return fail(e.what());
   }
   router& route = *route_ptr;
-  // After a leave has handed off every partition, stop like on SIGTERM.
-  route.on_left([] { ::kill(::getpid(), SIGTERM); });
+  // After a leave has handed off every partition, stop like on SIGTERM, a
+  // moment later: the last view this node sent (it may be the coordinator)
+  // must leave its sockets first.
+  route.on_left([] {
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      ::kill(::getpid(), SIGTERM);
+    }).detach();
+  });
   accounts account(route, cfg->auth);
   http::metrics metrics;
   rate_window username_checks(120, 60'000);

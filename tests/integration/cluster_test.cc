@@ -240,10 +240,13 @@ TEST_F(ClusterTest, LeaveHandsOffEveryPartitionThenExits) {
     auto me = at(u.id.back() % 2).as(u.token, "GET", "/v1/account");
     ASSERT_EQ(me.status, 200) << me.raw;
   }
-  // The last member cannot leave alone.
-  EXPECT_EQ(at(1).admin("POST", "/v1/admin/cluster/leave").status, 202);
-  settled(0, 1);
-  EXPECT_EQ(at(0).admin("POST", "/v1/admin/cluster/leave").status, 400);
+  // The coordinator (node-1) can leave too; node-2 then serves everything.
+  EXPECT_EQ(at(0).admin("POST", "/v1/admin/cluster/leave").status, 202);
+  auto last = settled(1, 1);
+  EXPECT_EQ(owned_counts(last)["node-2"], partitions);
+  for (auto& u : users) ASSERT_EQ(at(1).as(u.token, "GET", "/v1/account").status, 200) << u.id;
+  // The last member cannot leave.
+  EXPECT_EQ(at(1).admin("POST", "/v1/admin/cluster/leave").status, 400);
 }
 
 TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
