@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,11 +44,13 @@ class ClusterTest : public ::testing::Test {
 
   std::string seed() const { return "127.0.0.1:" + std::to_string(nodes.front().cluster_port); }
 
-  roster_server& add_node(const std::string& key = secret) {
+  roster_server& add_node(const std::string& key = secret, const env& extra = {}) {
     node n;
     n.name = "node-" + std::to_string(nodes.size() + 1);
     n.cluster_port = free_port();
-    n.server = std::make_unique<roster_server>(node_env(n.name, n.cluster_port, nodes.empty() ? "" : seed(), key));
+    auto e = node_env(n.name, n.cluster_port, nodes.empty() ? "" : seed(), key);
+    e.insert(extra.begin(), extra.end());
+    n.server = std::make_unique<roster_server>(e);
     nodes.push_back(std::move(n));
     return *nodes.back().server;
   }
@@ -189,6 +193,18 @@ TEST_F(ClusterTest, FourthNodeJoinsUnderLoadAndNothingIsLost) {
         }
       }
     });
+  // And new users (device ids are unique keys, claimed on index partitions
+  // that may be moving).
+  std::map<std::string, std::string> registered;  // device id → user id
+  load.emplace_back([&] {
+    for (int i = 0; !stop; ++i) {
+      auto device = "join-new-device-" + std::to_string(i) + "-abc";
+      auto r = at(i % 3).call("POST", "/v1/sessions/device", {{"device_id", device}});
+      std::lock_guard<std::mutex> lock(mutex);
+      if (r.status == 201) registered[device] = r.body["user"]["id"];
+      else if (r.status != 503) failures.push_back("register " + std::to_string(r.status) + " " + r.raw);
+    }
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   add_node();
   auto after = settled(3, 4);
@@ -219,6 +235,13 @@ TEST_F(ClusterTest, FourthNodeJoinsUnderLoadAndNothingIsLost) {
       ASSERT_EQ(me.status, 200) << "user " << u.id << " through node " << n + 1 << ": " << me.raw;
       if (acked.count(u.id)) EXPECT_GE(me.body["metadata"].value("level", -1), acked[u.id]) << u.id;
     }
+  // Every device registered during the join logs in to the same user again.
+  EXPECT_GT(registered.size(), 10u);
+  for (auto& [device, id] : registered) {
+    auto r = at(3).call("POST", "/v1/sessions/device", {{"device_id", device}});
+    ASSERT_EQ(r.status, 201) << r.raw;
+    EXPECT_EQ(r.body["user"]["id"], id) << device;
+  }
   EXPECT_GT(at(3).admin("GET", "/debug/cluster").body["partitions_served_here"].get<int>(), 0);
 }
 
@@ -282,6 +305,40 @@ TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
   settled(0, 3);
   for (auto& u : users)
     for (size_t n = 0; n < 3; ++n) ASSERT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200) << u.id;
+}
+
+TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
+  char tmpl[] = "/tmp/roster-tls-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  auto run = [](const std::string& cmd) { ASSERT_EQ(std::system((cmd + " 2>/dev/null").c_str()), 0) << cmd; };
+  run("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=roster-test-ca -days 1 -keyout " + dir + "/ca.key -out " +
+      dir + "/ca.pem");
+  for (int i = 1; i <= 3; ++i) {
+    auto n = dir + "/n" + std::to_string(i);
+    run("openssl req -newkey rsa:2048 -nodes -subj /CN=node -keyout " + n + ".key -out " + n + ".csr");
+    run("openssl x509 -req -in " + n + ".csr -CA " + dir + "/ca.pem -CAkey " + dir + "/ca.key -CAcreateserial -days 1 -out " +
+        n + ".pem");
+  }
+  for (int i = 1; i <= 3; ++i) {
+    auto n = dir + "/n" + std::to_string(i);
+    add_node(secret, {{"ROSTER_CLUSTER_TLS_CERT", n + ".pem"},
+                      {"ROSTER_CLUSTER_TLS_KEY", n + ".key"},
+                      {"ROSTER_CLUSTER_TLS_CA", dir + "/ca.pem"}});
+  }
+  settled(2, 3);
+  for (int i = 0; i < 9; ++i) {
+    auto r = at(i % 3).call("POST", "/v1/sessions/device", {{"device_id", "tls-device-" + std::to_string(i) + "-x"}});
+    ASSERT_EQ(r.status, 201) << r.raw;
+    for (size_t n = 0; n < 3; ++n)
+      EXPECT_EQ(at(n).as(r.body["session"]["token"], "GET", "/v1/account").status, 200);
+  }
+  EXPECT_EQ(at(1).admin("GET", "/v1/admin/stats").body["users"], 9);
+  // Only some of the TLS keys set: the node does not start.
+  EXPECT_THROW(roster_server(env{{"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(free_port())},
+                                 {"ROSTER_CLUSTER_SECRET", secret},
+                                 {"ROSTER_CLUSTER_TLS_CERT", dir + "/n1.pem"}}),
+               std::runtime_error);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ClusterTest, NodeWithTheWrongSecretIsNotAdmitted) {
