@@ -132,8 +132,11 @@ struct router::impl {
   void start() {
     auto partitions = env->partitions;
     member_info me{config.node_name, config.http.listen, config.cluster.listen, member_state::up, 0};
+    // The node actor adopts its first view when it first runs (CAF starts
+    // actors asynchronously): wait for it, so no request meets an empty table.
     if (!clustered(config)) {
       ctx->node = spawn_node_actor(sys, ctx, founding_view(me, partitions));
+      if (!wait_admitted()) throw std::runtime_error("the node actor did not start");
       return;
     }
     if (config.cluster.secret.empty())
@@ -166,7 +169,10 @@ struct router::impl {
     cluster_port = *published;
     spdlog::info("cluster: node {} listening for nodes on {}:{}{}", config.node_name, host, cluster_port,
                  tls(config) ? " (TLS)" : "");
-    if (founding) return;
+    if (founding) {
+      if (!wait_admitted()) throw std::runtime_error("the node actor did not start");
+      return;
+    }
     join(seeds, persisted);
   }
 
@@ -227,9 +233,9 @@ struct router::impl {
   }
 
   bool wait_admitted() {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 10'000; ++i) {
       if (ctx->snapshot()->self >= 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return false;
   }

@@ -10,6 +10,9 @@
 #include "domain/crypto.h"
 #include "domain/siphash.h"
 #include "persistence/keys.h"
+#include "actors/partition/partition_host.h"
+#include "actors/protocol.h"
+#include "persistence/fenced_store.h"
 
 namespace roster {
 namespace {
@@ -162,6 +165,61 @@ TEST_F(Actors, SecurityLogIsBounded) {
   });
   EXPECT_GT(entries, 900u);
   EXPECT_LE(entries, 1000u + 64u);
+}
+
+// The write fence seen by the actors: a partition this node does not serve
+// answers "moving" (retryable, nothing done), and a live user actor whose
+// partition is revoked under it can no longer write.
+TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
+  auto r = acc.anonymous_login(std::nullopt, {});
+  ASSERT_TRUE(r.ok());
+  std::string token = json::parse(r.body)["session"]["token"];
+  auto uid16 = *user_id_of_token(token);
+  auto p = route.partition_of_user(uid16);
+
+  // A second actor system over the same store, as another node would be.
+  caf::actor_system_config cfg2;
+  register_roster_types(cfg2);
+  caf::actor_system sys{cfg2};
+  fenced_store fence(*db, 8);
+  auto env = std::make_shared<actor_env>();
+  env->db = &fence;
+  env->fence = &fence;
+  env->partitions = 8;
+  env->sessions = session_policy{cfg.auth.session_ttl, cfg.auth.session_idle_ttl, cfg.auth.sudo_window};
+  auto host = spawn_partition_host(sys, env, p);
+  env->host_of = [host](uint16_t) { return host; };
+  caf::scoped_actor self{sys};
+  auto ask = [&](user_op op, std::string args = {}) {
+    user_request req;
+    req.op = static_cast<uint8_t>(op);
+    req.user_id = uid16;
+    req.token_hash = sha256(token);
+    req.args = std::move(args);
+    reply out;
+    self->request(host, std::chrono::seconds(5), req).receive([&](reply& x) { out = std::move(x); },
+                                                              [&](caf::error&) { out.code = 999; });
+    return out;
+  };
+  auto moving = ask(user_op::authenticate);
+  EXPECT_TRUE(is_moving(moving)) << moving.body;
+  EXPECT_EQ(moving.retry_after, 1);
+
+  fence.grant(p, 1);
+  ASSERT_TRUE(ask(user_op::authenticate).ok());
+  EXPECT_EQ(env->live_user_actors.load(), 1);
+  fence.revoke(p, 2);
+  auto patch = ask(user_op::update_profile, json{{"patch", {{"metadata", {{"fenced", true}}}}}}.dump());
+  EXPECT_TRUE(is_moving(patch)) << patch.body;
+  auto rec = decode_user(*db->get(keys::user_record(p, uid16)));
+  ASSERT_TRUE(rec);
+  EXPECT_FALSE(rec->metadata.contains("fenced"));
+  // Sealing retires the live actors of the partition.
+  self->send(host, seal_atom_v);
+  for (int i = 0; i < 100 && env->live_user_actors.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(env->live_user_actors.load(), 0);
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
 }
 
 } // namespace
