@@ -51,7 +51,30 @@ struct cluster_context {
   caf::actor gateway;               // this node's
   caf::actor node;                  // this node's node actor
 
-  std::atomic<std::shared_ptr<const route_snapshot>> routes{std::make_shared<const route_snapshot>()};
+  /// Replaces the routing snapshot (the node actor only).
+  void publish(std::shared_ptr<const route_snapshot> s) {
+    routes_.store(std::move(s), std::memory_order_release);
+    routes_version_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  /// The current snapshot, shared.
+  std::shared_ptr<const route_snapshot> snapshot() const { return routes_.load(std::memory_order_acquire); }
+  /// The current snapshot for a request on this thread, without touching a
+  /// shared reference count: valid until this thread's next call. (96 HTTP
+  /// threads copying one shared_ptr per request make its count a hot spot.)
+  const route_snapshot& current() const {
+    struct cache {
+      uint64_t context = 0, version = 0;
+      std::shared_ptr<const route_snapshot> snap;
+    };
+    thread_local cache c;
+    auto v = routes_version_.load(std::memory_order_acquire);
+    if (c.context != id_ || c.version != v || !c.snap) {
+      c.snap = routes_.load(std::memory_order_acquire);
+      c.context = id_;
+      c.version = v;
+    }
+    return *c.snap;
+  }
 
   /// Called once when this node has left the cluster (its partitions moved).
   std::function<void()> on_left;
@@ -61,7 +84,15 @@ struct cluster_context {
   std::vector<nlohmann::json> finished;           // the last few, newest last
 
   const std::string& self_name() const { return config.node_name; }
-  std::shared_ptr<const route_snapshot> snapshot() const { return routes.load(std::memory_order_acquire); }
+
+ private:
+  static uint64_t next_id() {
+    static std::atomic<uint64_t> n{0};
+    return ++n;
+  }
+  const uint64_t id_ = next_id();
+  std::atomic<std::shared_ptr<const route_snapshot>> routes_{std::make_shared<const route_snapshot>()};
+  std::atomic<uint64_t> routes_version_{1};
 };
 
 /// Spawns this node's gateway: it serves requests that other nodes' routers

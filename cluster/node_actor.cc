@@ -122,7 +122,7 @@ void publish_routes(self_ptr self) {
   snap->owner.assign(st.view.partitions, -1);
   for (uint32_t p = 0; p < st.view.owners.size(); ++p)
     if (auto it = index.find(st.view.owners[p]); it != index.end()) snap->owner[p] = it->second;
-  ctx.routes.store(std::shared_ptr<const route_snapshot>(std::move(snap)), std::memory_order_release);
+  ctx.publish(std::move(snap));
 }
 
 /// Opens the fence of the partitions this node owns, closes the others, and
@@ -248,7 +248,7 @@ void handoff_worker(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   auto part = static_cast<uint16_t>(p);
   auto started = now_ms();
   uint64_t keys = 0, bytes = 0;
-  bool ok = true, sealed = false;
+  bool ok = true;
   fence.track(part);
   set_progress(*ctx, p, to, "copying", 0, 0);
 
@@ -306,7 +306,7 @@ void handoff_worker(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   }
   // 3. Seal, 4. the last writes.
   if (ok) {
-    self->request(node, chunk_timeout, seal_atom_v, p).receive([&](bool) { sealed = true; },
+    self->request(node, chunk_timeout, seal_atom_v, p).receive([](bool) {},
                                                               [&](caf::error&) { ok = false; });
     set_progress(*ctx, p, to, "sealed", keys, bytes);
     if (ok) ok = send_keys(fence.take_dirty(part));
@@ -322,7 +322,7 @@ void handoff_worker(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   }
   if (!ok) {
     spdlog::warn("handoff of partition {} to {} failed after {} ms; it stays here and will be retried", p, to, ms);
-    if (sealed) self->send(node, unseal_atom_v, p);
+    // The node actor reopens p (if it was sealed) when it hears of the failure.
     self->send(node, handoff_failed_atom_v, p);
     return;
   }
@@ -460,6 +460,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
     },
     [self](unseal_atom, uint32_t p) {
       auto& st = self->state;
+      if (!from_member(self) || st.working.count(p)) return;
       st.sealed.erase(p);
       apply_fence(self);
     },
@@ -473,13 +474,27 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
         return;
       }
       st.dispatched.erase(p);
-      if (p < st.view.targets.size() && st.view.targets[p] == to) change(self, complete_move(st.view, p));
-      else kick(self);
+      if (p < st.view.targets.size() && st.view.targets[p] == to) {
+        change(self, complete_move(st.view, p));
+        return;
+      }
+      // Retargeted while it was copied (its target started leaving): the
+      // source reopens it, and the next kick sends it to its new target.
+      if (p < st.view.owners.size()) {
+        auto& source = st.view.owners[p];
+        if (source == self_name(self)) self->send(self, unseal_atom_v, p);
+        else if (st.nodes.count(source)) self->send(st.nodes[source], unseal_atom_v, p);
+      }
+      kick(self);
     },
     [self](handoff_failed_atom, uint32_t p) {
       auto& st = self->state;
       if (!from_member(self)) return;
-      if (self->current_sender() && self->current_sender()->node() == self->node()) st.working.erase(p);
+      if (self->current_sender() && self->current_sender()->node() == self->node() && st.working.erase(p)) {
+        // Our worker gave up: p stays here and is served again.
+        st.sealed.erase(p);
+        apply_fence(self);
+      }
       if (!is_coordinator(self)) {
         auto c = coordinator(self);
         if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed_atom_v, p);

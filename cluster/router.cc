@@ -296,13 +296,15 @@ struct router::impl {
   reply route(uint16_t p, Local&& local, const Msg& msg) {
     auto deadline = std::chrono::steady_clock::now() + moving_budget;
     for (int attempt = 0;; ++attempt) {
-      auto snap = ctx->snapshot();
-      int owner = p < snap->owner.size() ? snap->owner[p] : -1;
-      reply r;
-      if (owner < 0) r = unavailable();
-      else if (owner == snap->self) r = local();
-      else if (!snap->members[owner].up) r = unavailable();
-      else r = ask(snap->members[owner].gateway, nullptr, msg);
+      bool here = false;
+      caf::actor remote;  // stays empty when the owner is unknown or down
+      {
+        const auto& snap = ctx->current();
+        int owner = p < snap.owner.size() ? snap.owner[p] : -1;
+        here = owner >= 0 && owner == snap.self;
+        if (owner >= 0 && !here && snap.members[owner].up) remote = snap.members[owner].gateway;
+      }
+      reply r = here ? local() : remote ? ask(remote, nullptr, msg) : unavailable();
       if (!is_moving(r) || std::chrono::steady_clock::now() >= deadline) return r;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 * (attempt + 1), 100)));
     }
@@ -336,7 +338,7 @@ void router::stop() {
   if (ctx.node) caf::anon_send_exit(ctx.node, caf::exit_reason::user_shutdown);
   impl_->env->host_of = nullptr;
   impl_->env->directory.clear();
-  ctx.routes.store(std::make_shared<const route_snapshot>());
+  ctx.publish(std::make_shared<const route_snapshot>());
   ctx.hosts.clear();
   ctx.indexes.clear();
   ctx.gateway = caf::actor{};
