@@ -115,6 +115,6 @@ print(f"| GET /v1/account through a non-owner (one CAF hop to the owner) | {n:,.
 print(f"| non-owner / owner | {n/owner:.2f} |")
 print(f"| handoff of one partition ({users:,} users' share of {2*users:,}): keys | {h['keys']:,} |")
 print(f"| handoff: bytes sent | {h['bytes']:,} ({h['bytes']/2**20:.1f} MiB) |")
-print(f"| handoff: time at the source (copy + catch-up + seal + switch) | {h['millis']} ms ({h['bytes']/2**20/max(h['millis'],1)*1000:.0f} MiB/s) |")
+print(f"| handoff: time at the source (range copy, catch-up, seal, last writes) | {h['millis']} ms ({h['bytes']/2**20/max(h['millis'],1)*1000:.0f} MiB/s) |")
 print(f"| join to settled, as seen by a client (includes process start) | {total_ms:,.0f} ms |")
 PY

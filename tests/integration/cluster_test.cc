@@ -307,6 +307,38 @@ TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
     for (size_t n = 0; n < 3; ++n) ASSERT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200) << u.id;
 }
 
+TEST_F(ClusterTest, CoordinatorDiesAnotherTakesOverAndItComesBack) {
+  start_cluster(3);
+  auto users = device_users(45, "coord");
+  std::map<std::string, std::string> owner;
+  for (auto& u : users) owner[u.id] = owner_of(1, u.id);
+  nodes[0].server->kill9();
+  // node-2, the next longest-standing member, marks node-1 down.
+  json v;
+  for (int i = 0; i < 100; ++i) {
+    v = cluster_view(1);
+    bool down = false;
+    for (auto& m : v["members"]) down |= m["name"] == "node-1" && m["state"] == "down";
+    if (down) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (auto& m : v["members"]) {
+    if (m["name"] == "node-1") EXPECT_EQ(m["state"], "down");
+    if (m["name"] == "node-2") EXPECT_TRUE(m["coordinator"].get<bool>()) << v.dump();
+  }
+  for (auto& u : users)
+    EXPECT_EQ(at(2).as(u.token, "GET", "/v1/account").status, owner[u.id] == "node-1" ? 503 : 200);
+  // node-1 restarts with no seeds of its own: its stored view names the others.
+  nodes[0].server->start();
+  settled(1, 3);
+  for (auto& u : users)
+    for (size_t n = 0; n < 3; ++n) ASSERT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200) << u.id;
+  // And membership changes work again: a fourth node joins.
+  add_node();
+  auto after = settled(3, 4);
+  EXPECT_EQ(owned_counts(after)["node-4"], partitions / 4);
+}
+
 TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
   char tmpl[] = "/tmp/roster-tls-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
