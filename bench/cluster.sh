@@ -6,6 +6,9 @@
 #   2. the handoff of one partition of USERS (default 10,000) users: a node
 #      with 2 partitions and 2×USERS users, a second node joins and takes one;
 #      time and bytes as the source reports them.
+#   3. a fourth node joining three under a read/write load (SPEC §7): wrk
+#      through node-1 (reads and profile writes of 64 users), node-4 starts a
+#      few seconds in; failed requests, partitions moved, every user readable.
 # Usage: bench/cluster.sh [duration-seconds=10] [connections=64] [users=10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,7 +96,7 @@ for t in threads: t.join()
 PY
 T0=$(date +%s%N)
 start_node node-b "$H2" "$C2" "$WORK/b" 2 "127.0.0.1:$C1"
-python3 - "$H1" "$KEY" "$T0" "$USERS" <<PY
+python3 - "$H1" "$KEY" "$T0" "$USERS" > "$WORK/handoff.txt" <<PY
 import json, sys, time, urllib.request
 port, key, t0, users = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 def view():
@@ -117,4 +120,61 @@ print(f"| handoff of one partition ({users:,} users' share of {2*users:,}): keys
 print(f"| handoff: bytes sent | {h['bytes']:,} ({h['bytes']/2**20:.1f} MiB) |")
 print(f"| handoff: time at the source (range copy, catch-up, seal, last writes) | {h['millis']} ms ({h['bytes']/2**20/max(h['millis'],1)*1000:.0f} MiB/s) |")
 print(f"| join to settled, as seen by a client (includes process start) | {total_ms:,.0f} ms |")
+PY
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=()
+
+# 3. a fourth node joins three under load
+HP=(); CP=()
+for i in 1 2 3 4; do HP+=("$(free_port)"); CP+=("$(free_port)"); done
+start_node node-1 "${HP[0]}" "${CP[0]}" "$WORK/j1" 64
+start_node node-2 "${HP[1]}" "${CP[1]}" "$WORK/j2" 64 "127.0.0.1:${CP[0]}"
+start_node node-3 "${HP[2]}" "${CP[2]}" "$WORK/j3" 64 "127.0.0.1:${CP[0]}"
+python3 - "${HP[0]}" "$WORK" "$KEY" <<'PY'
+import json, sys, time, urllib.request
+port, work, key = sys.argv[1], sys.argv[2], sys.argv[3]
+def call(path, body=None, headers={}):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", None if body is None else json.dumps(body).encode(),
+                                 {"Content-Type": "application/json", **headers})
+    return json.load(urllib.request.urlopen(req))
+for _ in range(100):
+    v = call("/debug/cluster", headers={"X-Admin-Key": key})
+    if len(v["members"]) == 3 and not v["handoffs"]: break
+    time.sleep(0.1)
+toks = [call("/v1/sessions/anonymous", {})["session"]["token"] for _ in range(64)]
+open(f"{work}/join_tokens", "w").write("\n".join(toks))
+json.dump(v["partition_table"]["owners"], open(f"{work}/owners_before.json", "w"))
+with open(f"{work}/mixed.lua", "w") as f:
+    f.write("local tokens = {" + ",".join(f'"{t}"' for t in toks) + "}\n")
+    f.write("local i = 0\nfunction request()\n  i = i + 1\n  local t = tokens[(i % #tokens) + 1]\n"
+            "  if i % 2 == 0 then return wrk.format('GET', '/v1/account', {['Authorization'] = 'Bearer ' .. t}) end\n"
+            "  return wrk.format('PATCH', '/v1/account', {['Authorization'] = 'Bearer ' .. t, ['Content-Type'] = 'application/json'}, "
+            "'{\"metadata\":{\"n\":' .. i .. '}}')\nend\n")
+PY
+wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$WORK/mixed.lua" "http://127.0.0.1:${HP[0]}/v1/account" > "$WORK/join.txt" &
+WRK=$!
+sleep $(( DUR / 3 ))
+start_node node-4 "${HP[3]}" "${CP[3]}" "$WORK/j4" 64 "127.0.0.1:${CP[1]}"
+wait $WRK
+read -r J J_P50 J_P99 J_BAD < <(parse < "$WORK/join.txt")
+cat "$WORK/handoff.txt"
+python3 - "$WORK" "$KEY" "$J" "$J_P99" "$J_BAD" "$(grep -c . "$WORK/join_tokens")" "${HP[@]}" <<'PY'
+import json, sys, urllib.request
+work, key, rps, p99, bad, n = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
+ports = sys.argv[7:]
+def get(port, path, headers):
+    try:
+        return urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)).status
+    except urllib.error.HTTPError as e:
+        return e.code
+v = json.load(urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{ports[0]}/debug/cluster", headers={"X-Admin-Key": key})))
+before = json.load(open(f"{work}/owners_before.json"))
+after = v["partition_table"]["owners"]
+moved = [p for p in range(len(after)) if before[p] != after[p]]
+between_old = [p for p in moved if after[p] != "node-4"]
+toks = open(f"{work}/join_tokens").read().split()
+unreadable = sum(1 for t in toks for port in ports if get(port, "/v1/account", {"Authorization": "Bearer " + t}) != 200)
+print(f"| join of a 4th node under load: req/s through node-1 (reads + writes) | {rps:,.0f}, p99 {p99} ms |")
+print(f"| join: non-2xx responses during the run | {bad} |")
+print(f"| join: partitions moved (to node-4 / between old nodes) | {len(moved)} of {len(after)} ({len(moved) - len(between_old)} / {len(between_old)}) |")
+print(f"| join: users not readable through some node afterwards | {unreadable} of {len(toks)} users x {len(ports)} nodes |")
 PY
