@@ -67,6 +67,10 @@ reply ok_reply(std::string body);
 /// 503 partition_unavailable with Retry-After, and nothing was done, so the
 /// router may safely send the request again once its table has moved on.
 reply moving_reply();
+/// The reply for a partition whose owner is down or unreachable: 503
+/// partition_unavailable with Retry-After (the request may not be retried
+/// automatically: it may or may not have run).
+reply unavailable_reply();
 bool is_moving(const reply& r);
 reply error_reply(const error& e);
 reply error_reply(errc code, std::string message);

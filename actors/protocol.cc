@@ -16,6 +16,12 @@ reply moving_reply() {
   return r;
 }
 
+reply unavailable_reply() {
+  auto r = error_reply(errc::partition_unavailable, "partition unavailable, retry shortly");
+  r.retry_after = 1;
+  return r;
+}
+
 bool is_moving(const reply& r) {
   return r.error_code() == errc::partition_unavailable && r.body.find(moving_message) != std::string::npos;
 }

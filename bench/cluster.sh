@@ -13,23 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"; CONN="${2:-64}"; USERS="${3:-10000}"
-BUILD="${BUILD:-build}"
-[ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
-command -v wrk >/dev/null || bash scripts/deps
-WORK="$(mktemp -d /tmp/roster-cbench-XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
-parse() {
-  awk '
-    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
-    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { bad = $5 }
-    END { printf "%s %.3f %.3f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
-}
+WORK_PREFIX=roster-cbench source bench/lib.sh
 KEY="bench-admin-key-0123456789"
 export ROSTER_CLUSTER_SECRET="bench-cluster-secret"
 start_node() { # name http-port cluster-port data partitions [seeds]
@@ -49,26 +33,16 @@ H1=$(free_port); C1=$(free_port); H2=$(free_port); C2=$(free_port)
 start_node node-1 "$H1" "$C1" "$WORK/n1" 64
 start_node node-2 "$H2" "$C2" "$WORK/n2" 64 "127.0.0.1:$C1"
 python3 - "$H1" "$WORK" "$KEY" <<'PY'
-import json, sys, time, urllib.request
+import sys; sys.path.insert(0, "bench"); from client import *
 port, work, key = sys.argv[1], sys.argv[2], sys.argv[3]
-def call(path, body=None, headers={}):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", None if body is None else json.dumps(body).encode(),
-                                 {"Content-Type": "application/json", **headers})
-    return json.load(urllib.request.urlopen(req))
-for _ in range(100):  # wait for the two nodes to settle
-    v = call("/debug/cluster", headers={"X-Admin-Key": key})
-    if len(v["members"]) == 2 and not v["handoffs"]: break
-    time.sleep(0.1)
+settled(port, key, 2)
 local, remote = [], []
 while len(local) < 64 or len(remote) < 64:
-    s = call("/v1/sessions/anonymous", {})
-    owner = call(f"/debug/users/{s['user']['id']}", headers={"X-Admin-Key": key})["owner"]
+    s = call(port, "/v1/sessions/anonymous", {})
+    owner = call(port, f"/debug/users/{s['user']['id']}", key=key)["owner"]
     (local if owner == "node-1" else remote).append(s["session"]["token"])
-for name, toks in (("owner", local[:64]), ("nonowner", remote[:64])):
-    with open(f"{work}/{name}.lua", "w") as f:
-        f.write("local tokens = {" + ",".join(f'"{t}"' for t in toks) + "}\n")
-        f.write("local i = 0\nfunction request()\n  i = i + 1\n"
-                "  return wrk.format('GET', '/v1/account', {['Authorization'] = 'Bearer ' .. tokens[(i % #tokens) + 1]})\nend\n")
+account_lua(f"{work}/owner.lua", local[:64])
+account_lua(f"{work}/nonowner.lua", remote[:64])
 PY
 wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$WORK/owner.lua" "http://127.0.0.1:$H1/v1/account" > "$WORK/owner1.txt"
 wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$WORK/nonowner.lua" "http://127.0.0.1:$H1/v1/account" > "$WORK/nonowner.txt"
@@ -97,15 +71,9 @@ PY
 T0=$(date +%s%N)
 start_node node-b "$H2" "$C2" "$WORK/b" 2 "127.0.0.1:$C1"
 python3 - "$H1" "$KEY" "$T0" "$USERS" > "$WORK/handoff.txt" <<PY
-import json, sys, time, urllib.request
+import sys, time; sys.path.insert(0, "bench"); from client import *
 port, key, t0, users = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-def view():
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/debug/cluster", headers={"X-Admin-Key": key})
-    return json.load(urllib.request.urlopen(req))
-for _ in range(1200):
-    v = view()
-    if len(v["members"]) == 2 and not v["handoffs"] and v["recent_handoffs"]: break
-    time.sleep(0.05)
+v = settled(port, key, 2, need_recent=True)
 total_ms = (time.time_ns() - t0) / 1e6
 h = v["recent_handoffs"][-1]
 o, n, o2 = $O1, $N, $O2
@@ -130,17 +98,10 @@ start_node node-1 "${HP[0]}" "${CP[0]}" "$WORK/j1" 64
 start_node node-2 "${HP[1]}" "${CP[1]}" "$WORK/j2" 64 "127.0.0.1:${CP[0]}"
 start_node node-3 "${HP[2]}" "${CP[2]}" "$WORK/j3" 64 "127.0.0.1:${CP[0]}"
 python3 - "${HP[0]}" "$WORK" "$KEY" <<'PY'
-import json, sys, time, urllib.request
+import json, sys; sys.path.insert(0, "bench"); from client import *
 port, work, key = sys.argv[1], sys.argv[2], sys.argv[3]
-def call(path, body=None, headers={}):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", None if body is None else json.dumps(body).encode(),
-                                 {"Content-Type": "application/json", **headers})
-    return json.load(urllib.request.urlopen(req))
-for _ in range(100):
-    v = call("/debug/cluster", headers={"X-Admin-Key": key})
-    if len(v["members"]) == 3 and not v["handoffs"]: break
-    time.sleep(0.1)
-toks = [call("/v1/sessions/anonymous", {})["session"]["token"] for _ in range(64)]
+v = settled(port, key, 3)
+toks = [call(port, "/v1/sessions/anonymous", {})["session"]["token"] for _ in range(64)]
 open(f"{work}/join_tokens", "w").write("\n".join(toks))
 json.dump(v["partition_table"]["owners"], open(f"{work}/owners_before.json", "w"))
 with open(f"{work}/mixed.lua", "w") as f:
@@ -158,21 +119,16 @@ wait $WRK
 read -r J J_P50 J_P99 J_BAD < <(parse < "$WORK/join.txt")
 cat "$WORK/handoff.txt"
 python3 - "$WORK" "$KEY" "$J" "$J_P99" "$J_BAD" "$(grep -c . "$WORK/join_tokens")" "${HP[@]}" <<'PY'
-import json, sys, urllib.request
+import json, sys; sys.path.insert(0, "bench"); from client import *
 work, key, rps, p99, bad, n = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
 ports = sys.argv[7:]
-def get(port, path, headers):
-    try:
-        return urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)).status
-    except urllib.error.HTTPError as e:
-        return e.code
-v = json.load(urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{ports[0]}/debug/cluster", headers={"X-Admin-Key": key})))
+v = call(ports[0], "/debug/cluster", key=key)
 before = json.load(open(f"{work}/owners_before.json"))
 after = v["partition_table"]["owners"]
 moved = [p for p in range(len(after)) if before[p] != after[p]]
 between_old = [p for p in moved if after[p] != "node-4"]
 toks = open(f"{work}/join_tokens").read().split()
-unreadable = sum(1 for t in toks for port in ports if get(port, "/v1/account", {"Authorization": "Bearer " + t}) != 200)
+unreadable = sum(1 for t in toks for port in ports if status(port, "/v1/account", token=t) != 200)
 print(f"| join of a 4th node under load: req/s through node-1 (reads + writes) | {rps:,.0f}, p99 {p99} ms |")
 print(f"| join: non-2xx responses during the run | {bad} |")
 print(f"| join: partitions moved (to node-4 / between old nodes) | {len(moved)} of {len(after)} ({len(moved) - len(between_old)} / {len(between_old)}) |")

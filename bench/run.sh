@@ -10,25 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"; CONN="${2:-64}"; THREADS="${3:-96}"
-BUILD="${BUILD:-build}"
-[ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
-command -v wrk >/dev/null || bash scripts/deps
-WORK="$(mktemp -d /tmp/roster-bench-XXXXXX)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
-
-# wrk --latency output → "rps p50_ms p99_ms"
-parse() {
-  awk '
-    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
-    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { bad = $5 }
-    END { printf "%s %.3f %.3f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
-}
+source bench/lib.sh
 
 run_wrk() { # name url [lua]
   local out="$WORK/$1.txt"
@@ -56,22 +38,14 @@ wait_http "$RP" /healthz
 ROSTER_PID=${PIDS[-1]}
 
 python3 - "$RP" "$WORK" <<'PY'
-import json, sys, urllib.request
+import json, sys; sys.path.insert(0, "bench"); from client import *
 port, work = sys.argv[1], sys.argv[2]
-def post(path, body):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", json.dumps(body).encode(),
-                                 {"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req))
-tokens = [post("/v1/sessions/anonymous", {})["session"]["token"] for _ in range(64)]
+tokens = [call(port, "/v1/sessions/anonymous", {})["session"]["token"] for _ in range(64)]
 logins = []
 for i in range(64):
-    post("/v1/accounts", {"username": f"bench_{i}", "password": f"bench-password-{i}"})
+    call(port, "/v1/accounts", {"username": f"bench_{i}", "password": f"bench-password-{i}"})
     logins.append({"login": f"bench_{i}", "password": f"bench-password-{i}"})
-with open(f"{work}/account.lua", "w") as f:
-    f.write("local tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n")
-    f.write("local n = 0\nfunction setup(thread) thread:set('id', n); n = n + 1 end\n")
-    f.write("local i = 0\nfunction request()\n  i = i + 1\n"
-            "  return wrk.format('GET', '/v1/account', {['Authorization'] = 'Bearer ' .. tokens[(i % #tokens) + 1]})\nend\n")
+account_lua(f"{work}/account.lua", tokens)
 with open(f"{work}/login.lua", "w") as f:
     f.write("local bodies = {" + ",".join("'" + json.dumps(b) + "'" for b in logins) + "}\n")
     f.write("local i = 0\nfunction request()\n  i = i + 1\n"

@@ -23,18 +23,23 @@ struct gateway_state {
 
 using self_ptr = caf::stateful_actor<gateway_state>*;
 
-/// The actor to delegate to for partition `p`, given who owns it.
-template <class Local>
-caf::result<reply> route(self_ptr self, uint16_t p, int32_t hops, Local&& local, caf::message fwd) {
+/// Serves `req` for partition `p`: delegated to `local` (this node's actor
+/// for p) if this node serves p, else forwarded to the owner's gateway as
+/// (`forward`, hops + 1, req). The reply goes straight back to the asker.
+template <class Forward, class Req>
+caf::result<reply> serve(self_ptr self, uint16_t p, int32_t hops, const caf::actor& local, Forward forward,
+                         Req& req) {
   auto& ctx = *self->state.ctx;
   auto snap = ctx.snapshot();
   int owner = p < snap->owner.size() ? snap->owner[p] : -1;
   if (owner >= 0 && owner == snap->self) {
     if (!ctx.env->serving(p)) return moving_reply();
-    return local();
+    self->delegate(local, std::move(req));
+    return caf::delegated<reply>{};
   }
-  if (owner < 0 || !snap->members[owner].up || hops >= max_hops) return moving_reply();
-  self->delegate(snap->members[owner].gateway, std::move(fwd));
+  if (owner < 0 || hops >= max_hops) return moving_reply();
+  if (!snap->members[owner].up) return unavailable_reply();
+  self->delegate(snap->members[owner].gateway, forward, hops + 1, std::move(req));
   return caf::delegated<reply>{};
 }
 
@@ -42,21 +47,13 @@ caf::result<reply> user(self_ptr self, user_request& req, int32_t hops) {
   if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
   auto& ctx = *self->state.ctx;
   auto p = partition_of_user(req.user_id, ctx.env->partitions);
-  auto fwd = caf::make_message(forward_user_atom_v, hops + 1, req);
-  return route(self, p, hops, [&]() -> caf::result<reply> {
-    self->delegate(ctx.hosts[p], std::move(req));
-    return caf::delegated<reply>{};
-  }, std::move(fwd));
+  return serve(self, p, hops, ctx.hosts[p], forward_user_atom_v, req);
 }
 
 caf::result<reply> index(self_ptr self, index_request& req, int32_t hops) {
   auto& ctx = *self->state.ctx;
   auto p = partition_of_index_key(req.key, ctx.env->partitions);
-  auto fwd = caf::make_message(forward_index_atom_v, hops + 1, req);
-  return route(self, p, hops, [&]() -> caf::result<reply> {
-    self->delegate(ctx.indexes[p], std::move(req));
-    return caf::delegated<reply>{};
-  }, std::move(fwd));
+  return serve(self, p, hops, ctx.indexes[p], forward_index_atom_v, req);
 }
 
 caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {

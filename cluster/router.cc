@@ -28,12 +28,6 @@ constexpr auto join_budget = std::chrono::seconds(60);
 
 using json = nlohmann::json;
 
-reply unavailable() {
-  auto r = error_reply(errc::partition_unavailable, "partition unavailable, retry shortly");
-  r.retry_after = 1;
-  return r;
-}
-
 bool clustered(const node_config& c) { return !c.cluster.listen.empty(); }
 bool tls(const node_config& c) { return !c.cluster.tls_cert.empty() || !c.cluster.tls_key.empty(); }
 
@@ -206,7 +200,7 @@ struct router::impl {
         self->request(*peer, std::chrono::seconds(5), hello_atom_v)
           .receive([&](std::string& n) { nonce = std::move(n); }, [&](caf::error&) {});
         if (nonce.empty()) continue;
-        reply r = unavailable();
+        reply r = unavailable_reply();
         self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
                       join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
           .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
@@ -279,9 +273,9 @@ struct router::impl {
   /// terminated receiver is reported there instead of as an error reply.
   template <class... Ts>
   reply ask(const caf::actor& dest, bool* receiver_down, const Ts&... msg) {
-    if (!dest) return unavailable();
+    if (!dest) return unavailable_reply();
     auto self = acquire();
-    reply out = unavailable();
+    reply out = unavailable_reply();
     (*self)->request(dest, request_timeout, msg...)
       .receive([&](reply& r) { out = std::move(r); },
                [&](caf::error& e) {
@@ -290,7 +284,7 @@ struct router::impl {
                    return;
                  }
                  spdlog::warn("router: request failed: {}", caf::to_string(e));
-                 out = unavailable();
+                 out = unavailable_reply();
                });
     release(std::move(self));
     return out;
@@ -311,7 +305,7 @@ struct router::impl {
         here = owner >= 0 && owner == snap.self;
         if (owner >= 0 && !here && snap.members[owner].up) remote = snap.members[owner].gateway;
       }
-      reply r = here ? local() : remote ? ask(remote, nullptr, msg) : unavailable();
+      reply r = here ? local() : remote ? ask(remote, nullptr, msg) : unavailable_reply();
       if (!is_moving(r) || std::chrono::steady_clock::now() >= deadline) return r;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 * (attempt + 1), 100)));
     }

@@ -75,7 +75,7 @@ void verify_holder(self_ptr self, const std::string& key, const entry& e, caf::t
   req.args = json{{"key", key}}.dump();
   auto host = st.env->host_of(partition_of_user(*uid16, st.env->partitions));
   if (!host) {
-    rp.deliver(error_reply(errc::partition_unavailable, "partition unavailable"));
+    rp.deliver(unavailable_reply());
     return;
   }
   self->request(host, std::chrono::seconds(5), std::move(req))
@@ -84,11 +84,7 @@ void verify_holder(self_ptr self, const std::string& key, const entry& e, caf::t
         bool holds = !r.ok() || json::parse(r.body, nullptr, false).value("holds", true);
         rp.deliver(decide(holds));
       },
-      [rp](caf::error&) mutable {
-        auto r = error_reply(errc::partition_unavailable, "partition unavailable");
-        r.retry_after = 1;
-        rp.deliver(r);
-      });
+      [rp](caf::error&) mutable { rp.deliver(unavailable_reply()); });
 }
 
 caf::result<reply> handle(self_ptr self, const index_request& req) {

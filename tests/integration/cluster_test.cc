@@ -59,6 +59,19 @@ class ClusterTest : public ::testing::Test {
 
   json cluster_view(size_t i) { return at(i).admin("GET", "/debug/cluster").body; }
 
+  /// Waits until node i sees member `name` in `state`; returns that view.
+  json member_state(size_t i, const std::string& name, const std::string& state) {
+    json v;
+    for (int t = 0; t < 100; ++t) {
+      v = cluster_view(i);
+      for (auto& m : v["members"])
+        if (m["name"] == name && m["state"] == state) return v;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << name << " never became " << state << ": " << v.dump();
+    return v;
+  }
+
   /// Waits until node i sees `members` members and no handoff in progress.
   json settled(size_t i, size_t members) {
     json v;
@@ -278,15 +291,7 @@ TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
   std::map<std::string, std::string> owner;
   for (auto& u : users) owner[u.id] = owner_of(0, u.id);
   nodes[2].server->kill9();
-  // Wait until node 1 has noticed.
-  for (int i = 0; i < 100; ++i) {
-    auto v = cluster_view(0);
-    bool down = false;
-    for (auto& m : v["members"])
-      if (m["name"] == "node-3" && m["state"] == "down") down = true;
-    if (down) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  member_state(0, "node-3", "down");
   int unavailable = 0;
   for (auto& u : users) {
     auto me = at(1).as(u.token, "GET", "/v1/account");
@@ -314,14 +319,7 @@ TEST_F(ClusterTest, CoordinatorDiesAnotherTakesOverAndItComesBack) {
   for (auto& u : users) owner[u.id] = owner_of(1, u.id);
   nodes[0].server->kill9();
   // node-2, the next longest-standing member, marks node-1 down.
-  json v;
-  for (int i = 0; i < 100; ++i) {
-    v = cluster_view(1);
-    bool down = false;
-    for (auto& m : v["members"]) down |= m["name"] == "node-1" && m["state"] == "down";
-    if (down) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  auto v = member_state(1, "node-1", "down");
   for (auto& m : v["members"]) {
     if (m["name"] == "node-1") EXPECT_EQ(m["state"], "down");
     if (m["name"] == "node-2") EXPECT_TRUE(m["coordinator"].get<bool>()) << v.dump();

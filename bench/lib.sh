@@ -1,0 +1,22 @@
+# Shared by bench/run.sh and bench/cluster.sh: set-up, a work dir cleaned on
+# exit, and helpers. Source it from the repository root with WORK_PREFIX set.
+set -euo pipefail
+BUILD="${BUILD:-build}"
+[ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
+command -v wrk >/dev/null || bash scripts/deps
+WORK="$(mktemp -d "/tmp/${WORK_PREFIX:-roster-bench}-XXXXXX")"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
+
+# wrk --latency output → "rps p50_ms p99_ms non2xx"
+parse() {
+  awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v+0 } if (v ~ /s$/) { sub(/s$/,"",v); return v*1000 } return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx or 3xx responses:/ { bad = $5 }
+    END { printf "%s %.3f %.3f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
+}
