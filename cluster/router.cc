@@ -531,6 +531,19 @@ reply router::leave() {
   return impl_->ask(ctx.node, nullptr, leave_cluster_atom_v, ctx.self_name());
 }
 
+std::map<std::string, uint64_t> router::cluster_stats() const {
+  auto& ctx = *impl_->ctx;
+  auto snap = ctx.snapshot();
+  uint64_t up = 0, down = 0, served = 0, pending = 0;
+  for (auto& m : snap->members) (m.up ? up : down) += 1;
+  for (uint32_t p = 0; p < impl_->env->partitions; ++p) served += impl_->env->serving(static_cast<uint16_t>(p));
+  if (auto view = cluster_view::from_json(snap->view)) pending = view->moves().size();
+  std::lock_guard<std::mutex> lock(ctx.progress_mutex);
+  return {{"epoch", snap->epoch},           {"members_up", up},
+          {"members_down", down},           {"partitions_served", served},
+          {"handoffs_pending", pending},    {"handoffs_outgoing", ctx.outgoing.size()}};
+}
+
 std::map<std::string, uint64_t> router::store_stats() const {
   return impl_->env->db ? impl_->env->db->stats() : std::map<std::string, uint64_t>{};
 }

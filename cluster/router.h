@@ -56,6 +56,9 @@ class router {
   nlohmann::json debug_user(std::string_view uid16);
 
   int64_t live_user_actors() const;
+  /// Cluster figures for /metrics: epoch, members_up, members_down,
+  /// partitions_served (here), handoffs_pending (cluster-wide), handoffs_outgoing.
+  std::map<std::string, uint64_t> cluster_stats() const;
   /// Size figures of this node's store (for /metrics); empty if it is not open.
   std::map<std::string, uint64_t> store_stats() const;
   uint32_t partitions() const;

@@ -23,6 +23,8 @@ struct metrics::impl {
     prometheus::BuildGauge().Name("roster_live_user_actors").Help("User actors alive on this node").Register(*registry);
   prometheus::Family<prometheus::Gauge>& store =
     prometheus::BuildGauge().Name("roster_store").Help("Store size figures (RocksDB properties)").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& cluster =
+    prometheus::BuildGauge().Name("roster_cluster").Help("Cluster figures as this node sees them").Register(*registry);
 
   // prometheus-cpp's Add() takes a lock and hashes labels; cache the series.
   std::mutex mutex;
@@ -65,9 +67,11 @@ void metrics::observe(const std::string& method, const std::string& route, int s
   s.second->Observe(seconds);
 }
 
-std::string metrics::render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats) {
+std::string metrics::render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
+                            const std::map<std::string, uint64_t>& cluster_stats) {
   impl_->actors.Add({}).Set(static_cast<double>(live_user_actors));
   for (auto& [k, v] : store_stats) impl_->store.Add({{"figure", k}}).Set(static_cast<double>(v));
+  for (auto& [k, v] : cluster_stats) impl_->cluster.Add({{"figure", k}}).Set(static_cast<double>(v));
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
 

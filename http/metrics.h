@@ -16,7 +16,8 @@ class metrics {
   /// Records one finished request. `route` is the route pattern, never the raw path.
   void observe(const std::string& method, const std::string& route, int status, double seconds);
   /// Prometheus text exposition, with the given gauges sampled now.
-  std::string render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats);
+  std::string render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
+                     const std::map<std::string, uint64_t>& cluster_stats = {});
 
  private:
   struct impl;

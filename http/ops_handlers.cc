@@ -25,7 +25,7 @@ void readyz(context& c) {
 
 void metrics(context& c) {
   c.res.status = 200;
-  c.res.set_content(c.svc.stats.render(c.svc.route.live_user_actors(), c.svc.route.store_stats()),
+  c.res.set_content(c.svc.stats.render(c.svc.route.live_user_actors(), c.svc.route.store_stats(), c.svc.route.cluster_stats()),
                     "text/plain; version=0.0.4");
 }
 

@@ -4,6 +4,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -150,6 +155,42 @@ TEST_F(ClusterTest, ThreeNodesAgreeAndServeEveryUserThroughEveryNode) {
   auto actors = at(1).admin("GET", "/debug/actors").body;
   EXPECT_EQ(actors["nodes"].size(), 3u);
   EXPECT_GT(actors["user_actors"].get<int>(), 0);
+
+  // Metrics and the CLI show the same cluster.
+  auto metrics = at(2).call("GET", "/metrics").raw;
+  EXPECT_NE(metrics.find("roster_cluster{figure=\"members_up\"} 3"), std::string::npos);
+  std::string cmd = std::string(ROSTER_BINARY) + " cluster status --http 127.0.0.1:" + std::to_string(at(0).port()) +
+                    " --admin-key " + at(0).admin_key();
+  std::string out;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+    EXPECT_EQ(::pclose(f), 0);
+  }
+  for (auto* s : {"node-1", "node-2", "node-3", "coordinator", "partition table", "handoffs in progress: 0"})
+    EXPECT_NE(out.find(s), std::string::npos) << s << " missing from:\n" << out;
+}
+
+TEST_F(ClusterTest, GarbageOnTheClusterPortDoesNotHurtTheNode) {
+  start_cluster(2);
+  auto users = device_users(10, "garbage");
+  for (int round = 0; round < 20; ++round) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(nodes[0].cluster_port));
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string junk = round % 2 ? std::string(4096, static_cast<char>(round)) : "GET / HTTP/1.1\r\n\r\n";
+    for (size_t i = 0; i < junk.size(); i += 7) junk[i] = static_cast<char>(i * 31 + round);
+    (void)::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto v = settled(1, 2);
+  for (auto& m : v["members"]) EXPECT_EQ(m["state"], "up");
+  for (auto& u : users)
+    for (size_t n = 0; n < 2; ++n) ASSERT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200);
 }
 
 TEST_F(ClusterTest, TwentyConcurrentRegistrationsOfOneEmailAcrossNodesGiveOneWinner) {
