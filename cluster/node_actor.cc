@@ -81,6 +81,13 @@ std::string coordinator(self_ptr self) {
 
 bool is_coordinator(self_ptr self) { return self->state.view.epoch > 0 && coordinator(self) == self_name(self); }
 
+/// Whether this node reaches a majority of the members (`also` counts as
+/// reachable: a member being admitted).
+bool quorum(self_ptr self, const std::string& also = {}) {
+  return majority_reachable(self->state.view,
+                            [&](const std::string& name) { return name == also || reachable(self, name); });
+}
+
 bool from_member(self_ptr self) {
   auto sender = self->current_sender();
   if (!sender) return false;
@@ -150,7 +157,9 @@ void monitor_member(self_ptr self, const std::string& name, const caf::actor& no
   auto& st = self->state;
   if (name == self_name(self) || !node) return;
   auto it = st.nodes.find(name);
-  if (it != st.nodes.end() && it->second == node) return;
+  // The same handle again: nothing to do, unless its link was lost and the
+  // member has been admitted again (a node that froze and came back).
+  if (it != st.nodes.end() && it->second == node && !st.dead.erase(node.address())) return;
   st.nodes[name] = node;
   st.gateways[name] = gw;
   st.trusted.insert(node.node());
@@ -214,7 +223,7 @@ void change(self_ptr self, cluster_view next) {
 /// Coordinator: hands each pending move to its source, a few at a time.
 void kick(self_ptr self) {
   auto& st = self->state;
-  if (!is_coordinator(self)) return;
+  if (!is_coordinator(self) || !quorum(self)) return;
   std::map<std::string, size_t> busy;
   for (auto& [p, src] : st.dispatched) ++busy[src];
   for (auto& mv : st.view.moves()) {
@@ -358,6 +367,7 @@ caf::result<reply> do_admit(self_ptr self, const std::string& info_text, const c
     st.dead.insert(it->second.address());
     st.nodes.erase(it);
   }
+  if (!quorum(self, m.name)) return moving_reply();  // try again once a majority is back
   monitor_member(self, m.name, node, gw);
   st.dead.erase(node.address());
   spdlog::info("cluster: admitting {} ({})", m.name, m.cluster);
@@ -378,7 +388,9 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       spdlog::warn("cluster: member {} is down ({})", name, caf::to_string(dm.reason));
       for (auto it = st.dispatched.begin(); it != st.dispatched.end();)
         it = it->second == name ? st.dispatched.erase(it) : std::next(it);
-      if (is_coordinator(self)) change(self, mark(st.view, name, member_state::down));
+      // Only a coordinator that still reaches a majority marks it down in the
+      // view; a node that is itself cut off just stops routing to it.
+      if (is_coordinator(self) && quorum(self)) change(self, mark(st.view, name, member_state::down));
       else publish_routes(self);
       return;
     }
@@ -433,6 +445,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       if (!is_coordinator(self)) return relay(self, leave_cluster_atom_v, name);
       auto* m = st.view.find(name);
       if (!m) return error_reply(errc::not_found, "no such member");
+      if (!quorum(self)) return unavailable_reply();
       size_t staying = 0;
       for (auto& x : st.view.members) staying += x.state != member_state::leaving && x.name != name;
       if (staying == 0) return error_reply(errc::invalid_request, "the last member cannot leave");
@@ -474,12 +487,13 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
         return;
       }
       st.dispatched.erase(p);
-      if (p < st.view.targets.size() && st.view.targets[p] == to) {
+      if (p < st.view.targets.size() && st.view.targets[p] == to && quorum(self)) {
         change(self, complete_move(st.view, p));
         return;
       }
-      // Retargeted while it was copied (its target started leaving): the
-      // source reopens it, and the next kick sends it to its new target.
+      // Retargeted while it was copied (its target started leaving), or no
+      // majority to switch it: the source reopens it, and a later kick hands
+      // it off again.
       if (p < st.view.owners.size()) {
         auto& source = st.view.owners[p];
         if (source == self_name(self)) self->send(self, unseal_atom_v, p);

@@ -5,6 +5,7 @@
 #include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -85,6 +86,11 @@ struct router::impl {
   std::shared_ptr<cluster_context> ctx;
   bool stopped = false;
   uint16_t cluster_port = 0;
+  std::thread keeper;
+  std::mutex keeper_mutex;
+  std::condition_variable keeper_cv;
+  bool keeper_stop = false;
+  std::atomic<bool> keeper_done{false};
 
   // A pool of blocking actors for HTTP worker threads (creating one per
   // request costs more than the request itself).
@@ -175,11 +181,30 @@ struct router::impl {
     return tls(config) ? caf::openssl::remote_actor(sys, host, port) : sys.middleman().remote_actor(host, port);
   }
 
-  void join(const std::vector<std::string>& seeds, const std::optional<cluster_view>& persisted) {
+  /// One admission attempt through `seed`: true once the cluster accepted
+  /// this node. Throws std::runtime_error when the cluster refuses it.
+  bool knock(caf::scoped_actor& self, const std::string& seed) {
+    auto peer = connect(seed);
+    if (!peer) return false;
+    std::string nonce;
+    self->request(*peer, std::chrono::seconds(5), hello_atom_v)
+      .receive([&](std::string& n) { nonce = std::move(n); }, [&](caf::error&) {});
+    if (nonce.empty()) return false;
     json info = {{"name", config.node_name},
                  {"http", config.http.listen},
                  {"cluster", config.cluster.listen},
                  {"partitions", env->partitions}};
+    reply r = unavailable_reply();
+    self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
+                  join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
+      .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
+    auto refused = r.error_code() == errc::forbidden || r.error_code() == errc::already_exists ||
+                   r.error_code() == errc::invalid_request;
+    if (refused) throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
+    return r.ok();
+  }
+
+  void join(const std::vector<std::string>& seeds, const std::optional<cluster_view>& persisted) {
     auto deadline = std::chrono::steady_clock::now() + join_budget;
     // When the whole cluster restarts, nobody can admit anybody: the
     // longest-standing member of the last view resumes from that view after
@@ -194,21 +219,7 @@ struct router::impl {
     caf::scoped_actor self{sys};
     while (std::chrono::steady_clock::now() < deadline) {
       for (auto& seed : seeds) {
-        auto peer = connect(seed);
-        if (!peer) continue;
-        std::string nonce;
-        self->request(*peer, std::chrono::seconds(5), hello_atom_v)
-          .receive([&](std::string& n) { nonce = std::move(n); }, [&](caf::error&) {});
-        if (nonce.empty()) continue;
-        reply r = unavailable_reply();
-        self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
-                      join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
-          .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
-        if (r.error_code() == errc::forbidden)
-          throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
-        if (r.error_code() == errc::already_exists || r.error_code() == errc::invalid_request)
-          throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
-        if (!r.ok()) continue;
+        if (!knock(self, seed)) continue;
         if (wait_admitted()) {
           connect_members();
           return;
@@ -224,6 +235,41 @@ struct router::impl {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     throw std::runtime_error("no seed node admitted this node within 60 s (is cluster.seeds right, and are the seeds up?)");
+  }
+
+  /// The keeper: every 2 s, if a member that the view says is up cannot be
+  /// reached from here (this node froze, or a link dropped), knock on that
+  /// member's door: that opens a new link, and the coordinator admits this
+  /// node again (marking it up) and sends it the current view.
+  void keep() {
+    caf::scoped_actor self{sys};
+    std::unique_lock<std::mutex> lock(keeper_mutex);
+    while (!keeper_stop) {
+      keeper_cv.wait_for(lock, std::chrono::seconds(2));
+      if (keeper_stop) break;
+      auto snap = ctx->snapshot();
+      auto view = cluster_view::from_json(snap->view);
+      if (snap->self < 0 || !view) continue;
+      std::vector<std::string> doors;
+      for (auto& r : snap->members) {
+        auto* m = view->find(r.name);
+        if (!r.up && m && m->state != member_state::down && !m->cluster.empty()) doors.push_back(m->cluster);
+      }
+      if (doors.empty()) continue;
+      lock.unlock();
+      for (auto& door : doors) {
+        try {
+          if (knock(self, door)) {
+            spdlog::info("cluster: admitted again through {}", door);
+            break;
+          }
+        } catch (const std::exception& e) {
+          spdlog::debug("cluster: {}", e.what());
+        }
+      }
+      lock.lock();
+    }
+    keeper_done = true;
   }
 
   bool wait_admitted() {
@@ -315,6 +361,7 @@ struct router::impl {
 router::router(const node_config& cfg, store& db) : impl_(std::make_unique<impl>(cfg, db)) {
   try {
     impl_->start();
+    if (clustered(cfg)) impl_->keeper = std::thread([this] { impl_->keep(); });
   } catch (...) {
     stop();
     throw;
@@ -328,6 +375,21 @@ void router::on_left(std::function<void()> fn) { impl_->ctx->on_left = std::move
 void router::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  {
+    std::lock_guard<std::mutex> lock(impl_->keeper_mutex);
+    impl_->keeper_stop = true;
+  }
+  impl_->keeper_cv.notify_all();
+  if (impl_->keeper.joinable()) {
+    // A knock on a frozen peer can block inside CAF's connect; do not let it
+    // hold up a shutdown.
+    for (int i = 0; i < 500 && !impl_->keeper_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (impl_->keeper_done) impl_->keeper.join();
+    else {
+      spdlog::warn("cluster: the membership keeper is blocked on a peer; not waiting for it");
+      impl_->keeper.detach();
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->pool_mutex);
     impl_->pool.clear();

@@ -103,6 +103,12 @@ std::optional<cluster_view> cluster_view::from_json(const json& j) {
   }
 }
 
+bool majority_reachable(const cluster_view& v, const std::function<bool(const std::string&)>& reachable) {
+  size_t n = 0;
+  for (auto& m : v.members) n += reachable(m.name) ? 1 : 0;
+  return n * 2 > v.members.size();
+}
+
 cluster_view founding_view(const member_info& self, uint32_t partitions) {
   cluster_view v;
   v.epoch = 1;

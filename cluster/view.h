@@ -12,6 +12,7 @@
 //              partition with owners[p] != targets[p] is handed off by its
 //              owner; complete_move() switches the owner afterwards.
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -54,6 +55,11 @@ struct cluster_view {
   nlohmann::json to_json() const;
   static std::optional<cluster_view> from_json(const nlohmann::json& j);
 };
+
+/// True when more than half of the view's members are reachable: the
+/// coordinator changes the view only then, so that a node cut off from the
+/// others (or a minority side of a network split) never bumps the epoch.
+bool majority_reachable(const cluster_view& v, const std::function<bool(const std::string&)>& reachable);
 
 /// A view with one member owning every partition (a new cluster), epoch 1.
 cluster_view founding_view(const member_info& self, uint32_t partitions);

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <thread>
 
 #include "domain/crypto.h"
 #include "http/errors.h"
@@ -51,6 +53,7 @@ struct server::impl {
   std::unique_ptr<httplib::Server> http;
   std::vector<route> routes = build_routes();
   std::atomic<int> listen_fd{-1};
+  std::atomic<bool> stopping{false};
   int bound_port = 0;
 
   impl(services& s, const http_config& c) : svc(s), cfg(c) {
@@ -202,10 +205,36 @@ status server::bind() {
 
 int server::port() const { return impl_->bound_port; }
 
-void server::run() { impl_->http->listen_after_bind(); }
+void server::run() {
+  // cpp-httplib 0.11 closes its listening socket and returns when accept()
+  // fails with anything but EMFILE (a reset in the backlog, EINTR): rather
+  // than let one such error end the node, listen again on the same port.
+  for (int attempt = 0; !impl_->stopping;) {
+    impl_->http->listen_after_bind();
+    if (impl_->stopping) return;
+    int err = errno;
+    auto host = impl_->cfg.listen.substr(0, impl_->cfg.listen.rfind(':'));
+    spdlog::error("http: the listener stopped ({}); listening again on port {}", std::strerror(err), impl_->bound_port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (impl_->stopping) return;
+    if (!impl_->http->bind_to_port(host.c_str(), impl_->bound_port)) {
+      if (++attempt > 100) {
+        spdlog::critical("http: cannot listen on port {} again; stopping", impl_->bound_port);
+        return;
+      }
+      continue;
+    }
+    if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 1024);
+  }
+}
 
 void server::stop() {
-  if (impl_ && impl_->http && impl_->http->is_running()) impl_->http->stop();
+  if (!impl_) return;
+  impl_->stopping = true;
+  if (impl_->http && impl_->http->is_running()) impl_->http->stop();
+  // Also when the listener has not started yet (a signal during start-up):
+  // its accept loop then ends at once.
+  else if (impl_->listen_fd >= 0) ::shutdown(impl_->listen_fd, SHUT_RDWR);
 }
 
 } // namespace roster::http

@@ -4,6 +4,8 @@
 
 #include "cluster/chunk.h"
 
+#include <set>
+
 namespace roster {
 namespace {
 
@@ -118,6 +120,23 @@ TEST(HandoffChunk, RejectsTruncatedOrUnknownInput) {
   for (size_t n = 1; n < blob.size(); ++n) EXPECT_FALSE(chunk::decode(blob.substr(0, n))) << n;
   EXPECT_FALSE(chunk::decode("x"));
   EXPECT_FALSE(chunk::decode(std::string("p\xff\xff\xff\xff", 5)));
+}
+
+} // namespace
+} // namespace roster
+
+namespace roster {
+namespace {
+
+TEST(ClusterView, MajorityReachable) {
+  auto v = admit(admit(founding_view(member("a"), 8), member("b")), member("c"));
+  auto only = [](std::set<std::string> s) { return [s](const std::string& n) { return s.count(n) > 0; }; };
+  EXPECT_TRUE(majority_reachable(v, only({"a", "b", "c"})));
+  EXPECT_TRUE(majority_reachable(v, only({"a", "b"})));
+  EXPECT_FALSE(majority_reachable(v, only({"c"})));
+  auto two = admit(founding_view(member("a"), 8), member("b"));
+  EXPECT_FALSE(majority_reachable(two, only({"a"})));  // one of two is no majority
+  EXPECT_TRUE(majority_reachable(founding_view(member("a"), 8), only({"a"})));
 }
 
 } // namespace

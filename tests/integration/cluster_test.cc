@@ -67,7 +67,7 @@ class ClusterTest : public ::testing::Test {
   /// Waits until node i sees member `name` in `state`; returns that view.
   json member_state(size_t i, const std::string& name, const std::string& state) {
     json v;
-    for (int t = 0; t < 100; ++t) {
+    for (int t = 0; t < 400; ++t) {
       v = cluster_view(i);
       for (auto& m : v["members"])
         if (m["name"] == name && m["state"] == state) return v;
@@ -351,6 +351,27 @@ TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
   settled(0, 3);
   for (auto& u : users)
     for (size_t n = 0; n < 3; ++n) ASSERT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200) << u.id;
+}
+
+TEST_F(ClusterTest, FrozenNodeIsMarkedDownAndRejoinsWhenItThaws) {
+  start_cluster(3);
+  auto users = device_users(30, "frozen");
+  std::map<std::string, std::string> owner;
+  for (auto& u : users) owner[u.id] = owner_of(0, u.id);
+  nodes[2].server->signal(SIGSTOP);
+  // No TCP reset this time: the middleman's heartbeat finds it (timeout 5 s).
+  member_state(0, "node-3", "down");
+  for (auto& u : users)
+    if (owner[u.id] == "node-3") EXPECT_EQ(at(1).as(u.token, "GET", "/v1/account").status, 503);
+  nodes[2].server->signal(SIGCONT);
+  // It finds itself cut off, knocks again, and is admitted.
+  member_state(0, "node-3", "up");
+  auto v1 = settled(0, 3);
+  for (int i = 0; i < 100 && cluster_view(2)["epoch"] != v1["epoch"]; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(cluster_view(2)["epoch"], v1["epoch"]);
+  for (auto& u : users)
+    for (size_t n = 0; n < 3; ++n) EXPECT_EQ(at(n).as(u.token, "GET", "/v1/account").status, 200) << u.id;
 }
 
 TEST_F(ClusterTest, CoordinatorDiesAnotherTakesOverAndItComesBack) {

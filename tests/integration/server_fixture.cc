@@ -37,7 +37,12 @@ roster_server::roster_server(std::map<std::string, std::string> env, std::string
     data_dir_ = ::mkdtemp(tmpl);
     own_dir_ = true;
   }
-  start();
+  try {
+    start();
+  } catch (...) {
+    if (own_dir_) std::filesystem::remove_all(data_dir_);
+    throw;
+  }
 }
 
 roster_server::~roster_server() {
@@ -99,6 +104,10 @@ void roster_server::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   pid_ = -1;
+}
+
+void roster_server::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
 }
 
 void roster_server::kill9() {

@@ -37,6 +37,7 @@ class roster_server {
   void start();
   void stop();    // SIGTERM, wait
   void kill9();   // SIGKILL, wait
+  void signal(int sig);  // e.g. SIGSTOP / SIGCONT
   bool running() const { return pid_ > 0; }
 
   response call(const std::string& method, const std::string& path, const json& body = nullptr,
