@@ -5,27 +5,17 @@
 //     sends it to every member; elsewhere, adopts any view of a later epoch,
 //   - monitors every member's node actor (CAF's down_msg, with the
 //     middleman's heartbeat catching frozen peers) and marks it down,
-//   - runs this node's side of handoffs: a worker per outgoing partition
-//     (source), chunk application (target), and the write fence.
-//
-// Handoff of partition p from A to B (workers run on detached threads, so the
-// node actor never blocks on the network):
-//   1. A tracks the keys written to p, range-scans p and sends it to B in
-//      chunks (the first one tells B to clear its copy of p);
-//   2. A sends the keys written meanwhile, in rounds, until few are left;
-//   3. A seals p: revokes its write fence (waiting for writes in flight) and
-//      retires p's user actors; requests for p now answer "moving";
-//   4. A sends the last writes; B has everything A acknowledged;
-//   5. the coordinator switches owners[p] to B (new epoch); B opens its fence
-//      for p, A drops its copy. Routers that still send p to A are forwarded.
+//   - runs this node's side of handoffs (cluster/handoff.cc: a sender per
+//     outgoing partition, chunk intake) and opens/closes the write fence.
+
 #include <spdlog/spdlog.h>
 
 #include <deque>
 #include <set>
 
 #include "actors/protocol.h"
-#include "cluster/chunk.h"
 #include "cluster/context.h"
+#include "cluster/handoff.h"
 #include "domain/crypto.h"
 #include "persistence/keys.h"
 
@@ -39,9 +29,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr size_t chunk_bytes = 256 * 1024;
 constexpr size_t max_handoffs_per_source = 2;
-constexpr auto chunk_timeout = std::chrono::seconds(30);
 constexpr auto tick_period = std::chrono::milliseconds(500);
 
 struct node_state {
@@ -239,106 +227,6 @@ void kick(self_ptr self) {
   }
 }
 
-void set_progress(cluster_context& ctx, uint32_t p, const std::string& to, const char* phase, uint64_t keys,
-                  uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(ctx.progress_mutex);
-  auto& h = ctx.outgoing[p];
-  if (h.started_at == 0) h.started_at = now_ms();
-  h.to = to;
-  h.phase = phase;
-  h.keys = keys;
-  h.bytes = bytes;
-}
-
-/// The source side of one handoff, on its own thread.
-void handoff_worker(caf::blocking_actor* self, std::shared_ptr<cluster_context> ctx, caf::actor node,
-                    caf::actor target, uint32_t p, std::string to) {
-  auto& fence = *ctx->fence;
-  auto part = static_cast<uint16_t>(p);
-  auto started = now_ms();
-  uint64_t keys = 0, bytes = 0;
-  bool ok = true;
-  fence.track(part);
-  set_progress(*ctx, p, to, "copying", 0, 0);
-
-  auto send = [&](std::string& blob, bool reset) {
-    bool good = false;
-    bytes += blob.size();
-    self->request(target, chunk_timeout, chunk_atom_v, p, reset, blob)
-      .receive([&](reply& r) { good = r.ok(); },
-               [&](caf::error& e) { spdlog::warn("handoff {}: chunk failed: {}", p, caf::to_string(e)); });
-    blob.clear();
-    return good;
-  };
-  auto send_keys = [&](const std::set<std::string>& dirty) {
-    std::string blob;
-    for (auto& k : dirty) {
-      auto v = fence.get(k);
-      chunk::append(blob, k, v ? std::optional<std::string_view>(*v) : std::nullopt);
-      ++keys;
-      if (blob.size() >= chunk_bytes && !send(blob, false)) return false;
-    }
-    return blob.empty() || send(blob, false);
-  };
-
-  // 1. The range copy, one chunk at a time.
-  auto cursor = keys::partition_prefix(part);
-  auto end = prefix_end(cursor);
-  for (bool first = true; ok;) {
-    std::string blob, last;
-    bool more = false;
-    uint64_t n = 0;
-    fence.scan(cursor, end, [&](std::string_view k, std::string_view v) {
-      chunk::append(blob, k, v);
-      last.assign(k);
-      ++n;
-      if (blob.size() >= chunk_bytes) {
-        more = true;
-        return false;
-      }
-      return true;
-    });
-    keys += n;
-    ok = send(blob, first);
-    first = false;
-    set_progress(*ctx, p, to, "copying", keys, bytes);
-    if (!more) break;
-    cursor = last + '\0';
-  }
-  // 2. The writes made during the copy, until few are left.
-  for (int round = 0; ok && round < 8; ++round) {
-    auto dirty = fence.take_dirty(part);
-    set_progress(*ctx, p, to, "catching_up", keys, bytes);
-    if (dirty.empty()) break;
-    ok = send_keys(dirty);
-    if (dirty.size() < 64) break;
-  }
-  // 3. Seal, 4. the last writes.
-  if (ok) {
-    self->request(node, chunk_timeout, seal_atom_v, p).receive([](bool) {},
-                                                              [&](caf::error&) { ok = false; });
-    set_progress(*ctx, p, to, "sealed", keys, bytes);
-    if (ok) ok = send_keys(fence.take_dirty(part));
-  }
-  fence.untrack(part);
-  auto ms = now_ms() - started;
-  {
-    std::lock_guard<std::mutex> lock(ctx->progress_mutex);
-    ctx->outgoing.erase(p);
-    ctx->finished.push_back({{"partition", p}, {"to", to}, {"ok", ok}, {"keys", keys}, {"bytes", bytes},
-                             {"millis", ms}, {"finished_at", format_time(now_ms())}});
-    if (ctx->finished.size() > 32) ctx->finished.erase(ctx->finished.begin());
-  }
-  if (!ok) {
-    spdlog::warn("handoff of partition {} to {} failed after {} ms; it stays here and will be retried", p, to, ms);
-    // The node actor reopens p (if it was sealed) when it hears of the failure.
-    self->send(node, handoff_failed_atom_v, p);
-    return;
-  }
-  spdlog::info("handoff of partition {} to {}: {} keys, {} bytes in {} ms", p, to, keys, bytes, ms);
-  self->send(node, moved_atom_v, p, to);
-}
-
 /// Sends a request to the coordinator as this node and passes its reply on.
 template <class... Ts>
 caf::result<reply> relay(self_ptr self, const Ts&... xs) {
@@ -462,7 +350,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
         return;
       }
       st.working.insert(p);
-      self->spawn<caf::detached>(handoff_worker, st.ctx, caf::actor_cast<caf::actor>(self), st.nodes[to], p, to);
+      self->spawn<caf::detached>(handoff_sender, st.ctx, caf::actor_cast<caf::actor>(self), st.nodes[to], p, to);
     },
     [self](seal_atom, uint32_t p) {
       auto& st = self->state;
@@ -521,19 +409,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
       if (p >= st.view.owners.size() || st.view.owners[p] == self_name(self))
         return error_reply(errc::invalid_request, "partition is served here");
-      auto entries = chunk::decode(blob);
-      if (!entries) return error_reply(errc::invalid_request, "malformed chunk");
-      auto part = static_cast<uint16_t>(p);
-      if (reset) st.ctx->fence->erase_partition(part);
-      write_batch b;
-      for (auto& e : *entries) {
-        if (e.key.size() < 2 || keys::partition_of_key(e.key) != part)
-          return error_reply(errc::invalid_request, "key outside the partition");
-        if (e.value) b.put(std::move(e.key), std::move(*e.value));
-        else b.remove(std::move(e.key));
-      }
-      if (auto s = st.ctx->fence->import(b); !s) return error_reply(errc::internal, "store");
-      return ok_reply(std::to_string(b.size()));
+      return receive_chunk(*st.ctx->fence, p, reset, blob);
     },
     [self](tick_atom) {
       kick(self);

@@ -141,3 +141,42 @@ TEST(ClusterView, MajorityReachable) {
 
 } // namespace
 } // namespace roster
+
+#include "cluster/handoff.h"
+#include "persistence/keys.h"
+
+namespace roster {
+namespace {
+
+TEST(HandoffReceive, ResetsThenAppliesAndRefusesForeignKeys) {
+  auto inner = make_memory_store();
+  fenced_store fence(*inner, 4);
+  write_batch stale;
+  stale.put(keys::index_entry(2, "email:old@x.y"), "old");
+  stale.put(keys::index_entry(3, "email:other@x.y"), "keep");
+  ASSERT_TRUE(fence.import(stale));
+
+  std::string blob;
+  chunk::append(blob, keys::index_entry(2, "email:new@x.y"), std::string_view("new"));
+  auto r = receive_chunk(fence, 2, true, blob);
+  ASSERT_TRUE(r.ok()) << r.body;
+  EXPECT_FALSE(inner->get(keys::index_entry(2, "email:old@x.y")));  // reset dropped the stale copy
+  EXPECT_EQ(*inner->get(keys::index_entry(2, "email:new@x.y")), "new");
+  EXPECT_EQ(*inner->get(keys::index_entry(3, "email:other@x.y")), "keep");
+
+  std::string foreign;
+  chunk::append(foreign, keys::index_entry(2, "email:a@x.y"), std::string_view("a"));
+  chunk::append(foreign, keys::index_entry(3, "email:b@x.y"), std::string_view("b"));
+  EXPECT_EQ(receive_chunk(fence, 2, true, foreign).error_code(), errc::invalid_request);
+  EXPECT_TRUE(inner->get(keys::index_entry(2, "email:new@x.y")));  // refused whole, nothing reset
+  EXPECT_FALSE(inner->get(keys::index_entry(2, "email:a@x.y")));
+  EXPECT_EQ(receive_chunk(fence, 2, false, "garbage").error_code(), errc::invalid_request);
+
+  std::string del;
+  chunk::append(del, keys::index_entry(2, "email:new@x.y"), std::nullopt);
+  ASSERT_TRUE(receive_chunk(fence, 2, false, del).ok());
+  EXPECT_FALSE(inner->get(keys::index_entry(2, "email:new@x.y")));
+}
+
+} // namespace
+} // namespace roster
