@@ -31,7 +31,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   auto& fence = *ctx->fence;
   auto part = static_cast<uint16_t>(p);
   auto started = now_ms();
-  uint64_t keys = 0, bytes = 0;
+  uint64_t keys = 0, bytes = 0, caught_up = 0, rounds = 0;
   bool ok = true;
   fence.track(part);
   set_progress(*ctx, p, to, "copying", 0, 0);
@@ -86,6 +86,8 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
     set_progress(*ctx, p, to, "catching_up", keys, bytes);
     if (dirty.empty()) break;
     ok = send_keys(dirty);
+    caught_up += dirty.size();
+    ++rounds;
     if (dirty.size() < 64) break;
   }
   // 3. Seal, 4. the last writes.
@@ -93,7 +95,11 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
     self->request(node, chunk_timeout, seal_atom_v, p).receive([](bool) {},
                                                               [&](caf::error&) { ok = false; });
     set_progress(*ctx, p, to, "sealed", keys, bytes);
-    if (ok) ok = send_keys(fence.take_dirty(part));
+    if (ok) {
+      auto last = fence.take_dirty(part);
+      ok = send_keys(last);
+      caught_up += last.size();
+    }
   }
   fence.untrack(part);
   auto ms = now_ms() - started;
@@ -101,6 +107,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
     std::lock_guard<std::mutex> lock(ctx->progress_mutex);
     ctx->outgoing.erase(p);
     ctx->finished.push_back({{"partition", p}, {"to", to}, {"ok", ok}, {"keys", keys}, {"bytes", bytes},
+                             {"caught_up_keys", caught_up}, {"catch_up_rounds", rounds},
                              {"millis", ms}, {"finished_at", format_time(now_ms())}});
     if (ctx->finished.size() > 32) ctx->finished.erase(ctx->finished.begin());
   }
@@ -110,7 +117,8 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
     self->send(node, handoff_failed_atom_v, p);
     return;
   }
-  spdlog::info("handoff of partition {} to {}: {} keys, {} bytes in {} ms", p, to, keys, bytes, ms);
+  spdlog::info("handoff of partition {} to {}: {} keys ({} written during the copy), {} bytes in {} ms", p, to, keys,
+               caught_up, bytes, ms);
   self->send(node, moved_atom_v, p, to);
 }
 

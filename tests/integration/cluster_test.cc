@@ -299,6 +299,51 @@ TEST_F(ClusterTest, FourthNodeJoinsUnderLoadAndNothingIsLost) {
   EXPECT_GT(at(3).admin("GET", "/debug/cluster").body["partitions_served_here"].get<int>(), 0);
 }
 
+// A partition big enough that its copy takes a while, written to all along:
+// the writes made during the copy reach the new owner (catch-up), and each
+// user ends with its last acknowledged value.
+TEST_F(ClusterTest, HandoffCarriesTheWritesMadeDuringTheCopy) {
+  // 2 partitions: the join moves one of them, about half of all users.
+  env two{{"ROSTER_CLUSTER_PARTITIONS", "2"}};
+  add_node(secret, two);
+  ASSERT_EQ(cluster_view(0)["partitions"], 2);
+  auto users = device_users(1500, "copy");
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::map<std::string, int> acked;
+  std::vector<std::string> failures;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      for (int i = 1; !stop; ++i) {
+        auto& u = users[(w * 375 + i) % 1500];
+        auto r = at(0).as(u.token, "PATCH", "/v1/account", {{"metadata", {{"v", i}}}});
+        std::lock_guard<std::mutex> lock(mutex);
+        if (r.status == 200) acked[u.id] = std::max(acked[u.id], i);
+        else failures.push_back(std::to_string(r.status) + " " + r.raw);
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  add_node(secret, two);
+  settled(0, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  for (auto& t : writers) t.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: " << failures.front();
+  uint64_t caught_up = 0;
+  auto view = cluster_view(0);
+  for (auto& h : view["recent_handoffs"]) {
+    EXPECT_TRUE(h["ok"].get<bool>());
+    caught_up += h["caught_up_keys"].get<uint64_t>();
+  }
+  EXPECT_GT(caught_up, 0u) << "no write landed during any copy: " << view["recent_handoffs"].dump();
+  for (auto& u : users) {
+    auto me = at(1).as(u.token, "GET", "/v1/account");
+    ASSERT_EQ(me.status, 200) << me.raw;
+    if (acked.count(u.id)) EXPECT_GE(me.body["metadata"].value("v", 0), acked[u.id]) << u.id;
+  }
+}
+
 TEST_F(ClusterTest, LeaveHandsOffEveryPartitionThenExits) {
   start_cluster(3);
   auto users = device_users(60, "leave");

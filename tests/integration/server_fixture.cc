@@ -62,8 +62,10 @@ void roster_server::start() {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
+    // 64 partitions unless the test sets ROSTER_CLUSTER_PARTITIONS.
+    auto parts = env_.count("ROSTER_CLUSTER_PARTITIONS") ? env_["ROSTER_CLUSTER_PARTITIONS"] : std::string("64");
     ::execl(ROSTER_BINARY, ROSTER_BINARY, "serve", "--http-listen", listen.c_str(), "--data-dir",
-            data_dir_.c_str(), "--admin-key", admin_key_.c_str(), "--partitions", "64", "--log-level", "warn",
+            data_dir_.c_str(), "--admin-key", admin_key_.c_str(), "--partitions", parts.c_str(), "--log-level", "warn",
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
