@@ -92,7 +92,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   }
   // 3. Seal, 4. the last writes.
   if (ok) {
-    self->request(node, chunk_timeout, seal_atom_v, p).receive([](bool) {},
+    self->request(node, chunk_timeout, seal_atom_v, p).receive([&](bool sealed) { ok = sealed; },
                                                               [&](caf::error&) { ok = false; });
     set_progress(*ctx, p, to, "sealed", keys, bytes);
     if (ok) {

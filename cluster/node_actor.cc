@@ -76,6 +76,12 @@ bool quorum(self_ptr self, const std::string& also = {}) {
                             [&](const std::string& name) { return name == also || reachable(self, name); });
 }
 
+/// Sent from this process (a handoff sender, the node's own timer).
+bool from_here(self_ptr self) {
+  auto sender = self->current_sender();
+  return sender && sender->node() == self->node();
+}
+
 bool from_member(self_ptr self) {
   auto sender = self->current_sender();
   if (!sender) return false;
@@ -354,6 +360,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
     },
     [self](seal_atom, uint32_t p) {
       auto& st = self->state;
+      if (!from_here(self) || !st.working.count(p)) return false;  // only our own handoff sender seals
       st.sealed.insert(p);
       st.ctx->fence->revoke(static_cast<uint16_t>(p), st.view.epoch);
       self->send(st.ctx->hosts.at(p), seal_atom_v);
@@ -412,6 +419,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       return receive_chunk(*st.ctx->fence, p, reset, blob);
     },
     [self](tick_atom) {
+      if (!from_here(self)) return;
       kick(self);
       self->delayed_send(self, tick_period, tick_atom_v);
     },

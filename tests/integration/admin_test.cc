@@ -94,6 +94,14 @@ TEST(Debug, ActorsClusterAndUserViews) {
   ASSERT_EQ(cluster.status, 200);
   EXPECT_EQ(cluster.body["partitions"], 64);
   EXPECT_EQ(cluster.body["members"].size(), 1u);
+  EXPECT_EQ(cluster.body["partitions_served_here"], 64);
+  EXPECT_EQ(cluster.body["epoch"], 1);
+  // A single node has no cluster to leave; without the key, no leave at all.
+  auto leave = s.admin("POST", "/v1/admin/cluster/leave");
+  EXPECT_EQ(leave.status, 400) << leave.raw;
+  EXPECT_EQ(leave.body["error"]["code"], "invalid_request");
+  EXPECT_EQ(s.call("POST", "/v1/admin/cluster/leave").status, 401);
+  EXPECT_EQ(s.call("GET", "/healthz").status, 200);
   auto user = s.admin("GET", "/debug/users/" + id);
   ASSERT_EQ(user.status, 200) << user.raw;
   EXPECT_EQ(user.body["live"], true);
