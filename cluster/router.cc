@@ -441,19 +441,24 @@ reply router::call_index(index_op op, const std::string& key, const std::string&
   return im.route(p, [&] { return im.ask(im.ctx->indexes.at(p), nullptr, req); }, req);
 }
 
-std::vector<std::string> router::scatter(scan_op op, const std::string& args) {
+std::vector<std::string> router::scatter(scan_op op, const std::string& args, std::vector<std::string>* missing) {
   std::vector<std::string> items;
   auto snap = impl_->ctx->snapshot();
   auto self = impl_->acquire();
   scan_request req{static_cast<uint8_t>(op), args};
   // One request per member: each gateway scans the partitions its node serves.
   using handle_t = decltype((*self)->request(caf::actor{}, request_timeout, req));
-  std::vector<handle_t> pending;
-  for (auto& m : snap->members)
-    if (m.up && m.gateway) pending.push_back((*self)->request(m.gateway, std::chrono::seconds(30), req));
-  for (auto& h : pending)
+  std::vector<std::pair<std::string, handle_t>> pending;
+  for (auto& m : snap->members) {
+    if (m.up && m.gateway) pending.emplace_back(m.name, (*self)->request(m.gateway, std::chrono::seconds(30), req));
+    else if (missing) missing->push_back(m.name);
+  }
+  for (auto& [name, h] : pending)
     h.receive([&](scan_reply& r) { std::move(r.items.begin(), r.items.end(), std::back_inserter(items)); },
-              [&](caf::error& e) { spdlog::warn("router: scan failed: {}", caf::to_string(e)); });
+              [&, name = name](caf::error& e) {
+                spdlog::warn("router: scan of {} failed: {}", name, caf::to_string(e));
+                if (missing) missing->push_back(name);
+              });
   impl_->release(std::move(self));
   return items;
 }

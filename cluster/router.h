@@ -47,8 +47,11 @@ class router {
   /// Sends an index operation to the index actor owning `key`.
   reply call_index(index_op op, const std::string& key, const std::string& uid_text = {});
 
-  /// Runs a scan on every partition (in parallel) and returns all items.
-  std::vector<std::string> scatter(scan_op op, const std::string& args);
+  /// Runs a scan on every partition (one request per member, in parallel)
+  /// and returns all items. Members that could not answer (down, or the
+  /// request failed) are named in `missing`: their partitions are not in the
+  /// result.
+  std::vector<std::string> scatter(scan_op op, const std::string& args, std::vector<std::string>* missing = nullptr);
 
   /// Operator views.
   nlohmann::json debug_actors();

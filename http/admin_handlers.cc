@@ -32,6 +32,13 @@ std::optional<int> int_query(context& c, const char* name, int fallback, int lo,
   return std::nullopt;
 }
 
+/// Cross-partition results say whether every node answered: `partial` is
+/// true (and `unreachable_nodes` names them) when some partitions are missing.
+void mark_partial(json& out, const std::vector<std::string>& missing) {
+  out["partial"] = !missing.empty();
+  if (!missing.empty()) out["unreachable_nodes"] = missing;
+}
+
 void admin_user_op(context& c, user_op op, int ok_status = 200, std::string args = {}) {
   if (!admin_only(c)) return;
   auto uid16 = target(c);
@@ -52,7 +59,8 @@ void admin_search(context& c) {
     write_error(c.res, errc::invalid_request, "q is too long");
     return;
   }
-  auto raw = c.svc.route.scatter(scan_op::admin_search, json{{"q", q}}.dump());
+  std::vector<std::string> missing;
+  auto raw = c.svc.route.scatter(scan_op::admin_search, json{{"q", q}}.dump(), &missing);
   std::vector<json> users;
   users.reserve(raw.size());
   for (auto& r : raw) users.push_back(json::parse(r));
@@ -64,7 +72,9 @@ void admin_search(context& c) {
   json items = json::array();
   size_t start = static_cast<size_t>(*page - 1) * static_cast<size_t>(*page_size);
   for (size_t i = start; i < users.size() && i < start + static_cast<size_t>(*page_size); ++i) items.push_back(users[i]);
-  write_json(c.res, 200, json{{"items", items}, {"page", *page}, {"page_size", *page_size}, {"total", users.size()}}.dump());
+  json out = {{"items", items}, {"page", *page}, {"page_size", *page_size}, {"total", users.size()}};
+  mark_partial(out, missing);
+  write_json(c.res, 200, out.dump());
 }
 
 void admin_stats(context& c) {
@@ -76,7 +86,8 @@ void admin_stats(context& c) {
   json args = {{"since_registered", since}, {"since_active", since}, {"online_since", now - 5 * 60'000}};
   json total = {{"users", 0}, {"online", 0}, {"registered", 0}, {"active", 0},
                 {"with_password", 0}, {"unactivated", 0}, {"blocked", 0}, {"by_provider", json::object()}};
-  for (auto& item : c.svc.route.scatter(scan_op::stats, args.dump())) {
+  std::vector<std::string> missing;
+  for (auto& item : c.svc.route.scatter(scan_op::stats, args.dump(), &missing)) {
     auto j = json::parse(item);
     for (auto& [k, v] : j.items()) {
       if (k == "by_provider") {
@@ -95,6 +106,7 @@ void admin_stats(context& c) {
               {"unactivated", total["unactivated"]},
               {"blocked", total["blocked"]},
               {"by_provider", total["by_provider"]}};
+  mark_partial(out, missing);
   write_json(c.res, 200, out.dump());
 }
 

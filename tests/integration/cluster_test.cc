@@ -403,10 +403,18 @@ TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
     }
   }
   EXPECT_GT(unavailable, 0);
+  // Cross-partition reads say what they are missing.
+  auto stats = at(0).admin("GET", "/v1/admin/stats").body;
+  EXPECT_EQ(stats["partial"], true);
+  EXPECT_EQ(stats["unreachable_nodes"], json::array({"node-3"}));
+  EXPECT_EQ(stats["users"].get<int>(), static_cast<int>(users.size()) - unavailable);
   // Back with its data dir: every user served again, through every node.
   nodes[2].server->start();
   settled(0, 3);
   readable_everywhere(users);
+  stats = at(0).admin("GET", "/v1/admin/stats").body;
+  EXPECT_EQ(stats["partial"], false);
+  EXPECT_EQ(stats["users"], users.size());
 }
 
 TEST_F(ClusterTest, FrozenNodeIsMarkedDownAndRejoinsWhenItThaws) {
