@@ -12,6 +12,9 @@ namespace {
 
 constexpr size_t chunk_bytes = 256 * 1024;
 constexpr auto chunk_timeout = std::chrono::seconds(30);
+// Once sealed, the partition serves nobody until the switch: if the target
+// stops answering then, give up quickly and reopen it here.
+constexpr auto sealed_chunk_timeout = std::chrono::seconds(3);
 
 void set_progress(cluster_context& ctx, uint32_t p, const std::string& to, const char* phase, uint64_t keys,
                   uint64_t bytes) {
@@ -32,6 +35,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   auto part = static_cast<uint16_t>(p);
   auto started = now_ms();
   uint64_t keys = 0, bytes = 0, caught_up = 0, rounds = 0;
+  bool sealed = false;
   bool ok = true;
   fence.track(part);
   set_progress(*ctx, p, to, "copying", 0, 0);
@@ -39,7 +43,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   auto send = [&](std::string& blob, bool reset) {
     bool good = false;
     bytes += blob.size();
-    self->request(target, chunk_timeout, chunk_atom_v, p, reset, blob)
+    self->request(target, sealed ? sealed_chunk_timeout : chunk_timeout, chunk_atom_v, p, reset, blob)
       .receive([&](reply& r) { good = r.ok(); },
                [&](caf::error& e) { spdlog::warn("handoff {}: chunk failed: {}", p, caf::to_string(e)); });
     blob.clear();
@@ -92,7 +96,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   }
   // 3. Seal, 4. the last writes.
   if (ok) {
-    self->request(node, chunk_timeout, seal_atom_v, p).receive([&](bool sealed) { ok = sealed; },
+    self->request(node, chunk_timeout, seal_atom_v, p).receive([&](bool done) { ok = sealed = done; },
                                                               [&](caf::error&) { ok = false; });
     set_progress(*ctx, p, to, "sealed", keys, bytes);
     if (ok) {
