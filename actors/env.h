@@ -83,6 +83,12 @@ struct actor_env {
 
   /// True while this node owns partition `p` and may serve and write it.
   bool serving(uint16_t p) const { return !fence || fence->writable(p); }
+  /// How many partitions this node serves now.
+  uint32_t partitions_served() const {
+    uint32_t n = 0;
+    for (uint32_t p = 0; p < partitions; ++p) n += serving(static_cast<uint16_t>(p)) ? 1 : 0;
+    return n;
+  }
 
   // Counters read by /metrics and /debug/actors.
   std::atomic<int64_t> live_user_actors{0};

@@ -32,7 +32,14 @@ struct route_snapshot {
   int self = -1;             // index of this node in `members`; -1 until admitted
   std::vector<int> owner;    // by partition: index into `members`, -1 = none
   std::vector<member_route> members;
-  nlohmann::json view;       // the view it was built from (for /debug/cluster)
+  cluster_view view;         // the view it was built from
+
+  /// The owner of partition p, or null when it has none (not admitted yet).
+  const member_route* owner_of(uint32_t p) const {
+    int i = p < owner.size() ? owner[p] : -1;
+    return i < 0 ? nullptr : &members[static_cast<size_t>(i)];
+  }
+  bool mine(uint32_t p) const { return p < owner.size() && owner[p] >= 0 && owner[p] == self; }
 };
 
 struct handoff_progress {

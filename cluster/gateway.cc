@@ -31,15 +31,15 @@ caf::result<reply> serve(self_ptr self, uint16_t p, int32_t hops, const caf::act
                          Req& req) {
   auto& ctx = *self->state.ctx;
   auto snap = ctx.snapshot();
-  int owner = p < snap->owner.size() ? snap->owner[p] : -1;
-  if (owner >= 0 && owner == snap->self) {
+  if (snap->mine(p)) {
     if (!ctx.env->serving(p)) return moving_reply();
     self->delegate(local, std::move(req));
     return caf::delegated<reply>{};
   }
-  if (owner < 0 || hops >= max_hops) return moving_reply();
-  if (!snap->members[owner].up) return unavailable_reply();
-  self->delegate(snap->members[owner].gateway, forward, hops + 1, std::move(req));
+  auto* owner = snap->owner_of(p);
+  if (!owner || hops >= max_hops) return moving_reply();
+  if (!owner->up) return unavailable_reply();
+  self->delegate(owner->gateway, forward, hops + 1, std::move(req));
   return caf::delegated<reply>{};
 }
 
@@ -92,15 +92,12 @@ caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
     },
     // This node's actor figures, for /debug/actors.
     [self](stats_atom) {
-      auto& ctx = *self->state.ctx;
-      auto& env = *ctx.env;
-      uint32_t served = 0;
-      for (uint32_t p = 0; p < env.partitions; ++p) served += env.serving(static_cast<uint16_t>(p)) ? 1 : 0;
+      auto& env = *self->state.ctx->env;
       return nlohmann::json{{"node", env.node_name},
                             {"user_actors", env.live_user_actors.load()},
                             {"user_actor_spawns", env.user_actor_spawns.load()},
                             {"user_actor_passivations", env.user_actor_passivations.load()},
-                            {"partitions_served", served},
+                            {"partitions_served", env.partitions_served()},
                             {"scheduler_threads", self->system().scheduler().num_workers()}}
         .dump();
     },

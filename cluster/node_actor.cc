@@ -60,11 +60,7 @@ bool reachable(self_ptr self, const std::string& name) {
 /// The coordinator as this node sees it: the longest-standing member that is
 /// neither marked down nor seen down here.
 std::string coordinator(self_ptr self) {
-  auto& st = self->state;
-  const member_info* best = nullptr;
-  for (auto& m : st.view.members)
-    if (m.state != member_state::down && reachable(self, m.name) && (!best || m.seq < best->seq)) best = &m;
-  return best ? best->name : std::string();
+  return self->state.view.coordinator([&](const std::string& name) { return reachable(self, name); });
 }
 
 bool is_coordinator(self_ptr self) { return self->state.view.epoch > 0 && coordinator(self) == self_name(self); }
@@ -102,7 +98,7 @@ void publish_routes(self_ptr self) {
   auto& ctx = *st.ctx;
   auto snap = std::make_shared<route_snapshot>();
   snap->epoch = st.view.epoch;
-  snap->view = st.view.to_json();
+  snap->view = st.view;
   std::map<std::string, int> index;
   for (auto& m : st.view.members) {
     member_route r;
@@ -127,17 +123,19 @@ void publish_routes(self_ptr self) {
 }
 
 /// Opens the fence of the partitions this node owns, closes the others, and
-/// drops the copies of partitions it has handed off.
+/// drops the copies of partitions it has handed off. Only partitions whose
+/// state changes are touched: a revoke waits for writes in flight.
 void apply_fence(self_ptr self) {
   auto& st = self->state;
   auto& ctx = *st.ctx;
   for (uint32_t p = 0; p < st.view.owners.size(); ++p) {
     auto part = static_cast<uint16_t>(p);
     bool mine = st.view.owners[p] == self_name(self);
+    bool open = ctx.fence->writable(part);
     if (mine && !st.sealed.count(p)) {
-      ctx.fence->grant(part, st.view.epoch);
+      if (!open) ctx.fence->grant(part, st.view.epoch);
     } else if (!mine) {
-      ctx.fence->revoke(part, st.view.epoch);
+      if (open) ctx.fence->revoke(part, st.view.epoch);
       if (st.sealed.erase(p)) {
         // Handed off: the new owner has every write; our copy is stale now.
         auto n = ctx.fence->erase_partition(part);

@@ -120,10 +120,9 @@ struct router::impl {
     // the owner's gateway. Only read after the node actor has a view.
     env->host_of = [c = ctx.get()](uint16_t p) -> caf::actor {
       auto snap = c->snapshot();
-      int owner = p < snap->owner.size() ? snap->owner[p] : -1;
-      if (owner < 0) return {};
-      if (owner == snap->self) return c->hosts[p];
-      return snap->members[owner].up ? snap->members[owner].gateway : caf::actor{};
+      if (snap->mine(p)) return c->hosts[p];
+      auto* owner = snap->owner_of(p);
+      return owner && owner->up ? owner->gateway : caf::actor{};
     };
     ctx->gateway = spawn_gateway(sys, ctx);
   }
@@ -248,11 +247,10 @@ struct router::impl {
       keeper_cv.wait_for(lock, std::chrono::seconds(2));
       if (keeper_stop) break;
       auto snap = ctx->snapshot();
-      auto view = cluster_view::from_json(snap->view);
-      if (snap->self < 0 || !view) continue;
+      if (snap->self < 0) continue;
       std::vector<std::string> doors;
       for (auto& r : snap->members) {
-        auto* m = view->find(r.name);
+        auto* m = snap->view.find(r.name);
         if (!r.up && m && m->state != member_state::down && !m->cluster.empty()) doors.push_back(m->cluster);
       }
       if (doors.empty()) continue;
@@ -285,14 +283,11 @@ struct router::impl {
   void connect_members() {
     if (!tls(config)) return;
     auto snap = ctx->snapshot();
-    auto view = cluster_view::from_json(snap->view);
-    if (!view) return;
-    for (auto& m : view->members)
+    for (auto& m : snap->view.members)
       if (m.name != config.node_name && !m.cluster.empty()) (void)connect(m.cluster);
   }
 
   std::unique_ptr<caf::scoped_actor> acquire() {
-    std::unique_ptr<caf::scoped_actor> stale;
     {
       std::lock_guard<std::mutex> lock(pool_mutex);
       while (!pool.empty()) {
@@ -302,9 +297,8 @@ struct router::impl {
         // CAF 0.17; it arrives later as a message nobody waits for, and a
         // blocking actor keeps every such message and scans them all on each
         // receive (a pooled actor got 5x slower within a minute). An actor
-        // with anything in its mailbox is retired instead of reused.
+        // with anything in its mailbox is retired (dropped) instead of reused.
         if ((*a)->mailbox().empty()) return a;
-        stale = std::move(a);
       }
     }
     return std::make_unique<caf::scoped_actor>(sys);
@@ -347,9 +341,8 @@ struct router::impl {
       caf::actor remote;  // stays empty when the owner is unknown or down
       {
         const auto& snap = ctx->current();
-        int owner = p < snap.owner.size() ? snap.owner[p] : -1;
-        here = owner >= 0 && owner == snap.self;
-        if (owner >= 0 && !here && snap.members[owner].up) remote = snap.members[owner].gateway;
+        here = snap.mine(p);
+        if (auto* owner = snap.owner_of(p); owner && !here && owner->up) remote = owner->gateway;
       }
       reply r = here ? local() : remote ? ask(remote, nullptr, msg) : unavailable_reply();
       if (!is_moving(r) || std::chrono::steady_clock::now() >= deadline) return r;
@@ -520,34 +513,35 @@ nlohmann::json router::debug_actors() {
 nlohmann::json router::debug_cluster() {
   auto& ctx = *impl_->ctx;
   auto snap = ctx.snapshot();
-  auto view = cluster_view::from_json(snap->view);
+  auto& view = snap->view;
   json members = json::array();
-  json handoffs = json::array();
+  for (auto& m : view.members) {
+    bool reachable = false;
+    for (auto& r : snap->members)
+      if (r.name == m.name) reachable = r.up;
+    members.push_back({{"name", m.name},
+                       {"state", std::string(to_string(m.state))},
+                       {"reachable", reachable},
+                       {"self", m.name == ctx.self_name()},
+                       {"coordinator", m.name == view.coordinator()},
+                       {"http_listen", m.http},
+                       {"cluster_listen", m.cluster},
+                       {"partitions_owned", view.owned_by(m.name)},
+                       {"partitions_targeted", std::count(view.targets.begin(), view.targets.end(), m.name)}});
+  }
+  // The table as runs of consecutive partitions with one owner.
   json ranges = json::array();
-  if (view) {
-    for (auto& m : view->members) {
-      bool reachable = false;
-      for (auto& r : snap->members)
-        if (r.name == m.name) reachable = r.up;
-      members.push_back({{"name", m.name},
-                         {"state", std::string(to_string(m.state))},
-                         {"reachable", reachable},
-                         {"self", m.name == ctx.self_name()},
-                         {"coordinator", m.name == view->coordinator()},
-                         {"http_listen", m.http},
-                         {"cluster_listen", m.cluster},
-                         {"partitions_owned", view->owned_by(m.name)},
-                         {"partitions_targeted", std::count(view->targets.begin(), view->targets.end(), m.name)}});
-    }
-    // The table as runs of consecutive partitions with one owner.
-    for (uint32_t p = 0; p < view->owners.size();) {
-      uint32_t q = p;
-      while (q + 1 < view->owners.size() && view->owners[q + 1] == view->owners[p]) ++q;
-      ranges.push_back({{"first", p}, {"last", q}, {"owner", view->owners[p]}});
-      p = q + 1;
-    }
+  for (uint32_t p = 0; p < view.owners.size();) {
+    uint32_t q = p;
+    while (q + 1 < view.owners.size() && view.owners[q + 1] == view.owners[p]) ++q;
+    ranges.push_back({{"first", p}, {"last", q}, {"owner", view.owners[p]}});
+    p = q + 1;
+  }
+  json handoffs = json::array();
+  json recent = json::array();
+  {
     std::lock_guard<std::mutex> lock(ctx.progress_mutex);
-    for (auto& mv : view->moves()) {
+    for (auto& mv : view.moves()) {
       json h = {{"partition", mv.partition}, {"from", mv.from}, {"to", mv.to}, {"phase", "queued"}};
       if (auto it = ctx.outgoing.find(mv.partition); it != ctx.outgoing.end()) {
         h["phase"] = it->second.phase;
@@ -557,35 +551,25 @@ nlohmann::json router::debug_cluster() {
       }
       handoffs.push_back(h);
     }
-  }
-  json recent;
-  {
-    std::lock_guard<std::mutex> lock(ctx.progress_mutex);
-    recent = ctx.finished;
+    for (auto& f : ctx.finished) recent.push_back(f);
   }
   return {{"node", ctx.self_name()},
           {"admitted", snap->self >= 0},
           {"epoch", snap->epoch},
           {"members", members},
           {"partitions", impl_->env->partitions},
-          {"partitions_served_here", [&] {
-             uint32_t n = 0;
-             for (uint32_t p = 0; p < impl_->env->partitions; ++p) n += impl_->env->serving(static_cast<uint16_t>(p));
-             return n;
-           }()},
-          {"partition_table", {{"epoch", snap->epoch}, {"ranges", ranges}, {"owners", view ? json(view->owners) : json::array()}}},
+          {"partitions_served_here", impl_->env->partitions_served()},
+          {"partition_table", {{"epoch", snap->epoch}, {"ranges", ranges}, {"owners", view.owners}}},
           {"handoffs", handoffs},
-          {"recent_handoffs", recent.is_null() ? json::array() : recent}};
+          {"recent_handoffs", recent}};
 }
 
 nlohmann::json router::debug_user(std::string_view uid16) {
   auto p = partition_of_user(uid16);
   auto r = call_user(uid16, user_op::debug_info);
   auto snap = impl_->ctx->snapshot();
-  int owner = p < snap->owner.size() ? snap->owner[p] : -1;
-  json j = {{"user_id", uuid_to_string(uid16)},
-            {"partition", p},
-            {"owner", owner >= 0 ? snap->members[owner].name : std::string()}};
+  auto* owner = snap->owner_of(p);
+  json j = {{"user_id", uuid_to_string(uid16)}, {"partition", p}, {"owner", owner ? owner->name : std::string()}};
   auto info = json::parse(r.body, nullptr, false);
   if (r.ok() && info.is_object()) j.update(info);
   else j["live"] = false;
@@ -601,14 +585,15 @@ reply router::leave() {
 std::map<std::string, uint64_t> router::cluster_stats() const {
   auto& ctx = *impl_->ctx;
   auto snap = ctx.snapshot();
-  uint64_t up = 0, down = 0, served = 0, pending = 0;
+  uint64_t up = 0, down = 0;
   for (auto& m : snap->members) (m.up ? up : down) += 1;
-  for (uint32_t p = 0; p < impl_->env->partitions; ++p) served += impl_->env->serving(static_cast<uint16_t>(p));
-  if (auto view = cluster_view::from_json(snap->view)) pending = view->moves().size();
   std::lock_guard<std::mutex> lock(ctx.progress_mutex);
-  return {{"epoch", snap->epoch},           {"members_up", up},
-          {"members_down", down},           {"partitions_served", served},
-          {"handoffs_pending", pending},    {"handoffs_outgoing", ctx.outgoing.size()}};
+  return {{"epoch", snap->epoch},
+          {"members_up", up},
+          {"members_down", down},
+          {"partitions_served", impl_->env->partitions_served()},
+          {"handoffs_pending", snap->view.moves().size()},
+          {"handoffs_outgoing", ctx.outgoing.size()}};
 }
 
 std::map<std::string, uint64_t> router::store_stats() const {

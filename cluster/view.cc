@@ -56,10 +56,10 @@ member_info* cluster_view::find(const std::string& name) {
   return nullptr;
 }
 
-std::string cluster_view::coordinator() const {
+std::string cluster_view::coordinator(const std::function<bool(const std::string&)>& reachable) const {
   const member_info* best = nullptr;
   for (auto& m : members)
-    if (m.state != member_state::down && (!best || m.seq < best->seq)) best = &m;
+    if (m.state != member_state::down && (!reachable || reachable(m.name)) && (!best || m.seq < best->seq)) best = &m;
   return best ? best->name : std::string();
 }
 

@@ -46,8 +46,9 @@ struct cluster_view {
 
   const member_info* find(const std::string& name) const;
   member_info* find(const std::string& name);
-  /// The member that coordinates changes ("" if none is up).
-  std::string coordinator() const;
+  /// The member that coordinates changes: the longest-standing one that is
+  /// not down (and, given `reachable`, reachable). "" if there is none.
+  std::string coordinator(const std::function<bool(const std::string&)>& reachable = {}) const;
   /// Partitions whose owner differs from their target.
   std::vector<partition_move> moves() const;
   uint32_t owned_by(const std::string& name) const;

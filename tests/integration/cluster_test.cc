@@ -173,14 +173,9 @@ TEST_F(ClusterTest, ThreeNodesAgreeAndServeEveryUserThroughEveryNode) {
   // Metrics and the CLI show the same cluster.
   auto metrics = at(2).call("GET", "/metrics").raw;
   EXPECT_NE(metrics.find("roster_cluster{figure=\"members_up\"} 3"), std::string::npos);
-  std::string cmd = std::string(ROSTER_BINARY) + " cluster status --http 127.0.0.1:" + std::to_string(at(0).port()) +
-                    " --admin-key " + at(0).admin_key();
-  std::string out;
-  if (FILE* f = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-    EXPECT_EQ(::pclose(f), 0);
-  }
+  auto [code, out] =
+    run_roster("cluster status --http 127.0.0.1:" + std::to_string(at(0).port()) + " --admin-key " + at(0).admin_key());
+  EXPECT_EQ(code, 0) << out;
   for (auto* s : {"node-1", "node-2", "node-3", "coordinator", "partition table", "handoffs in progress: 0"})
     EXPECT_NE(out.find(s), std::string::npos) << s << " missing from:\n" << out;
 }

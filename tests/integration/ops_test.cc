@@ -15,17 +15,6 @@ using namespace roster::testing;
 
 namespace {
 
-/// Runs the roster binary with `args`; returns exit code and combined output.
-std::pair<int, std::string> run_roster(const std::string& args) {
-  std::string cmd = std::string(ROSTER_BINARY) + " " + args + " 2>&1";
-  std::array<char, 4096> buf{};
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  while (p && std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int status = p ? ::pclose(p) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 std::string temp_dir() {
   char tmpl[] = "/tmp/roster-ops-XXXXXX";
   return ::mkdtemp(tmpl);

@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -28,6 +30,16 @@ int free_port() {
   int port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
+}
+
+std::pair<int, std::string> run_roster(const std::string& args) {
+  std::string cmd = std::string(ROSTER_BINARY) + " " + args + " 2>&1";
+  std::array<char, 4096> buf{};
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  while (p && std::fgets(buf.data(), buf.size(), p)) out += buf.data();
+  int status = p ? ::pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 roster_server::roster_server(std::map<std::string, std::string> env, std::string data_dir)

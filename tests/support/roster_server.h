@@ -28,6 +28,10 @@ struct response {
 /// A free TCP port on 127.0.0.1 (bound and released).
 int free_port();
 
+/// Runs the roster binary with `args` (a shell word list); returns its exit
+/// code and combined stdout/stderr.
+std::pair<int, std::string> run_roster(const std::string& args);
+
 class roster_server {
  public:
   /// `env`: extra ROSTER_* variables (e.g. {"ROSTER_AUTH_SUDO_WINDOW", "1s"}).
