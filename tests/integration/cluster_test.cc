@@ -56,6 +56,7 @@ class ClusterTest : public ::testing::Test {
     auto e = node_env(n.name, n.cluster_port, nodes.empty() ? "" : seed(), key);
     e.insert(extra.begin(), extra.end());
     n.server = std::make_unique<roster_server>(e);
+    n.cluster_port = n.server->cluster_port();
     nodes.push_back(std::move(n));
     return *nodes.back().server;
   }

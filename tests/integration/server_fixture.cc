@@ -11,6 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -19,17 +24,33 @@
 namespace roster::testing {
 
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  // Ports from the kernel's ephemeral range can be taken between our probe and
+  // the server's bind by any client socket of a test running alongside (its
+  // connect() picks a local port from that range), and a listener cannot bind
+  // a port a connected socket holds. So pick below that range, where only
+  // listeners live, and never hand out one port twice in this process.
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  int lo = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> lo;
+  int first = lo > 12000 ? lo - 11000 : 1024, count = lo > 12000 ? 10000 : 1000;
+  std::lock_guard lock(mu);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int port = first + static_cast<int>(rng() % static_cast<unsigned>(count));
+    if (given.count(port)) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (!free) continue;
+    given.insert(port);
+    return port;
+  }
+  throw std::runtime_error("no free loopback port below the ephemeral range");
 }
 
 std::pair<int, std::string> run_roster(const std::string& args) {
@@ -62,7 +83,30 @@ roster_server::~roster_server() {
   if (own_dir_) std::filesystem::remove_all(data_dir_);
 }
 
+int roster_server::cluster_port() const {
+  auto it = env_.find("ROSTER_CLUSTER_LISTEN");
+  if (it == env_.end()) return 0;
+  return std::atoi(it->second.substr(it->second.rfind(':') + 1).c_str());
+}
+
 void roster_server::start() {
+  // A port can still be taken by another test's listener between our probe
+  // and the server's bind: then pick fresh ports and start again.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return start_once();
+    } catch (const std::runtime_error&) {
+      std::ifstream in(data_dir_ + "/server.log");
+      std::stringstream log;
+      log << in.rdbuf();
+      if (attempt == 3 || log.str().find("cannot listen") == std::string::npos) throw;
+      if (auto it = env_.find("ROSTER_CLUSTER_LISTEN"); it != env_.end() && cluster_port() != 0)
+        it->second = it->second.substr(0, it->second.rfind(':') + 1) + std::to_string(free_port());
+    }
+  }
+}
+
+void roster_server::start_once() {
   port_ = free_port();
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -60,10 +60,13 @@ class roster_server {
   /// A client for this server (HTTPS when ROSTER_HTTP_TLS_CERT is set).
   httplib::Client client() const;
   int port() const { return port_; }
+  /// The port of ROSTER_CLUSTER_LISTEN (re-picked if it was taken at start), or 0.
+  int cluster_port() const;
   const std::string& data_dir() const { return data_dir_; }
   const std::string& admin_key() const { return admin_key_; }
 
  private:
+  void start_once();
   std::map<std::string, std::string> env_;
   std::string data_dir_;
   bool own_dir_ = false;
