@@ -115,14 +115,35 @@ int serve(const serve_flags& f) {
 
 int backup(const std::string& data_dir, const std::string& to) {
   namespace fs = std::filesystem;
-  if (fs::exists(to)) return fail("backup target " + to + " already exists");
   if (!fs::exists(fs::path(data_dir) / "roster.json")) return fail(data_dir + " is not a Roster data dir");
   auto db = open_rocksdb_store({db_path(data_dir), false});
-  if (!db) return fail(db.err().message + " (is the node still running? stop it first)");
-  fs::create_directories(to);
-  if (auto st = (*db)->checkpoint(db_path(to)); !st) return fail(st.err().message);
-  fs::copy_file(fs::path(data_dir) / "roster.json", fs::path(to) / "roster.json");
-  std::cout << "backup of " << data_dir << " written to " << to << "\n";
+  if (!db)
+    return fail(db.err().message +
+                " (is the node running? back it up online: roster backup --http ADDR --admin-key KEY --to DIR)");
+  auto info = write_backup(**db, data_dir, to);
+  if (!info) return fail(info.err().message);
+  std::cout << "backup of " << data_dir << " written to " << info->path << " (" << info->files << " files, "
+            << info->bytes << " bytes)\n";
+  return 0;
+}
+
+/// Online backup: the running node writes the checkpoint on its own machine.
+int backup_online(const std::string& addr, const std::string& key, const std::string& to) {
+  httplib::Client cli(addr.rfind("http", 0) == 0 ? addr : "http://" + addr);
+  cli.set_connection_timeout(5, 0);
+  cli.set_read_timeout(600, 0);
+  auto path = std::filesystem::absolute(to).lexically_normal().string();
+  auto r = cli.Post("/v1/admin/backup", {{"X-Admin-Key", key}}, nlohmann::json{{"to", path}}.dump(),
+                    "application/json");
+  if (!r) return fail("cannot reach " + addr);
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (r->status != 201 || !j.is_object()) {
+    std::cout << r->body << "\n";
+    return 1;
+  }
+  std::cout << "backup of node " << j.value("node", "") << " written to " << j.value("path", "") << " ("
+            << j.value("files", 0) << " files, " << j.value("bytes", 0) << " bytes, "
+            << j.value("partitions_owned", 0) << " partitions owned, epoch " << j.value("epoch", 0) << ")\n";
   return 0;
 }
 
@@ -204,17 +225,29 @@ int main(int argc, char** argv) {
   cluster_cmd->add_option("--http", http_addr, "a node's HTTP address")->required();
   cluster_cmd->add_option("--admin-key", admin_key, "admin key")->required();
 
-  std::string backup_dir, backup_to;
-  auto* backup_cmd = app.add_subcommand("backup", "consistent RocksDB checkpoint of a stopped node's data dir");
-  backup_cmd->add_option("--data-dir", backup_dir, "data directory")->required();
-  backup_cmd->add_option("--to", backup_to, "target directory (must not exist)")->required();
+  std::string backup_dir, backup_to, backup_http, backup_key;
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "consistent RocksDB checkpoint: of a stopped node's data dir (--data-dir), or of a running node (--http)");
+  auto* backup_dir_opt = backup_cmd->add_option("--data-dir", backup_dir, "data directory of a stopped node");
+  auto* backup_http_opt = backup_cmd->add_option("--http", backup_http, "a running node's HTTP address");
+  backup_cmd->add_option("--admin-key", backup_key, "admin key (with --http)");
+  backup_cmd->add_option("--to", backup_to, "target directory (must not exist; with --http, on the node's machine)")
+      ->required();
+  backup_dir_opt->excludes(backup_http_opt);
 
   auto* version_cmd = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return serve(sf);
   if (cluster_cmd->parsed()) return cluster_command(action, http_addr, admin_key);
-  if (backup_cmd->parsed()) return backup(backup_dir, backup_to);
+  if (backup_cmd->parsed()) {
+    if (!backup_http.empty()) {
+      if (backup_key.empty()) return fail("roster backup --http needs --admin-key");
+      return backup_online(backup_http, backup_key, backup_to);
+    }
+    if (backup_dir.empty()) return fail("roster backup needs --data-dir DIR (stopped node) or --http ADDR (running node)");
+    return backup(backup_dir, backup_to);
+  }
   if (version_cmd->parsed()) {
     std::cout << "roster " << ROSTER_VERSION << " (CAF 0.17, RocksDB " << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR << "."
               << ROCKSDB_PATCH << ", cpp-httplib " << CPPHTTPLIB_VERSION << ")\n";

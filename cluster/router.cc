@@ -16,6 +16,7 @@
 #include "actors/protocol.h"
 #include "cluster/context.h"
 #include "domain/crypto.h"
+#include "persistence/data_dir.h"
 #include "persistence/keys.h"
 
 namespace roster {
@@ -91,6 +92,7 @@ struct router::impl {
   std::condition_variable keeper_cv;
   bool keeper_stop = false;
   std::atomic<bool> keeper_done{false};
+  std::mutex backup_mutex;  // one checkpoint at a time
 
   // A pool of blocking actors for HTTP worker threads (creating one per
   // request costs more than the request itself).
@@ -580,6 +582,26 @@ reply router::leave() {
   auto& ctx = *impl_->ctx;
   if (!clustered(impl_->config)) return error_reply(errc::invalid_request, "this node is not in a cluster");
   return impl_->ask(ctx.node, nullptr, leave_cluster_atom_v, ctx.self_name());
+}
+
+reply router::backup(const std::string& to) {
+  std::lock_guard<std::mutex> lock(impl_->backup_mutex);
+  auto snap = impl_->ctx->snapshot();
+  auto started = now_ms();
+  auto info = write_backup(*impl_->env->db, impl_->config.store.data_dir, to);
+  if (!info) return error_reply(info.err());
+  nlohmann::json out = {{"node", impl_->env->node_name},
+                        {"path", info->path},
+                        {"files", info->files},
+                        {"bytes", info->bytes},
+                        {"epoch", snap->epoch},
+                        {"partitions_owned", impl_->env->partitions_served()},
+                        {"handoffs_in_progress", snap->view.moves().size()},
+                        {"taken_at", format_time(started)},
+                        {"took_ms", now_ms() - started}};
+  spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, info->path,
+               now_ms() - started);
+  return ok_reply(out.dump());
 }
 
 std::map<std::string, uint64_t> router::cluster_stats() const {

@@ -74,6 +74,10 @@ class router {
   /// have all moved, the on_left callback runs (main stops the node).
   reply leave();
   void on_left(std::function<void()> fn);
+  /// Writes a consistent copy of this node's data dir into the new directory
+  /// `to` on this node's filesystem (see write_backup) while the node serves.
+  /// One at a time; the reply says what was written and what the node owned.
+  reply backup(const std::string& to);
   /// The node-to-node port (0 when not clustered).
   uint16_t cluster_port() const;
 

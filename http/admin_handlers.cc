@@ -141,6 +141,26 @@ void admin_cluster_leave(context& c) {
   write_reply(c.res, c.svc.route.leave(), 202);
 }
 
+void admin_backup(context& c) {
+  if (!admin_only(c)) return;
+  auto body = c.body();
+  if (!body) {
+    write_error(c.res, body.err());
+    return;
+  }
+  error e = make_error(errc::invalid_request, "invalid fields");
+  for (auto& [k, v] : body->items())
+    if (k != "to") e.fields[k] = "unknown field";
+  auto to = string_field(*body, "to", e, true);
+  if (to && (to->empty() || to->front() != '/' || to->find('\0') != std::string::npos || to->size() > 4096))
+    e.fields["to"] = "must be an absolute path on the node";
+  if (!e.fields.empty()) {
+    write_error(c.res, e);
+    return;
+  }
+  write_reply(c.res, c.svc.route.backup(*to), 201);
+}
+
 void debug_actors(context& c) {
   if (!admin_only(c)) return;
   write_json(c.res, 200, c.svc.route.debug_actors().dump());

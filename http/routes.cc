@@ -42,6 +42,7 @@ std::vector<route> build_routes() {
     {"POST", "/v1/admin/users/{id}/unblock", admin_unblock},
     {"DELETE", "/v1/admin/users/{id}/sessions", admin_revoke_sessions},
     {"POST", "/v1/admin/cluster/leave", admin_cluster_leave},
+    {"POST", "/v1/admin/backup", admin_backup},
     // operators
     {"GET", "/debug/actors", debug_actors},
     {"GET", "/debug/cluster", debug_cluster},

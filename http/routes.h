@@ -59,6 +59,7 @@ void admin_block(context&);
 void admin_unblock(context&);
 void admin_revoke_sessions(context&);
 void admin_cluster_leave(context&);
+void admin_backup(context&);
 void debug_actors(context&);
 void debug_cluster(context&);
 void debug_user(context&);

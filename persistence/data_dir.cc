@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "domain/clock.h"
+#include "persistence/store.h"
 
 namespace roster {
 
@@ -49,6 +50,36 @@ result<data_dir_info> prepare_data_dir(const std::string& dir, uint32_t partitio
                                           std::to_string(info.partitions) +
                                           " partitions; cluster.partitions is " + std::to_string(partitions) +
                                           " (the count can never change)");
+  return info;
+}
+
+result<backup_info> write_backup(store& db, const std::string& dir, const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (to.empty()) return make_error(errc::invalid_request, "the backup target is empty");
+  fs::path target = fs::absolute(fs::path(to), ec).lexically_normal();
+  if (ec) return make_error(errc::invalid_request, "bad backup target " + to);
+  if (!target.has_filename()) target = target.parent_path();
+  if (fs::exists(target, ec)) return make_error(errc::already_exists, "backup target " + target.string() + " already exists");
+  if (!fs::is_directory(target.parent_path(), ec))
+    return make_error(errc::invalid_request, "the parent of backup target " + target.string() + " is not a directory");
+  if (!fs::create_directory(target, ec) || ec)
+    return make_error(errc::internal, "cannot create " + target.string() + ": " + ec.message());
+  auto undo = [&](error e) {
+    std::error_code ignored;
+    fs::remove_all(target, ignored);
+    return e;
+  };
+  if (auto st = db.checkpoint(db_path(target.string())); !st) return undo(st.err());
+  fs::copy_file(fs::path(dir) / "roster.json", target / "roster.json", ec);
+  if (ec) return undo(make_error(errc::internal, "cannot copy roster.json into " + target.string() + ": " + ec.message()));
+  backup_info info{target.string()};
+  for (auto it = fs::recursive_directory_iterator(target, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    info.files += 1;
+    info.bytes += it->file_size(ec);
+  }
   return info;
 }
 

@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "tests/support/roster_server.h"
 
@@ -64,7 +67,7 @@ TEST(Ops, BackupOfAStoppedNodeRestores) {
     // A running node holds the store: the backup refuses and says why.
     auto [code, out] = run_roster("backup --data-dir " + dir + " --to " + backup);
     EXPECT_NE(code, 0);
-    EXPECT_NE(out.find("stop it first"), std::string::npos) << out;
+    EXPECT_NE(out.find("roster backup --http"), std::string::npos) << out;
     std::filesystem::remove_all(backup);
   }
   auto [code, out] = run_roster("backup --data-dir " + dir + " --to " + backup);
@@ -75,6 +78,86 @@ TEST(Ops, BackupOfAStoppedNodeRestores) {
   EXPECT_EQ(restored.login("backed_up").status, 201);
   restored.stop();
   std::filesystem::remove_all(backup);
+}
+
+TEST(Ops, OnlineBackupUnderWritesHoldsEveryWriteAcknowledgedBeforeIt) {
+  auto dir = temp_dir();
+  auto backup = dir + "-online";
+  auto by_cli = dir + "-online-cli";
+  struct acked {
+    std::string token;
+    int level = 0;
+  };
+  std::vector<acked> before;  // writes acknowledged before the backup was asked for
+  {
+    roster_server s({}, dir);
+    std::mutex mutex;
+    std::vector<acked> users;
+    for (int i = 0; i < 8; ++i) {
+      auto r = s.call("POST", "/v1/sessions/device", {{"device_id", "backup-device-" + std::to_string(i)}});
+      ASSERT_EQ(r.status, 201);
+      users.push_back({r.body["session"]["token"], 0});
+    }
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w)
+      writers.emplace_back([&, w] {
+        for (int level = 1; !stop && level < 100'000; ++level)
+          for (int u = w; u < 8; u += 4) {
+            std::string token;
+            {
+              std::lock_guard lock(mutex);
+              token = users[u].token;
+            }
+            if (s.as(token, "PATCH", "/v1/account", {{"metadata", {{"level", level}}}}).status != 200) continue;
+            std::lock_guard lock(mutex);
+            users[u].level = level;
+          }
+      });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    {
+      std::lock_guard lock(mutex);
+      before = users;
+    }
+    auto r = s.admin("POST", "/v1/admin/backup", {{"to", backup}});
+    ASSERT_EQ(r.status, 201) << r.raw;
+    EXPECT_EQ(r.body["path"], backup);
+    EXPECT_GT(r.body["files"].get<int>(), 1);
+    EXPECT_GT(r.body["bytes"].get<int64_t>(), 0);
+    EXPECT_EQ(r.body["partitions_owned"], 64);
+    EXPECT_TRUE(std::filesystem::exists(backup + "/roster.json"));
+
+    // The CLI asks the running node; the node keeps serving writes throughout.
+    auto [code, out] = run_roster("backup --http 127.0.0.1:" + std::to_string(s.port()) + " --admin-key " +
+                                  s.admin_key() + " --to " + by_cli);
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("written to " + by_cli), std::string::npos) << out;
+    stop = true;
+    for (auto& t : writers) t.join();
+    for (auto& u : users) EXPECT_GT(u.level, before[&u - users.data()].level) << "writes went on during the backup";
+
+    // Bad targets get the documented errors and write nothing.
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup}}).status, 409);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", "relative/dir"}}).body["error"]["fields"]["to"],
+              "must be an absolute path on the node");
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", dir + "-no-such-parent/x"}}).status, 400);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", 7}}).status, 400);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup + "-x"}, {"also", 1}}).status, 400);
+    EXPECT_EQ(s.call("POST", "/v1/admin/backup", {{"to", backup + "-y"}}).status, 401);
+    EXPECT_FALSE(std::filesystem::exists(backup + "-x"));
+    EXPECT_FALSE(std::filesystem::exists(backup + "-y"));
+  }
+  std::filesystem::remove_all(dir);
+  for (auto& copy : {backup, by_cli}) {
+    roster_server restored({}, copy);
+    for (auto& u : before) {
+      auto me = restored.as(u.token, "GET", "/v1/account");
+      ASSERT_EQ(me.status, 200) << me.raw;
+      EXPECT_GE(me.body["metadata"].value("level", 0), u.level);
+    }
+    restored.stop();
+    std::filesystem::remove_all(copy);
+  }
 }
 
 TEST(Ops, ServesHttpsWhenConfigured) {

@@ -128,6 +128,36 @@ TEST(DataDir, RecordsThePartitionCountAndRefusesAnother) {
   std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }
 
+TEST(DataDir, BackupIsAStartableDataDirAndRefusesBadTargets) {
+  auto root = temp_dir();
+  auto dir = root + "/data";
+  ASSERT_TRUE(prepare_data_dir(dir, 64));
+  auto db = std::move(*open_rocksdb_store({db_path(dir), false}));
+  write_batch b;
+  b.put("unsynced", "in the memtable only");  // sync off: the checkpoint must flush it
+  ASSERT_TRUE(db->write(b));
+
+  auto info = write_backup(*db, dir, root + "/copy/");
+  ASSERT_TRUE(info) << info.err().message;
+  EXPECT_EQ(info->path, root + "/copy");
+  EXPECT_GT(info->files, 1u);
+  EXPECT_GT(info->bytes, 0u);
+  EXPECT_TRUE(prepare_data_dir(root + "/copy", 64));  // roster.json came along
+  EXPECT_EQ(std::move(*open_rocksdb_store({db_path(root + "/copy"), false}))->get("unsynced"), "in the memtable only");
+
+  auto again = write_backup(*db, dir, root + "/copy");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.err().code, errc::already_exists);
+  auto orphan = write_backup(*db, dir, root + "/no/such/parent");
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.err().code, errc::invalid_request);
+  // A checkpoint that fails leaves nothing behind.
+  auto memory = make_memory_store();
+  EXPECT_FALSE(write_backup(*memory, dir, root + "/from-memory"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/from-memory"));
+  std::filesystem::remove_all(root);
+}
+
 } // namespace
 } // namespace roster
 
