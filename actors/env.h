@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "config/config.h"
+#include "domain/clock.h"
 #include "domain/throttle.h"
 #include "domain/user.h"
 #include "persistence/fenced_store.h"
@@ -62,6 +63,74 @@ class actor_directory {
   std::array<shard_t, 64> shards_;
 };
 
+/// Answers to GET /v1/account published by user actors, by session token
+/// hash, so the router can serve the hottest read on the HTTP thread without a
+/// round trip through the actor (two thread hand-offs, most of its cost).
+///
+/// The rules that keep it exact (actors/user/user_actor.cc):
+///  - only a user's actor publishes its entries, right after it authenticated
+///    the session; an entry is valid for at most `ttl`, and never past the
+///    session's absolute or idle expiry;
+///  - the actor withdraws all of its user's entries before it handles any
+///    other request and when it stops, so a change (logout, block, password
+///    change, profile edit, deletion, handoff) is never acknowledged while an
+///    answer from before it can still be served;
+///  - the router serves an entry only while its publisher is the user's live
+///    actor in the directory (hosts erase it before retiring the actor), so
+///    an entry can never outlive the actor that would have withdrawn it;
+///  - every answer served records its time in the entry; the actor folds it
+///    into the session's last use and its idle clock, and it sees every
+///    session in use at least once per `ttl` anyway.
+class read_cache {
+ public:
+  struct entry {
+    std::string uid16;
+    caf::actor_addr actor;  // the publisher: served only while it is the user's live actor
+    millis valid_until = 0;
+    std::string body;
+    /// When the router last served it: the actor folds this into the
+    /// session's last use (idle expiry) and its own idle clock.
+    mutable std::atomic<millis> last_hit{0};
+  };
+  static constexpr millis ttl = 10'000;
+
+  std::shared_ptr<const entry> find(const std::string& token_hash) {
+    auto& s = shard(token_hash);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto it = s.entries.find(token_hash);
+    return it == s.entries.end() ? nullptr : it->second;
+  }
+  void publish(const std::string& token_hash, std::shared_ptr<const entry> e) {
+    auto& s = shard(token_hash);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.entries[token_hash] = std::move(e);
+  }
+  void withdraw(const std::string& token_hash) {
+    auto& s = shard(token_hash);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.entries.erase(token_hash);
+  }
+  size_t size() {
+    size_t n = 0;
+    for (auto& s : shards_) {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      n += s.entries.size();
+    }
+    return n;
+  }
+
+ private:
+  struct shard_t {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const entry>> entries;
+  };
+  shard_t& shard(const std::string& token_hash) {
+    // A SHA-256 digest: its first byte spreads evenly.
+    return shards_[static_cast<unsigned char>(token_hash.empty() ? 0 : token_hash[0]) % shards_.size()];
+  }
+  std::array<shard_t, 64> shards_;
+};
+
 struct actor_env {
   store* db = nullptr;  // owned by main; outlives the actor system
   /// The write fence in front of `db` (the same object), or null when the
@@ -77,12 +146,27 @@ struct actor_env {
   size_t max_log_entries = 1000;  // per user; older security-log entries are pruned
 
   actor_directory directory;
+  read_cache reads;
 
   /// The partition host that owns a partition (set by the router).
   std::function<caf::actor(uint16_t partition)> host_of;
 
   /// True while this node owns partition `p` and may serve and write it.
   bool serving(uint16_t p) const { return !fence || fence->writable(p); }
+  /// The answer published for this user's session (read_cache), if it is
+  /// valid now, partition `p` is served here and its publisher is still the
+  /// user's live actor; records the hit. Null otherwise: ask the actor.
+  std::shared_ptr<const read_cache::entry> cached_read(const std::string& uid16, const std::string& token_hash,
+                                                       uint16_t p) {
+    if (token_hash.empty() || !serving(p)) return nullptr;
+    auto hit = reads.find(token_hash);
+    if (!hit || hit->uid16 != uid16) return nullptr;
+    auto now = now_ms();
+    if (now >= hit->valid_until || directory.find(uid16).address() != hit->actor) return nullptr;
+    hit->last_hit.store(now, std::memory_order_relaxed);
+    cached_reads.fetch_add(1, std::memory_order_relaxed);
+    return hit;
+  }
   /// How many partitions this node serves now.
   uint32_t partitions_served() const {
     uint32_t n = 0;
@@ -94,6 +178,7 @@ struct actor_env {
   std::atomic<int64_t> live_user_actors{0};
   std::atomic<int64_t> user_actor_spawns{0};
   std::atomic<int64_t> user_actor_passivations{0};
+  std::atomic<int64_t> cached_reads{0};  // GET /v1/account answered from `reads`
 };
 
 /// Partition of a user id (16 raw bytes) and of an index key.

@@ -47,6 +47,10 @@ caf::result<reply> user(self_ptr self, user_request& req, int32_t hops) {
   if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
   auto& ctx = *self->state.ctx;
   auto p = partition_of_user(req.user_id, ctx.env->partitions);
+  // GET /v1/account from another node: the answer the user's actor published
+  // here, as the router does for local requests.
+  if (static_cast<user_op>(req.op) == user_op::authenticate)
+    if (auto hit = ctx.env->cached_read(req.user_id, req.token_hash, p)) return ok_reply(hit->body);
   return serve(self, p, hops, ctx.hosts[p], forward_user_atom_v, req);
 }
 
@@ -97,6 +101,8 @@ caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
                             {"user_actors", env.live_user_actors.load()},
                             {"user_actor_spawns", env.user_actor_spawns.load()},
                             {"user_actor_passivations", env.user_actor_passivations.load()},
+                            {"read_cache_entries", env.reads.size()},
+                            {"reads_answered_from_cache", env.cached_reads.load()},
                             {"partitions_served", env.partitions_served()},
                             {"scheduler_threads", self->system().scheduler().num_workers()}}
         .dump();

@@ -28,10 +28,38 @@ struct user_actor_state {
   millis last_activity = 0;
   uint32_t log_seq = 0;
   std::string own_json;  // own_view(*user).dump(), cached between record changes
+  // The answers this actor published in env->reads, by token hash.
+  std::unordered_map<std::string, std::shared_ptr<const read_cache::entry>> published;
   bool passivating = false;
 
+  /// The last time the router served one of this actor's answers (0: never).
+  millis last_hit() const {
+    millis t = 0;
+    for (auto& [h, e] : published) t = std::max(t, e->last_hit.load(std::memory_order_relaxed));
+    return t;
+  }
+
+  /// A session's last use, counting the reads the router answered for it.
+  void fold_hits(session_record& s) const {
+    if (auto it = published.find(s.token_hash); it != published.end())
+      s.last_used_at = std::max(s.last_used_at, it->second->last_hit.load(std::memory_order_relaxed));
+  }
+
+  /// Takes back every answer this actor published (see read_cache), keeping
+  /// the uses they recorded.
+  void withdraw_reads() {
+    for (auto& [h, e] : published) {
+      env->reads.withdraw(h);
+      if (auto sid = by_hash.find(h); sid != by_hash.end())
+        if (auto s = sessions.find(sid->second); s != sessions.end()) fold_hits(s->second);
+    }
+    published.clear();
+  }
+
   ~user_actor_state() {
-    if (env) env->live_user_actors.fetch_sub(1, std::memory_order_relaxed);
+    if (!env) return;
+    withdraw_reads();
+    env->live_user_actors.fetch_sub(1, std::memory_order_relaxed);
   }
 };
 
@@ -57,6 +85,7 @@ struct ctx {
 
 /// Drops everything held in memory about the user.
 void forget(user_actor_state& st) {
+  st.withdraw_reads();
   st.user.reset();
   st.sessions.clear();
   st.by_hash.clear();
@@ -184,6 +213,7 @@ result<session_record*> authenticate(ctx& c) {
   auto h = c.st.by_hash.find(c.req.token_hash);
   if (c.req.token_hash.empty() || h == c.st.by_hash.end()) return make_error(errc::unauthorized, "invalid session");
   auto& s = c.st.sessions.at(h->second);
+  c.st.fold_hits(s);
   if (session_state(s, c.now, c.st.env->sessions) != errc::ok) {
     write_batch b;
     drop_session(c, b, s.id);
@@ -296,7 +326,18 @@ reply handle(ctx& c) {
       return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
     }
     case user_op::authenticate:
-      return with_auth([&](session_record& s) { return ok_reply(own_with_session(st, s)); });
+      return with_auth([&](session_record& s) {
+        auto body = own_with_session(st, s);
+        // Let the router answer this session's next reads itself (read_cache).
+        auto e = std::make_shared<read_cache::entry>();
+        e->uid16 = st.uid16;
+        e->actor = c.self->address();
+        e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
+        e->body = body;
+        st.published[s.token_hash] = e;
+        st.env->reads.publish(s.token_hash, std::move(e));
+        return ok_reply(std::move(body));
+      });
     case user_op::login_begin: {
       if (!st.user) return not_found();
       if (auto wait = lockout_remaining(st.user->failed_logins, c.now, st.env->login_throttle); wait > 0) {
@@ -520,6 +561,9 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
       // Operator and index probes do not count as use.
       auto op = static_cast<user_op>(req.op);
       if (op != user_op::debug_info && op != user_op::holds_key) st.last_activity = c.now;
+      // Anything but a read may change what a published answer says: take
+      // them all back before it runs (read_cache).
+      if (op != user_op::authenticate && op != user_op::debug_info && op != user_op::holds_key) st.withdraw_reads();
       reply r;
       try {
         r = handle(c);
@@ -534,6 +578,7 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
     [self](stop_atom) { self->quit(); },
     [self, period](idle_atom) {
       auto& st = self->state;
+      st.last_activity = std::max(st.last_activity, st.last_hit());
       if (now_ms() - st.last_activity >= st.env->idle_passivation) request_passivation(self);
       else self->delayed_send(self, period, idle_atom_v);
     },

@@ -181,6 +181,32 @@ TEST_F(ClusterTest, ThreeNodesAgreeAndServeEveryUserThroughEveryNode) {
     EXPECT_NE(out.find(s), std::string::npos) << s << " missing from:\n" << out;
 }
 
+TEST_F(ClusterTest, ReadsThroughAnyNodeSeeEveryChangeAtOnce) {
+  start_cluster(3);
+  // A user that node-1 does not own: its reads cross to the owner, whose
+  // gateway answers repeated ones from what the user's actor published.
+  std::string token, id;
+  for (int i = 0; i < 40 && token.empty(); ++i) {
+    auto reg = at(0).register_user("far" + std::to_string(i) + "@example.com", "far" + std::to_string(i));
+    ASSERT_EQ(reg.status, 201) << reg.raw;
+    if (owner_of(0, reg.body["user"]["id"]) == "node-1") continue;
+    token = reg.body["session"]["token"];
+    id = reg.body["user"]["id"];
+  }
+  ASSERT_FALSE(token.empty()) << "node-1 owned every user";
+  auto cached = [&] { return at(0).admin("GET", "/debug/actors").body.value("reads_answered_from_cache", 0); };
+  auto before = cached();
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(at(0).as(token, "GET", "/v1/account").status, 200);
+  EXPECT_GE(cached() - before, 2);
+
+  ASSERT_EQ(at(1).as(token, "PATCH", "/v1/account", {{"display_name", "Moved Along"}}).status, 200);
+  EXPECT_EQ(at(0).as(token, "GET", "/v1/account").body["display_name"], "Moved Along");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(at(0).as(token, "GET", "/v1/account").status, 200);
+  ASSERT_EQ(at(2).admin("POST", "/v1/admin/users/" + id + "/block").status, 200);
+  EXPECT_EQ(at(0).as(token, "GET", "/v1/account").status, 403);
+  EXPECT_EQ(at(1).as(token, "GET", "/v1/account").status, 403);
+}
+
 TEST_F(ClusterTest, GarbageOnTheClusterPortDoesNotHurtTheNode) {
   start_cluster(2);
   auto users = device_users(10, "garbage");
