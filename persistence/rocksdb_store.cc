@@ -79,6 +79,7 @@ class rocksdb_store final : public store {
     if (db_->GetIntProperty("rocksdb.estimate-live-data-size", &v)) out["live_data_bytes"] = v;
     if (db_->GetIntProperty("rocksdb.total-sst-files-size", &v)) out["sst_files_bytes"] = v;
     if (db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &v)) out["memtable_bytes"] = v;
+    if (db_->GetIntProperty("rocksdb.block-cache-usage", &v)) out["block_cache_bytes"] = v;
     return out;
   }
 
