@@ -596,6 +596,7 @@ reply router::backup(const std::string& to) {
   auto started = now_ms();
   auto info = write_backup(*impl_->env->db, impl_->config.store.data_dir, to);
   if (!info) return error_reply(info.err());
+  auto took = now_ms() - started;
   nlohmann::json out = {{"node", impl_->env->node_name},
                         {"path", info->path},
                         {"files", info->files},
@@ -604,9 +605,8 @@ reply router::backup(const std::string& to) {
                         {"partitions_owned", impl_->env->partitions_served()},
                         {"handoffs_in_progress", snap->view.moves().size()},
                         {"taken_at", format_time(started)},
-                        {"took_ms", now_ms() - started}};
-  spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, info->path,
-               now_ms() - started);
+                        {"took_ms", took}};
+  spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, info->path, took);
   return ok_reply(out.dump());
 }
 

@@ -1,9 +1,6 @@
 // Multi-process cluster tests: several build/roster processes on loopback
 // form one cluster (issue 3, SPEC §6).
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <sstream>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -134,10 +131,7 @@ class ClusterTest : public ::testing::Test {
   std::string logs() const {
     std::string out;
     for (auto& n : nodes) {
-      std::ifstream in(n.server->data_dir() + "/server.log");
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto text = ss.str();
+      auto text = n.server->log();
       out += "--- " + n.name + " (last 3000 bytes of its log):\n" + text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
     }
     return out;

@@ -89,6 +89,13 @@ roster_server::~roster_server() {
   if (own_dir_) std::filesystem::remove_all(data_dir_);
 }
 
+std::string roster_server::log() const {
+  std::ifstream in(data_dir_ + "/server.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 int roster_server::cluster_port() const {
   auto it = env_.find("ROSTER_CLUSTER_LISTEN");
   if (it == env_.end()) return 0;
@@ -102,10 +109,7 @@ void roster_server::start() {
     try {
       return start_once();
     } catch (const std::runtime_error&) {
-      std::ifstream in(data_dir_ + "/server.log");
-      std::stringstream log;
-      log << in.rdbuf();
-      if (attempt == 3 || log.str().find("cannot listen") == std::string::npos) throw;
+      if (attempt == 3 || log().find("cannot listen") == std::string::npos) throw;
       if (auto it = env_.find("ROSTER_CLUSTER_LISTEN"); it != env_.end() && cluster_port() != 0)
         it->second = it->second.substr(0, it->second.rfind(':') + 1) + std::to_string(free_port());
     }

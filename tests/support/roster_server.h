@@ -63,6 +63,8 @@ class roster_server {
   /// The port of ROSTER_CLUSTER_LISTEN (re-picked if it was taken at start), or 0.
   int cluster_port() const;
   const std::string& data_dir() const { return data_dir_; }
+  /// Everything the node wrote to its log (stdout and stderr) so far.
+  std::string log() const;
   const std::string& admin_key() const { return admin_key_; }
 
  private:
