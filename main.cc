@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cluster/accounts.h"
+#include "cluster/certs.h"
 #include "cluster/router.h"
 #include "config/config.h"
 #include "http/metrics.h"
@@ -27,6 +28,7 @@ using namespace roster;
 struct serve_flags {
   std::string config_file, http_listen, data_dir, admin_key, node_name, cluster_listen, seeds, log_level;
   int64_t partitions = 0;
+  bool insecure = false;
 };
 
 int fail(const std::string& msg) {
@@ -47,6 +49,7 @@ int serve(const serve_flags& f) {
   flag("cluster.seeds", f.seeds);
   flag("log_level", f.log_level);
   if (f.partitions != 0) flags["cluster.partitions"] = std::to_string(f.partitions);
+  if (f.insecure) flags["cluster.insecure"] = "true";
 
   std::vector<std::string> warnings;
   auto cfg = load_config(f.config_file, roster_environment(), flags, &warnings);
@@ -201,6 +204,24 @@ int cluster_command(const std::string& action, const std::string& addr, const st
   return fail("the node is still running after 5 minutes; see /debug/cluster");
 }
 
+int cert_command(const std::string& action, const std::string& name, const std::string& dir) {
+  if (action == "create-ca") {
+    auto made = create_cluster_ca(dir);
+    if (!made) return fail(made.err().message);
+    std::cout << "CA certificate " << made->cert << "\nCA key         " << made->key
+              << "  (keep it offline; it signs node certificates)\n";
+    return 0;
+  }
+  if (name.empty()) return fail("roster cert create-node needs a NAME (the node's --node-name)");
+  auto made = create_node_cert(dir, name);
+  if (!made) return fail(made.err().message);
+  std::cout << "node certificate " << made->cert << "\nnode key         " << made->key
+            << "\nstart the node with:\n  --node-name " << name << "  and  ROSTER_CLUSTER_TLS_CERT=" << made->cert
+            << " ROSTER_CLUSTER_TLS_KEY=" << made->key << " ROSTER_CLUSTER_TLS_CA="
+            << (std::filesystem::path(dir) / "ca.crt").string() << "\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -218,6 +239,16 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--seeds", sf.seeds, "seed nodes host:port,host:port");
   serve_cmd->add_option("--partitions", sf.partitions, "partition count (fixed at data dir creation)");
   serve_cmd->add_option("--log-level", sf.log_level, "trace|debug|info|warn|error|off");
+  serve_cmd->add_flag("--insecure", sf.insecure,
+                      "plaintext node links (no TLS); refused unless --cluster-listen is a loopback address");
+
+  std::string cert_action, cert_name, cert_dir = "./certs";
+  auto* cert_cmd = app.add_subcommand("cert", "make the certificates of a cluster's mutual TLS");
+  cert_cmd->add_option("action", cert_action, "create-ca | create-node")
+      ->required()
+      ->check(CLI::IsMember({"create-ca", "create-node"}));
+  cert_cmd->add_option("name", cert_name, "node name (create-node)");
+  cert_cmd->add_option("--dir", cert_dir, "where the CA lives and the files go (default ./certs)");
 
   std::string action, http_addr, admin_key;
   auto* cluster_cmd = app.add_subcommand("cluster", "cluster operations");
@@ -248,6 +279,7 @@ int main(int argc, char** argv) {
     if (backup_dir.empty()) return fail("roster backup needs --data-dir DIR (stopped node) or --http ADDR (running node)");
     return backup(backup_dir, backup_to);
   }
+  if (cert_cmd->parsed()) return cert_command(cert_action, cert_name, cert_dir);
   if (version_cmd->parsed()) {
     std::cout << "roster " << ROSTER_VERSION << " (CAF 0.17, RocksDB " << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR << "."
               << ROCKSDB_PATCH << ", cpp-httplib " << CPPHTTPLIB_VERSION << ")\n";

@@ -148,6 +148,19 @@ struct actor_env {
   actor_directory directory;
   read_cache reads;
 
+  /// Proof carried by every request envelope (user_request, index_request,
+  /// scan_request) and every member-to-member message: derived from
+  /// cluster.secret on a cluster node (every member computes the same), 32
+  /// random bytes on a single node. Actors act on a message only if it
+  /// carries it: a stranger that reaches the cluster port and names an actor
+  /// by id cannot make it do anything (docs/cluster.md, "Who can talk to a
+  /// node"). Set before any actor is spawned, then read-only.
+  std::string credential;
+  /// True if `presented` is this node's credential (constant time); else
+  /// counts and logs the refusal (at most one log line per second) naming
+  /// `where` and the sender's node.
+  bool accept(const std::string& presented, const char* where, const caf::strong_actor_ptr& sender);
+
   /// The partition host that owns a partition (set by the router).
   std::function<caf::actor(uint16_t partition)> host_of;
 
@@ -179,6 +192,8 @@ struct actor_env {
   std::atomic<int64_t> user_actor_spawns{0};
   std::atomic<int64_t> user_actor_passivations{0};
   std::atomic<int64_t> cached_reads{0};  // GET /v1/account answered from `reads`
+  std::atomic<int64_t> refused_messages{0};  // without the credential (accept())
+  std::atomic<millis> last_refusal_log{0};
 };
 
 /// Partition of a user id (16 raw bytes) and of an index key.

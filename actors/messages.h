@@ -49,6 +49,7 @@ struct user_request {
   std::string args;        // JSON text
   std::string ip;
   std::string user_agent;
+  std::string credential;  // actor_env::credential: proof that a member sent it
 };
 
 /// code == errc::ok: body is the JSON result. Otherwise body is
@@ -72,6 +73,8 @@ reply moving_reply();
 /// automatically: it may or may not have run).
 reply unavailable_reply();
 bool is_moving(const reply& r);
+/// The answer to a message without the cluster credential (actor_env::accept).
+reply refused_reply();
 reply error_reply(const error& e);
 reply error_reply(errc code, std::string message);
 /// Rebuilds the error carried by a non-ok reply.
@@ -89,6 +92,7 @@ struct index_request {
   uint8_t op = 0;
   std::string key;      // "<kind>:<normalised value>"
   std::string user_id;  // uuid text
+  std::string credential;
 };
 
 /// Partition-wide scans, answered by the partition host from the store.
@@ -100,6 +104,7 @@ enum class scan_op : uint8_t {
 struct scan_request {
   uint8_t op = 0;
   std::string args;
+  std::string credential;
 };
 
 struct scan_reply {

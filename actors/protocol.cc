@@ -1,6 +1,10 @@
 #include "actors/protocol.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/env.h"
+#include "domain/crypto.h"
 
 namespace roster {
 
@@ -47,6 +51,19 @@ error error_of(const reply& r) {
   }
   return e;
 }
+
+bool actor_env::accept(const std::string& presented, const char* where, const caf::strong_actor_ptr& sender) {
+  if (!credential.empty() && constant_time_equal(presented, credential)) return true;
+  auto n = refused_messages.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto now = now_ms();
+  auto last = last_refusal_log.load(std::memory_order_relaxed);
+  if (now - last >= 1000 && last_refusal_log.compare_exchange_strong(last, now))
+    spdlog::warn("cluster: refused a message to the {} without this cluster's credential (from node {}; {} refused "
+                 "so far)", where, sender ? caf::to_string(sender->node()) : std::string("unknown"), n);
+  return false;
+}
+
+reply refused_reply() { return error_reply(errc::forbidden, "not a member of this cluster"); }
 
 void register_roster_types(caf::actor_system_config& cfg) { cfg.add_message_types<caf::id_block::roster>(); }
 

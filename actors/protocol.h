@@ -11,7 +11,8 @@ namespace roster {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_request& x) {
-  return f(caf::meta::type_name("user_request"), x.op, x.user_id, x.token_hash, x.args, x.ip, x.user_agent);
+  return f(caf::meta::type_name("user_request"), x.op, x.user_id, x.token_hash, x.args, x.ip, x.user_agent,
+           x.credential);
 }
 
 template <class Inspector>
@@ -21,12 +22,12 @@ typename Inspector::result_type inspect(Inspector& f, reply& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_request& x) {
-  return f(caf::meta::type_name("index_request"), x.op, x.key, x.user_id);
+  return f(caf::meta::type_name("index_request"), x.op, x.key, x.user_id, x.credential);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_request& x) {
-  return f(caf::meta::type_name("scan_request"), x.op, x.args);
+  return f(caf::meta::type_name("scan_request"), x.op, x.args, x.credential);
 }
 
 template <class Inspector>

@@ -16,6 +16,9 @@ DUR="${1:-10}"; CONN="${2:-64}"; USERS="${3:-10000}"
 WORK_PREFIX=roster-cbench source bench/lib.sh
 KEY="bench-admin-key-0123456789"
 export ROSTER_CLUSTER_SECRET="bench-cluster-secret"
+# Plaintext loopback links, as the cluster figures were first measured (the
+# TLS figures are a separate run: docs/performance.md).
+export ROSTER_CLUSTER_INSECURE="${ROSTER_CLUSTER_INSECURE:-true}"
 start_node() { # name http-port cluster-port data partitions [seeds]
   local seeds=()
   [ -n "${6:-}" ] && seeds=(--seeds "$6")

@@ -44,6 +44,7 @@ caf::result<reply> serve(self_ptr self, uint16_t p, int32_t hops, const caf::act
 }
 
 caf::result<reply> user(self_ptr self, user_request& req, int32_t hops) {
+  if (!self->state.ctx->env->accept(req.credential, "gateway", self->current_sender())) return refused_reply();
   if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
   auto& ctx = *self->state.ctx;
   auto p = partition_of_user(req.user_id, ctx.env->partitions);
@@ -56,6 +57,7 @@ caf::result<reply> user(self_ptr self, user_request& req, int32_t hops) {
 
 caf::result<reply> index(self_ptr self, index_request& req, int32_t hops) {
   auto& ctx = *self->state.ctx;
+  if (!ctx.env->accept(req.credential, "gateway", self->current_sender())) return refused_reply();
   auto p = partition_of_index_key(req.key, ctx.env->partitions);
   return serve(self, p, hops, ctx.indexes[p], forward_index_atom_v, req);
 }
@@ -70,6 +72,7 @@ caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
     // A scan of every partition this node serves, merged.
     [self](const scan_request& req) -> caf::result<scan_reply> {
       auto& ctx = *self->state.ctx;
+      if (!ctx.env->accept(req.credential, "gateway", self->current_sender())) return scan_reply{};
       auto rp = self->make_response_promise<scan_reply>();
       auto merged = std::make_shared<scan_reply>();
       auto remaining = std::make_shared<size_t>(0);
@@ -95,14 +98,16 @@ caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
       return rp;
     },
     // This node's actor figures, for /debug/actors.
-    [self](stats_atom) {
+    [self](stats_atom, const std::string& credential) {
       auto& env = *self->state.ctx->env;
+      if (!env.accept(credential, "gateway", self->current_sender())) return std::string("{}");
       return nlohmann::json{{"node", env.node_name},
                             {"user_actors", env.live_user_actors.load()},
                             {"user_actor_spawns", env.user_actor_spawns.load()},
                             {"user_actor_passivations", env.user_actor_passivations.load()},
                             {"read_cache_entries", env.reads.size()},
                             {"reads_answered_from_cache", env.cached_reads.load()},
+                            {"refused_messages", env.refused_messages.load()},
                             {"partitions_served", env.partitions_served()},
                             {"scheduler_threads", self->system().scheduler().num_workers()}}
         .dump();

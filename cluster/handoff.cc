@@ -43,7 +43,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   auto send = [&](std::string& blob, bool reset) {
     bool good = false;
     bytes += blob.size();
-    self->request(target, sealed ? sealed_chunk_timeout : chunk_timeout, chunk_atom_v, p, reset, blob)
+    self->request(target, sealed ? sealed_chunk_timeout : chunk_timeout, chunk_atom_v, ctx->env->credential, p, reset, blob)
       .receive([&](reply& r) { good = r.ok(); },
                [&](caf::error& e) { spdlog::warn("handoff {}: chunk failed: {}", p, caf::to_string(e)); });
     blob.clear();
@@ -96,7 +96,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   }
   // 3. Seal, 4. the last writes.
   if (ok) {
-    self->request(node, chunk_timeout, seal_atom_v, p).receive([&](bool done) { ok = sealed = done; },
+    self->request(node, chunk_timeout, seal_atom_v, ctx->env->credential, p).receive([&](bool done) { ok = sealed = done; },
                                                               [&](caf::error&) { ok = false; });
     set_progress(*ctx, p, to, "sealed", keys, bytes);
     if (ok) {
@@ -118,12 +118,12 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   if (!ok) {
     spdlog::warn("handoff of partition {} to {} failed after {} ms; it stays here and will be retried", p, to, ms);
     // The node actor reopens p (if it was sealed) when it hears of the failure.
-    self->send(node, handoff_failed_atom_v, p);
+    self->send(node, handoff_failed_atom_v, ctx->env->credential, p);
     return;
   }
   spdlog::info("handoff of partition {} to {}: {} keys ({} written during the copy), {} bytes in {} ms", p, to, keys,
                caught_up, bytes, ms);
-  self->send(node, moved_atom_v, p, to);
+  self->send(node, moved_atom_v, ctx->env->credential, p, to);
 }
 
 reply receive_chunk(fenced_store& fence, uint32_t p, bool reset, const std::string& blob) {

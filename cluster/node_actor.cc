@@ -78,11 +78,16 @@ bool from_here(self_ptr self) {
   return sender && sender->node() == self->node();
 }
 
-bool from_member(self_ptr self) {
+/// Sent by this node or an admitted member, with the cluster credential (a
+/// stranger on the cluster port can forge a sender's node id; it cannot know
+/// the credential).
+bool from_member(self_ptr self, const std::string& cred) {
   auto sender = self->current_sender();
-  if (!sender) return false;
+  if (!sender || !self->state.ctx->env->accept(cred, "node actor", sender)) return false;
   return sender->node() == self->node() || self->state.trusted.count(sender->node()) > 0;
 }
+
+const std::string& cred_of(self_ptr self) { return self->state.ctx->env->credential; }
 
 void persist_view(self_ptr self) {
   auto& ctx = *self->state.ctx;
@@ -207,7 +212,7 @@ void change(self_ptr self, cluster_view next) {
   for (auto& name : audience) {
     if (name == self_name(self)) continue;
     auto it = node_of.find(name);
-    if (it != node_of.end() && reachable(self, name)) self->send(it->second, view_atom_v, text, nodes, gateways);
+    if (it != node_of.end() && reachable(self, name)) self->send(it->second, view_atom_v, cred_of(self), text, nodes, gateways);
   }
   kick(self);
 }
@@ -227,7 +232,7 @@ void kick(self_ptr self) {
     ++busy[mv.from];
     st.dispatched[mv.partition] = mv.from;
     auto src = mv.from == self_name(self) ? caf::actor_cast<caf::actor>(self) : st.nodes[mv.from];
-    self->send(src, handoff_atom_v, mv.partition, mv.to);
+    self->send(src, handoff_atom_v, cred_of(self), mv.partition, mv.to);
   }
 }
 
@@ -311,30 +316,31 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       if (is_coordinator(self)) return do_admit(self, info, node, gw);
       // Ask the coordinator ourselves (a delegated message would carry the
       // joiner as sender, whom the coordinator does not trust yet).
-      return relay(self, admit_atom_v, info, node, gw);
+      return relay(self, admit_atom_v, cred_of(self), info, node, gw);
     },
-    [self](admit_atom, const std::string& info, const caf::actor& node,
+    [self](admit_atom, const std::string& cred, const std::string& info, const caf::actor& node,
            const caf::actor& gw) -> caf::result<reply> {
-      if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
+      if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
       if (!is_coordinator(self)) return moving_reply();
       return do_admit(self, info, node, gw);
     },
-    [self](view_atom, const std::string& text, const std::vector<caf::actor>& nodes,
+    [self](view_atom, const std::string& cred, const std::string& text, const std::vector<caf::actor>& nodes,
            const std::vector<caf::actor>& gws) {
       auto& st = self->state;
       auto sender = self->current_sender();
       bool named_in_view = false;
       for (auto& n : nodes)
         if (n && sender && n.node() == sender->node()) named_in_view = true;
-      if (!from_member(self) && !(st.view.epoch == 0 && named_in_view)) return;
+      if (!st.ctx->env->accept(cred, "node actor", sender)) return;
+      if (!from_member(self, cred) && !(st.view.epoch == 0 && named_in_view)) return;
       auto v = cluster_view::from_json(json::parse(text, nullptr, false));
       if (!v || v->epoch <= st.view.epoch) return;
       adopt(self, *v, nodes, gws);
     },
-    [self](leave_cluster_atom, const std::string& name) -> caf::result<reply> {
+    [self](leave_cluster_atom, const std::string& cred, const std::string& name) -> caf::result<reply> {
       auto& st = self->state;
-      if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
-      if (!is_coordinator(self)) return relay(self, leave_cluster_atom_v, name);
+      if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
+      if (!is_coordinator(self)) return relay(self, leave_cluster_atom_v, cred_of(self), name);
       auto* m = st.view.find(name);
       if (!m) return error_reply(errc::not_found, "no such member");
       if (!quorum(self)) return unavailable_reply();
@@ -346,37 +352,38 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       change(self, begin_leave(st.view, name));
       return ok_reply(json{{"leaving", name}, {"partitions_to_move", moving}, {"epoch", st.view.epoch}}.dump());
     },
-    [self](handoff_atom, uint32_t p, const std::string& to) {
+    [self](handoff_atom, const std::string& cred, uint32_t p, const std::string& to) {
       auto& st = self->state;
-      if (!from_member(self) || st.working.count(p)) return;
+      if (!from_member(self, cred) || st.working.count(p)) return;
       if (p >= st.view.owners.size() || st.view.owners[p] != self_name(self) || !st.nodes.count(to)) {
-        self->send(self, handoff_failed_atom_v, p);
+        self->send(self, handoff_failed_atom_v, cred_of(self), p);
         return;
       }
       st.working.insert(p);
       self->spawn<caf::detached>(handoff_sender, st.ctx, caf::actor_cast<caf::actor>(self), st.nodes[to], p, to);
     },
-    [self](seal_atom, uint32_t p) {
+    [self](seal_atom, const std::string& cred, uint32_t p) {
       auto& st = self->state;
-      if (!from_here(self) || !st.working.count(p)) return false;  // only our own handoff sender seals
+      if (!from_here(self) || !st.ctx->env->accept(cred, "node actor", self->current_sender()) || !st.working.count(p))
+        return false;  // only our own handoff sender seals
       st.sealed.insert(p);
       st.ctx->fence->revoke(static_cast<uint16_t>(p), st.view.epoch);
       self->send(st.ctx->hosts.at(p), seal_atom_v);
       return true;
     },
-    [self](unseal_atom, uint32_t p) {
+    [self](unseal_atom, const std::string& cred, uint32_t p) {
       auto& st = self->state;
-      if (!from_member(self) || st.working.count(p)) return;
+      if (!from_member(self, cred) || st.working.count(p)) return;
       st.sealed.erase(p);
       apply_fence(self);
     },
-    [self](moved_atom, uint32_t p, const std::string& to) {
+    [self](moved_atom, const std::string& cred, uint32_t p, const std::string& to) {
       auto& st = self->state;
-      if (!from_member(self)) return;
+      if (!from_member(self, cred)) return;
       if (self->current_sender() && self->current_sender()->node() == self->node()) st.working.erase(p);
       if (!is_coordinator(self)) {
         auto c = coordinator(self);
-        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], moved_atom_v, p, to);
+        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], moved_atom_v, cred_of(self), p, to);
         return;
       }
       st.dispatched.erase(p);
@@ -389,14 +396,14 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       // it off again.
       if (p < st.view.owners.size()) {
         auto& source = st.view.owners[p];
-        if (source == self_name(self)) self->send(self, unseal_atom_v, p);
-        else if (st.nodes.count(source)) self->send(st.nodes[source], unseal_atom_v, p);
+        if (source == self_name(self)) self->send(self, unseal_atom_v, cred_of(self), p);
+        else if (st.nodes.count(source)) self->send(st.nodes[source], unseal_atom_v, cred_of(self), p);
       }
       kick(self);
     },
-    [self](handoff_failed_atom, uint32_t p) {
+    [self](handoff_failed_atom, const std::string& cred, uint32_t p) {
       auto& st = self->state;
-      if (!from_member(self)) return;
+      if (!from_member(self, cred)) return;
       if (self->current_sender() && self->current_sender()->node() == self->node() && st.working.erase(p)) {
         // Our worker gave up: p stays here and is served again.
         st.sealed.erase(p);
@@ -404,14 +411,14 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       }
       if (!is_coordinator(self)) {
         auto c = coordinator(self);
-        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed_atom_v, p);
+        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed_atom_v, cred_of(self), p);
         return;
       }
       st.dispatched.erase(p);  // retried on a later tick
     },
-    [self](chunk_atom, uint32_t p, bool reset, const std::string& blob) -> reply {
+    [self](chunk_atom, const std::string& cred, uint32_t p, bool reset, const std::string& blob) -> reply {
       auto& st = self->state;
-      if (!from_member(self)) return error_reply(errc::forbidden, "not a member");
+      if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
       if (p >= st.view.owners.size() || st.view.owners[p] == self_name(self))
         return error_reply(errc::invalid_request, "partition is served here");
       return receive_chunk(*st.ctx->fence, p, reset, blob);

@@ -15,6 +15,7 @@
 #include "actors/partition/partition_host.h"
 #include "actors/protocol.h"
 #include "cluster/context.h"
+#include "cluster/door.h"
 #include "domain/crypto.h"
 #include "persistence/data_dir.h"
 #include "persistence/keys.h"
@@ -88,10 +89,12 @@ struct router::impl {
   bool stopped = false;
   uint16_t cluster_port = 0;
   std::thread keeper;
+  std::thread door_thread;  // sweeps the cluster port (cluster/door.h)
   std::mutex keeper_mutex;
   std::condition_variable keeper_cv;
   bool keeper_stop = false;
   std::atomic<bool> keeper_done{false};
+  std::atomic<int64_t> door_closed{0};
   std::mutex backup_mutex;  // one checkpoint at a time
 
   // A pool of blocking actors for HTTP worker threads (creating one per
@@ -107,6 +110,11 @@ struct router::impl {
     env->fence = fence.get();
     env->partitions = partitions;
     env->node_name = c.node_name;
+    // Every member derives the same credential from the secret; it proves a
+    // message came from a member (actor_env::credential).
+    env->credential = clustered(c) && !c.cluster.secret.empty()
+                          ? hmac_sha256(c.cluster.secret, "roster-member-credential-v1")
+                          : random_bytes(32);
     env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;
@@ -229,7 +237,7 @@ struct router::impl {
       if (resumes) {
         spdlog::warn("cluster: no member admitted this node; resuming the last view (epoch {}) as its "
                      "longest-standing member", persisted->epoch);
-        self->send(ctx->node, view_atom_v, persisted->to_json().dump(), std::vector<caf::actor>{},
+        self->send(ctx->node, view_atom_v, env->credential, persisted->to_json().dump(), std::vector<caf::actor>{},
                    std::vector<caf::actor>{});
         if (wait_admitted()) return;
       }
@@ -270,6 +278,20 @@ struct router::impl {
       lock.lock();
     }
     keeper_done = true;
+  }
+
+  /// The door: once a second, close strangers that hold a connection to the
+  /// cluster port without talking, and connections beyond the cap.
+  void guard_door() {
+    cluster_door door(cluster_port, door_policy{config.cluster.max_connections, config.cluster.handshake_timeout});
+    std::unique_lock<std::mutex> lock(keeper_mutex);
+    while (!keeper_stop) {
+      keeper_cv.wait_for(lock, std::chrono::seconds(1));
+      if (keeper_stop) break;
+      lock.unlock();
+      door_closed.fetch_add(door.sweep(), std::memory_order_relaxed);
+      lock.lock();
+    }
   }
 
   bool wait_admitted() {
@@ -356,7 +378,10 @@ struct router::impl {
 router::router(const node_config& cfg, store& db) : impl_(std::make_unique<impl>(cfg, db)) {
   try {
     impl_->start();
-    if (clustered(cfg)) impl_->keeper = std::thread([this] { impl_->keep(); });
+    if (clustered(cfg)) {
+      impl_->keeper = std::thread([this] { impl_->keep(); });
+      impl_->door_thread = std::thread([this] { impl_->guard_door(); });
+    }
   } catch (...) {
     stop();
     throw;
@@ -375,6 +400,7 @@ void router::stop() {
     impl_->keeper_stop = true;
   }
   impl_->keeper_cv.notify_all();
+  if (impl_->door_thread.joinable()) impl_->door_thread.join();
   if (impl_->keeper.joinable()) {
     // A knock on a frozen peer can block inside CAF's connect; do not let it
     // hold up a shutdown.
@@ -414,6 +440,7 @@ reply router::call_user(std::string_view uid16, user_op op, std::string token_ha
   req.args = std::move(args);
   req.ip = ci.ip;
   req.user_agent = ci.user_agent;
+  req.credential = impl_->env->credential;
   auto p = partition_of_user(uid16);
   auto& im = *impl_;
   return im.route(p, [&] {
@@ -434,7 +461,7 @@ reply router::call_user(std::string_view uid16, user_op op, std::string token_ha
 }
 
 reply router::call_index(index_op op, const std::string& key, const std::string& uid_text) {
-  index_request req{static_cast<uint8_t>(op), key, uid_text};
+  index_request req{static_cast<uint8_t>(op), key, uid_text, impl_->env->credential};
   auto p = partition_of_index_key(key, impl_->env->partitions);
   auto& im = *impl_;
   return im.route(p, [&] { return im.ask(im.ctx->indexes.at(p), nullptr, req); }, req);
@@ -444,7 +471,7 @@ std::vector<std::string> router::scatter(scan_op op, const std::string& args, st
   std::vector<std::string> items;
   auto snap = impl_->ctx->snapshot();
   auto self = impl_->acquire();
-  scan_request req{static_cast<uint8_t>(op), args};
+  scan_request req{static_cast<uint8_t>(op), args, impl_->env->credential};
   // One request per member: each gateway scans the partitions its node serves.
   using handle_t = decltype((*self)->request(caf::actor{}, request_timeout, req));
   std::vector<std::pair<std::string, handle_t>> pending;
@@ -472,7 +499,7 @@ nlohmann::json router::debug_actors() {
       nodes.push_back({{"node", m.name}, {"reachable", false}});
       continue;
     }
-    (*self)->request(m.gateway, std::chrono::seconds(5), stats_atom_v)
+    (*self)->request(m.gateway, std::chrono::seconds(5), stats_atom_v, impl_->env->credential)
       .receive(
         [&](const std::string& s) {
           auto j = json::parse(s, nullptr, false);
@@ -569,7 +596,11 @@ nlohmann::json router::debug_cluster() {
           {"partitions_served_here", impl_->env->partitions_served()},
           {"partition_table", {{"epoch", snap->epoch}, {"ranges", ranges}, {"owners", view.owners}}},
           {"handoffs", handoffs},
-          {"recent_handoffs", recent}};
+          {"recent_handoffs", recent},
+          {"security",
+           {{"links", clustered(impl_->config) ? (tls(impl_->config) ? "mutual_tls" : "insecure_loopback") : "none"},
+            {"refused_messages", impl_->env->refused_messages.load()},
+            {"connections_closed_by_door", impl_->door_closed.load()}}}};
 }
 
 nlohmann::json router::debug_user(std::string_view uid16) {
@@ -587,7 +618,7 @@ nlohmann::json router::debug_user(std::string_view uid16) {
 reply router::leave() {
   auto& ctx = *impl_->ctx;
   if (!clustered(impl_->config)) return error_reply(errc::invalid_request, "this node is not in a cluster");
-  return impl_->ask(ctx.node, nullptr, leave_cluster_atom_v, ctx.self_name());
+  return impl_->ask(ctx.node, nullptr, leave_cluster_atom_v, impl_->env->credential, ctx.self_name());
 }
 
 reply router::backup(const std::string& to) {

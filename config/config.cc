@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <functional>
 #include <toml++/toml.h>
 
@@ -35,6 +36,9 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("http.tls_cert", string, str, http.tls_cert),
     ROSTER_KEY("http.tls_key", string, str, http.tls_key),
     ROSTER_KEY("http.cors_origins", string_list, strs, http.cors_origins),
+    ROSTER_KEY("http.head_timeout", duration, millis, http.head_timeout),
+    ROSTER_KEY("http.max_connections", integer, int64_t, http.max_connections),
+    ROSTER_KEY("http.max_connections_per_address", integer, int64_t, http.max_connections_per_address),
     ROSTER_KEY("store.data_dir", string, str, store.data_dir),
     ROSTER_KEY("store.sync_writes", boolean, bool, store.sync_writes),
     ROSTER_KEY("admin.keys", string_list, strs, admin.keys),
@@ -82,6 +86,9 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("cluster.tls_cert", string, str, cluster.tls_cert),
     ROSTER_KEY("cluster.tls_key", string, str, cluster.tls_key),
     ROSTER_KEY("cluster.tls_ca", string, str, cluster.tls_ca),
+    ROSTER_KEY("cluster.insecure", boolean, bool, cluster.insecure),
+    ROSTER_KEY("cluster.max_connections", integer, int64_t, cluster.max_connections),
+    ROSTER_KEY("cluster.handshake_timeout", duration, millis, cluster.handshake_timeout),
   };
   return table;
 }
@@ -229,6 +236,27 @@ status validate(const node_config& c) {
   if (c.actors.idle_passivation < 100) return bad("actors.idle_passivation", "must be at least 100ms");
   if (c.cluster.partitions < 1 || c.cluster.partitions > 4096)
     return bad("cluster.partitions", "must be 1..4096");
+  if (c.cluster.max_connections < 4 || c.cluster.max_connections > 65536)
+    return bad("cluster.max_connections", "must be 4..65536");
+  if (c.cluster.handshake_timeout < 1000) return bad("cluster.handshake_timeout", "must be at least 1s");
+  if (c.http.head_timeout < 100 || c.http.head_timeout > 600'000) return bad("http.head_timeout", "must be 100ms..10m");
+  if (c.http.max_connections < 16 || c.http.max_connections > 1'000'000)
+    return bad("http.max_connections", "must be 16..1000000");
+  if (c.http.max_connections_per_address < 1 || c.http.max_connections_per_address > c.http.max_connections)
+    return bad("http.max_connections_per_address", "must be 1..http.max_connections");
+  if (!c.cluster.listen.empty()) {
+    bool some_tls = !c.cluster.tls_cert.empty() || !c.cluster.tls_key.empty() || !c.cluster.tls_ca.empty();
+    if (some_tls && (c.cluster.tls_cert.empty() || c.cluster.tls_key.empty() || c.cluster.tls_ca.empty()))
+      return bad("cluster.tls_cert", "cluster.tls_cert, cluster.tls_key and cluster.tls_ca must be set together");
+    if (!some_tls && !c.cluster.insecure)
+      return bad("cluster.listen",
+                 "node links need mutual TLS: set cluster.tls_cert, cluster.tls_key and cluster.tls_ca (make them "
+                 "with `roster cert create-ca` and `roster cert create-node NAME`), or start a loopback-only test "
+                 "cluster with --insecure");
+    if (!some_tls && !is_loopback_address(c.cluster.listen))
+      return bad("cluster.insecure", "--insecure is refused unless cluster.listen is a loopback address (127.0.0.0/8 "
+                                     "or [::1]): without TLS anyone who reaches the port could join the link");
+  }
   if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error" && c.log_level != "off")
     return bad("log_level", "must be trace, debug, info, warn, error or off");
@@ -238,6 +266,15 @@ status validate(const node_config& c) {
 }
 
 } // namespace
+
+bool is_loopback_address(const std::string& host_port) {
+  auto host = host_port.substr(0, host_port.rfind(':'));
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  char tail = 0;
+  return std::sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 && c < 256 &&
+         d < 256;
+}
 
 std::vector<std::string> config_keys() {
   std::vector<std::string> out;

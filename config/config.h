@@ -19,6 +19,9 @@ struct http_config {
   std::string tls_cert;             // PEM paths; both set = HTTPS
   std::string tls_key;
   std::vector<std::string> cors_origins;  // "*" allows any origin
+  millis head_timeout = 10'000;           // to receive a whole request head (and its body)
+  int64_t max_connections = 20'000;       // open connections at once; more are closed at accept
+  int64_t max_connections_per_address = 256;  // open connections from one client address
 };
 
 struct store_config {
@@ -97,7 +100,10 @@ struct cluster_config {
   std::vector<std::string> seeds;
   int64_t partitions = 256;
   std::string secret;
-  std::string tls_cert, tls_key, tls_ca;
+  std::string tls_cert, tls_key, tls_ca;  // all three: mutual TLS between nodes (the default)
+  bool insecure = false;                   // plaintext node links; only with a loopback cluster.listen
+  int64_t max_connections = 256;           // open node-to-node connections accepted at once
+  millis handshake_timeout = 10'000;       // an accepted connection silent this long is closed
 };
 
 struct node_config {
@@ -128,6 +134,9 @@ result<node_config> load_config(const std::string& file, const std::map<std::str
 
 /// The process environment's ROSTER_* variables.
 std::map<std::string, std::string> roster_environment();
+
+/// True if host:port names a loopback host (127.0.0.0/8, [::1], localhost).
+bool is_loopback_address(const std::string& host_port);
 
 /// The names of all keys ("http.listen", ...), for docs and tests.
 std::vector<std::string> config_keys();

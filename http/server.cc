@@ -14,15 +14,40 @@
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "http/routes.h"
+#include "http/edge.h"
 #include "http/worker_pool.h"
 
 namespace roster::http {
 
 namespace {
 
-// Ceiling of the elastic worker pool: beyond this many simultaneous
-// connections, new ones wait for a free thread.
+// Ceiling of the elastic worker pool: beyond this many requests in progress
+// at once, further ones wait for a free thread (idle connections hold none).
 constexpr size_t max_http_threads = 2048;
+
+/// cpp-httplib's server with its per-connection loop replaced: an accepted
+/// socket goes to the edge (http/edge.h), which reads whole requests on one
+/// thread and has a worker run each through httplib's parser
+/// (process_request) and our handlers.
+class edge_server final : public httplib::Server {
+ public:
+  std::function<void(int)> adopt;
+  bool serve_one(httplib::Stream& s, bool& closed) { return process_request(s, false, closed, nullptr); }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    adopt(sock);
+    return true;
+  }
+};
+
+/// httplib's accept loop hands each socket to its task queue: this one runs
+/// the hand-off (edge::adopt, a few microseconds) on the accept thread.
+class inline_queue final : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
 
 std::string request_id_of(const httplib::Request& req) {
   auto given = req.get_header_value("X-Request-Id");
@@ -51,18 +76,36 @@ struct server::impl {
   services& svc;
   http_config cfg;
   std::unique_ptr<httplib::Server> http;
+  std::unique_ptr<worker_pool> workers;  // plaintext: runs the requests the edge has read
+  std::unique_ptr<edge> front;
   std::vector<route> routes = build_routes();
   std::atomic<int> listen_fd{-1};
   std::atomic<bool> stopping{false};
   int bound_port = 0;
 
   impl(services& s, const http_config& c) : svc(s), cfg(c) {
-    if (!cfg.tls_cert.empty())
-      http = std::make_unique<httplib::SSLServer>(cfg.tls_cert.c_str(), cfg.tls_key.c_str());
-    else
-      http = std::make_unique<httplib::Server>();
     auto threads = static_cast<size_t>(cfg.threads);
-    http->new_task_queue = [threads] { return new worker_pool(threads, max_http_threads); };
+    if (!cfg.tls_cert.empty()) {
+      // HTTPS keeps httplib's own connection loop (a worker per open
+      // connection, its read timeouts): terminate TLS in front of the node
+      // for the edge's protections (docs/operations.md, "Security").
+      http = std::make_unique<httplib::SSLServer>(cfg.tls_cert.c_str(), cfg.tls_key.c_str());
+      http->new_task_queue = [threads] { return new worker_pool(threads, max_http_threads); };
+    } else {
+      auto srv = std::make_unique<edge_server>();
+      workers = std::make_unique<worker_pool>(threads, max_http_threads);
+      edge_limits limits;
+      limits.head_timeout = cfg.head_timeout;
+      limits.max_body = static_cast<size_t>(cfg.max_body_bytes);
+      limits.max_connections = cfg.max_connections;
+      limits.max_per_address = cfg.max_connections_per_address;
+      auto* raw = srv.get();
+      front = std::make_unique<edge>(limits, [raw](httplib::Stream& s, bool& closed) { return raw->serve_one(s, closed); },
+                                     *workers);
+      srv->adopt = [this](int fd) { front->adopt(fd); };
+      srv->new_task_queue = [] { return new inline_queue; };
+      http = std::move(srv);
+    }
     http->set_tcp_nodelay(true);
     http->set_keep_alive_max_count(1'000'000);
     http->set_keep_alive_timeout(5);
@@ -206,6 +249,13 @@ status server::bind() {
 int server::port() const { return impl_->bound_port; }
 
 void server::run() {
+  listen_loop();
+  // No more connections: close the idle ones, finish the requests in progress.
+  if (impl_->front) impl_->front->stop();
+  if (impl_->workers) impl_->workers->shutdown();
+}
+
+void server::listen_loop() {
   // cpp-httplib 0.11 closes its listening socket and returns when accept()
   // fails with anything but EMFILE (a reset in the backlog, EINTR): rather
   // than let one such error end the node, listen again on the same port.

@@ -25,6 +25,7 @@ class server {
   void stop();
 
  private:
+  void listen_loop();
   struct impl;
   std::unique_ptr<impl> impl_;
 };

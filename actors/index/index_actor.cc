@@ -73,6 +73,7 @@ void verify_holder(self_ptr self, const std::string& key, const entry& e, caf::t
   req.op = static_cast<uint8_t>(user_op::holds_key);
   req.user_id = *uid16;
   req.args = json{{"key", key}}.dump();
+  req.credential = st.env->credential;
   auto host = st.env->host_of(partition_of_user(*uid16, st.env->partitions));
   if (!host) {
     rp.deliver(unavailable_reply());
@@ -90,6 +91,7 @@ void verify_holder(self_ptr self, const std::string& key, const entry& e, caf::t
 caf::result<reply> handle(self_ptr self, const index_request& req) {
   auto now = now_ms();
   auto& st = self->state;
+  if (!st.env->accept(req.credential, "index actor", self->current_sender())) return refused_reply();
   if (!st.env->serving(st.partition)) return moving_reply();
   auto current = read_entry(self, req.key);
   switch (static_cast<index_op>(req.op)) {

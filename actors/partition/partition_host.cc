@@ -142,6 +142,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
   return {
     [self](user_request& req) -> caf::result<reply> {
       auto& st = self->state;
+      if (!st.env->accept(req.credential, "partition host", self->current_sender())) return refused_reply();
       if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
       if (!st.env->serving(st.partition)) return moving_reply();
       if (auto r = st.retiring.find(req.user_id); r != st.retiring.end()) {
@@ -166,6 +167,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
       self->send(sender, stop_atom_v);
     },
     [self](const scan_request& req) {
+      if (!self->state.env->accept(req.credential, "partition host", self->current_sender())) return scan_reply{};
       // A partition not served here is counted by the node that serves it.
       return self->state.env->serving(self->state.partition) ? scan(self, req) : scan_reply{};
     },

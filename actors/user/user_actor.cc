@@ -552,6 +552,7 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
   return {
     [self](user_request& req) -> reply {
       auto& st = self->state;
+      if (!st.env->accept(req.credential, "user actor", self->current_sender())) return refused_reply();
       if (!st.env->serving(st.partition)) return moving_reply();
       ctx c{self, st, req, now_ms(), json::object()};
       if (!req.args.empty()) {

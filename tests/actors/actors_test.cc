@@ -187,11 +187,13 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
   env->fence = &fence;
   env->partitions = 8;
   env->sessions = session_policy{cfg.auth.session_ttl, cfg.auth.session_idle_ttl, cfg.auth.sudo_window};
+  env->credential = "member-credential";
   auto host = spawn_partition_host(sys, env, p);
   env->host_of = [host](uint16_t) { return host; };
   caf::scoped_actor self{sys};
-  auto ask = [&](user_op op, std::string args = {}) {
+  auto ask = [&](user_op op, std::string args = {}, std::string credential = "member-credential") {
     user_request req;
+    req.credential = std::move(credential);
     req.op = static_cast<uint8_t>(op);
     req.user_id = uid16;
     req.token_hash = sha256(token);
@@ -206,6 +208,15 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
   EXPECT_EQ(moving.retry_after, 1);
 
   fence.grant(p, 1);
+  // Without this node's credential (a stranger on the cluster port), nothing
+  // is done, whatever the operation.
+  for (auto op : {user_op::authenticate, user_op::login_finish, user_op::admin_get}) {
+    auto refused = ask(op, "{}", "");
+    EXPECT_EQ(refused.error_code(), errc::forbidden) << refused.body;
+    EXPECT_EQ(ask(op, "{}", "member-credentiaL").error_code(), errc::forbidden);
+  }
+  EXPECT_EQ(env->refused_messages.load(), 6);
+  EXPECT_EQ(env->live_user_actors.load(), 0);
   ASSERT_TRUE(ask(user_op::authenticate).ok());
   EXPECT_EQ(env->live_user_actors.load(), 1);
   fence.revoke(p, 2);

@@ -116,7 +116,8 @@ TEST_F(BadInput, InvalidUtf8AndNulBytes) {
 
 TEST_F(BadInput, HugeHeadersAndUnknownRoutes) {
   auto r = s.call("GET", "/v1/account", nullptr, {{"X-Huge", std::string(20'000, 'h')}});
-  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.status, 431);  // SPEC §2: header block 8 KiB
+  EXPECT_EQ(error_code(r), "invalid_request");
   auto nf = s.call("GET", "/v1/no/such/thing");
   EXPECT_EQ(nf.status, 404);
   EXPECT_EQ(error_code(nf), "not_found");

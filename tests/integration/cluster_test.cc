@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,7 +37,10 @@ struct node {
 env node_env(const std::string& name, int cluster_port, const std::string& seeds, const std::string& key = secret) {
   env e{{"ROSTER_NODE_NAME", name},
         {"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(cluster_port)},
-        {"ROSTER_CLUSTER_SECRET", key}};
+        {"ROSTER_CLUSTER_SECRET", key},
+        // Plaintext loopback links keep these tests fast; NodeLinksCanUseMutualTls
+        // and the stranger tests cover the secure default.
+        {"ROSTER_CLUSTER_INSECURE", "true"}};
   if (!seeds.empty()) e["ROSTER_CLUSTER_SEEDS"] = seeds;
   return e;
 }
@@ -511,24 +515,56 @@ TEST_F(ClusterTest, CoordinatorDiesAnotherTakesOverAndItComesBack) {
   EXPECT_EQ(owned_counts(after)["node-4"], partitions / 4);
 }
 
-TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
+/// A CA and `n` node certificates made by `roster cert` in a new temp dir.
+std::string make_certs(int n) {
   char tmpl[] = "/tmp/roster-tls-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
-  auto run = [](const std::string& cmd) { ASSERT_EQ(std::system((cmd + " 2>/dev/null").c_str()), 0) << cmd; };
-  run("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=roster-test-ca -days 1 -keyout " + dir + "/ca.key -out " +
-      dir + "/ca.pem");
-  for (int i = 1; i <= 3; ++i) {
-    auto n = dir + "/n" + std::to_string(i);
-    run("openssl req -newkey rsa:2048 -nodes -subj /CN=node -keyout " + n + ".key -out " + n + ".csr");
-    run("openssl x509 -req -in " + n + ".csr -CA " + dir + "/ca.pem -CAkey " + dir + "/ca.key -CAcreateserial -days 1 -out " +
-        n + ".pem");
+  auto ca = run_roster("cert create-ca --dir " + dir);
+  EXPECT_EQ(ca.first, 0) << ca.second;
+  for (int i = 1; i <= n; ++i) {
+    auto node = run_roster("cert create-node node-" + std::to_string(i) + " --dir " + dir);
+    EXPECT_EQ(node.first, 0) << node.second;
   }
-  for (int i = 1; i <= 3; ++i) {
-    auto n = dir + "/n" + std::to_string(i);
-    add_node(secret, {{"ROSTER_CLUSTER_TLS_CERT", n + ".pem"},
-                      {"ROSTER_CLUSTER_TLS_KEY", n + ".key"},
-                      {"ROSTER_CLUSTER_TLS_CA", dir + "/ca.pem"}});
+  return dir;
+}
+
+env tls_env(const std::string& dir, int i) {
+  auto n = dir + "/node-node-" + std::to_string(i);
+  return {{"ROSTER_CLUSTER_TLS_CERT", n + ".crt"},
+          {"ROSTER_CLUSTER_TLS_KEY", n + ".key"},
+          {"ROSTER_CLUSTER_TLS_CA", dir + "/ca.crt"},
+          {"ROSTER_CLUSTER_INSECURE", "false"}};
+}
+
+/// Runs the stranger client (tests/support/cluster_stranger.cc).
+json stranger(const std::string& args) {
+  std::string cmd = std::string(STRANGER_BINARY) + " " + args + " 2>/dev/null";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    ::pclose(p);
   }
+  auto j = json::parse(out, nullptr, false);
+  EXPECT_TRUE(j.is_object()) << cmd << " printed: " << out;
+  return j.is_object() ? j : json::object();
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
+  auto dir = make_certs(3);
+  // Keys are private to their owner.
+  for (auto f : {"/ca.key", "/node-node-1.key", "/node-node-1.crt"})
+    EXPECT_EQ(std::filesystem::status(dir + f).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write) << f;
+  for (int i = 1; i <= 3; ++i) add_node(secret, tls_env(dir, i));
   settled(2, 3);
   for (int i = 0; i < 9; ++i) {
     auto r = at(i % 3).call("POST", "/v1/sessions/device", {{"device_id", "tls-device-" + std::to_string(i) + "-x"}});
@@ -540,9 +576,76 @@ TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
   // Only some of the TLS keys set: the node does not start.
   EXPECT_THROW(roster_server(env{{"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(free_port())},
                                  {"ROSTER_CLUSTER_SECRET", secret},
-                                 {"ROSTER_CLUSTER_TLS_CERT", dir + "/n1.pem"}}),
+                                 {"ROSTER_CLUSTER_TLS_CERT", dir + "/node-node-1.crt"}}),
                std::runtime_error);
+  // Secure by default: no TLS files and no --insecure, the node does not start.
+  EXPECT_THROW(roster_server(env{{"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(free_port())},
+                                 {"ROSTER_CLUSTER_SECRET", secret}}),
+               std::runtime_error);
+
+  // A stranger (no certificate) on the cluster port: the TLS handshake fails,
+  // so it never speaks to an actor, and a BASP header announcing a 4 GiB
+  // payload is never even parsed.
+  auto uid = at(0).call("POST", "/v1/sessions/anonymous").body["user"]["id"].get<std::string>();
+  auto port = std::to_string(nodes[0].cluster_port);
+  auto got = stranger("login 127.0.0.1 " + port + " " + uid);
+  EXPECT_EQ(got.value("sessions", -1), 0);
+  EXPECT_EQ(got.value("reads", -1), 0);
+  auto before = rss_kib(at(0).pid());
+  for (int i = 0; i < 3; ++i) stranger("huge 127.0.0.1 " + port);
+  auto grown = rss_kib(at(0).pid()) - before;
+  EXPECT_LT(grown, 16 * 1024) << "RSS grew by " << grown << " KiB";
+  EXPECT_EQ(at(0).call("GET", "/healthz").status, 200);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(ClusterTest, StrangersOnAnInsecureClusterPortCanDoNothing) {
+  add_node();
+  add_node();
+  settled(1, 2);
+  // Users on both nodes; the gateway's handle has crossed the wire (joins).
+  auto users = device_users(6, "stranger");
+  for (size_t n = 0; n < 2; ++n) {
+    auto got = stranger("login 127.0.0.1 " + std::to_string(nodes[n].cluster_port) + " " + users[n].id);
+    ASSERT_TRUE(got.value("connected", false));  // plaintext: it can connect...
+    EXPECT_EQ(got.value("sessions", -1), 0);     // ...but gets no session
+    EXPECT_EQ(got.value("reads", -1), 0);        // and reads nothing
+    EXPECT_GT(got.value("refused", 0), 0) << got.dump();
+    EXPECT_NE(at(n).log().find("without this cluster's credential"), std::string::npos);
+    EXPECT_GT(cluster_view(n)["security"]["refused_messages"].get<int>(), 0);
+  }
+  // Nothing changed: each user still has exactly the one session it made.
+  for (auto& u : users) EXPECT_EQ(at(0).admin("GET", "/v1/admin/users/" + u.id).body["sessions"], 1);
+  // The members still work together.
+  readable_everywhere(users);
+}
+
+TEST_F(ClusterTest, SilentConnectionsToTheClusterPortAreClosed) {
+  add_node(secret, {{"ROSTER_CLUSTER_HANDSHAKE_TIMEOUT", "2s"}});
+  add_node();
+  settled(1, 2);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(nodes[0].cluster_port));
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{8, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto start = std::chrono::steady_clock::now();
+  // The node greets with its BASP handshake; then the stranger says nothing.
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+  }
+  auto waited = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  EXPECT_EQ(n, 0) << "the silent connection was not closed";
+  EXPECT_LT(waited, std::chrono::seconds(6));
+  // The members' own links (heartbeats every 500 ms) are never silent that long.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  for (auto& m : cluster_view(0)["members"]) EXPECT_TRUE(m["reachable"].get<bool>()) << m.dump();
+  EXPECT_EQ(cluster_view(0)["security"]["connections_closed_by_door"], 1);
 }
 
 TEST_F(ClusterTest, NodeWithTheWrongSecretIsNotAdmitted) {

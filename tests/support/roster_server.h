@@ -43,6 +43,7 @@ class roster_server {
   void kill9();   // SIGKILL, wait
   void signal(int sig);  // e.g. SIGSTOP / SIGCONT
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   response call(const std::string& method, const std::string& path, const json& body = nullptr,
                 const httplib::Headers& headers = {}) const;

@@ -1,0 +1,482 @@
+#include "http/edge.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "http/worker_pool.h"
+
+namespace roster::http {
+
+namespace {
+
+bool iequals_prefix(std::string_view line, std::string_view name) {
+  if (line.size() < name.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+  return true;
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+  return v;
+}
+
+} // namespace
+
+head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
+  head_check out;
+  // The end of the head: an empty line (CRLF CRLF, or bare LFs as httplib
+  // also accepts).
+  size_t end = std::string_view::npos, sep = 0;
+  for (size_t i = 0; i + 1 < buf.size() && i < max_head + 4; ++i) {
+    if (buf[i] != '\n') continue;
+    if (buf[i + 1] == '\n') {
+      end = i + 2;
+      sep = 2;
+      break;
+    }
+    if (buf[i + 1] == '\r' && i + 2 < buf.size() && buf[i + 2] == '\n') {
+      end = i + 3;
+      sep = 3;
+      break;
+    }
+  }
+  (void)sep;
+  auto head = buf.substr(0, end == std::string_view::npos ? std::min(buf.size(), max_head + 1) : end);
+  for (size_t i = 0; i < head.size(); ++i) {
+    auto c = static_cast<unsigned char>(head[i]);
+    bool line_end = c == '\n' || (c == '\r' && i + 1 < head.size() && head[i + 1] == '\n');
+    if ((c < 0x20 && c != '\t' && !line_end) || c == 0x7f) {
+      out.state = head_check::bad_bytes;
+      return out;
+    }
+  }
+  if (end == std::string_view::npos) {
+    out.state = buf.size() > max_head ? head_check::too_large : head_check::incomplete;
+    return out;
+  }
+  if (end > max_head) {
+    out.state = head_check::too_large;
+    return out;
+  }
+  out.head_complete = true;
+  // The headers that decide how much body follows.
+  size_t content_length = 0, lengths = 0;
+  bool unknown_length = false;
+  size_t pos = head.find('\n');
+  while (pos != std::string_view::npos && pos + 1 < head.size()) {
+    size_t next = head.find('\n', pos + 1);
+    auto line = head.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
+    if (iequals_prefix(line, "content-length:")) {
+      ++lengths;
+      auto v = trim(line.substr(15));
+      if (v.empty() || v.size() > 12 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        unknown_length = true;  // httplib's own checks answer it
+      else content_length = std::stoull(std::string(v));
+    } else if (iequals_prefix(line, "transfer-encoding:")) {
+      unknown_length = true;  // refused by the server (411) without reading a body
+    } else if (iequals_prefix(line, "expect:") && iequals_prefix(trim(line.substr(7)), "100-continue")) {
+      out.expect_continue = static_cast<size_t>(line.data() - buf.data());
+    }
+    pos = next;
+  }
+  if (lengths > 1) {
+    out.state = head_check::bad_bytes;  // two lengths: a smuggling attempt
+    return out;
+  }
+  // A body too large (or of unknown length) is not waited for: the server
+  // refuses it from the head alone and closes the connection.
+  size_t body = unknown_length || content_length > max_body ? 0 : content_length;
+  if (buf.size() < end + body) return out;
+  out.state = head_check::ready;
+  out.request_bytes = end + body;
+  return out;
+}
+
+namespace {
+
+/// The answer the reader sends by itself before closing a connection.
+std::string canned(int status, const char* reason, const char* code, const std::string& message, bool retry = false) {
+  std::string body = R"({"error":{"code":")" + std::string(code) + R"(","message":")" + message + "\"}}";
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                    "\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  if (retry) out += "Retry-After: 1\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return out;
+}
+
+std::string peer_address(int fd) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET) ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&a)->sin_addr, text, sizeof text);
+  else if (a.ss_family == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&a)->sin6_addr, text, sizeof text);
+  return text;
+}
+
+/// httplib's view of a connection on a worker: reads come from the bytes
+/// the reader collected (a whole request, perhaps the start of the next),
+/// then from the socket; writes wait for the socket at most io_timeout.
+class buffered_stream final : public httplib::Stream {
+ public:
+  buffered_stream(int fd, std::string& buf, const std::string& ip, millis io_timeout)
+      : fd_(fd), buf_(buf), ip_(ip), timeout_(static_cast<int>(io_timeout)) {}
+
+  bool is_readable() const override { return pos_ < buf_.size() || wait(POLLIN); }
+  bool is_writable() const override { return wait(POLLOUT); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ < buf_.size()) {
+      auto n = std::min(size, buf_.size() - pos_);
+      std::copy_n(buf_.data() + pos_, n, ptr);
+      pos_ += n;
+      return static_cast<ssize_t>(n);
+    }
+    if (!wait(POLLIN)) return -1;
+    return ::recv(fd_, ptr, size, 0);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t done = 0;
+    while (done < size) {
+      auto n = ::send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait(POLLOUT)) continue;
+      return done > 0 ? static_cast<ssize_t>(done) : -1;
+    }
+    return static_cast<ssize_t>(done);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = ip_;
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip.clear();
+    port = 0;
+  }
+  socket_t socket() const override { return fd_; }
+
+  /// Drops what the request consumed; what is left starts the next one.
+  void consume() {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+
+ private:
+  bool wait(short what) const {
+    pollfd p{fd_, what, 0};
+    int n;
+    do n = ::poll(&p, 1, timeout_);
+    while (n < 0 && errno == EINTR);
+    return n > 0 && (p.revents & what);
+  }
+
+  int fd_;
+  std::string& buf_;
+  size_t pos_ = 0;
+  const std::string& ip_;
+  int timeout_;
+};
+
+} // namespace
+
+struct edge::impl : std::enable_shared_from_this<edge::impl> {
+  struct conn {
+    int fd = -1;
+    std::string ip;
+    std::string buf;
+    millis since = 0;       // accepted, handed back, or first byte of the head
+    bool waiting_head = false;  // some bytes of a head have arrived
+    bool kept_alive = false;    // has served a request already
+  };
+
+  edge_limits limits;
+  serve_fn serve;
+  worker_pool& pool;
+  edge_stats stats;
+  int epoll_fd = -1, wake_fd = -1;
+  std::thread reader;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;  // guards incoming and per_address
+  std::vector<conn> incoming;
+  std::unordered_map<std::string, int64_t> per_address;
+
+  std::unordered_map<int, conn> conns;  // the reader thread's only
+
+  impl(edge_limits l, serve_fn s, worker_pool& p) : limits(l), serve(std::move(s)), pool(p) {
+    epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev);
+  }
+
+  ~impl() {
+    ::close(epoll_fd);
+    ::close(wake_fd);
+  }
+
+  void wake() {
+    uint64_t one = 1;
+    (void)::write(wake_fd, &one, sizeof one);
+  }
+
+  void hand_to_reader(conn c) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      incoming.push_back(std::move(c));
+    }
+    wake();
+  }
+
+  void close_conn(conn& c, const std::string& last_words = {}) {
+    if (c.fd < 0) return;
+    if (!last_words.empty()) (void)::send(c.fd, last_words.data(), last_words.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(c.fd);
+    c.fd = -1;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = per_address.find(c.ip); it != per_address.end() && --it->second <= 0) per_address.erase(it);
+    stats.open.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void adopt(int fd) {
+    auto ip = peer_address(fd);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto& mine = per_address[ip];
+      if (stopping || stats.open.load() >= limits.max_connections || mine >= limits.max_per_address) {
+        if (mine == 0) per_address.erase(ip);
+        stats.refused_over_cap.fetch_add(1, std::memory_order_relaxed);
+        auto no = canned(429, "Too Many Requests", "rate_limited", "too many open connections", true);
+        (void)::send(fd, no.data(), no.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::close(fd);
+        return;
+      }
+      ++mine;
+      stats.open.fetch_add(1, std::memory_order_relaxed);
+    }
+    int flags = ::fcntl(fd, F_GETFL, 0);
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    conn c;
+    c.fd = fd;
+    c.ip = std::move(ip);
+    c.since = now_ms();
+    hand_to_reader(std::move(c));
+  }
+
+  /// On a worker: serves the requests buffered on `c`, then hands it back.
+  void work(conn c) {
+    for (;;) {
+      bool closed = false, ok = false;
+      {
+        buffered_stream s(c.fd, c.buf, c.ip, limits.io_timeout);
+        try {
+          ok = serve(s, closed);
+        } catch (const std::exception& e) {
+          spdlog::error("http: a request failed outside its handler: {}", e.what());
+        }
+        s.consume();
+      }
+      if (!ok || closed || stopping) {
+        close_conn(c);
+        return;
+      }
+      c.kept_alive = true;
+      auto next = check_head(c.buf, limits.max_head, limits.max_body);
+      if (next.state == head_check::ready) continue;  // pipelined: answer in order
+      c.since = now_ms();
+      c.waiting_head = !c.buf.empty();
+      hand_to_reader(std::move(c));
+      return;
+    }
+  }
+
+  void dispatch(conn c) {
+    auto self = shared_from_this();
+    // The pool's jobs are std::function (copyable): share the connection.
+    auto box = std::make_shared<conn>(std::move(c));
+    pool.enqueue([self, box] { self->work(std::move(*box)); });
+  }
+
+  /// The bytes of `c` changed: dispatch, refuse, or keep waiting. Returns
+  /// false when `c` left the reader.
+  bool examine(conn& c) {
+    auto chk = check_head(c.buf, limits.max_head, limits.max_body);
+    switch (chk.state) {
+      case head_check::incomplete:
+        if (chk.head_complete && chk.expect_continue) {
+          // The client waits for our go-ahead before it sends the body: give
+          // it here, and rename the header (same length) so httplib does not
+          // answer it a second time.
+          static const char go[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          (void)::send(c.fd, go, sizeof go - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+          c.buf.replace(chk.expect_continue, 6, "X-Expc");
+        }
+        if (!c.waiting_head && !c.buf.empty()) {
+          c.waiting_head = true;
+          c.since = now_ms();
+        }
+        return true;
+      case head_check::ready:
+        ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+        dispatch(std::move(c));
+        return false;
+      case head_check::too_large:
+        stats.heads_too_large.fetch_add(1, std::memory_order_relaxed);
+        close_conn(c, canned(431, "Request Header Fields Too Large", "invalid_request",
+                             "header block over " + std::to_string(limits.max_head) + " bytes"));
+        return false;
+      case head_check::bad_bytes:
+        stats.bad_heads.fetch_add(1, std::memory_order_relaxed);
+        close_conn(c, canned(400, "Bad Request", "invalid_request",
+                             "malformed request head (control character, or two Content-Length headers)"));
+        return false;
+    }
+    return true;
+  }
+
+  void take_incoming() {
+    uint64_t n;
+    while (::read(wake_fd, &n, sizeof n) > 0) {
+    }
+    std::vector<conn> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      batch.swap(incoming);
+    }
+    for (auto& c : batch) {
+      if (stopping) {
+        close_conn(c);
+        continue;
+      }
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.fd = c.fd;
+      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+        close_conn(c);
+        continue;
+      }
+      int fd = c.fd;
+      conns[fd] = std::move(c);
+    }
+  }
+
+  void on_readable(int fd) {
+    auto it = conns.find(fd);
+    if (it == conns.end()) return;
+    auto& c = it->second;
+    // Read at most one byte past what a whole request may be.
+    size_t cap = limits.max_head + limits.max_body + 1;
+    char chunk[16384];
+    for (;;) {
+      if (c.buf.size() > cap) break;
+      auto want = std::min(sizeof chunk, cap + 1 - c.buf.size());
+      auto n = ::recv(fd, chunk, want, 0);
+      if (n > 0) {
+        c.buf.append(chunk, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        // The peer is gone; serve what it sent completely (a client may
+        // half-close after its request), else drop it.
+        if (check_head(c.buf, limits.max_head, limits.max_body).state == head_check::ready) break;
+        ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+        close_conn(c);
+        conns.erase(it);
+        return;
+      }
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (!examine(c)) conns.erase(it);
+  }
+
+  void sweep_timeouts() {
+    auto now = now_ms();
+    for (auto it = conns.begin(); it != conns.end();) {
+      auto& c = it->second;
+      bool expired = false;
+      std::string words;
+      if (c.waiting_head) {
+        if (now - c.since > limits.head_timeout) {
+          expired = true;
+          stats.head_timeouts.fetch_add(1, std::memory_order_relaxed);
+          words = canned(408, "Request Timeout", "invalid_request",
+                         "the request did not arrive within " + std::to_string(limits.head_timeout / 1000) + " s");
+        }
+      } else if (now - c.since > (c.kept_alive ? limits.idle_timeout : limits.head_timeout)) {
+        expired = true;  // idle: close without a word, as HTTP/1.1 allows
+      }
+      if (!expired) {
+        ++it;
+        continue;
+      }
+      ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+      close_conn(c, words);
+      it = conns.erase(it);
+    }
+  }
+
+  void run() {
+    std::vector<epoll_event> events(512);
+    auto last_sweep = now_ms();
+    while (!stopping) {
+      int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 100);
+      for (int i = 0; i < n; ++i) {
+        int fd = events[static_cast<size_t>(i)].data.fd;
+        if (fd == wake_fd) take_incoming();
+        else on_readable(fd);
+      }
+      if (auto now = now_ms(); now - last_sweep >= 100) {
+        take_incoming();
+        sweep_timeouts();
+        last_sweep = now;
+      }
+    }
+    take_incoming();
+    for (auto& [fd, c] : conns) close_conn(c);
+    conns.clear();
+  }
+};
+
+edge::edge(edge_limits limits, serve_fn serve, worker_pool& pool)
+    : impl_(std::make_shared<impl>(limits, std::move(serve), pool)) {
+  impl_->reader = std::thread([i = impl_] { i->run(); });
+}
+
+edge::~edge() { stop(); }
+
+void edge::adopt(int fd) { impl_->adopt(fd); }
+
+void edge::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  impl_->wake();
+  if (impl_->reader.joinable()) impl_->reader.join();
+}
+
+const edge_stats& edge::stats() const { return impl_->stats; }
+
+} // namespace roster::http

@@ -1,0 +1,85 @@
+#pragma once
+// The HTTP edge: every connection's bytes are read by one epoll thread until
+// a whole request (head and body) is in memory, and only then does a worker
+// thread take the connection, run the request through cpp-httplib's parser
+// and our handlers, and hand the connection back for the next request. So a
+// slow or idle client holds a few KiB of buffer and no thread, and the
+// limits below are enforced before anything is buffered beyond them:
+//
+//  - the head (request line and headers) must arrive within `head_timeout`
+//    (408, closed) and fit in `max_head` bytes (431, closed, having read at
+//    most max_head + one read);
+//  - a head with a control character (NUL, CR alone, ...) other than the line
+//    ends and tabs is refused (400), as are two Content-Length headers;
+//  - at most `max_connections` open connections, `max_per_address` from one
+//    client address (429 with Retry-After, closed);
+//  - idle keep-alive connections are closed after `idle_timeout`;
+//  - pipelined requests are answered in order: bytes after one request are
+//    the start of the next.
+//
+// Thread-safety: adopt() and stop() may be called from any thread.
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "domain/clock.h"
+
+namespace roster::http {
+
+class worker_pool;
+
+struct edge_limits {
+  millis head_timeout = 10'000;
+  millis idle_timeout = 5'000;
+  millis io_timeout = 5'000;  // a worker's read or write of one connection
+  size_t max_head = 8192;
+  size_t max_body = 65536;
+  int64_t max_connections = 20'000;
+  int64_t max_per_address = 256;
+};
+
+/// What the bytes received so far on a connection amount to (the pure rule).
+struct head_check {
+  enum state_t { incomplete, ready, too_large, bad_bytes } state = incomplete;
+  size_t request_bytes = 0;     // ready: head + body
+  size_t expect_continue = 0;   // ready/incomplete: offset of an "Expect" header name, 0 = none
+  bool head_complete = false;
+};
+head_check check_head(std::string_view buf, size_t max_head, size_t max_body);
+
+/// Figures for /metrics and tests.
+struct edge_stats {
+  std::atomic<int64_t> open{0};
+  std::atomic<int64_t> refused_over_cap{0};
+  std::atomic<int64_t> head_timeouts{0};
+  std::atomic<int64_t> heads_too_large{0};
+  std::atomic<int64_t> bad_heads{0};
+};
+
+class edge {
+ public:
+  /// Runs one request read from `s`; sets `closed` when the connection must
+  /// end after it. Returns false when the connection is broken.
+  using serve_fn = std::function<bool(httplib::Stream& s, bool& closed)>;
+
+  edge(edge_limits limits, serve_fn serve, worker_pool& pool);
+  ~edge();
+
+  /// Takes a newly accepted connection (closing it when over a cap).
+  void adopt(int fd);
+  /// Closes every connection the reader holds and stops it.
+  void stop();
+
+  const edge_stats& stats() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace roster::http
