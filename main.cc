@@ -90,8 +90,12 @@ int serve(const serve_flags& f) {
   });
   accounts account(route, cfg->auth);
   http::metrics metrics;
-  rate_window username_checks(120, 60'000);
-  http::services svc{route, account, *cfg, metrics, username_checks};
+  const auto& lim = cfg->limits;
+  address_limits limits{{lim.registrations_per_minute, 60'000},
+                        {lim.device_logins_per_minute, 60'000},
+                        {lim.anonymous_logins_per_minute, 60'000},
+                        {lim.username_lookups_per_minute, 60'000}};
+  http::services svc{route, account, *cfg, metrics, limits};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 

@@ -19,9 +19,9 @@ namespace roster {
 enum class user_op : uint8_t {
   create = 1,          // admin: args {record, session?} → {user, session}
   authenticate,        // token: → own view + {session_id, authenticated_at}
-  login_begin,         // admin: → {password_hash, retry_after} or status error
-  login_failed,        // admin: records a failed login
-  login_finish,        // admin: args {method, password_hash?} → {user, session}
+  login_begin,         // admin: reserves a password check → {password_hash, reservation}; 429 when throttled
+  login_failed,        // admin: args {method, reservation}: the check failed; records the failure
+  login_finish,        // admin: args {method, password_hash?, reservation?} → {user, session}
   list_sessions,       // token
   get_session,         // token: args {id}
   extend_session,      // token
@@ -29,7 +29,7 @@ enum class user_op : uint8_t {
   revoke_all_sessions, // token
   update_profile,      // token: args {patch}
   get_credentials,     // token: → {password_hash, sudo_fresh}
-  set_password,        // token: args {password_hash} (revokes other sessions)
+  set_password,        // token: args {password_hash, expected_hash, reservation?} (revokes other sessions)
   delete_account,      // token: → {index_keys}
   get_logs,            // token: args {limit, cursor}
   get_public,          // anyone: → public view

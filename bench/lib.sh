@@ -4,6 +4,10 @@ set -euo pipefail
 BUILD="${BUILD:-build}"
 [ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
 command -v wrk >/dev/null || bash scripts/deps
+# The benches create users by the thousand from one address: lift the
+# per-address budgets of [limits] (0 = no limit).
+export ROSTER_LIMITS_REGISTRATIONS_PER_MINUTE=0 ROSTER_LIMITS_DEVICE_LOGINS_PER_MINUTE=0 \
+  ROSTER_LIMITS_ANONYMOUS_LOGINS_PER_MINUTE=0 ROSTER_LIMITS_USERNAME_LOOKUPS_PER_MINUTE=0
 WORK="$(mktemp -d "/tmp/${WORK_PREFIX:-roster-bench}-XXXXXX")"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }

@@ -13,8 +13,6 @@ reply taken_reply(const std::string& key) {
   return error_reply(errc::identity_taken, "identity is already linked to another account");
 }
 
-reply invalid_credentials() { return error_reply(errc::invalid_credentials, "invalid login or password"); }
-
 json body_of(const reply& r) {
   auto j = json::parse(r.body, nullptr, false);
   return j.is_discarded() ? json::object() : j;
@@ -26,7 +24,8 @@ accounts::accounts(router& r, const auth_config& auth)
       auth_(auth),
       argon2_{static_cast<uint32_t>(auth.argon2_memory_kib), static_cast<uint32_t>(auth.argon2_iterations),
               static_cast<uint32_t>(auth.argon2_parallelism)},
-      ip_throttle_(throttle_policy{auth.max_failed_logins, auth.failed_login_window, 30'000}) {}
+      addresses_(throttle_policy{auth.max_failed_logins, auth.failed_login_window, 30'000}),
+      logins_(throttle_policy{auth.max_failed_logins, auth.failed_login_window, 30'000}) {}
 
 errc accounts::claim(const std::string& key, const std::string& uid) {
   auto r = router_.call_index(index_op::claim, key, uid);
@@ -55,7 +54,7 @@ user_record accounts::new_record() const {
 }
 
 reply accounts::create_user(user_record rec, const std::string& session_method, const std::vector<std::string>& keys,
-                            const client_info& ci) {
+                            const client_info& ci, const std::function<void(user_record&)>& prepare) {
   auto uid16 = *uuid_from_string(rec.id);
   // 1. claim every unique key on its index partition
   std::vector<std::string> claimed;
@@ -68,7 +67,9 @@ reply accounts::create_user(user_record rec, const std::string& session_method, 
     }
     claimed.push_back(k);
   }
-  // 2. write the user (acknowledged only once stored)
+  // 2. the costly part (hashing), only once every key is ours; then write
+  // the user (acknowledged only once stored)
+  if (prepare) prepare(rec);
   json args = {{"record", json::parse(encode_user(rec))}, {"session_method", session_method}};
   auto created = router_.call_user(uid16, user_op::create, {}, args.dump(), ci);
   if (!created.ok()) {
@@ -95,42 +96,81 @@ reply accounts::register_account(const registration& in, const client_info& ci) 
   rec.username = in.username.value_or("");
   rec.display_name = in.display_name.value_or(in.username.value_or(""));
   rec.metadata = in.metadata;
-  rec.password_hash = hash_password(in.password, argon2_);
   auto keys = index_keys_of(rec);
-  return create_user(std::move(rec), "password", keys, ci);
+  return create_user(std::move(rec), "password", keys, ci,
+                     [&](user_record& r) { r.password_hash = hash_password(in.password, argon2_); });
 }
 
-reply accounts::password_login(const std::string& login, const std::string& password, const client_info& ci) {
+std::variant<accounts::password_ok, reply> accounts::check_password(const std::string& login_key,
+                                                                   std::optional<std::string> uid16,
+                                                                   const std::string& password, const char* method,
+                                                                   const char* wrong_message, const client_info& ci) {
+  // 1. reserve on this node: the address, and the login key for logins
   auto now = now_ms();
-  if (auto wait = ip_throttle_.check(ci.ip, now); wait > 0) {
-    error e = make_error(errc::rate_limited, "too many failed logins from this address; try again later");
-    e.retry_after = (wait + 999) / 1000;
-    return error_reply(e);
-  }
+  if (auto wait = addresses_.reserve(ci.ip, now); wait > 0) return error_reply(throttled_error(wait));
+  bool by_login = !login_key.empty();
+  if (by_login)
+    if (auto wait = logins_.reserve(login_key, now); wait > 0) {
+      addresses_.succeed(ci.ip);
+      return error_reply(throttled_error(wait));
+    }
+  auto release = [&] {  // the check did not run
+    addresses_.succeed(ci.ip);
+    if (by_login) logins_.succeed(login_key);
+  };
+  auto failed = [&]() -> reply {
+    auto t = now_ms();
+    addresses_.fail(ci.ip, t);
+    if (by_login) logins_.fail(login_key, t);
+    return error_reply(errc::invalid_credentials, wrong_message);
+  };
   // An unknown login spends the same Argon2id time as a wrong password.
   auto fail_unknown = [&] {
     verify_password(password, dummy_password_hash(argon2_));
-    ip_throttle_.record_failure(ci.ip, now);
-    return invalid_credentials();
+    return failed();
   };
-  std::string key = login.find('@') != std::string::npos ? email_key(login) : username_key(login);
-  auto found = router_.call_index(index_op::lookup, key);
-  if (found.error_code() == errc::not_found) return fail_unknown();
-  if (!found.ok()) return found;
-  auto uid16 = uuid_from_string(found.body);
-  if (!uid16) return fail_unknown();
+  // 2. find the user and reserve on the account
+  if (!uid16) {
+    auto found = router_.call_index(index_op::lookup, login_key);
+    if (found.error_code() == errc::not_found) return fail_unknown();
+    if (!found.ok()) {
+      release();
+      return found;
+    }
+    uid16 = uuid_from_string(found.body);
+    if (!uid16) return fail_unknown();
+  }
   auto begin = router_.call_user(*uid16, user_op::login_begin, {}, {}, ci);
   if (begin.error_code() == errc::not_found) return fail_unknown();
-  if (!begin.ok()) return begin;
-  auto hash = body_of(begin).value("password_hash", std::string());
-  if (hash.empty()) return fail_unknown();
-  if (!verify_password(password, hash)) {
-    ip_throttle_.record_failure(ci.ip, now);
-    router_.call_user(*uid16, user_op::login_failed, {}, json{{"method", "password"}}.dump(), ci);
-    return invalid_credentials();
+  if (!begin.ok()) {
+    release();
+    return begin;
   }
-  return router_.call_user(*uid16, user_op::login_finish, {},
-                           json{{"method", "password"}, {"password_hash", hash}}.dump(), ci);
+  auto j = body_of(begin);
+  password_ok ok{*uid16, j.value("password_hash", std::string()), j.value("reservation", uint64_t{0})};
+  // 3. verify (an account without a password fails like an unknown login)
+  bool match = ok.hash.empty() ? (verify_password(password, dummy_password_hash(argon2_)), false)
+                               : verify_password(password, ok.hash);
+  if (!match) {
+    router_.call_user(*uid16, user_op::login_failed, {},
+                      json{{"method", method}, {"reservation", ok.reservation}}.dump(), ci);
+    return failed();
+  }
+  addresses_.succeed(ci.ip);
+  if (by_login) logins_.succeed(login_key, /*forget_failures=*/true);
+  return ok;
+}
+
+reply accounts::password_login(const std::string& login, const std::string& password, const client_info& ci) {
+  // The throttle key is the index key: one lock per account whichever way the
+  // login is spelled, and the same lock for logins that do not exist.
+  std::string key = login.find('@') != std::string::npos ? email_key(login) : username_key(login);
+  auto checked = check_password(key, std::nullopt, password, "password", "invalid login or password", ci);
+  if (auto* refused = std::get_if<reply>(&checked)) return *refused;
+  auto& ok = std::get<password_ok>(checked);
+  return router_.call_user(ok.uid16, user_op::login_finish, {},
+                           json{{"method", "password"}, {"password_hash", ok.hash}, {"reservation", ok.reservation}}.dump(),
+                           ci);
 }
 
 reply accounts::device_login(const std::string& device_id, const std::optional<std::string>& display_name,
@@ -216,18 +256,21 @@ reply accounts::change_password(std::string_view uid16, const std::string& token
   auto creds = router_.call_user(uid16, user_op::get_credentials, token_hash, {}, ci);
   if (!creds.ok()) return creds;
   auto j = body_of(creds);
-  auto hash = j.value("password_hash", std::string());
-  if (hash.empty()) {
+  json args;
+  if (j.value("password_hash", std::string()).empty()) {
     // No password yet (device or guest account): the sudo window must be fresh.
     if (!j.value("sudo_fresh", false))
       return error_reply(errc::reauthentication_required, "log in again to set a password");
-  } else if (!verify_password(current, hash)) {
-    router_.call_user(uid16, user_op::login_failed, {}, json{{"method", "password_change"}}.dump(), ci);
-    return error_reply(errc::invalid_credentials, "current_password is wrong");
+    args["expected_hash"] = "";
+  } else {
+    auto checked = check_password({}, std::string(uid16), current, "password_change", "current_password is wrong", ci);
+    if (auto* refused = std::get_if<reply>(&checked)) return *refused;
+    auto& ok = std::get<password_ok>(checked);
+    args["expected_hash"] = ok.hash;
+    args["reservation"] = ok.reservation;
   }
-  auto next_hash = hash_password(next, argon2_);
-  return router_.call_user(uid16, user_op::set_password, token_hash,
-                           json{{"password_hash", next_hash}, {"expected_hash", hash}}.dump(), ci);
+  args["password_hash"] = hash_password(next, argon2_);
+  return router_.call_user(uid16, user_op::set_password, token_hash, args.dump(), ci);
 }
 
 reply accounts::delete_account(std::string_view uid16, const std::string& token_hash,
@@ -236,14 +279,12 @@ reply accounts::delete_account(std::string_view uid16, const std::string& token_
   if (!creds.ok()) return creds;
   auto j = body_of(creds);
   if (password) {
-    auto hash = j.value("password_hash", std::string());
-    if (hash.empty() || !verify_password(*password, hash)) {
-      router_.call_user(uid16, user_op::login_failed, {}, json{{"method", "account_delete"}}.dump(), ci);
-      return error_reply(errc::invalid_credentials, "password is wrong");
-    }
+    auto checked = check_password({}, std::string(uid16), *password, "account_delete", "password is wrong", ci);
+    if (auto* refused = std::get_if<reply>(&checked)) return *refused;
   } else if (!j.value("sudo_fresh", false)) {
     return error_reply(errc::reauthentication_required, "log in again or send your password to delete the account");
   }
+  // Deleting the user also drops its reservation.
   auto r = router_.call_user(uid16, user_op::delete_account, token_hash, {}, ci);
   if (r.ok()) release_from(r, "index_keys", uuid_to_string(uid16));
   return r;

@@ -7,8 +7,10 @@
 //
 // Inputs are already validated by http/; outputs are router replies whose
 // body is the JSON for the client.
+#include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "cluster/router.h"
 #include "domain/password.h"
@@ -29,11 +31,14 @@ class accounts {
  public:
   accounts(router& r, const auth_config& auth);
 
-  /// 201 {user, session|null}; 409 email_taken / username_taken.
+  /// 201 {user, session|null}; 409 email_taken / username_taken. The unique
+  /// keys are claimed before the password is hashed, so a taken email or
+  /// username costs no Argon2id work.
   reply register_account(const registration& in, const client_info& ci);
 
   /// {user, session}; 401 invalid_credentials (same answer and about the same
-  /// time for unknown logins and wrong passwords); 429 when throttled.
+  /// time for unknown logins and wrong passwords); 429 when throttled (the
+  /// same for unknown logins: they are throttled by their normalised key).
   reply password_login(const std::string& login, const std::string& password, const client_info& ci);
 
   /// {user, session, created}: finds or creates the user of a device id.
@@ -48,11 +53,13 @@ class accounts {
   reply update_profile(std::string_view uid16, const std::string& token_hash, const json& patch,
                        const client_info& ci);
 
-  /// PUT /v1/account/password.
+  /// PUT /v1/account/password. 401 for a wrong current password, 429 when
+  /// the address or the account is throttled (check_password).
   reply change_password(std::string_view uid16, const std::string& token_hash, const std::string& current,
                         const std::string& next, const client_info& ci);
 
   /// DELETE /v1/account: needs `password` or a session inside the sudo window.
+  /// A password goes through check_password like a login.
   reply delete_account(std::string_view uid16, const std::string& token_hash,
                        const std::optional<std::string>& password, const client_info& ci);
 
@@ -60,10 +67,40 @@ class accounts {
   reply admin_delete(std::string_view uid16);
 
  private:
+  /// A password that matched: the user, the hash it matched and the
+  /// account's reservation of this check (see user_op::login_begin).
+  struct password_ok {
+    std::string uid16;
+    std::string hash;
+    uint64_t reservation = 0;
+  };
+
+  /// The one password check (logins, password change, account deletion; MFA
+  /// and recovery codes later), so the throttles of domain/throttle.h hold
+  /// under concurrency:
+  /// 1. reserve an attempt for the client address and, for a login, for the
+  ///    normalised login key (index key) on this node: known and unknown
+  ///    logins lock alike;
+  /// 2. find the user (by `login_key` when `uid16` is empty) and reserve on
+  ///    the account (login_begin: stored failures + checks in flight, so it
+  ///    holds across nodes);
+  /// 3. verify; a wrong password (or an unknown login, after a dummy
+  ///    verification) becomes a failure everywhere, a right one frees the
+  ///    address and login reservations. The account reservation is the
+  ///    caller's to finish (login_finish / set_password / delete_account
+  ///    resolve it; a lost one expires).
+  /// Returns the match, or the reply to send: 401 invalid_credentials with
+  /// `wrong_message`, 429 rate_limited, or a routing error.
+  std::variant<password_ok, reply> check_password(const std::string& login_key, std::optional<std::string> uid16,
+                                                  const std::string& password, const char* method,
+                                                  const char* wrong_message, const client_info& ci);
+
   /// A fresh record: new id, creation time, status per auth.require_activation.
   user_record new_record() const;
+  /// Claims `keys`, then runs `prepare` (e.g. the password hash: work done
+  /// only once the claims hold), writes the user, confirms the claims.
   reply create_user(user_record rec, const std::string& session_method, const std::vector<std::string>& keys,
-                    const client_info& ci);
+                    const client_info& ci, const std::function<void(user_record&)>& prepare = {});
   errc claim(const std::string& key, const std::string& uid);
   void release_all(const std::vector<std::string>& keys, const std::string& uid);
   void release_from(const reply& r, const char* field, const std::string& uid);
@@ -71,7 +108,8 @@ class accounts {
   router& router_;
   auth_config auth_;
   argon2_params argon2_;
-  ip_throttle ip_throttle_;
+  attempt_throttle addresses_;  // password checks per client IP (node-local)
+  attempt_throttle logins_;     // password logins per normalised login key (node-local)
 };
 
 } // namespace roster

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <functional>
+#include <utility>
 #include <toml++/toml.h>
 
 extern char** environ;
@@ -78,6 +79,10 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("moderation.flag_distinct_reporters", integer, int64_t, moderation.flag_distinct_reporters),
     ROSTER_KEY("moderation.flag_window", duration, millis, moderation.flag_window),
     ROSTER_KEY("social.max_friends", integer, int64_t, social.max_friends),
+    ROSTER_KEY("limits.registrations_per_minute", integer, int64_t, limits.registrations_per_minute),
+    ROSTER_KEY("limits.device_logins_per_minute", integer, int64_t, limits.device_logins_per_minute),
+    ROSTER_KEY("limits.anonymous_logins_per_minute", integer, int64_t, limits.anonymous_logins_per_minute),
+    ROSTER_KEY("limits.username_lookups_per_minute", integer, int64_t, limits.username_lookups_per_minute),
     ROSTER_KEY("actors.idle_passivation", duration, millis, actors.idle_passivation),
     ROSTER_KEY("cluster.listen", string, str, cluster.listen),
     ROSTER_KEY("cluster.seeds", string_list, strs, cluster.seeds),
@@ -233,6 +238,11 @@ status validate(const node_config& c) {
     return bad("auth.argon2_parallelism", "must be 1..64");
   if (c.auth.session_ttl <= 0) return bad("auth.session_ttl", "must be positive");
   if (c.auth.session_idle_ttl <= 0) return bad("auth.session_idle_ttl", "must be positive");
+  for (auto [key, v] : {std::pair{"limits.registrations_per_minute", c.limits.registrations_per_minute},
+                        std::pair{"limits.device_logins_per_minute", c.limits.device_logins_per_minute},
+                        std::pair{"limits.anonymous_logins_per_minute", c.limits.anonymous_logins_per_minute},
+                        std::pair{"limits.username_lookups_per_minute", c.limits.username_lookups_per_minute}})
+    if (v < 0 || v > 1'000'000'000) return bad(key, "must be 0 (no limit) to 1000000000");
   if (c.actors.idle_passivation < 100) return bad("actors.idle_passivation", "must be at least 100ms");
   if (c.cluster.partitions < 1 || c.cluster.partitions > 4096)
     return bad("cluster.partitions", "must be 1..4096");

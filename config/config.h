@@ -91,6 +91,15 @@ struct social_config {
   int64_t max_friends = 1000;
 };
 
+/// Per client address request budgets (`[limits]`), each per minute; 0 = no
+/// limit. Over budget: 429 rate_limited with Retry-After.
+struct limits_config {
+  int64_t registrations_per_minute = 20;      // POST /v1/accounts
+  int64_t device_logins_per_minute = 60;      // POST /v1/sessions/device
+  int64_t anonymous_logins_per_minute = 20;   // POST /v1/sessions/anonymous
+  int64_t username_lookups_per_minute = 120;  // GET /v1/usernames/{name}; GET /v1/users?usernames= counts each name
+};
+
 struct actors_config {
   millis idle_passivation = 5 * 60'000;
 };
@@ -120,6 +129,7 @@ struct node_config {
   webhooks_config webhooks;
   moderation_config moderation;
   social_config social;
+  limits_config limits;
   actors_config actors;
   cluster_config cluster;
 };

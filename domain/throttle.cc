@@ -4,6 +4,12 @@
 
 namespace roster {
 
+namespace {
+int failures_in_window(const std::vector<millis>& failures, millis now, const throttle_policy& p) {
+  return static_cast<int>(std::count_if(failures.begin(), failures.end(), [&](millis t) { return t > now - p.window; }));
+}
+} // namespace
+
 millis lockout_remaining(const std::vector<millis>& failures, millis now, const throttle_policy& p) {
   int count = 0;
   millis last = 0;
@@ -20,6 +26,15 @@ millis lockout_remaining(const std::vector<millis>& failures, millis now, const 
   return remaining > 0 ? remaining : 0;
 }
 
+millis attempt_wait(const std::vector<millis>& failures, size_t in_flight, millis now, const throttle_policy& p) {
+  if (auto lock = lockout_remaining(failures, now, p); lock > 0) return lock;
+  auto failed = static_cast<size_t>(failures_in_window(failures, now, p));
+  auto max = static_cast<size_t>(std::max(p.max_failures, 1));
+  // Locked before and the lock has run out: one probe at a time.
+  if (failed >= max) return in_flight > 0 ? busy_wait : 0;
+  return failed + in_flight >= max ? busy_wait : 0;
+}
+
 void prune_failures(std::vector<millis>& failures, millis now, const throttle_policy& p) {
   failures.erase(std::remove_if(failures.begin(), failures.end(),
                                 [&](millis t) { return t <= now - p.window; }),
@@ -27,31 +42,74 @@ void prune_failures(std::vector<millis>& failures, millis now, const throttle_po
   if (failures.size() > 64) failures.erase(failures.begin(), failures.end() - 64);
 }
 
-millis ip_throttle::check(const std::string& ip, millis now) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = failures_.find(ip);
-  if (it == failures_.end()) return 0;
-  return lockout_remaining(it->second, now, policy_);
+error throttled_error(millis wait) {
+  error e = make_error(errc::rate_limited, "too many attempts; try again later");
+  e.retry_after = std::max<millis>(1, (wait + 999) / 1000);
+  return e;
 }
 
-void ip_throttle::record_failure(const std::string& ip, millis now) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (failures_.size() > 100'000) {
-    for (auto it = failures_.begin(); it != failures_.end();) {
-      prune_failures(it->second, now, policy_);
-      it = it->second.empty() ? failures_.erase(it) : std::next(it);
-    }
+uint64_t pending_attempts::add(millis now) {
+  if (next_ == 0) next_ = static_cast<uint64_t>(now) << 16;
+  uint64_t id = ++next_;
+  items_.emplace_back(id, now);
+  return id;
+}
+
+bool pending_attempts::resolve(uint64_t id) {
+  auto it = std::find_if(items_.begin(), items_.end(), [&](auto& i) { return i.first == id; });
+  if (it == items_.end()) return false;
+  items_.erase(it);
+  return true;
+}
+
+void pending_attempts::resolve_oldest() {
+  if (!items_.empty()) items_.erase(items_.begin());  // added in time order
+}
+
+size_t pending_attempts::live(millis now, millis ttl) {
+  items_.erase(std::remove_if(items_.begin(), items_.end(), [&](auto& i) { return i.second <= now - ttl; }),
+               items_.end());
+  return items_.size();
+}
+
+void attempt_throttle::prune_all(millis now) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    prune_failures(it->second.failures, now, policy_);
+    it->second.pending.live(now, policy_.reservation_ttl);
+    it = it->second.failures.empty() && it->second.pending.empty() ? entries_.erase(it) : std::next(it);
   }
-  auto& f = failures_[ip];
-  prune_failures(f, now, policy_);
-  f.push_back(now);
 }
 
-} // namespace roster
+millis attempt_throttle::reserve(const std::string& key, millis now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (entries_.size() > 100'000) prune_all(now);
+  auto& e = entries_[key];
+  auto in_flight = e.pending.live(now, policy_.reservation_ttl);
+  if (auto wait = attempt_wait(e.failures, in_flight, now, policy_); wait > 0) return wait;
+  e.pending.add(now);
+  return 0;
+}
 
-namespace roster {
+void attempt_throttle::fail(const std::string& key, millis now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& e = entries_[key];
+  e.pending.resolve_oldest();
+  prune_failures(e.failures, now, policy_);
+  e.failures.push_back(now);
+}
 
-millis rate_window::acquire(const std::string& key, millis now) {
+void attempt_throttle::succeed(const std::string& key, bool forget_failures) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  it->second.pending.resolve_oldest();
+  if (forget_failures) it->second.failures.clear();
+  if (it->second.failures.empty() && it->second.pending.empty()) entries_.erase(it);
+}
+
+millis rate_window::acquire(const std::string& key, millis now, int64_t units) {
+  if (limit_ <= 0) return 0;
+  units = std::clamp<int64_t>(units, 1, limit_);
   std::lock_guard<std::mutex> lock(mutex_);
   if (counts_.size() > 100'000) {
     for (auto it = counts_.begin(); it != counts_.end();)
@@ -62,8 +120,8 @@ millis rate_window::acquire(const std::string& key, millis now) {
     start = now;
     count = 0;
   }
-  if (count >= limit_) return start + window_ - now;
-  ++count;
+  if (count + units > limit_) return start + window_ - now;
+  count += units;
   return 0;
 }
 

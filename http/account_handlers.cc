@@ -44,6 +44,17 @@ void with_user(context& c, user_op op, int ok_status = 200, std::string args = {
   write_reply(c.res, c.svc.route.call_user(who->uid16, op, who->token_hash, std::move(args), c.client), ok_status);
 }
 
+/// Counts `units` against the caller's address budget `w`; false (and a 429
+/// with Retry-After written) when it is spent.
+bool within(context& c, rate_window& w, int64_t units = 1) {
+  auto wait = w.acquire(c.client.ip, now_ms(), units);
+  if (wait == 0) return true;
+  error e = make_error(errc::rate_limited, "too many requests from this address; slow down");
+  e.retry_after = std::max<int64_t>(1, (wait + 999) / 1000);
+  write_error(c.res, e);
+  return false;
+}
+
 std::optional<std::string> optional_display_name(const json& body, error& e) {
   auto v = string_field(body, "display_name", e);
   if (v) {
@@ -55,6 +66,7 @@ std::optional<std::string> optional_display_name(const json& body, error& e) {
 } // namespace
 
 void register_account(context& c) {
+  if (!within(c, c.svc.limits.registrations)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid fields");
@@ -99,6 +111,7 @@ void login_device(context& c) {
     write_error(c.res, errc::forbidden, "device login is disabled on this server");
     return;
   }
+  if (!within(c, c.svc.limits.device_logins)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid fields");
@@ -116,6 +129,7 @@ void login_device(context& c) {
 }
 
 void login_anonymous(context& c) {
+  if (!within(c, c.svc.limits.anonymous_logins)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid fields");
@@ -219,6 +233,9 @@ void get_users(context& c) {
     write_error(c.res, e);
     return;
   }
+  // Looking names up is what GET /v1/usernames/{name} does: the same budget,
+  // one unit per name (ids are random: nothing to enumerate).
+  if (names && !within(c, c.svc.limits.username_lookups, static_cast<int64_t>(values.size()))) return;
   json items = json::array();
   for (auto& v : values) {
     std::optional<std::string> uid16;
@@ -236,12 +253,7 @@ void get_users(context& c) {
 }
 
 void username_available(context& c) {
-  if (auto wait = c.svc.username_checks.acquire(c.client.ip, now_ms()); wait > 0) {
-    error e = make_error(errc::rate_limited, "too many username checks; slow down");
-    e.retry_after = (wait + 999) / 1000;
-    write_error(c.res, e);
-    return;
-  }
+  if (!within(c, c.svc.limits.username_lookups)) return;
   auto name = c.params["name"];
   if (auto p = check_username(name); !p.empty()) {
     error e = make_error(errc::invalid_request, "invalid username");

@@ -24,7 +24,7 @@ struct services {
   accounts& account;
   const node_config& config;
   metrics& stats;
-  rate_window& username_checks;  // GET /v1/usernames/{name}, per client IP
+  address_limits& limits;  // per client IP request budgets ([limits])
 };
 
 /// The caller's session: the user id carried by the token and the token's hash.

@@ -9,6 +9,7 @@
 
 #include "actors/protocol.h"
 #include "domain/crypto.h"
+#include "domain/throttle.h"
 #include "persistence/keys.h"
 
 namespace roster {
@@ -31,6 +32,11 @@ struct user_actor_state {
   // The answers this actor published in env->reads, by token hash.
   std::unordered_map<std::string, std::shared_ptr<const read_cache::entry>> published;
   bool passivating = false;
+  // Password checks in flight (login_begin → login_failed / login_finish /
+  // set_password), counted with user->failed_logins by attempt_wait so that
+  // concurrent guesses from any node cannot pass the limit. Memory only: a
+  // reservation lost with the actor only lifts a limit early.
+  pending_attempts checks;
 
   /// The last time the router served one of this actor's answers (0: never).
   millis last_hit() const {
@@ -339,16 +345,18 @@ reply handle(ctx& c) {
         return ok_reply(std::move(body));
       });
     case user_op::login_begin: {
+      // Reserves a password check on the account (domain/throttle.h).
       if (!st.user) return not_found();
-      if (auto wait = lockout_remaining(st.user->failed_logins, c.now, st.env->login_throttle); wait > 0) {
-        error e = make_error(errc::rate_limited, "too many failed logins; try again later");
-        e.retry_after = (wait + 999) / 1000;
-        return error_reply(e);
-      }
-      return ok_reply(json{{"password_hash", st.user->password_hash}}.dump());
+      auto& policy = st.env->login_throttle;
+      auto in_flight = st.checks.live(c.now, policy.reservation_ttl);
+      if (auto wait = attempt_wait(st.user->failed_logins, in_flight, c.now, policy); wait > 0)
+        return error_reply(throttled_error(wait));
+      auto id = st.checks.add(c.now);
+      return ok_reply(json{{"password_hash", st.user->password_hash}, {"reservation", id}}.dump());
     }
     case user_op::login_failed: {
       if (!st.user) return not_found();
+      st.checks.resolve(c.args.value("reservation", uint64_t{0}));
       prune_failures(st.user->failed_logins, c.now, st.env->login_throttle);
       st.user->failed_logins.push_back(c.now);
       write_batch b;
@@ -359,6 +367,7 @@ reply handle(ctx& c) {
     }
     case user_op::login_finish: {
       if (!st.user) return not_found();
+      st.checks.resolve(c.args.value("reservation", uint64_t{0}));
       auto method = c.args.value("method", std::string("password"));
       if (c.args.contains("password_hash") &&
           !constant_time_equal(c.args["password_hash"].get<std::string>(), st.user->password_hash))
@@ -437,12 +446,17 @@ reply handle(ctx& c) {
         bool fresh = c.now - cur.authenticated_at <= st.env->sessions.sudo_window;
         return ok_reply(json{{"password_hash", st.user->password_hash}, {"sudo_fresh", fresh}}.dump());
       });
-    case user_op::set_password:
+    case user_op::set_password: {
+      // A proven current password (its check reserved by login_begin) ends
+      // that check and, like a login, resets the account's failures.
+      bool proven = c.args.contains("reservation");
+      if (proven) st.checks.resolve(c.args.value("reservation", uint64_t{0}));
       return with_auth([&](session_record& cur) {
         auto expected = c.args.value("expected_hash", std::string());
         if (!constant_time_equal(expected, st.user->password_hash))
           return error_reply(errc::reauthentication_required, "the password changed meanwhile; try again");
         st.user->password_hash = c.args.value("password_hash", std::string());
+        if (proven) st.user->failed_logins.clear();
         st.user->updated_at = c.now;
         cur.authenticated_at = c.now;
         write_batch b;
@@ -456,6 +470,7 @@ reply handle(ctx& c) {
         if (!commit(c, b)) return store_failed(c);
         return ok_reply(json{{"sessions_revoked", others.size()}}.dump());
       });
+    }
     case user_op::delete_account:
       return with_auth([&](session_record&) { return delete_user(c, "self"); });
     case user_op::get_logs:

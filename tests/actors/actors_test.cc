@@ -167,6 +167,41 @@ TEST_F(Actors, SecurityLogIsBounded) {
   EXPECT_LE(entries, 1000u + 64u);
 }
 
+// The account's throttle in its actor: a password check is reserved by
+// login_begin and counts until login_failed / login_finish resolves it, so
+// checks started at once (from any node) cannot pass auth.max_failed_logins.
+TEST_F(Actors, LoginBeginReservesChecksOnTheAccount) {
+  registration in;
+  in.email = "reserve@b.co";
+  in.password = "correct-horse-9";
+  auto r = acc.register_account(in, {"1.2.3.4", "test"});
+  ASSERT_TRUE(r.ok()) << r.body;
+  auto uid16 = *user_id_of_token(json::parse(r.body)["session"]["token"].get<std::string>());
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < cfg.auth.max_failed_logins; ++i) {
+    auto b = route.call_user(uid16, user_op::login_begin);
+    ASSERT_TRUE(b.ok()) << b.body;
+    ids.push_back(json::parse(b.body)["reservation"].get<uint64_t>());
+  }
+  auto busy = route.call_user(uid16, user_op::login_begin);
+  EXPECT_EQ(busy.error_code(), errc::rate_limited);
+  EXPECT_GE(busy.retry_after, 1);
+  // a finished login frees its slot (and clears the failures)
+  auto finish = route.call_user(uid16, user_op::login_finish, {}, json{{"method", "password"}, {"reservation", ids[0]}}.dump());
+  ASSERT_TRUE(finish.ok()) << finish.body;
+  auto again = route.call_user(uid16, user_op::login_begin);
+  ASSERT_TRUE(again.ok()) << again.body;
+  ids[0] = json::parse(again.body)["reservation"].get<uint64_t>();
+  // every check fails: reservations become failures, the account is locked
+  for (auto id : ids)
+    ASSERT_TRUE(route.call_user(uid16, user_op::login_failed, {}, json{{"method", "password"}, {"reservation", id}}.dump()).ok());
+  auto locked = route.call_user(uid16, user_op::login_begin);
+  EXPECT_EQ(locked.error_code(), errc::rate_limited);
+  EXPECT_GE(locked.retry_after, 29);
+  // and the lock guards the login workflow itself
+  EXPECT_EQ(acc.password_login("reserve@b.co", "correct-horse-9", {"5.6.7.8", "test"}).error_code(), errc::rate_limited);
+}
+
 // The write fence seen by the actors: a partition this node does not serve
 // answers "moving" (retryable, nothing done), and a live user actor whose
 // partition is revoked under it can no longer write.

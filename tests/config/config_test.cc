@@ -28,6 +28,25 @@ TEST(Config, DefaultsFollowTheSpec) {
   EXPECT_EQ(c->auth.sudo_window, 20 * 60'000);
   EXPECT_EQ(c->auth.argon2_memory_kib, 19456);
   EXPECT_EQ(c->actors.idle_passivation, 5 * 60'000);
+  EXPECT_EQ(c->auth.max_failed_logins, 5);
+  EXPECT_EQ(c->limits.registrations_per_minute, 20);
+  EXPECT_EQ(c->limits.device_logins_per_minute, 60);
+  EXPECT_EQ(c->limits.anonymous_logins_per_minute, 20);
+  EXPECT_EQ(c->limits.username_lookups_per_minute, 120);
+}
+
+TEST(Config, LimitsSectionFromFileAndEnvironment) {
+  auto file = write_file("[limits]\nregistrations_per_minute = 3\nusername_lookups_per_minute = 0\n");
+  auto c = load_config(file, {{"ROSTER_LIMITS_DEVICE_LOGINS_PER_MINUTE", "7"}}, key_flag);
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->limits.registrations_per_minute, 3);
+  EXPECT_EQ(c->limits.username_lookups_per_minute, 0);  // 0 = no limit
+  EXPECT_EQ(c->limits.device_logins_per_minute, 7);
+  EXPECT_EQ(c->limits.anonymous_logins_per_minute, 20);
+  ::unlink(file.c_str());
+  auto negative = load_config("", {{"ROSTER_LIMITS_ANONYMOUS_LOGINS_PER_MINUTE", "-1"}}, key_flag);
+  ASSERT_FALSE(negative);
+  EXPECT_NE(negative.err().message.find("limits.anonymous_logins_per_minute"), std::string::npos);
 }
 
 TEST(Config, FlagsBeatEnvironmentBeatsFile) {
@@ -89,7 +108,9 @@ TEST(Config, EverySpecKeyIsKnown) {
   auto keys = config_keys();
   for (const char* k : {"http.cors_origins", "store.sync_writes", "jwt.key_file", "providers.steam.api_url",
                         "mail.smtp_url", "sms.webhook_url", "webhooks.secret", "moderation.flag_window",
-                        "social.max_friends", "cluster.tls_ca"})
+                        "social.max_friends", "cluster.tls_ca", "limits.registrations_per_minute",
+                        "limits.device_logins_per_minute", "limits.anonymous_logins_per_minute",
+                        "limits.username_lookups_per_minute"})
     EXPECT_NE(std::find(keys.begin(), keys.end(), k), keys.end()) << k;
 }
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "domain/clock.h"
 
 namespace roster {
@@ -22,13 +26,94 @@ TEST(Throttle, LocksAfterMaxFailuresWithExponentialBackoff) {
   EXPECT_EQ(lockout_remaining({1, 2, 3, 4, 5}, 1 + p.window, p), 0);
 }
 
-TEST(Throttle, IpThrottleCountsPerAddress) {
-  ip_throttle t({2, 60'000, 10'000});
-  t.record_failure("1.1.1.1", 0);
-  EXPECT_EQ(t.check("1.1.1.1", 1), 0);
-  t.record_failure("1.1.1.1", 1);
-  EXPECT_GT(t.check("1.1.1.1", 2), 0);
-  EXPECT_EQ(t.check("2.2.2.2", 2), 0);
+TEST(Throttle, AttemptsInFlightCountTowardsTheLimit) {
+  throttle_policy p{3, 60'000, 10'000, 30'000};
+  EXPECT_EQ(attempt_wait({}, 0, 0, p), 0);
+  EXPECT_EQ(attempt_wait({}, 2, 0, p), 0);
+  EXPECT_EQ(attempt_wait({}, 3, 0, p), busy_wait);  // three checks running: a fourth waits
+  EXPECT_EQ(attempt_wait({100}, 2, 200, p), busy_wait);
+  EXPECT_EQ(attempt_wait({100}, 1, 200, p), 0);
+  // locked: the lock's remaining time, whatever is in flight
+  EXPECT_EQ(attempt_wait({100, 200, 300}, 0, 300, p), 10'000);
+  EXPECT_EQ(attempt_wait({100, 200, 300}, 5, 1300, p), 9'000);
+  // the lock has run out: one probe at a time
+  EXPECT_EQ(attempt_wait({100, 200, 300}, 0, 10'300, p), 0);
+  EXPECT_EQ(attempt_wait({100, 200, 300}, 1, 10'300, p), busy_wait);
+  // failures outside the window no longer count
+  EXPECT_EQ(attempt_wait({100, 200, 300}, 2, 60'301, p), 0);
+}
+
+TEST(Throttle, PendingAttemptsResolveByIdAndExpire) {
+  pending_attempts a;
+  auto first = a.add(1000);
+  auto second = a.add(2000);
+  EXPECT_NE(first, second);
+  EXPECT_EQ(a.live(2000, 30'000), 2u);
+  EXPECT_TRUE(a.resolve(first));
+  EXPECT_FALSE(a.resolve(first));  // once only
+  EXPECT_EQ(a.live(2000, 30'000), 1u);
+  EXPECT_EQ(a.live(32'000, 30'000), 0u);  // a lost reservation stops counting
+  EXPECT_FALSE(a.resolve(second));
+  EXPECT_TRUE(a.empty());
+  // a successor (e.g. a respawned actor) does not reuse the ids
+  pending_attempts b;
+  EXPECT_NE(b.add(40'000), second);
+}
+
+TEST(Throttle, ConcurrentReservationsNeverExceedTheLimit) {
+  // 100 guesses reserved at once: only max_failures may run.
+  attempt_throttle t({5, 60'000, 30'000, 30'000});
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i) admitted += t.reserve("email:a@example.com", 1000) == 0 ? 1 : 0;
+  EXPECT_EQ(admitted, 5);
+  for (int i = 0; i < 5; ++i) t.fail("email:a@example.com", 1010);
+  // five failures: locked for base_lockout, the right password included
+  EXPECT_EQ(t.reserve("email:a@example.com", 1010), 30'000);
+  EXPECT_EQ(t.reserve("email:b@example.com", 1010), 0);  // other keys are free
+  // after the lock, one probe at a time; its failure doubles the lock
+  EXPECT_EQ(t.reserve("email:a@example.com", 31'010), 0);
+  EXPECT_EQ(t.reserve("email:a@example.com", 31'010), busy_wait);
+  t.fail("email:a@example.com", 31'020);
+  EXPECT_EQ(t.reserve("email:a@example.com", 31'020), 60'000);
+}
+
+TEST(Throttle, SuccessReleasesAndMayForgetFailures) {
+  attempt_throttle t({2, 60'000, 10'000, 30'000});
+  ASSERT_EQ(t.reserve("ip", 0), 0);
+  t.fail("ip", 0);
+  ASSERT_EQ(t.reserve("ip", 1), 0);
+  EXPECT_EQ(t.reserve("ip", 1), busy_wait);  // one failure + one in flight = the limit
+  t.succeed("ip");                           // right password: the slot is free again...
+  ASSERT_EQ(t.reserve("ip", 2), 0);          // ...but the failure still counts
+  EXPECT_EQ(t.reserve("ip", 2), busy_wait);
+  t.succeed("ip", /*forget_failures=*/true);
+  ASSERT_EQ(t.reserve("ip", 3), 0);
+  ASSERT_EQ(t.reserve("ip", 3), 0);
+  // reservations never resolved stop counting after reservation_ttl
+  EXPECT_EQ(t.reserve("ip", 4), busy_wait);
+  EXPECT_EQ(t.reserve("ip", 30'004), 0);
+}
+
+TEST(Throttle, ReserveIsThreadSafe) {
+  attempt_throttle t({5, 60'000, 30'000, 30'000});
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&] {
+      for (int j = 0; j < 100; ++j)
+        if (t.reserve("k", 1000) == 0) ++admitted;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(admitted, 5);
+}
+
+TEST(Throttle, ThrottledErrorRoundsUpToWholeSeconds) {
+  auto e = throttled_error(1);
+  EXPECT_EQ(e.code, errc::rate_limited);
+  EXPECT_EQ(e.retry_after, 1);
+  EXPECT_EQ(throttled_error(30'000).retry_after, 30);
+  EXPECT_EQ(throttled_error(30'001).retry_after, 31);
+  EXPECT_EQ(throttled_error(0).retry_after, 1);
 }
 
 TEST(Throttle, RateWindow) {
@@ -38,6 +123,20 @@ TEST(Throttle, RateWindow) {
   EXPECT_EQ(w.acquire("a", 2), 998);
   EXPECT_EQ(w.acquire("b", 2), 0);
   EXPECT_EQ(w.acquire("a", 1000), 0);
+}
+
+TEST(Throttle, RateWindowCountsUnitsAndZeroMeansNoLimit) {
+  rate_window w(120, 60'000);
+  EXPECT_EQ(w.acquire("ip", 0, 100), 0);  // a batch of 100 names
+  EXPECT_GT(w.acquire("ip", 1, 21), 0);   // 121 > 120: refused, nothing counted
+  EXPECT_EQ(w.acquire("ip", 1, 20), 0);
+  EXPECT_GT(w.acquire("ip", 2), 0);
+  // more units than the limit: needs a fresh window to itself
+  rate_window small(3, 1000);
+  EXPECT_EQ(small.acquire("ip", 0, 50), 0);
+  EXPECT_GT(small.acquire("ip", 1), 0);
+  rate_window off(0, 1000);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(off.acquire("ip", 0, 100), 0);
 }
 
 TEST(Clock, FormatAndParse) {

@@ -65,6 +65,12 @@ std::pair<int, std::string> run_roster(const std::string& args) {
 
 roster_server::roster_server(std::map<std::string, std::string> env, std::string data_dir)
     : env_(std::move(env)), data_dir_(std::move(data_dir)) {
+  // Every test talks from 127.0.0.1, and many create users by the dozen: the
+  // per-address budgets of [limits] are off unless a test sets them
+  // (tests/integration/throttle_test.cc does).
+  for (const char* k : {"ROSTER_LIMITS_REGISTRATIONS_PER_MINUTE", "ROSTER_LIMITS_DEVICE_LOGINS_PER_MINUTE",
+                        "ROSTER_LIMITS_ANONYMOUS_LOGINS_PER_MINUTE", "ROSTER_LIMITS_USERNAME_LOOKUPS_PER_MINUTE"})
+    env_.emplace(k, "0");
   if (data_dir_.empty()) {
     char tmpl[] = "/tmp/roster-test-XXXXXX";
     data_dir_ = ::mkdtemp(tmpl);

@@ -35,6 +35,7 @@ std::pair<int, std::string> run_roster(const std::string& args);
 class roster_server {
  public:
   /// `env`: extra ROSTER_* variables (e.g. {"ROSTER_AUTH_SUDO_WINDOW", "1s"}).
+  /// The [limits] budgets are 0 (off) unless `env` sets them.
   explicit roster_server(std::map<std::string, std::string> env = {}, std::string data_dir = {});
   ~roster_server();
 
