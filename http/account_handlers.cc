@@ -64,11 +64,12 @@ void paged_list(context& c, user_op op) {
   with_user(c, op, 200, args.dump());
 }
 
-/// A session id from the path: only a UUID can name a session, so anything
-/// else is 404 like an unknown one (after the 401 for a missing session), and
-/// goes no further.
+/// A session id from the path: `current` or a UUID; anything else names no
+/// session, so it is 404 like an unknown one (after the 401 for a missing
+/// session) and goes no further.
 std::optional<std::string> session_id(context& c) {
   if (auto who = c.auth(); !take(c, who)) return std::nullopt;
+  if (c.params["id"] == "current") return std::string("current");
   auto raw = c.uuid_param("id");
   if (!raw) {
     write_error(c.res, errc::not_found, "session not found");

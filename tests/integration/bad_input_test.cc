@@ -151,6 +151,8 @@ TEST_F(BadInput, SessionIdsInPaths) {
       EXPECT_EQ(error_code(r), "not_found") << method << " " << id;
     }
   }
+  EXPECT_EQ(s.as(token, "GET", "/v1/sessions/current").status, 200);
+  EXPECT_EQ(s.as(token, "GET", "/v1/sessions/Current").status, 404);
   // Without a session: 401 first, whatever the id.
   EXPECT_EQ(s.call("GET", "/v1/sessions/%ff").status, 401);
   EXPECT_EQ(s.as(token, "GET", "/v1/sessions").status, 200) << "the session still works";
