@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 #include <filesystem>
@@ -69,6 +70,12 @@ int serve(const serve_flags& f) {
 
   auto info = prepare_data_dir(cfg->store.data_dir, static_cast<uint32_t>(cfg->cluster.partitions));
   if (!info) return fail(info.err().message);
+  if (auto& root = cfg->admin.backup_root; !root.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);  // 0700 under the umask
+    if (ec || !std::filesystem::is_directory(root))
+      return fail("admin.backup_root: cannot create directory " + root + (ec ? ": " + ec.message() : ""));
+  }
   auto db = open_rocksdb_store({db_path(cfg->store.data_dir), cfg->store.sync_writes});
   if (!db) return fail(db.err().message);
 
@@ -229,6 +236,9 @@ int cert_command(const std::string& action, const std::string& name, const std::
 } // namespace
 
 int main(int argc, char** argv) {
+  // Everything this process creates (data dir, RocksDB files, backups, keys)
+  // is owner-only: 0700 directories, 0600 files. The data dir holds password hashes.
+  ::umask(077);
   CLI::App app{"Roster: player accounts backend"};
   app.require_subcommand(1);
 

@@ -17,6 +17,7 @@
 #include "cluster/context.h"
 #include "cluster/door.h"
 #include "domain/crypto.h"
+#include "domain/validation.h"
 #include "persistence/data_dir.h"
 #include "persistence/keys.h"
 
@@ -610,8 +611,13 @@ nlohmann::json router::debug_user(std::string_view uid16) {
   auto* owner = snap->owner_of(p);
   json j = {{"user_id", uuid_to_string(uid16)}, {"partition", p}, {"owner", owner ? owner->name : std::string()}};
   auto info = json::parse(r.body, nullptr, false);
-  if (r.ok() && info.is_object()) j.update(info);
-  else j["live"] = false;
+  if (r.ok() && info.is_object()) {
+    j.update(info);
+  } else {
+    j["live"] = false;
+    j["exists"] = nullptr;  // the owner did not say
+    j["error"] = std::string(errc_name(r.ok() ? errc::internal : error_of(r).code));
+  }
   return j;
 }
 
@@ -622,10 +628,15 @@ reply router::leave() {
 }
 
 reply router::backup(const std::string& to) {
+  auto target = resolve_backup_target(impl_->config.admin.backup_root, to);
+  if (!target) {
+    spdlog::warn("backup: refused target {}: {}", log_safe(to), log_safe(target.err().message));
+    return error_reply(target.err());
+  }
   std::lock_guard<std::mutex> lock(impl_->backup_mutex);
   auto snap = impl_->ctx->snapshot();
   auto started = now_ms();
-  auto info = write_backup(*impl_->env->db, impl_->config.store.data_dir, to);
+  auto info = write_backup(*impl_->env->db, impl_->config.store.data_dir, *target);
   if (!info) return error_reply(info.err());
   auto took = now_ms() - started;
   nlohmann::json out = {{"node", impl_->env->node_name},
@@ -637,7 +648,7 @@ reply router::backup(const std::string& to) {
                         {"handoffs_in_progress", snap->view.moves().size()},
                         {"taken_at", format_time(started)},
                         {"took_ms", took}};
-  spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, info->path, took);
+  spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, log_safe(info->path), took);
   return ok_reply(out.dump());
 }
 

@@ -56,6 +56,10 @@ class router {
   /// Operator views.
   nlohmann::json debug_actors();
   nlohmann::json debug_cluster();
+  /// One user's partition, owner and actor state, without waking a passivated
+  /// actor: `{user_id, partition, owner, live, exists, ...}`. `exists` is false
+  /// for an id with no user record; null, with `error` naming the code, when
+  /// the owner could not answer (down, or the partition is moving).
   nlohmann::json debug_user(std::string_view uid16);
 
   int64_t live_user_actors() const;
@@ -76,7 +80,9 @@ class router {
   void on_left(std::function<void()> fn);
   /// Writes a consistent copy of this node's data dir into the new directory
   /// `to` on this node's filesystem (see write_backup) while the node serves.
-  /// One at a time; the reply says what was written and what the node owned.
+  /// `to` must resolve inside admin.backup_root (resolve_backup_target): an
+  /// empty root refuses every target (forbidden). One at a time; the reply
+  /// says what was written and what the node owned.
   reply backup(const std::string& to);
   /// The node-to-node port (0 when not clustered).
   uint16_t cluster_port() const;

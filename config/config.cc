@@ -43,6 +43,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("store.data_dir", string, str, store.data_dir),
     ROSTER_KEY("store.sync_writes", boolean, bool, store.sync_writes),
     ROSTER_KEY("admin.keys", string_list, strs, admin.keys),
+    ROSTER_KEY("admin.backup_root", string, str, admin.backup_root),
     ROSTER_KEY("auth.device_auth", boolean, bool, auth.device_auth),
     ROSTER_KEY("auth.require_activation", boolean, bool, auth.require_activation),
     ROSTER_KEY("auth.require_verified_email", boolean, bool, auth.require_verified_email),
@@ -229,6 +230,8 @@ status validate(const node_config& c) {
   if (c.admin.keys.empty()) return bad("admin.keys", "at least one admin key is required (or --admin-key)");
   for (auto& k : c.admin.keys)
     if (k.size() < 16) return bad("admin.keys", "each key must be at least 16 characters");
+  if (!c.admin.backup_root.empty() && c.admin.backup_root.front() != '/')
+    return bad("admin.backup_root", "must be an absolute path (or empty to refuse online backups)");
   if (c.auth.max_failed_logins < 1) return bad("auth.max_failed_logins", "must be at least 1");
   if (c.auth.argon2_memory_kib < 8 || c.auth.argon2_memory_kib > (4 << 20))
     return bad("auth.argon2_memory_kib", "must be 8..4194304");

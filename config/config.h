@@ -31,6 +31,7 @@ struct store_config {
 
 struct admin_config {
   std::vector<std::string> keys;  // X-Admin-Key values; at least one required
+  std::string backup_root;        // POST /v1/admin/backup writes only under it; empty = online backups refused
 };
 
 struct auth_config {

@@ -19,7 +19,23 @@ struct limits {
 bool valid_utf8(std::string_view s);
 /// Number of Unicode code points (assumes valid UTF-8).
 size_t utf8_length(std::string_view s);
+/// True if `s` holds a control character: C0, DEL, or C1 (UTF-8 C2 80..C2 9F).
 bool has_control_chars(std::string_view s);
+
+/// True for Unicode control characters: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F).
+bool is_control_code_point(char32_t cp);
+/// True for Unicode general category Cf (format characters: soft hyphen, zero
+/// width space and joiners, bidirectional overrides and isolates, BOM, tags...),
+/// from the table in validation.cc (Unicode 15).
+bool is_format_code_point(char32_t cp);
+
+/// `s` made safe for one log line: control characters (C0, DEL, C1), format
+/// characters (Cf, e.g. U+202E), U+2028/U+2029 and bytes that are not valid
+/// UTF-8 become escapes (`\n`, `\r`, `\t`, `\xHH` for bytes and ASCII
+/// controls, `\u{HHHH}` for the others) and a backslash becomes `\\`, so a
+/// logged value can neither forge a line nor hide or reorder what follows it.
+/// Every user-supplied value that reaches spdlog goes through this.
+std::string log_safe(std::string_view s);
 
 /// Maximum nesting depth of arrays/objects in a JSON text, computed without
 /// recursion (so a hostile 1 MB "[[[[..." cannot overflow the parser's stack).

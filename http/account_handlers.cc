@@ -63,6 +63,32 @@ std::optional<std::string> optional_display_name(const json& body, error& e) {
   return v;
 }
 
+/// The caller's list with ?limit= and ?cursor=, both checked here so that no
+/// malformed value reaches the actor (400 with `fields`).
+void paged_list(context& c, user_op op) {
+  auto limit = c.limit();
+  if (!take(c, limit)) return;
+  auto cursor = c.cursor();
+  if (!take(c, cursor)) return;
+  json args = {{"limit", *limit}};
+  if (!cursor->empty()) args["cursor"] = *cursor;
+  with_user(c, op, 200, args.dump());
+}
+
+/// A session id from the path: `current` or a UUID; anything else names no
+/// session, so it is 404 like an unknown one (after the 401 for a missing
+/// session) and goes no further.
+std::optional<std::string> session_id(context& c) {
+  if (auto who = c.auth(); !take(c, who)) return std::nullopt;
+  if (c.params["id"] == "current") return std::string("current");
+  auto raw = c.uuid_param("id");
+  if (!raw) {
+    write_error(c.res, errc::not_found, "session not found");
+    return std::nullopt;
+  }
+  return uuid_to_string(*raw);
+}
+
 } // namespace
 
 void register_account(context& c) {
@@ -178,32 +204,28 @@ void delete_account(context& c) {
   write_reply(c.res, c.svc.account.delete_account(who->uid16, who->token_hash, password, c.client), 204);
 }
 
-void list_sessions(context& c) {
-  auto limit = c.limit();
-  if (!take(c, limit)) return;
-  json args = {{"limit", *limit}};
-  if (auto cur = c.query("cursor")) args["cursor"] = *cur;
-  with_user(c, user_op::list_sessions, 200, args.dump());
-}
+void list_sessions(context& c) { paged_list(c, user_op::list_sessions); }
 
-void get_session(context& c) { with_user(c, user_op::get_session, 200, json{{"id", c.params["id"]}}.dump()); }
+void get_session(context& c) {
+  auto id = session_id(c);
+  if (!id) return;
+  with_user(c, user_op::get_session, 200, json{{"id", *id}}.dump());
+}
 void extend_session(context& c) { with_user(c, user_op::extend_session); }
 void delete_current_session(context& c) {
   with_user(c, user_op::revoke_session, 204, json{{"id", "current"}}.dump());
 }
-void delete_session(context& c) { with_user(c, user_op::revoke_session, 204, json{{"id", c.params["id"]}}.dump()); }
+void delete_session(context& c) {
+  auto id = session_id(c);
+  if (!id) return;
+  with_user(c, user_op::revoke_session, 204, json{{"id", *id}}.dump());
+}
 void delete_all_sessions(context& c) { with_user(c, user_op::revoke_all_sessions, 204); }
 
-void account_logs(context& c) {
-  auto limit = c.limit();
-  if (!take(c, limit)) return;
-  json args = {{"limit", *limit}};
-  if (auto cur = c.query("cursor")) args["cursor"] = *cur;
-  with_user(c, user_op::get_logs, 200, args.dump());
-}
+void account_logs(context& c) { paged_list(c, user_op::get_logs); }
 
 void get_user(context& c) {
-  auto uid16 = uuid_from_string(c.params["id"]);
+  auto uid16 = c.uuid_param("id");
   if (!uid16) {
     write_error(c.res, errc::not_found, "user not found");
     return;
@@ -215,7 +237,9 @@ void get_users(context& c) {
   auto ids = c.query("ids");
   auto names = c.query("usernames");
   if (!ids == !names) {
-    write_error(c.res, errc::invalid_request, "give exactly one of ?ids= or ?usernames=");
+    error e = make_error(errc::invalid_request, "give exactly one of ?ids= or ?usernames=");
+    e.fields[ids ? "usernames" : "ids"] = ids ? "cannot be combined with ids" : "ids or usernames is required";
+    write_error(c.res, e);
     return;
   }
   std::vector<std::string> values;

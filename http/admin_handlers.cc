@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/crypto.h"
+#include "domain/validation.h"
 #include "http/errors.h"
 #include "http/routes.h"
 
@@ -19,7 +20,7 @@ bool admin_only(context& c) {
 }
 
 std::optional<std::string> target(context& c) {
-  auto uid16 = uuid_from_string(c.params["id"]);
+  auto uid16 = c.uuid_param("id");
   if (!uid16) write_error(c.res, errc::not_found, "user not found");
   return uid16;
 }
@@ -55,8 +56,10 @@ void admin_search(context& c) {
   auto page_size = int_query(c, "page_size", 50, 1, 200);
   if (!page_size) return;
   auto q = c.query("q").value_or("");
-  if (q.size() > 254) {
-    write_error(c.res, errc::invalid_request, "q is too long");
+  if (q.size() > 254 || !valid_utf8(q) || has_control_chars(q)) {
+    error e = make_error(errc::invalid_request, "invalid query");
+    e.fields["q"] = q.size() > 254 ? "must be at most 254 bytes" : "must be UTF-8 text without control characters";
+    write_error(c.res, e);
     return;
   }
   std::vector<std::string> missing;
@@ -143,6 +146,10 @@ void admin_cluster_leave(context& c) {
 
 void admin_backup(context& c) {
   if (!admin_only(c)) return;
+  if (c.svc.config.admin.backup_root.empty()) {
+    write_error(c.res, errc::forbidden, "online backups are disabled on this node: set admin.backup_root");
+    return;
+  }
   auto body = c.body();
   if (!body) {
     write_error(c.res, body.err());
@@ -152,12 +159,15 @@ void admin_backup(context& c) {
   for (auto& [k, v] : body->items())
     if (k != "to") e.fields[k] = "unknown field";
   auto to = string_field(*body, "to", e, true);
-  if (to && (to->empty() || to->front() != '/' || to->find('\0') != std::string::npos || to->size() > 4096))
+  if (to && (to->empty() || to->front() != '/' || to->size() > 4096))
     e.fields["to"] = "must be an absolute path on the node";
+  else if (to && (has_control_chars(*to) || !valid_utf8(*to)))
+    e.fields["to"] = "must not contain control characters";
   if (!e.fields.empty()) {
     write_error(c.res, e);
     return;
   }
+  // The router resolves `to` against admin.backup_root (resolve_backup_target).
   write_reply(c.res, c.svc.route.backup(*to), 201);
 }
 
@@ -175,7 +185,12 @@ void debug_user(context& c) {
   if (!admin_only(c)) return;
   auto uid16 = target(c);
   if (!uid16) return;
-  write_json(c.res, 200, c.svc.route.debug_user(*uid16).dump());
+  auto j = c.svc.route.debug_user(*uid16);
+  if (j.value("exists", json()) == json(false)) {
+    write_error(c.res, errc::not_found, "no such user");
+    return;
+  }
+  write_json(c.res, 200, j.dump());
 }
 
 } // namespace roster::http::handlers

@@ -54,6 +54,12 @@ struct context {
   result<int> int_query(const char* name, int fallback, int lo, int hi) const;
   /// ?limit= (default 50, 1..200) or an error.
   result<int> limit() const { return int_query("limit", 50, 1, 200); }
+  /// ?cursor=: empty when absent; otherwise 1..128 base64url characters (the
+  /// form of every cursor we hand out), or an invalid_request error naming it.
+  result<std::string> cursor() const;
+  /// The path parameter `name` as a lowercase UUID's 16 raw bytes, or nullopt
+  /// (anything else: a wrong form, invalid UTF-8, NUL bytes names nothing → 404).
+  std::optional<std::string> uuid_param(const std::string& name) const;
 };
 
 using handler = void (*)(context&);

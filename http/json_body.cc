@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "domain/crypto.h"
 #include "domain/validation.h"
 #include "http/context.h"
@@ -44,15 +46,36 @@ std::optional<std::string> context::query(const std::string& name) const {
 result<int> context::int_query(const char* name, int fallback, int lo, int hi) const {
   auto v = query(name);
   if (!v) return fallback;
-  try {
-    size_t pos = 0;
-    int n = std::stoi(*v, &pos);
-    if (pos == v->size() && n >= lo && n <= hi) return n;
-  } catch (const std::exception&) {
+  // Plain decimal digits only (std::stoi alone would take " 7", "+7" or "7\n"
+  // prefixes), at most 9 of them so the value fits an int.
+  bool digits = !v->empty() && v->size() <= 9 &&
+                std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  if (digits) {
+    int n = std::stoi(*v);
+    if (n >= lo && n <= hi) return n;
   }
   error e = make_error(errc::invalid_request, "invalid query");
   e.fields[name] = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   return e;
+}
+
+result<std::string> context::cursor() const {
+  auto v = query("cursor");
+  if (!v || v->empty()) return std::string();
+  bool ok = v->size() <= 128 && std::all_of(v->begin(), v->end(), [](char ch) {
+              return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                     ch == '_';
+            });
+  if (ok) return *v;
+  error e = make_error(errc::invalid_request, "invalid query");
+  e.fields["cursor"] = "is not a cursor this server handed out";
+  return e;
+}
+
+std::optional<std::string> context::uuid_param(const std::string& name) const {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  return uuid_from_string(it->second);
 }
 
 std::optional<std::string> string_field(const nlohmann::json& body, const char* name, error& e, bool required) {

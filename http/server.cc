@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "domain/crypto.h"
+#include "domain/validation.h"
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "http/routes.h"
@@ -55,6 +56,20 @@ std::string request_id_of(const httplib::Request& req) {
       std::all_of(given.begin(), given.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
     return given;
   return hex_encode(random_bytes(12));
+}
+
+/// The User-Agent as stored with sessions and logs: valid UTF-8 without
+/// control or format characters (log_safe escapes them), at most 512 bytes,
+/// cut on a character boundary. Raw header bytes would make the JSON of the
+/// session record unwritable.
+std::string user_agent_of(const httplib::Request& req) {
+  auto ua = log_safe(req.get_header_value("User-Agent"));
+  if (ua.size() > 512) {
+    size_t n = 512;
+    while (n > 0 && (static_cast<unsigned char>(ua[n]) & 0xc0) == 0x80) --n;
+    ua.resize(n);
+  }
+  return ua;
 }
 
 errc errc_for_status(int status) {
@@ -207,11 +222,11 @@ struct server::impl {
         write_error(res, errc::not_found, "no such endpoint");
       }
     } else {
-      context c{req, res, svc, std::move(m.params), client_info{req.remote_addr, req.get_header_value("User-Agent").substr(0, 512)}};
+      context c{req, res, svc, std::move(m.params), client_info{req.remote_addr, user_agent_of(req)}};
       try {
         m.found->fn(c);
       } catch (const std::exception& e) {
-        spdlog::error("handler {} {} threw: {}", req.method, route_name, e.what());
+        spdlog::error("handler {} {} threw: {}", log_safe(req.method), route_name, log_safe(e.what()));
         res.headers.erase("Retry-After");
         write_error(res, errc::internal, "internal error");
       }

@@ -150,8 +150,12 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
         r->second.waiting.push_back({std::move(req), rp});
         return rp;
       }
-      if (static_cast<user_op>(req.op) == user_op::debug_info && !st.live.count(req.user_id))
-        return ok_reply(json{{"live", false}}.dump());
+      if (static_cast<user_op>(req.op) == user_op::debug_info && !st.live.count(req.user_id)) {
+        // Not live: one point read says whether the user exists, without
+        // spawning (and so without waking) its actor.
+        bool exists = st.env->db->get(keys::user_record(st.partition, req.user_id)).has_value();
+        return ok_reply(json{{"live", false}, {"exists", exists}}.dump());
+      }
       auto a = actor_for(self, req.user_id);
       self->delegate(a, std::move(req));
       return caf::delegated<reply>{};

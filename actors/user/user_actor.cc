@@ -10,6 +10,7 @@
 #include "actors/protocol.h"
 #include "domain/crypto.h"
 #include "domain/throttle.h"
+#include "domain/validation.h"
 #include "persistence/keys.h"
 
 namespace roster {
@@ -252,6 +253,13 @@ std::string own_with_session(user_actor_state& st, const session_record& s) {
 
 reply not_found() { return error_reply(errc::not_found, "user not found"); }
 
+/// A well-formed cursor that names no position in this list (400, fields.cursor).
+reply invalid_cursor() {
+  error e = make_error(errc::invalid_request, "invalid cursor");
+  e.fields["cursor"] = "is not a cursor this server handed out";
+  return error_reply(e);
+}
+
 /// Keys the user held before a change and no longer holds after it.
 json released_keys(const std::vector<std::string>& before, const user_record& after) {
   auto now_keys = index_keys_of(after);
@@ -400,7 +408,7 @@ reply handle(ctx& c) {
         if (auto cursor = c.args.value("cursor", std::string()); !cursor.empty()) {
           auto after = base64url_decode(cursor);
           auto it = after ? std::find_if(list.begin(), list.end(), [&](auto* s) { return s->id == *after; }) : list.end();
-          if (it == list.end()) return error_reply(errc::invalid_request, "invalid cursor");
+          if (it == list.end()) return invalid_cursor();
           start = static_cast<size_t>(it - list.begin()) + 1;
         }
         json items = json::array();
@@ -480,7 +488,7 @@ reply handle(ctx& c) {
         std::string begin = prefix;
         if (auto cur = c.args.value("cursor", std::string()); !cur.empty()) {
           auto raw = base64url_decode(cur);
-          if (!raw || raw->size() != 12) return error_reply(errc::invalid_request, "invalid cursor");
+          if (!raw || raw->size() != 12) return invalid_cursor();
           begin = prefix + *raw;
           begin.push_back('\0');  // strictly after the cursor
         }
@@ -584,7 +592,7 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
       try {
         r = handle(c);
       } catch (const std::exception& e) {
-        spdlog::error("user actor: {}", e.what());
+        spdlog::error("user actor: {}", log_safe(e.what()));  // may quote request data
         r = error_reply(errc::internal, "internal error");
       }
       // An absent user has nothing worth keeping in memory.

@@ -104,6 +104,25 @@ TEST(Config, UnknownKeysAndBadValuesNameTheKey) {
   ::unlink(broken.c_str());
 }
 
+TEST(Config, BackupRoot) {
+  auto c = load_config("", {}, key_flag);
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->admin.backup_root, "");  // default: online backups refused
+  auto file = write_file("[admin]\nkeys = [\"file-admin-key-123456\"]\nbackup_root = \"/var/backups/roster\"\n");
+  auto from_file = load_config(file, {}, {});
+  ASSERT_TRUE(from_file) << from_file.err().message;
+  EXPECT_EQ(from_file->admin.backup_root, "/var/backups/roster");
+  ::unlink(file.c_str());
+  auto from_env = load_config("", {{"ROSTER_ADMIN_BACKUP_ROOT", "/srv/b"}}, key_flag);
+  ASSERT_TRUE(from_env) << from_env.err().message;
+  EXPECT_EQ(from_env->admin.backup_root, "/srv/b");
+  auto relative = load_config("", {{"ROSTER_ADMIN_BACKUP_ROOT", "backups"}}, key_flag);
+  ASSERT_FALSE(relative);
+  EXPECT_NE(relative.err().message.find("admin.backup_root"), std::string::npos);
+  auto keys = config_keys();
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "admin.backup_root"), keys.end());
+}
+
 TEST(Config, EverySpecKeyIsKnown) {
   auto keys = config_keys();
   for (const char* k : {"http.cors_origins", "store.sync_writes", "jwt.key_file", "providers.steam.api_url",

@@ -124,6 +124,33 @@ TEST(Debug, IdleUserActorsArePassivatedAndComeBack) {
   EXPECT_EQ(me.body["email"], "vic@example.com");
 }
 
+TEST(Debug, UnknownUsersAreNotFoundPassivatedOnesExist) {
+  roster_server s(env{{"ROSTER_ACTORS_IDLE_PASSIVATION", "300ms"}});
+  auto a = s.register_user("una@example.com", "una");
+  auto id = a.body["user"]["id"].get<std::string>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto known = s.admin("GET", "/debug/users/" + id);
+  ASSERT_EQ(known.status, 200) << known.raw;
+  EXPECT_EQ(known.body["live"], false);
+  EXPECT_EQ(known.body["exists"], true);
+  EXPECT_EQ(s.admin("GET", "/debug/actors").body["user_actors"], 0) << "asking woke the actor";
+  // A well-formed id nobody has: not the same answer as a passivated user.
+  auto unknown = s.admin("GET", "/debug/users/00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(unknown.status, 404) << unknown.raw;
+  EXPECT_EQ(unknown.body["error"]["code"], "not_found");
+  // Unknown also while an actor is live for that id (a profile read spawned it).
+  EXPECT_EQ(s.call("GET", "/v1/users/00000000-0000-4000-8000-000000000001").status, 404);
+  EXPECT_EQ(s.admin("GET", "/debug/users/00000000-0000-4000-8000-000000000001").status, 404);
+  // A deleted user is gone from the debug view too.
+  ASSERT_EQ(s.admin("DELETE", "/v1/admin/users/" + id).status, 204);
+  EXPECT_EQ(s.admin("GET", "/debug/users/" + id).status, 404);
+  // Live and known: exists as well.
+  auto b = s.register_user("ula@example.com", "ula");
+  auto live = s.admin("GET", "/debug/users/" + b.body["user"]["id"].get<std::string>());
+  EXPECT_EQ(live.body["live"], true);
+  EXPECT_EQ(live.body["exists"], true);
+}
+
 TEST(Ops, HealthReadinessAndMetrics) {
   roster_server s;
   EXPECT_EQ(s.call("GET", "/healthz").status, 200);

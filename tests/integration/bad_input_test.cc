@@ -139,6 +139,178 @@ TEST_F(BadInput, WrongContentTypeAndRequestIdEcho) {
   EXPECT_EQ(err.header("X-Request-Id"), "err-9");
 }
 
+// Path and query parameters that are not what they should be: 404 for an id
+// that cannot name anything, 400 invalid_request with `fields` for a bad
+// query value, never 500.
+TEST_F(BadInput, SessionIdsInPaths) {
+  auto token = s.login("sam").body["session"]["token"].get<std::string>();
+  for (const char* id : {"%ff", "%00", "%ff%fe%00", "not-a-uuid", "current%0a", "..",
+                         "00000000-0000-4000-8000-00000000000g", "00000000-0000-4000-8000-000000000000"}) {
+    for (const char* method : {"GET", "DELETE"}) {
+      auto r = s.as(token, method, std::string("/v1/sessions/") + id);
+      EXPECT_EQ(r.status, 404) << method << " " << id << " " << r.raw;
+      EXPECT_EQ(error_code(r), "not_found") << method << " " << id;
+    }
+  }
+  EXPECT_EQ(s.as(token, "GET", "/v1/sessions/current").status, 200);
+  EXPECT_EQ(s.as(token, "GET", "/v1/sessions/Current").status, 404);
+  // Without a session: 401 first, whatever the id.
+  EXPECT_EQ(s.call("GET", "/v1/sessions/%ff").status, 401);
+  EXPECT_EQ(s.as(token, "GET", "/v1/sessions").status, 200) << "the session still works";
+}
+
+TEST_F(BadInput, Cursors) {
+  auto token = s.login("sam").body["session"]["token"].get<std::string>();
+  for (const char* path : {"/v1/sessions", "/v1/account/logs"}) {
+    for (const char* cursor : {"%00%ff", "%ff", "a%0ab", "has%20space", "%2B%2F%3D", "x%00"}) {
+      auto r = s.as(token, "GET", std::string(path) + "?cursor=" + cursor);
+      EXPECT_EQ(r.status, 400) << path << " cursor=" << cursor << " " << r.raw;
+      EXPECT_EQ(error_code(r), "invalid_request");
+      EXPECT_TRUE(r.body["error"]["fields"].contains("cursor")) << path << " cursor=" << cursor << " " << r.raw;
+    }
+    // Well-formed, but not one we handed out (no such session; not a log position).
+    auto r = s.as(token, "GET", std::string(path) + "?cursor=AAAA");
+    EXPECT_EQ(r.status, 400) << path << " " << r.raw;
+    EXPECT_TRUE(r.body["error"]["fields"].contains("cursor")) << path << " " << r.raw;
+    auto too_long = s.as(token, "GET", std::string(path) + "?cursor=" + std::string(200, 'A'));
+    EXPECT_EQ(too_long.status, 400) << path;
+    EXPECT_EQ(s.as(token, "GET", std::string(path) + "?cursor=").status, 200) << "an empty cursor is the first page";
+  }
+}
+
+TEST_F(BadInput, PaginationValues) {
+  auto token = s.login("sam").body["session"]["token"].get<std::string>();
+  for (const char* v : {"0", "201", "-1", "abc", "%ff", "%00", "+5", "%205", "5%20", "5%0a", "1e2", "99999999999", ""}) {
+    for (const char* path : {"/v1/sessions", "/v1/account/logs"}) {
+      auto r = s.as(token, "GET", std::string(path) + "?limit=" + v);
+      EXPECT_EQ(r.status, 400) << path << " limit=" << v << " " << r.raw;
+      EXPECT_TRUE(r.body["error"]["fields"].contains("limit")) << path << " limit=" << v << " " << r.raw;
+    }
+  }
+  for (const char* q : {"page=0", "page=%ff", "page=x", "page_size=0", "page_size=201", "page_size=%00"}) {
+    auto r = s.admin("GET", std::string("/v1/admin/users?") + q);
+    EXPECT_EQ(r.status, 400) << q << " " << r.raw;
+    std::string field(q, std::string_view(q).find('='));
+    EXPECT_TRUE(r.body["error"]["fields"].contains(field)) << q << " " << r.raw;
+  }
+  for (const char* q : {"q=%ff%fe", "q=a%00b", "q=a%0ab"}) {
+    auto r = s.admin("GET", std::string("/v1/admin/users?") + q);
+    EXPECT_EQ(r.status, 400) << q << " " << r.raw;
+    EXPECT_TRUE(r.body["error"]["fields"].contains("q")) << q << " " << r.raw;
+  }
+  auto long_q = s.admin("GET", "/v1/admin/users?q=" + std::string(300, 'a'));
+  EXPECT_TRUE(long_q.body["error"]["fields"].contains("q")) << long_q.raw;
+  for (const char* d : {"0", "x", "%ff", "3651"}) {
+    auto r = s.admin("GET", std::string("/v1/admin/stats?days=") + d);
+    EXPECT_EQ(r.status, 400) << d << " " << r.raw;
+    EXPECT_TRUE(r.body["error"]["fields"].contains("days")) << d;
+  }
+  EXPECT_EQ(s.as(token, "GET", "/v1/sessions?limit=7").status, 200);
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users?page=2&page_size=7").status, 200);
+}
+
+TEST_F(BadInput, UserIdsInPaths) {
+  auto id = s.login("sam").body["user"]["id"].get<std::string>();
+  for (const char* bad : {"%ff", "%00", "not-a-uuid", "%0a", "00000000-0000-4000-8000-00000000000%ff"}) {
+    std::string b(bad);
+    auto pub = s.call("GET", "/v1/users/" + b);
+    EXPECT_EQ(pub.status, 404) << b << " " << pub.raw;
+    EXPECT_EQ(error_code(pub), "not_found");
+    for (auto [method, path] : std::initializer_list<std::pair<const char*, std::string>>{
+           {"GET", "/v1/admin/users/" + b},
+           {"PATCH", "/v1/admin/users/" + b},
+           {"DELETE", "/v1/admin/users/" + b},
+           {"POST", "/v1/admin/users/" + b + "/block"},
+           {"POST", "/v1/admin/users/" + b + "/activate"},
+           {"DELETE", "/v1/admin/users/" + b + "/sessions"},
+           {"GET", "/debug/users/" + b}}) {
+      auto r = s.admin(method, path, method == std::string("PATCH") ? json{{"display_name", "X"}} : json(nullptr));
+      EXPECT_EQ(r.status, 404) << method << " " << path << " " << r.raw;
+      EXPECT_EQ(error_code(r), "not_found") << method << " " << path;
+    }
+  }
+  // The lists omit ids that name nobody; a missing or doubled selector names the field.
+  auto some = s.call("GET", "/v1/users?ids=%ff," + id + ",%00,zz");
+  ASSERT_EQ(some.status, 200) << some.raw;
+  EXPECT_EQ(some.body["items"].size(), 1u);
+  auto names = s.call("GET", "/v1/users?usernames=%ff%fe,sam");
+  ASSERT_EQ(names.status, 200) << names.raw;
+  EXPECT_EQ(names.body["items"].size(), 1u);
+  auto neither = s.call("GET", "/v1/users");
+  EXPECT_EQ(neither.status, 400);
+  EXPECT_TRUE(neither.body["error"]["fields"].contains("ids")) << neither.raw;
+  auto both = s.call("GET", "/v1/users?ids=" + id + "&usernames=sam");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_FALSE(both.body["error"]["fields"].empty()) << both.raw;
+  auto name = s.call("GET", "/v1/usernames/%ff%00");
+  EXPECT_EQ(name.status, 400) << name.raw;
+  EXPECT_TRUE(name.body["error"]["fields"].contains("name")) << name.raw;
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + id).status, 200) << "the real user is untouched";
+}
+
+TEST_F(BadInput, UserAgentsThatAreNotText) {
+  // Not UTF-8, control characters, and a long one whose 512-byte cut falls
+  // inside a two-byte character: logins work, and the sessions list shows
+  // them escaped and valid.
+  for (std::string ua : {std::string("bot\xff\xfe"), std::string("a\x01" "b\x1b[2J"), "x" + [] {
+                           std::string e;
+                           for (int i = 0; i < 600; ++i) e += "\xC3\xA9";  // é
+                           return e;
+                         }()}) {
+    auto r = s.call("POST", "/v1/sessions/password", {{"login", "sam"}, {"password", "correct-horse-9"}},
+                    {{"User-Agent", ua}});
+    ASSERT_EQ(r.status, 201) << r.raw;
+    auto token = r.body["session"]["token"].get<std::string>();
+    auto mine = s.as(token, "GET", "/v1/sessions?limit=200");
+    ASSERT_EQ(mine.status, 200) << mine.raw;
+    auto logs = s.as(token, "GET", "/v1/account/logs?limit=200");
+    ASSERT_EQ(logs.status, 200) << logs.raw;
+    bool found = false;
+    for (auto& item : mine.body["items"]) {
+      if (!item.value("current", false)) continue;
+      found = true;
+      auto shown = item["user_agent"].get<std::string>();
+      EXPECT_LE(shown.size(), 512u);
+      for (char ch : shown) EXPECT_FALSE(static_cast<unsigned char>(ch) < 0x20) << shown;
+    }
+    EXPECT_TRUE(found) << mine.raw;
+  }
+}
+
+TEST_F(BadInput, DisplayNamesWithControlOrInvisibleCharacters) {
+  const std::string rlo = "\xE2\x80\xAE" "gnp.exe";    // U+202E RIGHT-TO-LEFT OVERRIDE
+  const std::string zwsp = "ad\xE2\x80\x8Bmin";         // U+200B ZERO WIDTH SPACE
+  const std::string bom_only = "\xEF\xBB\xBF";           // only U+FEFF
+  const std::string nel = "two\xC2\x85lines";            // U+0085, a C1 control
+  const std::string blank = "\xE3\x80\x80\xE3\x80\x80";  // ideographic spaces only
+  auto field_error = [](const response& r) {
+    return r.status == 400 && r.body["error"]["code"] == "invalid_request" &&
+           r.body["error"]["fields"].contains("display_name");
+  };
+  for (auto& bad : {rlo, zwsp, bom_only, nel, blank}) {
+    EXPECT_TRUE(field_error(s.call("POST", "/v1/accounts", {{"username", "dn_user"}, {"password", "correct-horse-9"},
+                                                            {"display_name", bad}})))
+      << bad;
+    EXPECT_TRUE(field_error(s.call("POST", "/v1/sessions/device",
+                                   {{"device_id", "device-dn-0001"}, {"display_name", bad}})))
+      << bad;
+    EXPECT_TRUE(field_error(s.call("POST", "/v1/sessions/anonymous", {{"display_name", bad}}))) << bad;
+  }
+  auto login = s.login("sam");
+  auto token = login.body["session"]["token"].get<std::string>();
+  auto id = login.body["user"]["id"].get<std::string>();
+  for (auto& bad : {rlo, zwsp, bom_only, nel, blank}) {
+    EXPECT_TRUE(field_error(s.as(token, "PATCH", "/v1/account", {{"display_name", bad}}))) << bad;
+    EXPECT_TRUE(field_error(s.admin("PATCH", "/v1/admin/users/" + id, {{"display_name", bad}}))) << bad;
+  }
+  // Nothing was created or changed, and a real name with accents and a
+  // right-to-left script still goes through.
+  EXPECT_EQ(s.login("dn_user").status, 401);
+  auto ok = s.as(token, "PATCH", "/v1/account", {{"display_name", "Zoë \xD8\xB3\xD8\xA7\xD8\xB1\xD8\xA9"}});
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(ok.body["display_name"], "Zoë \xD8\xB3\xD8\xA7\xD8\xB1\xD8\xA9");
+}
+
 TEST_F(BadInput, RandomBodiesNeverCrashTheNode) {
   std::mt19937 rng(42);
   const char* paths[] = {"/v1/accounts", "/v1/sessions/password", "/v1/sessions/device", "/v1/sessions/anonymous"};

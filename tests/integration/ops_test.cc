@@ -2,6 +2,7 @@
 // restore, TLS, CORS.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "tests/support/roster_server.h"
@@ -21,6 +23,31 @@ namespace {
 std::string temp_dir() {
   char tmpl[] = "/tmp/roster-ops-XXXXXX";
   return ::mkdtemp(tmpl);
+}
+
+/// The permission bits of `path` (not following a final symlink).
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0xffff;
+  return st.st_mode & 07777;
+}
+
+/// Every directory under `root` (and root) is 0700 and every file 0600;
+/// returns the paths that are not, with their modes. `skip`: names left out.
+std::string not_owner_only(const std::string& root, const std::set<std::string>& skip = {}) {
+  std::string out;
+  auto check = [&](const std::filesystem::path& p, bool dir) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%o", mode_of(p));
+    if (mode_of(p) != (dir ? 0700u : 0600u)) out += p.string() + " " + buf + "\n";
+  };
+  check(root, true);
+  for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (skip.count(e.path().filename().string())) continue;
+    if (e.is_symlink()) continue;
+    check(e.path(), e.is_directory());
+  }
+  return out;
 }
 
 TEST(Ops, VersionPrintsTheLibraries) {
@@ -72,6 +99,7 @@ TEST(Ops, BackupOfAStoppedNodeRestores) {
   }
   auto [code, out] = run_roster("backup --data-dir " + dir + " --to " + backup);
   ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(not_owner_only(backup), "");  // the CLI writes where told, owner-only
   std::filesystem::remove_all(dir);
   roster_server restored({}, backup);
   EXPECT_EQ(restored.admin("GET", "/v1/admin/users/" + id).status, 200);
@@ -82,15 +110,16 @@ TEST(Ops, BackupOfAStoppedNodeRestores) {
 
 TEST(Ops, OnlineBackupUnderWritesHoldsEveryWriteAcknowledgedBeforeIt) {
   auto dir = temp_dir();
-  auto backup = dir + "-online";
-  auto by_cli = dir + "-online-cli";
+  auto root = temp_dir();  // admin.backup_root
+  auto backup = root + "/online";
+  auto by_cli = root + "/online-cli";
   struct acked {
     std::string token;
     int level = 0;
   };
   std::vector<acked> before;  // writes acknowledged before the backup was asked for
   {
-    roster_server s({}, dir);
+    roster_server s({{"ROSTER_ADMIN_BACKUP_ROOT", root}}, dir);
     std::mutex mutex;
     std::vector<acked> users;
     for (int i = 0; i < 8; ++i) {
@@ -126,6 +155,7 @@ TEST(Ops, OnlineBackupUnderWritesHoldsEveryWriteAcknowledgedBeforeIt) {
     EXPECT_GT(r.body["bytes"].get<int64_t>(), 0);
     EXPECT_EQ(r.body["partitions_owned"], 64);
     EXPECT_TRUE(std::filesystem::exists(backup + "/roster.json"));
+    EXPECT_EQ(not_owner_only(backup), "");
 
     // The CLI asks the running node; the node keeps serving writes throughout.
     auto [code, out] = run_roster("backup --http 127.0.0.1:" + std::to_string(s.port()) + " --admin-key " +
@@ -140,7 +170,7 @@ TEST(Ops, OnlineBackupUnderWritesHoldsEveryWriteAcknowledgedBeforeIt) {
     EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup}}).status, 409);
     EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", "relative/dir"}}).body["error"]["fields"]["to"],
               "must be an absolute path on the node");
-    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", dir + "-no-such-parent/x"}}).status, 400);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", root + "/no-such-parent/x"}}).status, 400);
     EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", 7}}).status, 400);
     EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup + "-x"}, {"also", 1}}).status, 400);
     EXPECT_EQ(s.call("POST", "/v1/admin/backup", {{"to", backup + "-y"}}).status, 401);
@@ -158,6 +188,97 @@ TEST(Ops, OnlineBackupUnderWritesHoldsEveryWriteAcknowledgedBeforeIt) {
     restored.stop();
     std::filesystem::remove_all(copy);
   }
+  std::filesystem::remove_all(root);
+}
+
+TEST(Ops, OnlineBackupIsRefusedWithoutABackupRoot) {
+  auto dir = temp_dir();
+  auto target = dir + "-unrooted";
+  roster_server s;
+  auto r = s.admin("POST", "/v1/admin/backup", {{"to", target}});
+  EXPECT_EQ(r.status, 403) << r.raw;
+  EXPECT_EQ(r.body["error"]["code"], "forbidden");
+  EXPECT_NE(r.body["error"]["message"].get<std::string>().find("admin.backup_root"), std::string::npos) << r.raw;
+  EXPECT_FALSE(std::filesystem::exists(target));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Ops, OnlineBackupStaysInsideTheBackupRoot) {
+  auto parent = temp_dir();
+  auto root = parent + "/backups";  // does not exist yet: the node creates it, 0700
+  auto outside = parent + "/outside";
+  std::filesystem::create_directory(outside);
+  roster_server s({{"ROSTER_ADMIN_BACKUP_ROOT", root}});
+  ASSERT_EQ(s.register_user("rooted@example.com", "rooted").status, 201);
+  EXPECT_EQ(mode_of(root), 0700u);
+  std::filesystem::create_symlink(outside, root + "/link");            // a way out, if followed
+  std::filesystem::create_symlink(outside + "/dangling", root + "/dangle");
+  std::filesystem::create_directory(root + "/sub");
+
+  auto refused = [&](const std::string& to, int status = 400) {
+    auto r = s.admin("POST", "/v1/admin/backup", {{"to", to}});
+    EXPECT_EQ(r.status, status) << to << " " << r.raw;
+    if (status == 400) EXPECT_TRUE(r.body["error"]["fields"].contains("to")) << to << " " << r.raw;
+  };
+  refused(root + "/../outside/escaped");       // '..'
+  refused(root + "/sub/../inside");            // any '..' is refused, even one that stays inside
+  refused(outside + "/elsewhere");             // not under the root at all
+  refused("/tmp/roster-anywhere-at-all");
+  refused(root + "/link/through-symlink");     // the parent resolves outside the root
+  refused(root);                                // the root itself
+  refused(root + "/no-such-dir/x");
+  refused(root + "/dangle", 409);              // a dangling symlink is not written through
+  refused(root + "/line\nbreak");              // control characters
+  refused(root + "/nel\xC2\x85" "x");
+  EXPECT_TRUE(std::filesystem::is_empty(outside)) << "something was written outside the root";
+  EXPECT_FALSE(std::filesystem::exists(root + "/line\nbreak"));
+
+  // Inside the root, directly or in a subdirectory (also through a trailing
+  // slash): written, owner-only.
+  for (auto to : {root + "/first", root + "/sub/second/"}) {
+    auto r = s.admin("POST", "/v1/admin/backup", {{"to", to}});
+    ASSERT_EQ(r.status, 201) << to << " " << r.raw;
+    auto written = r.body["path"].get<std::string>();
+    EXPECT_EQ(written.rfind(std::filesystem::canonical(root).string() + "/", 0), 0u) << written;
+    EXPECT_EQ(not_owner_only(written), "");
+  }
+
+  // A refused target with a format character in it is logged escaped: the
+  // log line cannot be reordered or hidden by a U+202E in a request.
+  auto rlo = root + "/../\xE2\x80\xAE" "gpj.exe";
+  refused(rlo);
+  auto log = s.log();
+  EXPECT_NE(log.find("\\u{202e}gpj.exe"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\xE2\x80\xAE"), std::string::npos) << "raw U+202E reached the log";
+  s.stop();
+  std::filesystem::remove_all(parent);
+}
+
+TEST(Ops, DataDirAndItsFilesAreOwnerOnly) {
+  auto parent = temp_dir();
+  // A fresh data dir, created by the node.
+  {
+    auto fresh = parent + "/fresh/data";
+    roster_server s({}, fresh);
+    ASSERT_EQ(s.register_user("fresh@example.com", "fresh").status, 201);
+    s.stop();  // flushes: the store's files are all there
+    EXPECT_EQ(mode_of(fresh), 0700u);
+    EXPECT_EQ(mode_of(fresh + "/roster.json"), 0600u);
+    EXPECT_EQ(mode_of(fresh + "/db"), 0700u);
+    EXPECT_EQ(not_owner_only(fresh), "");
+  }
+  // One an older node left 0755: tightened at start; new files are 0600.
+  {
+    auto old = parent + "/old";
+    std::filesystem::create_directory(old);
+    std::filesystem::permissions(old, std::filesystem::perms(0755));
+    roster_server s({}, old);
+    ASSERT_EQ(s.register_user("old@example.com", "old_one").status, 201);
+    EXPECT_EQ(mode_of(old), 0700u);
+    s.stop();
+    EXPECT_EQ(not_owner_only(old, {"server.log"}), "");  // server.log is the test fixture's
+  }
+  std::filesystem::remove_all(parent);
 }
 
 TEST(Ops, ServesHttpsWhenConfigured) {
