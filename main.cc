@@ -8,6 +8,7 @@
 #include <csignal>
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <filesystem>
 #include <iostream>
@@ -67,6 +68,11 @@ int serve(const serve_flags& f) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Every open HTTP connection is a descriptor: use all the process may have.
+  if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
 
   auto info = prepare_data_dir(cfg->store.data_dir, static_cast<uint32_t>(cfg->cluster.partitions));
   if (!info) return fail(info.err().message);

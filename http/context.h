@@ -33,6 +33,10 @@ struct bearer {
   std::string token_hash;
 };
 
+/// True for "application/json", in any case, with or without parameters
+/// ("; charset=utf-8"): the only media type of a request body (else 415).
+bool is_json_media_type(std::string_view content_type);
+
 struct context {
   const httplib::Request& req;
   httplib::Response& res;

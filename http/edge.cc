@@ -60,7 +60,8 @@ head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
   auto head = buf.substr(0, end == std::string_view::npos ? std::min(buf.size(), max_head + 1) : end);
   for (size_t i = 0; i < head.size(); ++i) {
     auto c = static_cast<unsigned char>(head[i]);
-    bool line_end = c == '\n' || (c == '\r' && i + 1 < head.size() && head[i + 1] == '\n');
+    // A CR must start a line end (it may be the last byte received so far).
+    bool line_end = c == '\n' || (c == '\r' && (i + 1 == head.size() || head[i + 1] == '\n'));
     if ((c < 0x20 && c != '\t' && !line_end) || c == 0x7f) {
       out.state = head_check::bad_bytes;
       return out;
@@ -254,7 +255,16 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
 
   void close_conn(conn& c, const std::string& last_words = {}) {
     if (c.fd < 0) return;
-    if (!last_words.empty()) (void)::send(c.fd, last_words.data(), last_words.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!last_words.empty()) {
+      (void)::send(c.fd, last_words.data(), last_words.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      // Closing with unread bytes would reset the connection and could
+      // destroy the answer before the client reads it: end our side, and
+      // drop what has arrived.
+      ::shutdown(c.fd, SHUT_WR);
+      char sink[4096];
+      for (int i = 0; i < 16 && ::recv(c.fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+      }
+    }
     ::close(c.fd);
     c.fd = -1;
     std::lock_guard<std::mutex> lock(mutex);
@@ -305,6 +315,13 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         return;
       }
       c.kept_alive = true;
+      // A busy client sends its next request right after our answer: wait a
+      // moment for it here rather than pay two thread hand-offs through the
+      // reader (the hot path of a keep-alive connection).
+      if (c.buf.empty() && !read_soon(c)) {
+        close_conn(c);
+        return;
+      }
       auto next = check_head(c.buf, limits.max_head, limits.max_body);
       if (next.state == head_check::ready) continue;  // pipelined: answer in order
       c.since = now_ms();
@@ -312,6 +329,17 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
       hand_to_reader(std::move(c));
       return;
     }
+  }
+
+  /// Reads what arrives on `c` within a couple of milliseconds (at most one
+  /// request's worth). False when the peer has closed.
+  bool read_soon(conn& c) {
+    pollfd p{c.fd, POLLIN, 0};
+    if (::poll(&p, 1, 2) <= 0) return true;
+    char chunk[16384];
+    auto n = ::recv(c.fd, chunk, std::min(sizeof chunk, limits.max_head + limits.max_body + 1), 0);
+    if (n > 0) c.buf.append(chunk, static_cast<size_t>(n));
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
   }
 
   void dispatch(conn c) {
@@ -380,7 +408,10 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         continue;
       }
       int fd = c.fd;
-      conns[fd] = std::move(c);
+      auto& mine = conns[fd] = std::move(c);
+      // Bytes that came with it (the start of a pipelined request) may
+      // already decide its fate.
+      if (!mine.buf.empty() && !examine(mine)) conns.erase(fd);
     }
   }
 
@@ -391,6 +422,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     // Read at most one byte past what a whole request may be.
     size_t cap = limits.max_head + limits.max_body + 1;
     char chunk[16384];
+    bool gone = false;
     for (;;) {
       if (c.buf.size() > cap) break;
       auto want = std::min(sizeof chunk, cap + 1 - c.buf.size());
@@ -399,19 +431,21 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         c.buf.append(chunk, static_cast<size_t>(n));
         continue;
       }
-      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        // The peer is gone; serve what it sent completely (a client may
-        // half-close after its request), else drop it.
-        if (check_head(c.buf, limits.max_head, limits.max_body).state == head_check::ready) break;
-        ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-        close_conn(c);
-        conns.erase(it);
-        return;
-      }
-      if (errno == EINTR) continue;
+      if (n < 0 && errno == EINTR) continue;
+      // The peer has stopped sending (a client may half-close after its
+      // request): what it sent is still served, or refused with a reason.
+      gone = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
       break;
     }
-    if (!examine(c)) conns.erase(it);
+    if (!examine(c)) {
+      conns.erase(it);
+      return;
+    }
+    if (gone) {
+      ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      close_conn(c);
+      conns.erase(it);
+    }
   }
 
   void sweep_timeouts() {

@@ -6,10 +6,19 @@
 
 namespace roster::http {
 
+bool is_json_media_type(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  constexpr std::string_view json = "application/json";
+  return type.size() == json.size() && std::equal(type.begin(), type.end(), json.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
 result<nlohmann::json> context::body() const {
   if (req.body.empty()) return nlohmann::json::object();
-  auto ct = req.get_header_value("Content-Type");
-  if (!ct.empty() && ct.rfind("application/json", 0) != 0)
+  if (!is_json_media_type(req.get_header_value("Content-Type")))
     return make_error(errc::unsupported_media_type, "Content-Type must be application/json");
   if (!valid_utf8(req.body)) return make_error(errc::invalid_request, "body is not valid UTF-8");
   if (json_depth(req.body) > 32) return make_error(errc::invalid_json, "JSON nested too deeply (limit 32)");

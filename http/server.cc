@@ -173,6 +173,9 @@ struct server::impl {
       if (text.empty() || *end != '\0') return refuse(errc::invalid_request, "bad Content-Length");
       if (len > static_cast<uint64_t>(cfg.max_body_bytes))
         return refuse(errc::payload_too_large, "body exceeds " + std::to_string(cfg.max_body_bytes) + " bytes");
+      // Every body is JSON (SPEC §2): refuse others before reading them.
+      if (len > 0 && !is_json_media_type(req.get_header_value("Content-Type")))
+        return refuse(errc::unsupported_media_type, "Content-Type must be application/json");
     }
     auto te = req.get_header_value("Transfer-Encoding");
     if (!te.empty() && te != "identity")

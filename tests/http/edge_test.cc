@@ -1,0 +1,86 @@
+// The edge's pure rule (check_head) and the worker pool's growth and shrink.
+#include "http/edge.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "http/worker_pool.h"
+
+namespace roster::http {
+namespace {
+
+constexpr size_t head = 8192, body = 65536;
+
+TEST(CheckHead, WaitsForAWholeRequest) {
+  EXPECT_EQ(check_head("GET / HTTP/1.1\r\nHost: x\r\n", head, body).state, head_check::incomplete);
+  auto get = check_head("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /next", head, body);
+  EXPECT_EQ(get.state, head_check::ready);
+  EXPECT_EQ(get.request_bytes, 27u);  // the rest is the next request
+  std::string post = "POST /v1/x HTTP/1.1\r\ncontent-LENGTH: 5\r\n\r\n";
+  EXPECT_EQ(check_head(post + "abc", head, body).state, head_check::incomplete);
+  auto whole = check_head(post + "abcdeGET", head, body);
+  EXPECT_EQ(whole.state, head_check::ready);
+  EXPECT_EQ(whole.request_bytes, post.size() + 5);
+  EXPECT_EQ(check_head("GET / HTTP/1.1\nHost: x\n\n", head, body).state, head_check::ready);
+}
+
+TEST(CheckHead, RefusesOversizeHeadsAtTheLimit) {
+  std::string line = "GET / HTTP/1.1\r\nX-Long: " + std::string(head, 'a');
+  EXPECT_EQ(check_head(line, head, body).state, head_check::too_large);
+  EXPECT_EQ(check_head(line.substr(0, head - 10), head, body).state, head_check::incomplete);
+  EXPECT_EQ(check_head(line + "\r\n\r\n", head, body).state, head_check::too_large);
+}
+
+TEST(CheckHead, RefusesControlCharactersAndTwoLengths) {
+  EXPECT_EQ(check_head(std::string("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 26), head, body).state, head_check::bad_bytes);
+  EXPECT_EQ(check_head("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", head, body).state, head_check::bad_bytes);
+  EXPECT_EQ(check_head("GET / HTTP/1.1\r\nA: \x7f\r\n\r\n", head, body).state, head_check::bad_bytes);
+  EXPECT_EQ(check_head("GET / HTTP/1.1\r\nA: b\tc\r\n\r\n", head, body).state, head_check::ready);
+  // A CR may end what has arrived so far: its LF is still on the way.
+  EXPECT_EQ(check_head("GET / HTTP/1.1\r\nA: b\r", head, body).state, head_check::incomplete);
+  // Even before the head is complete.
+  EXPECT_EQ(check_head(std::string("GET / HTTP/1.1\r\nA: \0", 21), head, body).state, head_check::bad_bytes);
+  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", head, body).state,
+            head_check::bad_bytes);
+}
+
+TEST(CheckHead, DoesNotWaitForBodiesTheServerRefuses) {
+  // Too large, or of unknown length: dispatched on the head alone (413 / 411 / 400).
+  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", head, body).state, head_check::ready);
+  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", head, body).state, head_check::ready);
+  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", head, body).state, head_check::ready);
+}
+
+TEST(CheckHead, FindsExpectContinue) {
+  std::string h = "POST / HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n";
+  auto c = check_head(h, head, body);
+  EXPECT_EQ(c.state, head_check::incomplete);
+  EXPECT_TRUE(c.head_complete);
+  EXPECT_EQ(h.substr(c.expect_continue, 7), "Expect:");
+}
+
+TEST(WorkerPool, GrowsForABurstAndShrinksAfterIt) {
+  worker_pool pool(2, 64, std::chrono::milliseconds(100));
+  std::atomic<int> running{0}, finished{0};
+  std::atomic<bool> release{false};
+  for (int i = 0; i < 40; ++i)
+    pool.enqueue([&] {
+      ++running;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ++finished;
+    });
+  for (int i = 0; i < 500 && running < 40; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(running.load(), 40);  // every job got a thread of its own
+  EXPECT_GE(pool.threads(), 40u);
+  release = true;
+  for (int i = 0; i < 300 && pool.threads() > 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(finished.load(), 40);
+  EXPECT_EQ(pool.threads(), 2u);  // back to the minimum
+  pool.shutdown();
+  EXPECT_EQ(pool.threads(), 0u);
+}
+
+} // namespace
+} // namespace roster::http
