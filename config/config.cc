@@ -257,18 +257,16 @@ std::map<std::string, std::string> roster_environment() {
   return out;
 }
 
-result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
-                                const std::map<std::string, std::string>& flags,
-                                std::vector<std::string>* warnings) {
+namespace {
+/// Everything after the file is parsed: the table (if any), the environment,
+/// the flags, validation. Shared by load_config and load_config_text.
+result<node_config> load_from(const toml::table* t, const std::string& origin,
+                              const std::map<std::string, std::string>& env,
+                              const std::map<std::string, std::string>& flags,
+                              std::vector<std::string>* warnings) {
   node_config c;
-  if (!file.empty()) {
-    toml::table t;
-    try {
-      t = toml::parse_file(file);
-    } catch (const toml::parse_error& e) {
-      return make_error(errc::invalid_request, file + ": " + std::string(e.description()));
-    }
-    auto st = walk_table(c, t, "", file);
+  if (t) {
+    auto st = walk_table(c, *t, "", origin);
     if (!st) return st.err();
   }
   for (auto& [name, value] : env) {
@@ -291,6 +289,33 @@ result<node_config> load_config(const std::string& file, const std::map<std::str
   auto st = validate(c);
   if (!st) return st.err();
   return c;
+}
+} // namespace
+
+result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
+                                const std::map<std::string, std::string>& flags,
+                                std::vector<std::string>* warnings) {
+  if (file.empty()) return load_from(nullptr, file, env, flags, warnings);
+  toml::table t;
+  try {
+    t = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    return make_error(errc::invalid_request, file + ": " + std::string(e.description()));
+  }
+  return load_from(&t, file, env, flags, warnings);
+}
+
+result<node_config> load_config_text(std::string_view toml_text, const std::string& origin,
+                                     const std::map<std::string, std::string>& env,
+                                     const std::map<std::string, std::string>& flags,
+                                     std::vector<std::string>* warnings) {
+  toml::table t;
+  try {
+    t = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    return make_error(errc::invalid_request, origin + ": " + std::string(e.description()));
+  }
+  return load_from(&t, origin, env, flags, warnings);
 }
 
 } // namespace roster
