@@ -35,6 +35,12 @@ std::vector<std::string> index_keys_of(const user_record& u) {
 }
 
 namespace {
+/// Never throws: a stray invalid UTF-8 byte becomes U+FFFD rather than
+/// failing the whole write (text that reaches here unvalidated, such as a
+/// session's user agent, is cleaned at the HTTP edge, but a codec must not
+/// throw out of the actor that owns the record).
+std::string dump_record(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 template <class T>
 void get_to(const json& j, const char* name, T& out) {
   if (auto it = j.find(name); it != j.end() && !it->is_null()) it->get_to(out);
@@ -58,7 +64,7 @@ std::string encode_user(const user_record& u) {
             {"last_login_at", u.last_login_at},
             {"last_seen_at", u.last_seen_at},
             {"failed_logins", u.failed_logins}};
-  return j.dump();
+  return dump_record(j);
 }
 
 std::optional<user_record> decode_user(std::string_view bytes) {
@@ -100,7 +106,7 @@ std::string encode_session(const session_record& s) {
             {"authenticated_at", s.authenticated_at},
             {"ip", s.ip},
             {"user_agent", s.user_agent}};
-  return j.dump();
+  return dump_record(j);
 }
 
 std::optional<session_record> decode_session(std::string_view bytes) {

@@ -20,6 +20,11 @@ bool valid_utf8(std::string_view s);
 /// Number of Unicode code points (assumes valid UTF-8).
 size_t utf8_length(std::string_view s);
 bool has_control_chars(std::string_view s);
+/// `s` as valid UTF-8 of at most `max_bytes` bytes: each invalid byte becomes
+/// U+FFFD, and the text is cut at a character boundary. For text we store and
+/// echo but do not validate, such as the User-Agent header (JSON encoding
+/// throws on invalid UTF-8).
+std::string utf8_clean(std::string_view s, size_t max_bytes);
 
 /// Maximum nesting depth of arrays/objects in a JSON text, computed without
 /// recursion (so a hostile 1 MB "[[[[..." cannot overflow the parser's stack).

@@ -1,5 +1,5 @@
 // The field rules of SPEC §2 on arbitrary bytes: every check_*, the UTF-8
-// helpers, JSON depth, email normalisation and the username tag, with the
+// helpers (and utf8_clean, which the User-Agent header goes through), JSON depth, email normalisation and the username tag, with the
 // properties the callers rely on.
 #include <cstddef>
 #include <cstdint>
@@ -42,5 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (check_url(s).empty() && !s.empty()) FUZZ_CHECK(s.rfind("http", 0) == 0 && !has_control_chars(s));
   if (check_lang(s).empty()) FUZZ_CHECK(s.size() <= 35);
+
+  for (size_t max : {size_t{0}, size_t{3}, size_t{512}, s.size()}) {
+    auto clean = utf8_clean(s, max);
+    FUZZ_CHECK(valid_utf8(clean) && clean.size() <= max);
+    if (utf8 && s.size() <= max) FUZZ_CHECK(clean == s);
+  }
   return 0;
 }

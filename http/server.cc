@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "domain/crypto.h"
+#include "domain/validation.h"
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "http/routes.h"
@@ -164,7 +165,7 @@ struct server::impl {
         write_error(res, errc::not_found, "no such endpoint");
       }
     } else {
-      context c{req, res, svc, std::move(m.params), client_info{req.remote_addr, req.get_header_value("User-Agent").substr(0, 512)}};
+      context c{req, res, svc, std::move(m.params), client_info{req.remote_addr, utf8_clean(req.get_header_value("User-Agent"), 512)}};
       try {
         m.found->fn(c);
       } catch (const std::exception& e) {
