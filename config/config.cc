@@ -16,11 +16,17 @@ enum class kind { string, integer, boolean, duration, string_list };
 struct key_def {
   std::string name;
   kind type;
-  std::function<void(node_config&, const void*)> set;  // value: std::string / int64_t / bool / millis / vector
+  // value: std::string / int64_t / bool / millis / vector. False if the value
+  // does not fit the field (an int64_t for an int field).
+  std::function<bool(node_config&, const void*)> set;
 };
 
-#define ROSTER_KEY(NAME, KIND, TYPE, FIELD) \
-  key_def{NAME, kind::KIND, [](node_config& c, const void* v) { c.FIELD = static_cast<decltype(c.FIELD)>(*static_cast<const TYPE*>(v)); }}
+#define ROSTER_KEY(NAME, KIND, TYPE, FIELD)                             \
+  key_def{NAME, kind::KIND, [](node_config& c, const void* v) {          \
+            const TYPE& x = *static_cast<const TYPE*>(v);                \
+            c.FIELD = static_cast<decltype(c.FIELD)>(x);                 \
+            return static_cast<TYPE>(c.FIELD) == x;                      \
+          }}
 
 using str = std::string;
 using strs = std::vector<std::string>;
@@ -117,7 +123,7 @@ status apply_text(node_config& c, const key_def& k, const std::string& text, con
         size_t pos = 0;
         int64_t v = std::stoll(text, &pos);
         if (pos != text.size()) return bad("not an integer");
-        k.set(c, &v);
+        if (!k.set(c, &v)) return bad("out of range");
         return {};
       } catch (...) {
         return bad("not an integer");
@@ -163,7 +169,10 @@ status apply_toml(node_config& c, const key_def& k, const toml::node& n, const s
       if (auto v = n.value_exact<std::string>()) { k.set(c, &*v); return {}; }
       return bad("expected a string");
     case kind::integer:
-      if (auto v = n.value_exact<int64_t>()) { k.set(c, &*v); return {}; }
+      if (auto v = n.value_exact<int64_t>()) {
+        if (!k.set(c, &*v)) return bad("out of range");
+        return {};
+      }
       return bad("expected an integer");
     case kind::boolean:
       if (auto v = n.value_exact<bool>()) { k.set(c, &*v); return {}; }

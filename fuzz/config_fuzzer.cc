@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <toml++/toml.h>
+
 #include "config/config.h"
 #include "fuzz/fuzz_check.h"
 
@@ -40,5 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!c->admin.keys.empty() && !c->store.data_dir.empty());
   FUZZ_CHECK(c->cluster.partitions >= 1 && c->cluster.partitions <= 4096);
   FUZZ_CHECK(c->auth.session_ttl > 0 && c->actors.idle_passivation >= 100);
+  // Integers land unchanged in their (narrower) fields.
+  auto t = toml::parse(toml_text);
+  if (auto v = t["http"]["threads"].value_exact<int64_t>(); v && !flags.count("http.threads"))
+    FUZZ_CHECK(*v == c->http.threads);
+  if (auto v = t["auth"]["max_failed_logins"].value_exact<int64_t>(); v && !flags.count("auth.max_failed_logins"))
+    FUZZ_CHECK(*v == c->auth.max_failed_logins);
   return 0;
 }
