@@ -18,11 +18,17 @@ enum class kind { string, integer, boolean, duration, string_list };
 struct key_def {
   std::string name;
   kind type;
-  std::function<void(node_config&, const void*)> set;  // value: std::string / int64_t / bool / millis / vector
+  // value: std::string / int64_t / bool / millis / vector. False if the value
+  // does not fit the field (an int64_t for an int field).
+  std::function<bool(node_config&, const void*)> set;
 };
 
-#define ROSTER_KEY(NAME, KIND, TYPE, FIELD) \
-  key_def{NAME, kind::KIND, [](node_config& c, const void* v) { c.FIELD = static_cast<decltype(c.FIELD)>(*static_cast<const TYPE*>(v)); }}
+#define ROSTER_KEY(NAME, KIND, TYPE, FIELD)                             \
+  key_def{NAME, kind::KIND, [](node_config& c, const void* v) {          \
+            const TYPE& x = *static_cast<const TYPE*>(v);                \
+            c.FIELD = static_cast<decltype(c.FIELD)>(x);                 \
+            return static_cast<TYPE>(c.FIELD) == x;                      \
+          }}
 
 using str = std::string;
 using strs = std::vector<std::string>;
@@ -130,7 +136,7 @@ status apply_text(node_config& c, const key_def& k, const std::string& text, con
         size_t pos = 0;
         int64_t v = std::stoll(text, &pos);
         if (pos != text.size()) return bad("not an integer");
-        k.set(c, &v);
+        if (!k.set(c, &v)) return bad("out of range");
         return {};
       } catch (...) {
         return bad("not an integer");
@@ -176,7 +182,10 @@ status apply_toml(node_config& c, const key_def& k, const toml::node& n, const s
       if (auto v = n.value_exact<std::string>()) { k.set(c, &*v); return {}; }
       return bad("expected a string");
     case kind::integer:
-      if (auto v = n.value_exact<int64_t>()) { k.set(c, &*v); return {}; }
+      if (auto v = n.value_exact<int64_t>()) {
+        if (!k.set(c, &*v)) return bad("out of range");
+        return {};
+      }
       return bad("expected an integer");
     case kind::boolean:
       if (auto v = n.value_exact<bool>()) { k.set(c, &*v); return {}; }
@@ -307,18 +316,16 @@ std::map<std::string, std::string> roster_environment() {
   return out;
 }
 
-result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
-                                const std::map<std::string, std::string>& flags,
-                                std::vector<std::string>* warnings) {
+namespace {
+/// Everything after the file is parsed: the table (if any), the environment,
+/// the flags, validation. Shared by load_config and load_config_text.
+result<node_config> load_from(const toml::table* t, const std::string& origin,
+                              const std::map<std::string, std::string>& env,
+                              const std::map<std::string, std::string>& flags,
+                              std::vector<std::string>* warnings) {
   node_config c;
-  if (!file.empty()) {
-    toml::table t;
-    try {
-      t = toml::parse_file(file);
-    } catch (const toml::parse_error& e) {
-      return make_error(errc::invalid_request, file + ": " + std::string(e.description()));
-    }
-    auto st = walk_table(c, t, "", file);
+  if (t) {
+    auto st = walk_table(c, *t, "", origin);
     if (!st) return st.err();
   }
   for (auto& [name, value] : env) {
@@ -341,6 +348,33 @@ result<node_config> load_config(const std::string& file, const std::map<std::str
   auto st = validate(c);
   if (!st) return st.err();
   return c;
+}
+} // namespace
+
+result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
+                                const std::map<std::string, std::string>& flags,
+                                std::vector<std::string>* warnings) {
+  if (file.empty()) return load_from(nullptr, file, env, flags, warnings);
+  toml::table t;
+  try {
+    t = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    return make_error(errc::invalid_request, file + ": " + std::string(e.description()));
+  }
+  return load_from(&t, file, env, flags, warnings);
+}
+
+result<node_config> load_config_text(std::string_view toml_text, const std::string& origin,
+                                     const std::map<std::string, std::string>& env,
+                                     const std::map<std::string, std::string>& flags,
+                                     std::vector<std::string>* warnings) {
+  toml::table t;
+  try {
+    t = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    return make_error(errc::invalid_request, origin + ": " + std::string(e.description()));
+  }
+  return load_from(&t, origin, env, flags, warnings);
 }
 
 } // namespace roster

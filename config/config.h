@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/clock.h"
@@ -142,6 +143,13 @@ struct node_config {
 result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
                                 const std::map<std::string, std::string>& flags,
                                 std::vector<std::string>* warnings = nullptr);
+
+/// load_config with the TOML document given as text (`origin` names it in
+/// errors, as the file name does): for tests and the config fuzzer.
+result<node_config> load_config_text(std::string_view toml_text, const std::string& origin,
+                                     const std::map<std::string, std::string>& env = {},
+                                     const std::map<std::string, std::string>& flags = {},
+                                     std::vector<std::string>* warnings = nullptr);
 
 /// The process environment's ROSTER_* variables.
 std::map<std::string, std::string> roster_environment();

@@ -1,6 +1,7 @@
 #include "domain/user.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "domain/crypto.h"
 
@@ -35,9 +36,28 @@ std::vector<std::string> index_keys_of(const user_record& u) {
 }
 
 namespace {
+/// Never throws: a stray invalid UTF-8 byte becomes U+FFFD rather than
+/// failing the whole write (text that reaches here unvalidated, such as a
+/// session's user agent, is cleaned at the HTTP edge, but a codec must not
+/// throw out of the actor that owns the record).
+std::string dump_record(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+/// A stored number that is not an integer (nlohmann converts 1e300 to int64_t
+/// by a cast whose result is undefined).
+struct not_an_integer {};
+
+void require_integer(const json& v) {
+  if (!v.is_number_integer()) throw not_an_integer{};
+}
+
 template <class T>
 void get_to(const json& j, const char* name, T& out) {
-  if (auto it = j.find(name); it != j.end() && !it->is_null()) it->get_to(out);
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return;
+  if constexpr (std::is_same_v<T, millis>) require_integer(*it);
+  if constexpr (std::is_same_v<T, std::vector<millis>>)
+    if (it->is_array()) for (auto& v : *it) require_integer(v);
+  it->get_to(out);
 }
 } // namespace
 
@@ -58,7 +78,7 @@ std::string encode_user(const user_record& u) {
             {"last_login_at", u.last_login_at},
             {"last_seen_at", u.last_seen_at},
             {"failed_logins", u.failed_logins}};
-  return j.dump();
+  return dump_record(j);
 }
 
 std::optional<user_record> decode_user(std::string_view bytes) {
@@ -87,6 +107,8 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     return u;
   } catch (const json::exception&) {
     return std::nullopt;
+  } catch (const not_an_integer&) {
+    return std::nullopt;
   }
 }
 
@@ -100,7 +122,7 @@ std::string encode_session(const session_record& s) {
             {"authenticated_at", s.authenticated_at},
             {"ip", s.ip},
             {"user_agent", s.user_agent}};
-  return j.dump();
+  return dump_record(j);
 }
 
 std::optional<session_record> decode_session(std::string_view bytes) {
@@ -123,6 +145,8 @@ std::optional<session_record> decode_session(std::string_view bytes) {
     get_to(j, "user_agent", s.user_agent);
     return s;
   } catch (const std::exception&) {
+    return std::nullopt;
+  } catch (const not_an_integer&) {
     return std::nullopt;
   }
 }

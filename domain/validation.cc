@@ -144,6 +144,22 @@ bool has_control_chars(std::string_view s) {
   return false;
 }
 
+std::string utf8_clean(std::string_view s, size_t max_bytes) {
+  static constexpr std::string_view replacement = "\xef\xbf\xbd";  // U+FFFD
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size() && valid_utf8(s.substr(i, len));
+    std::string_view piece = ok ? s.substr(i, len) : replacement;
+    if (out.size() + piece.size() > max_bytes) break;
+    out.append(piece);
+    i += ok ? len : 1;
+  }
+  return out;
+}
+
 size_t json_depth(std::string_view text) {
   size_t depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;

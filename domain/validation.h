@@ -21,6 +21,11 @@ bool valid_utf8(std::string_view s);
 size_t utf8_length(std::string_view s);
 /// True if `s` holds a control character: C0, DEL, or C1 (UTF-8 C2 80..C2 9F).
 bool has_control_chars(std::string_view s);
+/// `s` as valid UTF-8 of at most `max_bytes` bytes: each invalid byte becomes
+/// U+FFFD, and the text is cut at a character boundary. For text we store and
+/// echo but do not validate, such as the User-Agent header (JSON encoding
+/// throws on invalid UTF-8).
+std::string utf8_clean(std::string_view s, size_t max_bytes);
 
 /// True for Unicode control characters: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F).
 bool is_control_code_point(char32_t cp);

@@ -23,8 +23,9 @@ bool take(context& c, result<T>& r) {
 }
 
 bool only_fields(context& c, const json& body, std::initializer_list<const char*> allowed, error& e) {
-  for (auto& [k, v] : body.items()) {
-    (void)v;
+  for (auto& item : body.items()) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda.
+    const std::string& k = item.key();
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; }))
       e.fields[k] = "unknown field";
   }

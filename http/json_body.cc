@@ -1,7 +1,7 @@
 #include <algorithm>
 
 #include "domain/crypto.h"
-#include "domain/validation.h"
+#include "domain/request.h"
 #include "http/context.h"
 
 namespace roster::http {
@@ -20,23 +20,16 @@ result<nlohmann::json> context::body() const {
   if (req.body.empty()) return nlohmann::json::object();
   if (!is_json_media_type(req.get_header_value("Content-Type")))
     return make_error(errc::unsupported_media_type, "Content-Type must be application/json");
-  if (!valid_utf8(req.body)) return make_error(errc::invalid_request, "body is not valid UTF-8");
-  if (json_depth(req.body) > 32) return make_error(errc::invalid_json, "JSON nested too deeply (limit 32)");
-  auto j = nlohmann::json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) return make_error(errc::invalid_json, "body is not valid JSON");
-  if (!j.is_object()) return make_error(errc::invalid_request, "body must be a JSON object");
-  return j;
+  return parse_json_object(req.body);
 }
 
 result<bearer> context::auth() const {
-  auto h = req.get_header_value("Authorization");
-  constexpr std::string_view scheme = "Bearer ";
-  if (h.size() <= scheme.size() || h.compare(0, scheme.size(), scheme) != 0)
-    return make_error(errc::unauthorized, "missing or malformed Authorization: Bearer header");
-  std::string token = h.substr(scheme.size());
-  auto uid16 = user_id_of_token(token);
+  std::string header = req.get_header_value("Authorization");  // owns what `token` views
+  auto token = bearer_token(header);
+  if (!token) return make_error(errc::unauthorized, "missing or malformed Authorization: Bearer header");
+  auto uid16 = user_id_of_token(*token);
   if (!uid16) return make_error(errc::unauthorized, "invalid session");
-  return bearer{*uid16, sha256(token)};
+  return bearer{*uid16, sha256(*token)};
 }
 
 bool context::is_admin() const {

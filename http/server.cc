@@ -62,15 +62,10 @@ std::string request_id_of(const httplib::Request& req) {
 /// control or format characters (log_safe escapes them), at most 512 bytes,
 /// cut on a character boundary. Raw header bytes would make the JSON of the
 /// session record unwritable.
-std::string user_agent_of(const httplib::Request& req) {
-  auto ua = log_safe(req.get_header_value("User-Agent"));
-  if (ua.size() > 512) {
-    size_t n = 512;
-    while (n > 0 && (static_cast<unsigned char>(ua[n]) & 0xc0) == 0x80) --n;
-    ua.resize(n);
-  }
-  return ua;
-}
+/// The User-Agent as stored with a session: valid UTF-8 (bad bytes become
+/// U+FFFD), at most 512 bytes cut at a character boundary. (Control
+/// characters never get this far: the edge refuses them in any header.)
+std::string user_agent_of(const httplib::Request& req) { return utf8_clean(req.get_header_value("User-Agent"), 512); }
 
 errc errc_for_status(int status) {
   switch (status) {

@@ -49,6 +49,24 @@ TEST(Config, LimitsSectionFromFileAndEnvironment) {
   EXPECT_NE(negative.err().message.find("limits.anonymous_logins_per_minute"), std::string::npos);
 }
 
+TEST(Config, TextLoadsLikeAFile) {
+  auto c = load_config_text("node_name = \"n2\"\n[admin]\nkeys = [\"file-admin-key-123456\"]\n", "inline.toml");
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->node_name, "n2");
+  auto bad = load_config_text("[http\n", "inline.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.err().message.rfind("inline.toml: ", 0), 0u) << bad.err().message;
+}
+
+TEST(Config, IntegersThatDoNotFitTheirFieldAreRejected) {
+  // Found by fuzz/config_fuzzer.cc: 4294967300 used to wrap to 4 threads and pass validation.
+  auto c = load_config_text("[http]\nthreads = 4294967300\n", "inline.toml", {}, key_flag);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.err().message.find("http.threads: out of range"), std::string::npos) << c.err().message;
+  EXPECT_FALSE(load_config("", {}, {{"admin.keys", "flag-admin-key-123456"}, {"auth.max_failed_logins", "4294967301"}}));
+  EXPECT_TRUE(load_config_text("[http]\nthreads = 4000\n", "inline.toml", {}, key_flag));
+}
+
 TEST(Config, FlagsBeatEnvironmentBeatsFile) {
   auto file = write_file(
     "node_name = \"from-file\"\n[http]\nlisten = \"127.0.0.1:1000\"\nthreads = 8\n[auth]\nsudo_window = \"5m\"\n"

@@ -40,6 +40,28 @@ TEST(User, StorageEncodingRoundTrips) {
   EXPECT_FALSE(decode_user("{\"email\": 5}"));
 }
 
+TEST(User, SessionEncodingNeverThrowsOnInvalidUtf8) {
+  // Found by fuzz/user_codec_fuzzer.cc: a User-Agent that is not UTF-8 made
+  // encode_session throw json type_error 316.
+  session_record s;
+  s.id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  s.user_agent = "Mozilla/5.0 \xc3";
+  std::string bytes;
+  ASSERT_NO_THROW(bytes = encode_session(s));
+  auto back = decode_session(bytes);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->user_agent, "Mozilla/5.0 \xef\xbf\xbd");
+}
+
+TEST(User, DecodingRejectsTimesThatAreNotIntegers) {
+  // Found by fuzz/user_codec_fuzzer.cc: 1e300 into an int64_t is undefined
+  // behaviour (UBSan: float-cast-overflow).
+  EXPECT_FALSE(decode_user(R"({"id":"x","created_at":1e300})"));
+  EXPECT_FALSE(decode_user(R"({"id":"x","failed_logins":[1,-1e300]})"));
+  EXPECT_FALSE(decode_session(R"({"id":"x","expires_at":1.5})"));
+  EXPECT_TRUE(decode_user(R"({"id":"x","created_at":1764300000000,"failed_logins":[1,2]})"));
+}
+
 TEST(User, ViewsNeverShowSecrets) {
   auto u = sample();
   for (auto& view : {own_view(u), public_view(u, false), admin_view(u, 3)})

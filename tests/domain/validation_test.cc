@@ -15,6 +15,15 @@ TEST(Validation, UsernameTagFoldsLookAlikes) {
   EXPECT_NE(username_tag("alice"), username_tag("alicf"));
 }
 
+TEST(Validation, Utf8CleanReplacesBadBytesAndCutsAtCharacters) {
+  EXPECT_EQ(utf8_clean("curl/7.88", 512), "curl/7.88");
+  EXPECT_EQ(utf8_clean("a\xff" "b", 512), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(utf8_clean("\xc3", 512), "\xef\xbf\xbd");        // truncated sequence
+  EXPECT_EQ(utf8_clean("ab\xc3\xa9", 3), "ab");               // é does not fit: cut before it
+  EXPECT_EQ(utf8_clean(std::string(600, 'x'), 512), std::string(512, 'x'));
+  EXPECT_TRUE(valid_utf8(utf8_clean("\xed\xa0\x80\xc0\xaf", 512)));  // surrogate, overlong
+}
+
 TEST(Validation, Usernames) {
   EXPECT_TRUE(check_username("ab_c.d-9").empty());
   EXPECT_FALSE(check_username("ab").empty());

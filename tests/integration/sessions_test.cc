@@ -45,6 +45,24 @@ TEST(Sessions, ListGetExtendAndRevoke) {
   EXPECT_EQ(s.as(t1, "GET", "/v1/account").status, 401);
 }
 
+TEST(Sessions, AUserAgentThatIsNotUtf8IsCleanedNotFatal) {
+  // Found by fuzz/user_codec_fuzzer.cc: such a header made the login answer 500.
+  roster_server s;
+  ASSERT_EQ(s.register_user("ua@example.com", "uagent").status, 201);
+  json creds = {{"login", "uagent"}, {"password", "correct-horse-9"}};
+  auto bad = s.call("POST", "/v1/sessions/password", creds, {{"User-Agent", "curl/\xff"}});
+  ASSERT_EQ(bad.status, 201) << bad.raw;
+  // 511 bytes then a 2-byte character: the 512-byte cut must not split it.
+  auto cut = s.call("POST", "/v1/sessions/password", creds, {{"User-Agent", std::string(511, 'a') + "\xc3\xa9"}});
+  ASSERT_EQ(cut.status, 201) << cut.raw;
+  auto list = s.as(bad.body["session"]["token"].get<std::string>(), "GET", "/v1/sessions");
+  ASSERT_EQ(list.status, 200) << list.raw;
+  std::set<std::string> agents;
+  for (auto& it : list.body["items"]) agents.insert(it["user_agent"].get<std::string>());
+  EXPECT_TRUE(agents.count("curl/\xef\xbf\xbd"));
+  EXPECT_TRUE(agents.count(std::string(511, 'a')));
+}
+
 TEST(Sessions, ListIsPaginatedWithACursor) {
   roster_server s;
   auto a = s.register_user("pag@example.com", "pag");
