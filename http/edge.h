@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "domain/clock.h"
+#include "http/head.h"
 
 namespace roster::http {
 
@@ -42,15 +43,6 @@ struct edge_limits {
   int64_t max_connections = 20'000;
   int64_t max_per_address = 256;
 };
-
-/// What the bytes received so far on a connection amount to (the pure rule).
-struct head_check {
-  enum state_t { incomplete, ready, too_large, bad_bytes } state = incomplete;
-  size_t request_bytes = 0;     // ready: head + body
-  size_t expect_continue = 0;   // ready/incomplete: offset of an "Expect" header name, 0 = none
-  bool head_complete = false;
-};
-head_check check_head(std::string_view buf, size_t max_head, size_t max_body);
 
 /// Figures for /metrics and tests.
 struct edge_stats {

@@ -1,3 +1,4 @@
+#include "cluster/door.h"
 #include "cluster/view.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,17 @@
 
 namespace roster {
 namespace {
+
+TEST(ClusterDoor, ClosesSilentConnectionsAndTheNewestBeyondTheCap) {
+  door_policy p{3, 10'000};
+  std::vector<door_connection> open = {{1, 100, 200}, {2, 50, 10'001}, {3, 300, 0}, {4, 200, 9'999}, {5, 400, 10}};
+  auto closed = door_closes(open, p);
+  std::set<uint64_t> got(closed.begin(), closed.end());
+  // 2 is silent too long; of the other four, the newest (5) is beyond the cap of 3.
+  EXPECT_EQ(got, (std::set<uint64_t>{2, 5}));
+  EXPECT_TRUE(door_closes({{1, 0, 500}, {2, 0, 500}}, p).empty());
+}
+
 
 member_info member(const std::string& name) { return {name, "127.0.0.1:1", "127.0.0.1:2", member_state::up, 0}; }
 

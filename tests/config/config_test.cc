@@ -122,6 +122,34 @@ TEST(Config, UnknownKeysAndBadValuesNameTheKey) {
   ::unlink(broken.c_str());
 }
 
+TEST(Config, ClusterLinksAreSecureByDefault) {
+  auto with = [](std::map<std::string, std::string> f) {
+    f["admin.keys"] = "flag-admin-key-123456";
+    f["cluster.secret"] = "s3cret";
+    return load_config("", {}, f);
+  };
+  // No TLS files and no --insecure: refused, naming the way out.
+  auto plain = with({{"cluster.listen", "127.0.0.1:7001"}});
+  ASSERT_FALSE(plain);
+  EXPECT_NE(plain.err().message.find("roster cert create-ca"), std::string::npos);
+  EXPECT_TRUE(with({{"cluster.listen", "127.0.0.1:7001"}, {"cluster.insecure", "true"}}));
+  EXPECT_TRUE(with({{"cluster.listen", "127.9.8.7:7001"}, {"cluster.insecure", "true"}}));
+  EXPECT_TRUE(with({{"cluster.listen", "[::1]:7001"}, {"cluster.insecure", "true"}}));
+  for (auto addr : {"0.0.0.0:7001", "10.0.0.5:7001", "128.0.0.1:7001", "127.0.0.1.evil:7001", "host:7001"}) {
+    auto r = with({{"cluster.listen", addr}, {"cluster.insecure", "true"}});
+    ASSERT_FALSE(r) << addr;
+    EXPECT_NE(r.err().message.find("cluster.insecure"), std::string::npos);
+  }
+  // TLS is all three files or none.
+  EXPECT_FALSE(with({{"cluster.listen", "10.0.0.5:7001"}, {"cluster.tls_cert", "a.crt"}}));
+  EXPECT_TRUE(with({{"cluster.listen", "10.0.0.5:7001"},
+                    {"cluster.tls_cert", "a.crt"},
+                    {"cluster.tls_key", "a.key"},
+                    {"cluster.tls_ca", "ca.crt"}}));
+  // A single node needs none of it.
+  EXPECT_TRUE(with({}));
+}
+
 TEST(Config, BackupRoot) {
   auto c = load_config("", {}, key_flag);
   ASSERT_TRUE(c) << c.err().message;

@@ -1,0 +1,19 @@
+#pragma once
+// The edge's framing rule (http/edge.h), pure: how much of a connection's
+// bytes make one whole request, and whether they must be refused. No
+// sockets, no httplib: unit-tested and fuzzed (fuzz/head_fuzzer.cc).
+#include <cstddef>
+#include <string_view>
+
+namespace roster::http {
+
+/// What the bytes received so far on a connection amount to (the pure rule).
+struct head_check {
+  enum state_t { incomplete, ready, too_large, bad_bytes } state = incomplete;
+  size_t request_bytes = 0;     // ready: head + body
+  size_t expect_continue = 0;   // ready/incomplete: offset of an "Expect" header name, 0 = none
+  bool head_complete = false;
+};
+head_check check_head(std::string_view buf, size_t max_head, size_t max_body);
+
+} // namespace roster::http
