@@ -25,6 +25,9 @@ struct metrics::impl {
     prometheus::BuildGauge().Name("roster_store").Help("Store size figures (RocksDB properties)").Register(*registry);
   prometheus::Family<prometheus::Gauge>& cluster =
     prometheus::BuildGauge().Name("roster_cluster").Help("Cluster figures as this node sees them").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& edge =
+    prometheus::BuildGauge().Name("roster_http_edge").Help("HTTP edge: connections, refusals, workers").Register(*registry);
+  std::function<std::map<std::string, uint64_t>()> edge_sample;
 
   // prometheus-cpp's Add() takes a lock and hashes labels; cache the series.
   std::mutex mutex;
@@ -67,11 +70,17 @@ void metrics::observe(const std::string& method, const std::string& route, int s
   s.second->Observe(seconds);
 }
 
+void metrics::watch_edge(std::function<std::map<std::string, uint64_t>()> sample) {
+  impl_->edge_sample = std::move(sample);
+}
+
 std::string metrics::render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
                             const std::map<std::string, uint64_t>& cluster_stats) {
   impl_->actors.Add({}).Set(static_cast<double>(live_user_actors));
   for (auto& [k, v] : store_stats) impl_->store.Add({{"figure", k}}).Set(static_cast<double>(v));
   for (auto& [k, v] : cluster_stats) impl_->cluster.Add({{"figure", k}}).Set(static_cast<double>(v));
+  if (impl_->edge_sample)
+    for (auto& [k, v] : impl_->edge_sample()) impl_->edge.Add({{"figure", k}}).Set(static_cast<double>(v));
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
 

@@ -15,6 +15,8 @@ class metrics {
   ~metrics();
   /// Records one finished request. `route` is the route pattern, never the raw path.
   void observe(const std::string& method, const std::string& route, int status, double seconds);
+  /// Figures of the HTTP edge, sampled at each render as roster_http_edge{figure}.
+  void watch_edge(std::function<std::map<std::string, uint64_t>()> sample);
   /// Prometheus text exposition, with the given gauges sampled now.
   std::string render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
                      const std::map<std::string, uint64_t>& cluster_stats = {});

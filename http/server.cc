@@ -113,6 +113,16 @@ struct server::impl {
       front = std::make_unique<edge>(limits, [raw](httplib::Stream& s, bool& closed) { return raw->serve_one(s, closed); },
                                      *workers);
       srv->adopt = [this](int fd) { front->adopt(fd); };
+      svc.stats.watch_edge([this] {
+        auto& s = front->stats();
+        return std::map<std::string, uint64_t>{
+          {"open_connections", static_cast<uint64_t>(s.open.load())},
+          {"refused_over_cap", static_cast<uint64_t>(s.refused_over_cap.load())},
+          {"head_timeouts", static_cast<uint64_t>(s.head_timeouts.load())},
+          {"heads_too_large", static_cast<uint64_t>(s.heads_too_large.load())},
+          {"bad_heads", static_cast<uint64_t>(s.bad_heads.load())},
+          {"worker_threads", workers->threads()}};
+      });
       srv->new_task_queue = [] { return new inline_queue; };
       http = std::move(srv);
     }

@@ -215,6 +215,8 @@ TEST_F(Edge, ConnectionsPerAddressAreCapped) {
   ::close(sixth);
   // Other addresses are not affected; freeing a slot lets the address in again.
   EXPECT_EQ(s.call("GET", "/healthz").status, 200);
+  auto metrics = s.call("GET", "/metrics").raw;
+  EXPECT_NE(metrics.find("roster_http_edge{figure=\"refused_over_cap\"} 1"), std::string::npos) << metrics;
   ::close(held.back());
   held.pop_back();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
