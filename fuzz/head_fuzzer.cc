@@ -1,8 +1,9 @@
 // The HTTP edge's framing rule (http/head.h): the bytes a client sends before
 // any parser sees them. check_head() must never read past the end; a ready
 // request lies within what was received, its head holds no control
-// character, and more bytes after it never change where it ends (pipelining
-// relies on that); a head within the limit is never called too large.
+// character and no line end but CRLF, and more bytes after it never change
+// where it ends (pipelining relies on that); a head within the limit is never
+// called too large.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,13 +20,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (c.state == head_check::ready) {
     FUZZ_CHECK(c.request_bytes <= buf.size());
     FUZZ_CHECK(c.head_complete);
-    auto head_end = buf.find("\n\n") < buf.find("\n\r\n") ? buf.find("\n\n") + 2 : buf.find("\n\r\n") + 3;
+    auto head_end = buf.find("\r\n\r\n") + 4;
     FUZZ_CHECK(head_end <= c.request_bytes && head_end <= max_head);
     for (size_t i = 0; i < head_end; ++i) {
       auto ch = static_cast<unsigned char>(buf[i]);
       FUZZ_CHECK(ch >= 0x20 || ch == '\t' || ch == '\n' || ch == '\r');
       FUZZ_CHECK(ch != 0x7f);
+      // Lines end in CRLF and only so.
+      if (ch == '\r') FUZZ_CHECK(buf[i + 1] == '\n');
+      if (ch == '\n') FUZZ_CHECK(i > 0 && buf[i - 1] == '\r');
     }
+    if (!c.body_unread) FUZZ_CHECK(c.request_bytes - head_end <= max_body);
     auto more = check_head(buf + "GET / HTTP/1.1\r\n", max_head, max_body);
     FUZZ_CHECK(more.state == head_check::ready && more.request_bytes == c.request_bytes);
   }

@@ -44,26 +44,24 @@ std::string peer_address(int fd) {
   return text;
 }
 
-/// httplib's view of a connection on a worker: reads come from the bytes
-/// the reader collected (a whole request, perhaps the start of the next),
-/// then from the socket; writes wait for the socket at most io_timeout.
-class buffered_stream final : public httplib::Stream {
+/// httplib's view of a connection on a worker: reads come from the one
+/// request the reader framed (`frame` bytes of `buf`) and never from the
+/// socket, so a worker never waits for a client; past the frame it reads an
+/// end of stream. Writes wait for the socket until `deadline` (one budget for
+/// the worker's whole turn on the connection, not per write).
+class framed_stream final : public httplib::Stream {
  public:
-  buffered_stream(int fd, std::string& buf, const std::string& ip, millis io_timeout)
-      : fd_(fd), buf_(buf), ip_(ip), timeout_(static_cast<int>(io_timeout)) {}
+  framed_stream(int fd, const std::string& buf, size_t frame, const std::string& ip, millis deadline)
+      : fd_(fd), buf_(buf), frame_(std::min(frame, buf.size())), ip_(ip), deadline_(deadline) {}
 
-  bool is_readable() const override { return pos_ < buf_.size() || wait(POLLIN); }
-  bool is_writable() const override { return wait(POLLOUT); }
+  bool is_readable() const override { return pos_ < frame_; }
+  bool is_writable() const override { return wait_writable(); }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (pos_ < buf_.size()) {
-      auto n = std::min(size, buf_.size() - pos_);
-      std::copy_n(buf_.data() + pos_, n, ptr);
-      pos_ += n;
-      return static_cast<ssize_t>(n);
-    }
-    if (!wait(POLLIN)) return -1;
-    return ::recv(fd_, ptr, size, 0);
+    auto n = std::min(size, frame_ - pos_);
+    std::copy_n(buf_.data() + pos_, n, ptr);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
   }
 
   ssize_t write(const char* ptr, size_t size) override {
@@ -74,8 +72,9 @@ class buffered_stream final : public httplib::Stream {
         done += static_cast<size_t>(n);
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait(POLLOUT)) continue;
-      return done > 0 ? static_cast<ssize_t>(done) : -1;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable()) continue;
+      return -1;  // gone, or not reading: the connection ends
     }
     return static_cast<ssize_t>(done);
   }
@@ -90,26 +89,26 @@ class buffered_stream final : public httplib::Stream {
   }
   socket_t socket() const override { return fd_; }
 
-  /// Drops what the request consumed; what is left starts the next one.
-  void consume() {
-    buf_.erase(0, pos_);
-    pos_ = 0;
-  }
+  /// Whether the request was read exactly to the end of its frame.
+  bool consumed_frame() const { return pos_ == frame_; }
 
  private:
-  bool wait(short what) const {
-    pollfd p{fd_, what, 0};
-    int n;
-    do n = ::poll(&p, 1, timeout_);
-    while (n < 0 && errno == EINTR);
-    return n > 0 && (p.revents & what);
+  bool wait_writable() const {
+    for (;;) {
+      auto left = deadline_ - now_ms();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLOUT, 0};
+      int n = ::poll(&p, 1, static_cast<int>(left));
+      if (n < 0 && errno == EINTR) continue;
+      return n > 0 && (p.revents & POLLOUT);
+    }
   }
 
   int fd_;
-  std::string& buf_;
-  size_t pos_ = 0;
+  const std::string& buf_;
+  size_t frame_, pos_ = 0;
   const std::string& ip_;
-  int timeout_;
+  millis deadline_;
 };
 
 } // namespace
@@ -122,6 +121,9 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     millis since = 0;       // accepted, handed back, or first byte of the head
     bool waiting_head = false;  // some bytes of a head have arrived
     bool kept_alive = false;    // has served a request already
+    size_t frame = 0;           // dispatched: the bytes of the request to run
+    bool close_after = false;   // dispatched: a body follows that is no request
+    bool await_writable = false;  // answers are queued unread: wait until the client reads
   };
 
   edge_limits limits;
@@ -158,6 +160,10 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
   }
 
   void hand_to_reader(conn c) {
+    if (stopping) {  // the reader may have taken its last batch
+      close_conn(c);
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex);
       incoming.push_back(std::move(c));
@@ -210,22 +216,29 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
   }
 
   /// On a worker: serves the requests buffered on `c`, then hands it back.
+  /// One turn has one write budget (io_timeout) for all its answers, so a
+  /// client that pipelines and reads slowly cannot hold a worker.
   void work(conn c) {
+    auto deadline = now_ms() + limits.io_timeout;
     for (;;) {
-      bool closed = false, ok = false;
+      bool closed = false, ok = false, exact = false;
       {
-        buffered_stream s(c.fd, c.buf, c.ip, limits.io_timeout);
+        framed_stream s(c.fd, c.buf, c.frame, c.ip, deadline);
         try {
           ok = serve(s, closed);
         } catch (const std::exception& e) {
           spdlog::error("http: a request failed outside its handler: {}", e.what());
         }
-        s.consume();
+        exact = s.consumed_frame();
       }
-      if (!ok || closed || stopping) {
+      // A request answered without reading all of its frame (refused before
+      // its body), or followed by a body the edge did not frame: what follows
+      // is not a request, so the connection ends here.
+      if (!ok || closed || !exact || c.close_after || stopping) {
         close_conn(c);
         return;
       }
+      c.buf.erase(0, c.frame);
       c.kept_alive = true;
       // A busy client sends its next request right after our answer: wait a
       // moment for it here rather than pay two thread hand-offs through the
@@ -235,7 +248,17 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         return;
       }
       auto next = check_head(c.buf, limits.max_head, limits.max_body);
-      if (next.state == head_check::ready) continue;  // pipelined: answer in order
+      if (next.state == head_check::ready) {  // pipelined: answer in order...
+        pollfd p{c.fd, POLLOUT, 0};
+        if (now_ms() < deadline && ::poll(&p, 1, 0) > 0 && (p.revents & POLLOUT)) {
+          c.frame = next.request_bytes;
+          c.close_after = next.body_unread;
+          continue;
+        }
+        // ...but not for a client that does not read its answers: the
+        // reader waits (without a worker) until it does, io_timeout at most.
+        c.await_writable = true;
+      }
       c.since = now_ms();
       c.waiting_head = !c.buf.empty();
       hand_to_reader(std::move(c));
@@ -277,11 +300,15 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         }
         if (!c.waiting_head && !c.buf.empty()) {
           c.waiting_head = true;
-          c.since = now_ms();
+          // A new connection's head is due head_timeout after the accept; a
+          // kept-alive one's, after its first byte.
+          if (c.kept_alive) c.since = now_ms();
         }
         return true;
       case head_check::ready:
         ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+        c.frame = chk.request_bytes;
+        c.close_after = chk.body_unread;
         dispatch(std::move(c));
         return false;
       case head_check::too_large:
@@ -313,7 +340,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         continue;
       }
       epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.events = c.await_writable ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
       ev.data.fd = c.fd;
       if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
         close_conn(c);
@@ -323,7 +350,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
       auto& mine = conns[fd] = std::move(c);
       // Bytes that came with it (the start of a pipelined request) may
       // already decide its fate.
-      if (!mine.buf.empty() && !examine(mine)) conns.erase(fd);
+      if (!mine.await_writable && !mine.buf.empty() && !examine(mine)) conns.erase(fd);
     }
   }
 
@@ -360,13 +387,27 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     }
   }
 
+  /// The client has read some answers: back to reading its requests (the
+  /// next one is already buffered).
+  void on_writable(std::unordered_map<int, conn>::iterator it) {
+    auto& c = it->second;
+    c.await_writable = false;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = c.fd;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
+    if (!examine(c)) conns.erase(it);
+  }
+
   void sweep_timeouts() {
     auto now = now_ms();
     for (auto it = conns.begin(); it != conns.end();) {
       auto& c = it->second;
       bool expired = false;
       std::string words;
-      if (c.waiting_head) {
+      if (c.await_writable) {
+        expired = now - c.since > limits.io_timeout;  // not reading its answers
+      } else if (c.waiting_head) {
         if (now - c.since > limits.head_timeout) {
           expired = true;
           stats.head_timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -394,6 +435,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
       for (int i = 0; i < n; ++i) {
         int fd = events[static_cast<size_t>(i)].data.fd;
         if (fd == wake_fd) take_incoming();
+        else if (auto it = conns.find(fd); it != conns.end() && it->second.await_writable) on_writable(it);
         else on_readable(fd);
       }
       if (auto now = now_ms(); now - last_sweep >= 100) {

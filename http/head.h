@@ -7,12 +7,16 @@
 
 namespace roster::http {
 
-/// What the bytes received so far on a connection amount to (the pure rule).
+/// What the bytes received so far on a connection amount to (the pure rule):
+/// lines must end in CRLF; a control character, a bare CR or LF, a folded
+/// line, a space before a colon, a Content-Length that is not 1–12 digits, or
+/// two of them → bad_bytes; a head over max_head → too_large.
 struct head_check {
   enum state_t { incomplete, ready, too_large, bad_bytes } state = incomplete;
   size_t request_bytes = 0;     // ready: head + body
   size_t expect_continue = 0;   // ready/incomplete: offset of an "Expect" header name, 0 = none
   bool head_complete = false;
+  bool body_unread = false;     // a body follows that is not part of request_bytes: close after
 };
 head_check check_head(std::string_view buf, size_t max_head, size_t max_body);
 

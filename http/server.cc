@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -30,10 +31,20 @@ constexpr size_t max_http_threads = 2048;
 /// socket goes to the edge (http/edge.h), which reads whole requests on one
 /// thread and has a worker run each through httplib's parser
 /// (process_request) and our handlers.
+/// Set on a worker when its answer ends the connection (a refusal before the
+/// body, an answer httplib produced for a malformed request): httplib's own
+/// flag only reflects the request's Connection header.
+thread_local bool close_after_answer = false;
+
 class edge_server final : public httplib::Server {
  public:
   std::function<void(int)> adopt;
-  bool serve_one(httplib::Stream& s, bool& closed) { return process_request(s, false, closed, nullptr); }
+  bool serve_one(httplib::Stream& s, bool& closed) {
+    close_after_answer = false;
+    bool ok = process_request(s, false, closed, nullptr);
+    closed = closed || close_after_answer;
+    return ok;
+  }
 
  private:
   bool process_and_close_socket(socket_t sock) override {
@@ -108,6 +119,17 @@ struct server::impl {
       limits.head_timeout = cfg.head_timeout;
       limits.max_body = static_cast<size_t>(cfg.max_body_bytes);
       limits.max_connections = cfg.max_connections;
+      // Past the descriptor limit, accept() fails before any cap could answer
+      // (and the store and cluster links need descriptors too): keep a reserve.
+      if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY) {
+        auto room = static_cast<int64_t>(r.rlim_cur) - 512;
+        if (limits.max_connections > room) {
+          limits.max_connections = std::max<int64_t>(room, 16);
+          spdlog::warn("http.max_connections is {}, but this process may open {} descriptors: serving at most {} "
+                       "connections (raise the descriptor limit, e.g. LimitNOFILE=, to allow more)",
+                       cfg.max_connections, r.rlim_cur, limits.max_connections);
+        }
+      }
       limits.max_per_address = cfg.max_connections_per_address;
       auto* raw = srv.get();
       front = std::make_unique<edge>(limits, [raw](httplib::Stream& s, bool& closed) { return raw->serve_one(s, closed); },
@@ -152,6 +174,8 @@ struct server::impl {
       // Only for answers httplib produced itself (bad request line, header
       // block too large, 413 from its own limit...): give them our shape.
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      close_after_answer = true;  // what follows a malformed request is not one either
+      res.set_header("Connection", "close");
       res.set_header("X-Request-Id", request_id_of(req));
       write_error(res, errc_for_status(res.status), res.status == 413 ? "body too large" : "malformed request (or header block over 8 KiB)");
       return httplib::Server::HandlerResponse::Handled;
@@ -167,6 +191,7 @@ struct server::impl {
     auto refuse = [&](errc code, const std::string& msg) {
       res.set_header("X-Request-Id", request_id_of(req));
       res.set_header("Connection", "close");
+      close_after_answer = true;
       write_error(res, code, msg);
       svc.stats.observe(req.method, "(refused)", res.status, 0);
       return httplib::Server::HandlerResponse::Handled;

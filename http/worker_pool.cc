@@ -1,5 +1,6 @@
 #include "http/worker_pool.h"
 
+#include <system_error>
 #include <thread>
 
 namespace roster::http {
@@ -13,8 +14,12 @@ worker_pool::worker_pool(size_t min_threads, size_t max_threads, std::chrono::mi
 worker_pool::~worker_pool() { shutdown(); }
 
 void worker_pool::spawn_locked() {
-  ++threads_;
-  std::thread([this] { run(); }).detach();
+  try {
+    std::thread([this] { run(); }).detach();
+    ++threads_;
+  } catch (const std::system_error&) {
+    // Out of threads (a pids limit): the queued job waits for a busy one.
+  }
 }
 
 void worker_pool::enqueue(std::function<void()> fn) {

@@ -23,7 +23,19 @@ TEST(CheckHead, WaitsForAWholeRequest) {
   auto whole = check_head(post + "abcdeGET", head, body);
   EXPECT_EQ(whole.state, head_check::ready);
   EXPECT_EQ(whole.request_bytes, post.size() + 5);
-  EXPECT_EQ(check_head("GET / HTTP/1.1\nHost: x\n\n", head, body).state, head_check::ready);
+}
+
+TEST(CheckHead, OnlyFramingEveryParserReadsAlikePasses) {
+  auto state = [](const std::string& h) { return check_head(h, head, body).state; };
+  EXPECT_EQ(state("GET / HTTP/1.1\nHost: x\n\n"), head_check::bad_bytes);      // bare LF
+  EXPECT_EQ(state("GET / HTTP/1.1\r\nHost: x\r\n\n"), head_check::bad_bytes);  // bare LF at the end
+  EXPECT_EQ(state("GET / HTTP/1.1\r\nHost : x\r\n\r\n"), head_check::bad_bytes);  // space before the colon
+  EXPECT_EQ(state("GET / HTTP/1.1\r\nA: b\r\n  folded\r\n\r\n"), head_check::bad_bytes);
+  EXPECT_EQ(state("GET / HTTP/1.1\r\nno colon\r\n\r\n"), head_check::bad_bytes);
+  for (auto len : {"+5", "%35", "-1", "5 5", "0x5", "0000000000005", ""})
+    EXPECT_EQ(state(std::string("POST / HTTP/1.1\r\nContent-Length: ") + len + "\r\n\r\nabcde"), head_check::bad_bytes)
+        << len;
+  EXPECT_EQ(state("POST / HTTP/1.1\r\nContent-Length:  000000000005 \r\n\r\nabcde"), head_check::ready);
 }
 
 TEST(CheckHead, RefusesOversizeHeadsAtTheLimit) {
@@ -47,10 +59,15 @@ TEST(CheckHead, RefusesControlCharactersAndTwoLengths) {
 }
 
 TEST(CheckHead, DoesNotWaitForBodiesTheServerRefuses) {
-  // Too large, or of unknown length: dispatched on the head alone (413 / 411 / 400).
-  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", head, body).state, head_check::ready);
-  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", head, body).state, head_check::ready);
-  EXPECT_EQ(check_head("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", head, body).state, head_check::ready);
+  // Too large, or framed otherwise: dispatched on the head alone (413 / 411),
+  // and the connection closes after the answer.
+  for (auto h : {"POST / HTTP/1.1\r\nContent-Length: 999999\r\n\r\nGET", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0"}) {
+    auto c = check_head(h, head, body);
+    EXPECT_EQ(c.state, head_check::ready) << h;
+    EXPECT_TRUE(c.body_unread) << h;
+    EXPECT_EQ(c.request_bytes, std::string(h).find("\r\n\r\n") + 4);
+  }
+  EXPECT_FALSE(check_head("POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", head, body).body_unread);
 }
 
 TEST(CheckHead, FindsExpectContinue) {

@@ -184,6 +184,27 @@ TEST_F(Edge, ControlCharactersInTheHeadAreRefused) {
   EXPECT_EQ(s.as(token, "GET", "/v1/account").status, 200);
 }
 
+TEST_F(Edge, ABodyThatWasRefusedIsNeverRunAsARequest) {
+  roster_server s;
+  std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto len = std::to_string(get.size());
+  // Refused before its body is read (415, 413, 411), or framed in a way two
+  // parsers could read differently: one answer, then the connection closes.
+  for (std::string attack : {"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                 len + "\r\n\r\n" + get,
+                             "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 70000\r\n\r\n" + get,
+                             "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                 std::to_string(get.size()) + "\r\n" + get + "\r\n0\r\n\r\n" + get,
+                             "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: " + len + "\n\r\n" + get,
+                             "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Length: +" + len + "\r\n\r\n" + get,
+                             "GET /healthz HTTP/1.1\r\nHost: x\r\n\n" + get}) {
+    auto out = exchange(s.port(), attack);
+    EXPECT_GE(status_of(out), 400) << attack;
+    EXPECT_EQ(out.find("{\"status\":\"ok\"}"), std::string::npos) << "smuggled request answered:\n" << out;
+  }
+}
+
 TEST_F(Edge, PipelinedRequestsAreAnsweredInOrder) {
   roster_server s;
   auto token = s.call("POST", "/v1/sessions/anonymous").body["session"]["token"].get<std::string>();
