@@ -644,8 +644,9 @@ TEST_F(ClusterTest, SilentConnectionsToTheClusterPortAreClosed) {
   EXPECT_LT(waited, std::chrono::seconds(6));
   // The members' own links (heartbeats every 500 ms) are never silent that long.
   std::this_thread::sleep_for(std::chrono::seconds(3));
-  for (auto& m : cluster_view(0)["members"]) EXPECT_TRUE(m["reachable"].get<bool>()) << m.dump();
-  EXPECT_EQ(cluster_view(0)["security"]["connections_closed_by_door"], 1);
+  auto view = cluster_view(0);
+  for (auto& m : view["members"]) EXPECT_TRUE(m["reachable"].get<bool>()) << m.dump();
+  EXPECT_EQ(view["security"]["connections_closed_by_door"], 1);
 }
 
 TEST_F(ClusterTest, NodeWithTheWrongSecretIsNotAdmitted) {
