@@ -53,7 +53,13 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
     std::string blob;
     for (auto& k : dirty) {
       auto v = fence.get(k);
-      chunk::append(blob, k, v ? std::optional<std::string_view>(*v) : std::nullopt);
+      // A key that could not be read is not a deleted key: stop; the
+      // coordinator retries the handoff later.
+      if (!v) {
+        spdlog::error("handoff {}: cannot read a key written during the copy: {}", p, v.err().message);
+        return false;
+      }
+      chunk::append(blob, k, v->has_value() ? std::optional<std::string_view>(**v) : std::nullopt);
       ++keys;
       if (blob.size() >= chunk_bytes && !send(blob, false)) return false;
     }
@@ -67,7 +73,7 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
     std::string blob, last;
     bool more = false;
     uint64_t n = 0;
-    fence.scan(cursor, end, [&](std::string_view k, std::string_view v) {
+    auto scanned = fence.scan(cursor, end, [&](std::string_view k, std::string_view v) {
       chunk::append(blob, k, v);
       last.assign(k);
       ++n;
@@ -78,6 +84,11 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
       return true;
     });
     keys += n;
+    if (!scanned) {
+      spdlog::error("handoff {}: the range copy stopped on a read error: {}", p, scanned.err().message);
+      ok = false;
+      break;
+    }
     ok = send(blob, first);
     first = false;
     set_progress(*ctx, p, to, "copying", keys, bytes);

@@ -152,8 +152,11 @@ struct router::impl {
     if (config.cluster.secret.empty())
       throw std::runtime_error("cluster.secret must be set when cluster.listen is (nodes authenticate with it)");
     std::optional<cluster_view> persisted;
-    if (auto raw = env->db->get(keys::meta("cluster_view")))
-      persisted = cluster_view::from_json(json::parse(*raw, nullptr, false));
+    auto raw = env->db->get(keys::meta("cluster_view"));
+    // Starting from no view when the stored one cannot be read could found a
+    // second cluster: refuse to start instead.
+    if (!raw) throw std::runtime_error("cannot read this node's cluster view: " + raw.err().message);
+    if (raw->has_value()) persisted = cluster_view::from_json(json::parse(**raw, nullptr, false));
     if (persisted && persisted->partitions != partitions) persisted.reset();
 
     std::vector<std::string> seeds;

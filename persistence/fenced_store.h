@@ -32,14 +32,12 @@ class fenced_store final : public store {
   /// All partitions start fenced; grant() the owned ones.
   fenced_store(store& inner, uint32_t partitions);
 
-  std::optional<std::string> get(std::string_view key) override { return inner_.get(key); }
-  std::vector<std::optional<std::string>> multi_get(const std::vector<std::string>& keys) override {
-    return inner_.multi_get(keys);
-  }
+  read_result get(std::string_view key) override { return inner_.get(key); }
+  std::vector<read_result> multi_get(const std::vector<std::string>& keys) override { return inner_.multi_get(keys); }
   status write(const write_batch& batch) override;
-  void scan(std::string_view begin, std::string_view end,
-            const std::function<bool(std::string_view, std::string_view)>& fn) override {
-    inner_.scan(begin, end, fn);
+  status scan(std::string_view begin, std::string_view end,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return inner_.scan(begin, end, fn);
   }
   status checkpoint(const std::string& dir) override { return inner_.checkpoint(dir); }
   std::map<std::string, uint64_t> stats() override { return inner_.stats(); }

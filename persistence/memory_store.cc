@@ -10,15 +10,15 @@ namespace {
 /// std::map + mutex. Checkpoints are not supported.
 class memory_store final : public store {
  public:
-  std::optional<std::string> get(std::string_view key) override {
+  read_result get(std::string_view key) override {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = data_.find(std::string(key));
-    if (it == data_.end()) return std::nullopt;
-    return it->second;
+    if (it == data_.end()) return std::optional<std::string>{};
+    return std::optional<std::string>{it->second};
   }
 
-  std::vector<std::optional<std::string>> multi_get(const std::vector<std::string>& keys) override {
-    std::vector<std::optional<std::string>> out;
+  std::vector<read_result> multi_get(const std::vector<std::string>& keys) override {
+    std::vector<read_result> out;
     out.reserve(keys.size());
     for (auto& k : keys) out.push_back(get(k));
     return out;
@@ -33,8 +33,8 @@ class memory_store final : public store {
     return {};
   }
 
-  void scan(std::string_view begin, std::string_view end,
-            const std::function<bool(std::string_view, std::string_view)>& fn) override {
+  status scan(std::string_view begin, std::string_view end,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override {
     // Copy the range first so that `fn` may call back into the store.
     std::vector<std::pair<std::string, std::string>> range;
     {
@@ -43,7 +43,8 @@ class memory_store final : public store {
       for (; it != data_.end() && (end.empty() || it->first < end); ++it) range.emplace_back(*it);
     }
     for (auto& [k, v] : range)
-      if (!fn(k, v)) return;
+      if (!fn(k, v)) return {};
+    return {};
   }
 
   status checkpoint(const std::string&) override {

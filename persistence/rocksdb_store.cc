@@ -21,20 +21,25 @@ class rocksdb_store final : public store {
     write_options_.sync = sync;
   }
 
-  std::optional<std::string> get(std::string_view key) override {
+  read_result get(std::string_view key) override {
     std::string value;
     auto s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
-    if (!s.ok()) return std::nullopt;
-    return value;
+    if (s.IsNotFound()) return std::optional<std::string>{};
+    if (!s.ok()) return store_error(s);
+    return std::optional<std::string>{std::move(value)};
   }
 
-  std::vector<std::optional<std::string>> multi_get(const std::vector<std::string>& keys) override {
+  std::vector<read_result> multi_get(const std::vector<std::string>& keys) override {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<std::string> values;
     auto statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
-    std::vector<std::optional<std::string>> out(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i)
-      if (statuses[i].ok()) out[i] = std::move(values[i]);
+    std::vector<read_result> out;
+    out.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) out.emplace_back(std::optional<std::string>{});
+      else if (!statuses[i].ok()) out.emplace_back(store_error(statuses[i]));
+      else out.emplace_back(std::optional<std::string>{std::move(values[i])});
+    }
     return out;
   }
 
@@ -49,8 +54,8 @@ class rocksdb_store final : public store {
     return {};
   }
 
-  void scan(std::string_view begin, std::string_view end,
-            const std::function<bool(std::string_view, std::string_view)>& fn) override {
+  status scan(std::string_view begin, std::string_view end,
+              const std::function<bool(std::string_view, std::string_view)>& fn) override {
     rocksdb::ReadOptions ro;
     rocksdb::Slice upper(end.data(), end.size());
     if (!end.empty()) ro.iterate_upper_bound = &upper;
@@ -58,8 +63,11 @@ class rocksdb_store final : public store {
     for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
       auto k = it->key();
       auto v = it->value();
-      if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) return;
+      if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) return {};
     }
+    // Valid() is false at the end of the range and after a failed read: tell them apart.
+    if (!it->status().ok()) return store_error(it->status());
+    return {};
   }
 
   status checkpoint(const std::string& dir) override {

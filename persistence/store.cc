@@ -15,9 +15,8 @@ std::string prefix_end(std::string_view prefix) {
   return end;
 }
 
-void store::scan_prefix(std::string_view prefix,
-                        const std::function<bool(std::string_view, std::string_view)>& fn) {
-  scan(prefix, prefix_end(prefix), fn);
+status store::scan_prefix(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& fn) {
+  return scan(prefix, prefix_end(prefix), fn);
 }
 
 } // namespace roster

@@ -39,23 +39,30 @@ class write_batch {
   std::vector<op> ops_;
 };
 
+/// A point read: the value, nullopt when the key is absent, or an error when
+/// the read itself failed (I/O, corruption). Never confuse the last two: an
+/// absent key may be claimed or deleted, a failed read must not be.
+using read_result = result<std::optional<std::string>>;
+
 class store {
  public:
   virtual ~store() = default;
 
-  /// The value at `key`; nullopt if absent (not an error).
-  virtual std::optional<std::string> get(std::string_view key) = 0;
+  /// The value at `key`, absent, or the read's error.
+  virtual read_result get(std::string_view key) = 0;
 
   /// One lookup per key, same order.
-  virtual std::vector<std::optional<std::string>> multi_get(const std::vector<std::string>& keys) = 0;
+  virtual std::vector<read_result> multi_get(const std::vector<std::string>& keys) = 0;
 
   /// Applies the batch atomically. An error means nothing was applied.
   virtual status write(const write_batch& batch) = 0;
 
   /// Visits keys in [begin, end) in order until `fn` returns false.
-  /// An empty `end` means "to the end of the key space".
-  virtual void scan(std::string_view begin, std::string_view end,
-                    const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
+  /// An empty `end` means "to the end of the key space". An error means the
+  /// iteration stopped early because a read failed: what `fn` saw is a prefix
+  /// of the range, not all of it.
+  virtual status scan(std::string_view begin, std::string_view end,
+                      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
 
   /// A consistent point-in-time copy in `dir` (which must not exist).
   virtual status checkpoint(const std::string& dir) = 0;
@@ -63,9 +70,8 @@ class store {
   /// Size figures for /metrics (e.g. "estimate_num_keys", "live_data_bytes").
   virtual std::map<std::string, uint64_t> stats() = 0;
 
-  /// Visits keys starting with `prefix`.
-  void scan_prefix(std::string_view prefix,
-                   const std::function<bool(std::string_view, std::string_view)>& fn);
+  /// Visits keys starting with `prefix` (errors as scan()).
+  status scan_prefix(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& fn);
 };
 
 struct rocksdb_options {

@@ -26,14 +26,20 @@ struct entry {
   millis expires_at = 0;
 };
 
-std::optional<entry> read_entry(self_ptr self, const std::string& key) {
+/// The entry of `key`, none, or the store's error. A failed read is never
+/// taken for a free key: that would let a claim take a key somebody holds.
+result<std::optional<entry>> read_entry(self_ptr self, const std::string& key) {
   auto& st = self->state;
   auto raw = st.env->db->get(keys::index_entry(st.partition, key));
-  if (!raw) return std::nullopt;
-  auto j = json::parse(*raw, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  return entry{j.value("user_id", std::string()), j.value("state", std::string()) == "confirmed",
-               j.value("expires_at", millis{0})};
+  if (!raw) {
+    spdlog::error("index: cannot read an entry: {}", raw.err().message);
+    return raw.err();
+  }
+  if (!raw->has_value()) return std::optional<entry>{};
+  auto j = json::parse(**raw, nullptr, false);
+  if (!j.is_object()) return std::optional<entry>{};
+  return std::optional<entry>{entry{j.value("user_id", std::string()), j.value("state", std::string()) == "confirmed",
+                                    j.value("expires_at", millis{0})}};
 }
 
 bool write_entry(self_ptr self, const std::string& key, const std::optional<entry>& e) {
@@ -93,7 +99,9 @@ caf::result<reply> handle(self_ptr self, const index_request& req) {
   auto& st = self->state;
   if (!st.env->accept(req.credential, "index actor", self->current_sender())) return refused_reply();
   if (!st.env->serving(st.partition)) return moving_reply();
-  auto current = read_entry(self, req.key);
+  auto read = read_entry(self, req.key);
+  if (!read) return unavailable_reply();  // retryable; nothing was done
+  auto current = std::move(*read);
   switch (static_cast<index_op>(req.op)) {
     case index_op::claim: {
       entry mine{req.user_id, false, now + st.env->claim_ttl};
@@ -103,7 +111,9 @@ caf::result<reply> handle(self_ptr self, const index_request& req) {
       auto seen = *current;
       auto rp = self->make_response_promise<reply>();
       verify_holder(self, req.key, seen, rp, [self, key = req.key, seen, mine](bool holds) {
-        auto again = read_entry(self, key);
+        auto reread = read_entry(self, key);
+        if (!reread) return unavailable_reply();
+        auto& again = *reread;
         bool unchanged = again && again->user_id == seen.user_id && again->confirmed == seen.confirmed;
         if (!unchanged) return taken();  // somebody else moved first: let the client retry
         if (holds) {
@@ -130,7 +140,9 @@ caf::result<reply> handle(self_ptr self, const index_request& req) {
       auto seen = *current;
       auto rp = self->make_response_promise<reply>();
       verify_holder(self, req.key, seen, rp, [self, key = req.key, seen](bool holds) {
-        auto again = read_entry(self, key);
+        auto reread = read_entry(self, key);
+        if (!reread) return unavailable_reply();
+        auto& again = *reread;
         if (!again || again->user_id != seen.user_id) return error_reply(errc::not_found, "not found");
         if (holds) {
           write_entry(self, key, entry{seen.user_id, true, 0});

@@ -63,12 +63,14 @@ scan_reply scan(self_ptr self, const scan_request& req) {
   scan_reply out;
   auto prefix = keys::users_of_partition(st.partition);
   auto each_user = [&](auto&& fn) {
-    st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
+    auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
       // Only user records (P 'u' uid16 'r'), not sessions or logs.
       if (k.size() == prefix.size() + 17 && k.back() == 'r')
         if (auto u = decode_user(v)) fn(*u);
       return true;
     });
+    // Admin search and stats then count what was read; the log says so.
+    if (!scanned) spdlog::error("partition {}: scan stopped early: {}", st.partition, scanned.err().message);
   };
   switch (static_cast<scan_op>(req.op)) {
     case scan_op::admin_search: {
@@ -153,8 +155,9 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
       if (static_cast<user_op>(req.op) == user_op::debug_info && !st.live.count(req.user_id)) {
         // Not live: one point read says whether the user exists, without
         // spawning (and so without waking) its actor.
-        bool exists = st.env->db->get(keys::user_record(st.partition, req.user_id)).has_value();
-        return ok_reply(json{{"live", false}, {"exists", exists}}.dump());
+        auto record = st.env->db->get(keys::user_record(st.partition, req.user_id));
+        if (!record) return unavailable_reply();
+        return ok_reply(json{{"live", false}, {"exists", record->has_value()}}.dump());
       }
       auto a = actor_for(self, req.user_id);
       self->delegate(a, std::move(req));

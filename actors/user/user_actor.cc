@@ -33,6 +33,7 @@ struct user_actor_state {
   // The answers this actor published in env->reads, by token hash.
   std::unordered_map<std::string, std::shared_ptr<const read_cache::entry>> published;
   bool passivating = false;
+  bool load_failed = false;  // the store could not be read: answer 503, retire
   // Password checks in flight (login_begin → login_failed / login_finish /
   // set_password), counted with user->failed_logins by attempt_wait so that
   // concurrent guesses from any node cannot pass the limit. Memory only: a
@@ -100,18 +101,30 @@ void forget(user_actor_state& st) {
   st.own_json.clear();
 }
 
+/// Loads the record and sessions. A failed read leaves the state empty and
+/// `load_failed` set: the actor then answers every request 503 (retryable)
+/// and retires, rather than taking "could not read" for "no such user".
 void load(user_actor_state& st) {
   auto& db = *st.env->db;
-  if (auto raw = db.get(keys::user_record(st.partition, st.uid16))) st.user = decode_user(*raw);
-  if (!st.user) return;
-  db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16), [&](std::string_view, std::string_view v) {
-    if (auto s = decode_session(v)) {
-      st.by_hash[s->token_hash] = s->id;
-      st.persisted_use[s->id] = s->last_used_at;
-      st.sessions.emplace(s->id, std::move(*s));
-    }
-    return true;
-  });
+  st.load_failed = false;
+  auto raw = db.get(keys::user_record(st.partition, st.uid16));
+  if (raw && raw->has_value()) st.user = decode_user(**raw);
+  status scanned;
+  if (raw && st.user)
+    scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16), [&](std::string_view, std::string_view v) {
+      if (auto s = decode_session(v)) {
+        st.by_hash[s->token_hash] = s->id;
+        st.persisted_use[s->id] = s->last_used_at;
+        st.sessions.emplace(s->id, std::move(*s));
+      }
+      return true;
+    });
+  if (!raw || !scanned) {
+    spdlog::error("user actor: cannot read user {} from the store: {}", uuid_to_string(st.uid16),
+                  (!raw ? raw.err() : scanned.err()).message);
+    forget(st);
+    st.load_failed = true;
+  }
 }
 
 void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json detail = json::object()) {
@@ -127,7 +140,8 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
   // max_log_entries (keys sort newest first). The deletes ride in this batch.
   if (c.st.log_seq % 64 == 1) {
     size_t seen = 1;  // the entry added above is not in the store yet
-    c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+    // A failed read only postpones the pruning to a later entry.
+    (void)c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
       if (++seen > c.st.env->max_log_entries) b.remove(std::string(k));
       return true;
     });
@@ -290,10 +304,16 @@ reply apply_patch(ctx& c, const json& patch_json, bool admin) {
 reply delete_user(ctx& c, const std::string& event) {
   auto index_keys = index_keys_of(*c.st.user);
   write_batch b;
-  c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
-    b.remove(std::string(k));
-    return true;
-  });
+  auto scanned =
+      c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+        b.remove(std::string(k));
+        return true;
+      });
+  // Half a deletion (some keys unread) is no deletion: nothing is written.
+  if (!scanned) {
+    spdlog::error("user actor: cannot read user {} to delete it: {}", c.st.user->id, scanned.err().message);
+    return unavailable_reply();
+  }
   if (!commit(c, b)) return store_failed(c);
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
   forget(c.st);
@@ -495,7 +515,7 @@ reply handle(ctx& c) {
         json items = json::array();
         std::string last;
         bool more = false;
-        st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
+        auto scanned = st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
           if (items.size() == limit) {
             more = true;
             return false;
@@ -505,6 +525,10 @@ reply handle(ctx& c) {
           last = std::string(k.substr(prefix.size()));
           return true;
         });
+        if (!scanned) {
+          spdlog::error("user actor: cannot read the security log: {}", scanned.err().message);
+          return unavailable_reply();
+        }
         return ok_reply(json{{"items", items}, {"next_cursor", more ? json(base64url_encode(last)) : json(nullptr)}}.dump());
       });
     case user_op::get_public:
@@ -581,6 +605,10 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
       if (!req.args.empty()) {
         c.args = json::parse(req.args, nullptr, false);
         if (c.args.is_discarded() || !c.args.is_object()) return error_reply(errc::internal, "malformed request");
+      }
+      if (st.load_failed) {  // retire; the next request loads afresh
+        request_passivation(self);
+        return unavailable_reply();
       }
       // Operator and index probes do not count as use.
       auto op = static_cast<user_op>(req.op);

@@ -2,6 +2,8 @@
 // store: user actors, passivation, the index protocol and its repair.
 #include <gtest/gtest.h>
 
+#include "tests/support/stored.h"
+
 #include <atomic>
 #include <thread>
 
@@ -51,7 +53,7 @@ TEST_F(Actors, CreateAuthenticateAndWriteThrough) {
   EXPECT_EQ(json::parse(me.body)["email"], "a@b.co");
   // The record is in the store under the user's partition.
   auto p = route.partition_of_user(uid16);
-  EXPECT_TRUE(db->get(keys::user_record(p, uid16)));
+  EXPECT_TRUE(testing::stored(db->get(keys::user_record(p, uid16))));
   EXPECT_EQ(route.call_user(uid16, user_op::authenticate, sha256("wrong")).error_code(), errc::unauthorized);
 }
 
@@ -65,6 +67,43 @@ TEST_F(Actors, IdleActorsPassivateAndReload) {
   EXPECT_EQ(route.live_user_actors(), 0);
   EXPECT_TRUE(route.call_user(uid16, user_op::authenticate, sha256(token)).ok());
   EXPECT_EQ(route.live_user_actors(), 1);
+}
+
+TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
+  auto mem = make_memory_store();
+  testing::faulty_store db(*mem);
+  node_config cfg = small_config();
+  router route{cfg, db};
+  accounts acc{route, cfg.auth};
+  registration in;
+  in.email = "held@b.co";
+  in.password = "correct-horse-9";
+  auto r = acc.register_account(in, {"1.2.3.4", "test"});
+  ASSERT_TRUE(r.ok()) << r.body;
+  std::string token = json::parse(r.body)["session"]["token"];
+  auto uid16 = *user_id_of_token(token);
+  for (int i = 0; i < 100 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(route.live_user_actors(), 0);
+
+  db.failing = true;
+  // The user's record cannot be read: a retryable 503, not "no such user"
+  // and not "bad token"; nothing is created in its place.
+  auto me = route.call_user(uid16, user_op::authenticate, sha256(token));
+  EXPECT_EQ(me.error_code(), errc::partition_unavailable) << me.body;
+  EXPECT_EQ(route.call_user(uid16, user_op::admin_get).error_code(), errc::partition_unavailable);
+  // The email's index entry cannot be read: a claim is not granted (it would
+  // steal the key), a lookup does not say "free".
+  auto uid = uuid_to_string(new_uuid_bytes());
+  EXPECT_EQ(route.call_index(index_op::claim, email_key("held@b.co"), uid).error_code(), errc::partition_unavailable);
+  EXPECT_EQ(route.call_index(index_op::lookup, email_key("held@b.co")).error_code(), errc::partition_unavailable);
+
+  db.failing = false;
+  // Reads work again: the same user, untouched, and the key still its own.
+  for (int i = 0; i < 100 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto again = route.call_user(uid16, user_op::authenticate, sha256(token));
+  ASSERT_TRUE(again.ok()) << again.body;
+  EXPECT_EQ(json::parse(again.body)["email"], "held@b.co");
+  EXPECT_EQ(route.call_index(index_op::claim, email_key("held@b.co"), uid).error_code(), errc::already_exists);
 }
 
 TEST_F(Actors, RequestsDuringPassivationAreNotLost) {
@@ -257,7 +296,7 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
   fence.revoke(p, 2);
   auto patch = ask(user_op::update_profile, json{{"patch", {{"metadata", {{"fenced", true}}}}}}.dump());
   EXPECT_TRUE(is_moving(patch)) << patch.body;
-  auto rec = decode_user(*db->get(keys::user_record(p, uid16)));
+  auto rec = decode_user(*testing::stored(db->get(keys::user_record(p, uid16))));
   ASSERT_TRUE(rec);
   EXPECT_FALSE(rec->metadata.contains("fenced"));
   // Sealing retires the live actors of the partition.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/stored.h"
+
 #include "cluster/chunk.h"
 
 #include <set>
@@ -172,22 +174,22 @@ TEST(HandoffReceive, ResetsThenAppliesAndRefusesForeignKeys) {
   chunk::append(blob, keys::index_entry(2, "email:new@x.y"), std::string_view("new"));
   auto r = receive_chunk(fence, 2, true, blob);
   ASSERT_TRUE(r.ok()) << r.body;
-  EXPECT_FALSE(inner->get(keys::index_entry(2, "email:old@x.y")));  // reset dropped the stale copy
-  EXPECT_EQ(*inner->get(keys::index_entry(2, "email:new@x.y")), "new");
-  EXPECT_EQ(*inner->get(keys::index_entry(3, "email:other@x.y")), "keep");
+  EXPECT_FALSE(testing::stored(inner->get(keys::index_entry(2, "email:old@x.y"))));  // reset dropped the stale copy
+  EXPECT_EQ(*testing::stored(inner->get(keys::index_entry(2, "email:new@x.y"))), "new");
+  EXPECT_EQ(*testing::stored(inner->get(keys::index_entry(3, "email:other@x.y"))), "keep");
 
   std::string foreign;
   chunk::append(foreign, keys::index_entry(2, "email:a@x.y"), std::string_view("a"));
   chunk::append(foreign, keys::index_entry(3, "email:b@x.y"), std::string_view("b"));
   EXPECT_EQ(receive_chunk(fence, 2, true, foreign).error_code(), errc::invalid_request);
-  EXPECT_TRUE(inner->get(keys::index_entry(2, "email:new@x.y")));  // refused whole, nothing reset
-  EXPECT_FALSE(inner->get(keys::index_entry(2, "email:a@x.y")));
+  EXPECT_TRUE(testing::stored(inner->get(keys::index_entry(2, "email:new@x.y"))));  // refused whole, nothing reset
+  EXPECT_FALSE(testing::stored(inner->get(keys::index_entry(2, "email:a@x.y"))));
   EXPECT_EQ(receive_chunk(fence, 2, false, "garbage").error_code(), errc::invalid_request);
 
   std::string del;
   chunk::append(del, keys::index_entry(2, "email:new@x.y"), std::nullopt);
   ASSERT_TRUE(receive_chunk(fence, 2, false, del).ok());
-  EXPECT_FALSE(inner->get(keys::index_entry(2, "email:new@x.y")));
+  EXPECT_FALSE(testing::stored(inner->get(keys::index_entry(2, "email:new@x.y"))));
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 // One contract, two stores: the RocksDB store (real, in a temp dir) and the
 // in-memory fake must behave the same.
 #include <gtest/gtest.h>
+
+#include "tests/support/stored.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -38,15 +40,15 @@ TYPED_TEST_SUITE(StoreContract, factories);
 
 TYPED_TEST(StoreContract, GetPutRemove) {
   auto& db = *this->db;
-  EXPECT_FALSE(db.get("k"));
+  EXPECT_FALSE(testing::stored(db.get("k")));
   write_batch b;
   b.put("k", "v");
   ASSERT_TRUE(db.write(b));
-  EXPECT_EQ(db.get("k"), "v");
+  EXPECT_EQ(testing::stored(db.get("k")), "v");
   write_batch d;
   d.remove("k");
   ASSERT_TRUE(db.write(d));
-  EXPECT_FALSE(db.get("k"));
+  EXPECT_FALSE(testing::stored(db.get("k")));
 }
 
 TYPED_TEST(StoreContract, BatchesApplyInOrder) {
@@ -57,14 +59,14 @@ TYPED_TEST(StoreContract, BatchesApplyInOrder) {
   b.remove("a");
   b.put("c", std::string("\0x", 2));
   ASSERT_TRUE(db.write(b));
-  EXPECT_FALSE(db.get("a"));
-  EXPECT_EQ(db.get("b"), "2");
-  EXPECT_EQ(db.get("c"), std::string("\0x", 2));
+  EXPECT_FALSE(testing::stored(db.get("a")));
+  EXPECT_EQ(testing::stored(db.get("b")), "2");
+  EXPECT_EQ(testing::stored(db.get("c")), std::string("\0x", 2));
   auto many = db.multi_get({"a", "b", "c", "zz"});
   ASSERT_EQ(many.size(), 4u);
-  EXPECT_FALSE(many[0]);
-  EXPECT_EQ(many[1], "2");
-  EXPECT_FALSE(many[3]);
+  EXPECT_FALSE(testing::stored(many[0]));
+  EXPECT_EQ(testing::stored(many[1]), "2");
+  EXPECT_FALSE(testing::stored(many[3]));
 }
 
 TYPED_TEST(StoreContract, ScansArePartitionRanges) {
@@ -109,9 +111,9 @@ TEST(RocksdbStore, SurvivesReopenAndCheckpoints) {
     EXPECT_TRUE(db->stats().count("estimate_num_keys"));
   }
   auto again = std::move(*open_rocksdb_store({dir + "/db", false}));
-  EXPECT_EQ(again->get("durable"), "yes");
+  EXPECT_EQ(testing::stored(again->get("durable")), "yes");
   auto snap = std::move(*open_rocksdb_store({dir + "/snap", false}));
-  EXPECT_EQ(snap->get("durable"), "yes");
+  EXPECT_EQ(testing::stored(snap->get("durable")), "yes");
   std::filesystem::remove_all(dir);
 }
 
@@ -143,7 +145,7 @@ TEST(DataDir, BackupIsAStartableDataDirAndRefusesBadTargets) {
   EXPECT_GT(info->files, 1u);
   EXPECT_GT(info->bytes, 0u);
   EXPECT_TRUE(prepare_data_dir(root + "/copy", 64));  // roster.json came along
-  EXPECT_EQ(std::move(*open_rocksdb_store({db_path(root + "/copy"), false}))->get("unsynced"), "in the memtable only");
+  EXPECT_EQ(testing::stored(std::move(*open_rocksdb_store({db_path(root + "/copy"), false}))->get("unsynced")), "in the memtable only");
 
   auto again = write_backup(*db, dir, root + "/copy");
   ASSERT_FALSE(again);
@@ -175,7 +177,7 @@ TEST(FencedStore, WritesOnlyToGrantedPartitionsAndMetadataAlways) {
   auto st = fs.write(b);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.err().code, errc::partition_unavailable);
-  EXPECT_FALSE(inner->get(keys::user_record(3, std::string(16, 'a'))));
+  EXPECT_FALSE(testing::stored(inner->get(keys::user_record(3, std::string(16, 'a')))));
   fs.grant(3, 1);
   EXPECT_TRUE(fs.write(b));
   fs.revoke(3, 2);
@@ -192,7 +194,7 @@ TEST(FencedStore, WritesOnlyToGrantedPartitionsAndMetadataAlways) {
   mixed.put(keys::user_record(3, std::string(16, 'b')), "y");
   mixed.put(keys::user_record(4, std::string(16, 'b')), "y");
   EXPECT_FALSE(fs.write(mixed));
-  EXPECT_FALSE(inner->get(keys::user_record(3, std::string(16, 'b'))));
+  EXPECT_FALSE(testing::stored(inner->get(keys::user_record(3, std::string(16, 'b')))));
 }
 
 TEST(FencedStore, TracksKeysWrittenDuringAHandoffAndErasesAPartition) {
@@ -217,8 +219,8 @@ TEST(FencedStore, TracksKeysWrittenDuringAHandoffAndErasesAPartition) {
   EXPECT_TRUE(fs.take_dirty(1).empty());
   EXPECT_TRUE(fs.take_dirty(2).empty());
   EXPECT_EQ(fs.erase_partition(1), 1u);
-  EXPECT_FALSE(inner->get(keys::index_entry(1, "email:x@y.z")));
-  EXPECT_TRUE(inner->get(keys::index_entry(2, "email:q@r.s")));
+  EXPECT_FALSE(testing::stored(inner->get(keys::index_entry(1, "email:x@y.z"))));
+  EXPECT_TRUE(testing::stored(inner->get(keys::index_entry(2, "email:q@r.s"))));
 }
 
 } // namespace
