@@ -550,14 +550,6 @@ json stranger(const std::string& args) {
   return j.is_object() ? j : json::object();
 }
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
   auto dir = make_certs(3);
   // Keys are private to their owner.
@@ -591,9 +583,9 @@ TEST_F(ClusterTest, NodeLinksCanUseMutualTls) {
   auto got = stranger("login 127.0.0.1 " + port + " " + uid);
   EXPECT_EQ(got.value("sessions", -1), 0);
   EXPECT_EQ(got.value("reads", -1), 0);
-  auto before = rss_kib(at(0).pid());
+  auto before = at(0).rss_kib();
   for (int i = 0; i < 3; ++i) stranger("huge 127.0.0.1 " + port);
-  auto grown = rss_kib(at(0).pid()) - before;
+  auto grown = at(0).rss_kib() - before;
   EXPECT_LT(grown, 16 * 1024) << "RSS grew by " << grown << " KiB";
   EXPECT_EQ(at(0).call("GET", "/healthz").status, 200);
   std::filesystem::remove_all(dir);

@@ -60,14 +60,6 @@ int status_of(const std::string& response) {
   return response.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(response.c_str() + 9) : 0;
 }
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 /// Streams `total` bytes of one endless header line (or, with `lines`, of
 /// 100-byte header lines) until the server closes; returns the answer.
 std::string flood_head(int port, size_t total, bool lines) {
@@ -153,7 +145,7 @@ TEST_F(Edge, SlowClientsFromManyAddressesDoNotDelayOthers) {
 TEST_F(Edge, HugeHeadLinesAndBlocksAreRefusedWithoutBuffering) {
   roster_server s;
   s.call("GET", "/healthz");
-  auto before = rss_kib(s.pid());
+  auto before = s.rss_kib();
   auto line = flood_head(s.port(), size_t{1} << 30, false);  // a 1 GiB header line
   EXPECT_EQ(status_of(line), 431) << line.substr(0, 200);
   EXPECT_NE(line.find("\"invalid_request\""), std::string::npos);
@@ -163,7 +155,7 @@ TEST_F(Edge, HugeHeadLinesAndBlocksAreRefusedWithoutBuffering) {
   httplib::Headers many;
   for (int i = 0; i < 200; ++i) many.emplace("X-H" + std::to_string(i), std::string(1000, 'v'));
   EXPECT_EQ(s.call("GET", "/healthz", nullptr, many).status, 431);
-  auto grown = rss_kib(s.pid()) - before;
+  auto grown = s.rss_kib() - before;
   EXPECT_LT(grown, 16 * 1024) << "RSS grew by " << grown << " KiB";
   EXPECT_EQ(s.call("GET", "/healthz").status, 200);
 }

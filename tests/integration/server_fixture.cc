@@ -95,6 +95,14 @@ roster_server::~roster_server() {
   if (own_dir_) std::filesystem::remove_all(data_dir_);
 }
 
+long roster_server::rss_kib() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
 std::string roster_server::log() const {
   std::ifstream in(data_dir_ + "/server.log");
   std::stringstream text;

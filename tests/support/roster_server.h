@@ -44,7 +44,6 @@ class roster_server {
   void kill9();   // SIGKILL, wait
   void signal(int sig);  // e.g. SIGSTOP / SIGCONT
   bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
 
   response call(const std::string& method, const std::string& path, const json& body = nullptr,
                 const httplib::Headers& headers = {}) const;
@@ -67,6 +66,8 @@ class roster_server {
   const std::string& data_dir() const { return data_dir_; }
   /// Everything the node wrote to its log (stdout and stderr) so far.
   std::string log() const;
+  /// The node process's resident memory (VmRSS), KiB; -1 if unknown.
+  long rss_kib() const;
   const std::string& admin_key() const { return admin_key_; }
 
  private:
