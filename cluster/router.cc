@@ -64,8 +64,6 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const node_co
     cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
     cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
     if (tls(c)) {
-      if (c.cluster.tls_cert.empty() || c.cluster.tls_key.empty() || c.cluster.tls_ca.empty())
-        throw std::runtime_error("cluster.tls_cert, cluster.tls_key and cluster.tls_ca must be set together");
       cfg.load<caf::openssl::manager>();
       cfg.set("openssl.certificate", c.cluster.tls_cert);
       cfg.set("openssl.key", c.cluster.tls_key);

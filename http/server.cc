@@ -177,7 +177,7 @@ struct server::impl {
       close_after_answer = true;  // what follows a malformed request is not one either
       res.set_header("Connection", "close");
       res.set_header("X-Request-Id", request_id_of(req));
-      write_error(res, errc_for_status(res.status), res.status == 413 ? "body too large" : "malformed request (or header block over 8 KiB)");
+      write_error(res, errc_for_status(res.status), res.status == 413 ? "body too large" : "malformed request");
       return httplib::Server::HandlerResponse::Handled;
     }));
     http->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
