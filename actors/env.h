@@ -11,7 +11,7 @@
 #include <unordered_map>
 
 #include "config/config.h"
-#include "domain/clock.h"
+#include "base/clock.h"
 #include "domain/throttle.h"
 #include "domain/user.h"
 #include "persistence/fenced_store.h"

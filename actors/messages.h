@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/errc.h"
+#include "base/errc.h"
 
 namespace roster {
 

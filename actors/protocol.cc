@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/env.h"
-#include "domain/crypto.h"
+#include "base/crypto.h"
 
 namespace roster {
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 
 namespace roster {
 

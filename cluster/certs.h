@@ -5,7 +5,7 @@
 // and never overwritten.
 #include <string>
 
-#include "domain/errc.h"
+#include "base/errc.h"
 
 namespace roster {
 

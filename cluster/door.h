@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/clock.h"
+#include "base/clock.h"
 
 namespace roster {
 

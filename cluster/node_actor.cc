@@ -16,7 +16,7 @@
 #include "actors/protocol.h"
 #include "cluster/context.h"
 #include "cluster/handoff.h"
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "persistence/keys.h"
 
 namespace roster {

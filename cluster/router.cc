@@ -16,7 +16,7 @@
 #include "actors/protocol.h"
 #include "cluster/context.h"
 #include "cluster/door.h"
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/validation.h"
 #include "persistence/data_dir.h"
 #include "persistence/keys.h"

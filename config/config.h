@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "domain/clock.h"
-#include "domain/errc.h"
+#include "base/clock.h"
+#include "base/errc.h"
 
 namespace roster {
 

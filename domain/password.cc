@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 
 namespace roster {
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "domain/errc.h"
+#include "base/errc.h"
 #include "domain/validation.h"
 
 namespace roster {

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "domain/clock.h"
-#include "domain/errc.h"
+#include "base/clock.h"
+#include "base/errc.h"
 
 namespace roster {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 
 namespace roster {
 

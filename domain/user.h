@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "domain/clock.h"
-#include "domain/errc.h"
+#include "base/clock.h"
+#include "base/errc.h"
 #include "domain/validation.h"
 
 namespace roster {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "fuzz/fuzz_check.h"
 
 using namespace roster;

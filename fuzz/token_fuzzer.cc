@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/request.h"
 #include "fuzz/fuzz_check.h"
 

@@ -2,7 +2,7 @@
 // validate the input, call the router or an account workflow, write the reply.
 #include <algorithm>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/throttle.h"
 #include "domain/validation.h"
 #include "http/errors.h"

@@ -2,7 +2,7 @@
 // are scatter-gather through the router, merged, sorted and paginated here.
 #include <algorithm>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/validation.h"
 #include "http/errors.h"
 #include "http/routes.h"

@@ -12,7 +12,7 @@
 #include "cluster/accounts.h"
 #include "cluster/router.h"
 #include "config/config.h"
-#include "domain/errc.h"
+#include "base/errc.h"
 #include "domain/throttle.h"
 
 namespace roster::http {

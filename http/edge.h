@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include "domain/clock.h"
+#include "base/clock.h"
 #include "http/head.h"
 
 namespace roster::http {

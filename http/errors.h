@@ -5,7 +5,7 @@
 #include <httplib.h>
 
 #include "actors/messages.h"
-#include "domain/errc.h"
+#include "base/errc.h"
 
 namespace roster::http {
 

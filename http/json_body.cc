@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/request.h"
 #include "http/context.h"
 

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/validation.h"
 #include "http/errors.h"
 #include "http/metrics.h"

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "domain/errc.h"
+#include "base/errc.h"
 #include "http/context.h"
 
 namespace roster::http {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "domain/clock.h"
+#include "base/clock.h"
 #include "persistence/store.h"
 
 namespace roster {

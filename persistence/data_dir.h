@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "domain/errc.h"
+#include "base/errc.h"
 
 namespace roster {
 class store;

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "domain/errc.h"
+#include "base/errc.h"
 
 namespace roster {
 

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol.h"
-#include "domain/crypto.h"
-#include "domain/siphash.h"
+#include "base/crypto.h"
+#include "base/siphash.h"
 #include "persistence/keys.h"
 
 namespace roster {

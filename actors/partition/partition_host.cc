@@ -6,7 +6,7 @@
 
 #include "actors/protocol.h"
 #include "actors/user/user_actor.h"
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "persistence/keys.h"
 
 namespace roster {

@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "actors/protocol.h"
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/throttle.h"
 #include "domain/validation.h"
 #include "persistence/keys.h"

@@ -9,8 +9,8 @@
 
 #include "cluster/accounts.h"
 #include "cluster/router.h"
-#include "domain/crypto.h"
-#include "domain/siphash.h"
+#include "base/crypto.h"
+#include "base/siphash.h"
 #include "persistence/keys.h"
 #include "actors/partition/partition_host.h"
 #include "actors/protocol.h"

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "domain/clock.h"
+#include "base/clock.h"
 
 namespace roster {
 namespace {

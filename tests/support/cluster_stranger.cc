@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "actors/protocol.h"
-#include "domain/crypto.h"
+#include "base/crypto.h"
 #include "domain/user.h"
 
 using namespace roster;

@@ -1,4 +1,4 @@
-#include "domain/siphash.h"
+#include "base/siphash.h"
 
 #include <cstring>
 

@@ -1,8 +1,8 @@
-#include "domain/crypto.h"
+#include "base/crypto.h"
 
 #include <gtest/gtest.h>
 
-#include "domain/siphash.h"
+#include "base/siphash.h"
 
 namespace roster {
 namespace {

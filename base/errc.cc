@@ -1,4 +1,4 @@
-#include "domain/errc.h"
+#include "base/errc.h"
 
 namespace roster {
 

@@ -1,4 +1,4 @@
-#include "domain/clock.h"
+#include "base/clock.h"
 
 #include <chrono>
 #include <cstdio>
