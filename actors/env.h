@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "base/clock.h"
+#include "base/placement.h"  // for the actors that route (the index actor reaches a user's host)
 #include "domain/throttle.h"
 #include "domain/user.h"
 #include "persistence/fenced_store.h"
@@ -195,9 +196,5 @@ struct actor_env {
   std::atomic<int64_t> refused_messages{0};  // without the credential (accept())
   std::atomic<millis> last_refusal_log{0};
 };
-
-/// Partition of a user id (16 raw bytes) and of an index key.
-uint16_t partition_of_user(std::string_view uid16, uint32_t partitions);
-uint16_t partition_of_index_key(std::string_view key, uint32_t partitions);
 
 } // namespace roster

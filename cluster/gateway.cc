@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol.h"
+#include "base/placement.h"
 #include "cluster/context.h"
 
 namespace roster {

@@ -17,6 +17,7 @@
 #include "cluster/context.h"
 #include "cluster/door.h"
 #include "base/crypto.h"
+#include "base/placement.h"
 #include "domain/validation.h"
 #include "persistence/data_dir.h"
 #include "persistence/keys.h"

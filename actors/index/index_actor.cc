@@ -172,12 +172,4 @@ caf::actor spawn_index_actor(caf::actor_system& sys, std::shared_ptr<actor_env> 
   return sys.spawn(index_actor, std::move(env), partition);
 }
 
-uint16_t partition_of_user(std::string_view uid16, uint32_t partitions) {
-  return static_cast<uint16_t>(placement_hash(uid16) % partitions);
-}
-
-uint16_t partition_of_index_key(std::string_view key, uint32_t partitions) {
-  return static_cast<uint16_t>(placement_hash(key) % partitions);
-}
-
 } // namespace roster
