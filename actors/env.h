@@ -1,15 +1,17 @@
 #pragma once
-// actor_env: what every actor of a node shares. Created by the router before
-// any actor is spawned and kept alive (shared_ptr) until the last actor quits.
-#include <array>
+// actor_env: the services every actor of a node shares: the store and its
+// write fence, the policies, the directory of live user actors
+// (actors/directory.h), the read cache (actors/read_cache.h), the member
+// credential and the counters. Created by the router before any actor is
+// spawned and kept alive (shared_ptr) until the last actor quits.
 #include <atomic>
 #include <caf/actor.hpp>
-#include <caf/actor_addr.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
+#include <string>
 
+#include "actors/directory.h"
+#include "actors/read_cache.h"
 #include "config/config.h"
 #include "base/clock.h"
 #include "base/placement.h"  // for the actors that route (the index actor reaches a user's host)
@@ -19,118 +21,6 @@
 #include "persistence/store.h"
 
 namespace roster {
-
-/// Live user actors by user id, so the router can send straight to a user's
-/// actor without a hop through its partition host. Written only by partition
-/// hosts (insert on spawn, erase before retiring); read by router threads.
-/// A handle read here may belong to an actor that has just terminated: the
-/// request then fails at once with request_receiver_down and the router falls
-/// back to the host, which never runs two actors for one user.
-class actor_directory {
- public:
-  caf::actor find(const std::string& uid16) {
-    auto& s = shard(uid16);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.actors.find(uid16);
-    return it == s.actors.end() ? caf::actor{} : it->second;
-  }
-  void insert(const std::string& uid16, const caf::actor& a) {
-    auto& s = shard(uid16);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    s.actors[uid16] = a;
-  }
-  void erase(const std::string& uid16, const caf::actor_addr& only_if) {
-    auto& s = shard(uid16);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.actors.find(uid16);
-    if (it != s.actors.end() && it->second.address() == only_if) s.actors.erase(it);
-  }
-  void clear() {
-    for (auto& s : shards_) {
-      std::lock_guard<std::mutex> lock(s.mutex);
-      s.actors.clear();
-    }
-  }
-
- private:
-  struct shard_t {
-    std::mutex mutex;
-    std::unordered_map<std::string, caf::actor> actors;
-  };
-  shard_t& shard(const std::string& uid16) {
-    // uid16 is random: its first byte spreads evenly.
-    return shards_[static_cast<unsigned char>(uid16.empty() ? 0 : uid16[0]) % shards_.size()];
-  }
-  std::array<shard_t, 64> shards_;
-};
-
-/// Answers to GET /v1/account published by user actors, by session token
-/// hash, so the router can serve the hottest read on the HTTP thread without a
-/// round trip through the actor (two thread hand-offs, most of its cost).
-///
-/// The rules that keep it exact (actors/user/user_actor.cc):
-///  - only a user's actor publishes its entries, right after it authenticated
-///    the session; an entry is valid for at most `ttl`, and never past the
-///    session's absolute or idle expiry;
-///  - the actor withdraws all of its user's entries before it handles any
-///    other request and when it stops, so a change (logout, block, password
-///    change, profile edit, deletion, handoff) is never acknowledged while an
-///    answer from before it can still be served;
-///  - the router serves an entry only while its publisher is the user's live
-///    actor in the directory (hosts erase it before retiring the actor), so
-///    an entry can never outlive the actor that would have withdrawn it;
-///  - every answer served records its time in the entry; the actor folds it
-///    into the session's last use and its idle clock, and it sees every
-///    session in use at least once per `ttl` anyway.
-class read_cache {
- public:
-  struct entry {
-    std::string uid16;
-    caf::actor_addr actor;  // the publisher: served only while it is the user's live actor
-    millis valid_until = 0;
-    std::string body;
-    /// When the router last served it: the actor folds this into the
-    /// session's last use (idle expiry) and its own idle clock.
-    mutable std::atomic<millis> last_hit{0};
-  };
-  static constexpr millis ttl = 10'000;
-
-  std::shared_ptr<const entry> find(const std::string& token_hash) {
-    auto& s = shard(token_hash);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.entries.find(token_hash);
-    return it == s.entries.end() ? nullptr : it->second;
-  }
-  void publish(const std::string& token_hash, std::shared_ptr<const entry> e) {
-    auto& s = shard(token_hash);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    s.entries[token_hash] = std::move(e);
-  }
-  void withdraw(const std::string& token_hash) {
-    auto& s = shard(token_hash);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    s.entries.erase(token_hash);
-  }
-  size_t size() {
-    size_t n = 0;
-    for (auto& s : shards_) {
-      std::lock_guard<std::mutex> lock(s.mutex);
-      n += s.entries.size();
-    }
-    return n;
-  }
-
- private:
-  struct shard_t {
-    std::mutex mutex;
-    std::unordered_map<std::string, std::shared_ptr<const entry>> entries;
-  };
-  shard_t& shard(const std::string& token_hash) {
-    // A SHA-256 digest: its first byte spreads evenly.
-    return shards_[static_cast<unsigned char>(token_hash.empty() ? 0 : token_hash[0]) % shards_.size()];
-  }
-  std::array<shard_t, 64> shards_;
-};
 
 struct actor_env {
   store* db = nullptr;  // owned by main; outlives the actor system
