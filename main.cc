@@ -14,7 +14,7 @@
 #include <iostream>
 #include <thread>
 
-#include "cluster/accounts.h"
+#include "service/accounts.h"
 #include "cluster/certs.h"
 #include "cluster/router.h"
 #include "config/config.h"

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "cluster/accounts.h"
+#include "service/accounts.h"
 #include "cluster/router.h"
 #include "config/config.h"
 #include "base/errc.h"

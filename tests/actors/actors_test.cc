@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-#include "cluster/accounts.h"
+#include "service/accounts.h"
 #include "cluster/router.h"
 #include "base/crypto.h"
 #include "base/siphash.h"

@@ -1,4 +1,4 @@
-#include "cluster/accounts.h"
+#include "service/accounts.h"
 
 #include <spdlog/spdlog.h>
 
