@@ -5,8 +5,10 @@
 //     sends it to every member; elsewhere, adopts any view of a later epoch,
 //   - monitors every member's node actor (CAF's down_msg, with the
 //     middleman's heartbeat catching frozen peers) and marks it down,
-//   - runs this node's side of handoffs (cluster/handoff.cc: a sender per
-//     outgoing partition, chunk intake) and opens/closes the write fence.
+//   - opens and closes the write fence as the view says,
+//   - receives the handoff messages and hands them to this node's handoff
+//     manager (cluster/handoff_manager.h: dispatch, senders, seals, chunk
+//     intake); it switches the owner of a partition once it has moved.
 
 #include <spdlog/spdlog.h>
 
@@ -15,7 +17,7 @@
 
 #include "actors/protocol.h"
 #include "cluster/context.h"
-#include "cluster/handoff.h"
+#include "cluster/handoff_manager.h"
 #include "base/crypto.h"
 #include "persistence/keys.h"
 
@@ -29,7 +31,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr size_t max_handoffs_per_source = 2;
 constexpr auto tick_period = std::chrono::milliseconds(500);
 
 struct node_state {
@@ -40,9 +41,7 @@ struct node_state {
   std::set<caf::actor_addr> dead;                     // node handles seen down
   std::set<caf::node_id> trusted;                     // nodes of admitted members
   std::deque<std::string> nonces;
-  std::set<uint32_t> sealed;                          // sealed by our outgoing handoffs
-  std::set<uint32_t> working;                         // our outgoing handoffs
-  std::map<uint32_t, std::string> dispatched;         // coordinator: handoff → source
+  handoff_manager handoffs;                           // this node's side of handoffs
   bool left = false;
 };
 
@@ -137,11 +136,11 @@ void apply_fence(self_ptr self) {
     auto part = static_cast<uint16_t>(p);
     bool mine = st.view.owners[p] == self_name(self);
     bool open = ctx.fence->writable(part);
-    if (mine && !st.sealed.count(p)) {
+    if (mine && !st.handoffs.sealed(p)) {
       if (!open) ctx.fence->grant(part, st.view.epoch);
     } else if (!mine) {
       if (open) ctx.fence->revoke(part, st.view.epoch);
-      if (st.sealed.erase(p)) {
+      if (st.handoffs.handed_off(p)) {
         // Handed off: the new owner has every write; our copy is stale now.
         auto n = ctx.fence->erase_partition(part);
         spdlog::info("cluster: partition {} now served by {}; dropped {} local keys", p, st.view.owners[p], n);
@@ -217,20 +216,12 @@ void change(self_ptr self, cluster_view next) {
   kick(self);
 }
 
-/// Coordinator: hands each pending move to its source, a few at a time.
+/// Coordinator: hands each pending move to its source, a few at a time
+/// (handoff_manager::dispatch picks them).
 void kick(self_ptr self) {
   auto& st = self->state;
   if (!is_coordinator(self) || !quorum(self)) return;
-  std::map<std::string, size_t> busy;
-  for (auto& [p, src] : st.dispatched) ++busy[src];
-  for (auto& mv : st.view.moves()) {
-    if (st.dispatched.count(mv.partition)) continue;
-    if (!reachable(self, mv.from) || !reachable(self, mv.to)) continue;
-    if (busy[mv.from] >= max_handoffs_per_source) continue;
-    auto* to = st.view.find(mv.to);
-    if (!to || to->state == member_state::down) continue;
-    ++busy[mv.from];
-    st.dispatched[mv.partition] = mv.from;
+  for (auto& mv : st.handoffs.dispatch(st.view, [self](const std::string& name) { return reachable(self, name); })) {
     auto src = mv.from == self_name(self) ? caf::actor_cast<caf::actor>(self) : st.nodes[mv.from];
     self->send(src, handoff_atom_v, cred_of(self), mv.partition, mv.to);
   }
@@ -283,8 +274,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       if (a.address() != dm.source) continue;
       st.dead.insert(dm.source);
       spdlog::warn("cluster: member {} is down ({})", name, caf::to_string(dm.reason));
-      for (auto it = st.dispatched.begin(); it != st.dispatched.end();)
-        it = it->second == name ? st.dispatched.erase(it) : std::next(it);
+      st.handoffs.source_down(name);
       // Only a coordinator that still reaches a majority marks it down in the
       // view; a node that is itself cut off just stops routing to it.
       if (is_coordinator(self) && quorum(self)) change(self, mark(st.view, name, member_state::down));
@@ -352,41 +342,33 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       change(self, begin_leave(st.view, name));
       return ok_reply(json{{"leaving", name}, {"partitions_to_move", moving}, {"epoch", st.view.epoch}}.dump());
     },
+    // Handoffs: the handoff manager keeps their state; see its header.
     [self](handoff_atom, const std::string& cred, uint32_t p, const std::string& to) {
       auto& st = self->state;
-      if (!from_member(self, cred) || st.working.count(p)) return;
-      if (p >= st.view.owners.size() || st.view.owners[p] != self_name(self) || !st.nodes.count(to)) {
-        self->send(self, handoff_failed_atom_v, cred_of(self), p);
-        return;
-      }
-      st.working.insert(p);
-      self->spawn<caf::detached>(handoff_sender, st.ctx, caf::actor_cast<caf::actor>(self), st.nodes[to], p, to);
+      if (!from_member(self, cred)) return;
+      auto target = st.nodes.find(to);
+      st.handoffs.start(self, st.ctx, st.view, p, to, target == st.nodes.end() ? nullptr : &target->second);
     },
     [self](seal_atom, const std::string& cred, uint32_t p) {
       auto& st = self->state;
-      if (!from_here(self) || !st.ctx->env->accept(cred, "node actor", self->current_sender()) || !st.working.count(p))
-        return false;  // only our own handoff sender seals
-      st.sealed.insert(p);
-      st.ctx->fence->revoke(static_cast<uint16_t>(p), st.view.epoch);
-      self->send(st.ctx->hosts.at(p), seal_atom_v);
-      return true;
+      if (!from_here(self) || !st.ctx->env->accept(cred, "node actor", self->current_sender())) return false;
+      return st.handoffs.seal(self, *st.ctx, p, st.view.epoch);
     },
     [self](unseal_atom, const std::string& cred, uint32_t p) {
       auto& st = self->state;
-      if (!from_member(self, cred) || st.working.count(p)) return;
-      st.sealed.erase(p);
+      if (!from_member(self, cred) || !st.handoffs.unseal(p)) return;
       apply_fence(self);
     },
     [self](moved_atom, const std::string& cred, uint32_t p, const std::string& to) {
       auto& st = self->state;
       if (!from_member(self, cred)) return;
-      if (self->current_sender() && self->current_sender()->node() == self->node()) st.working.erase(p);
+      if (self->current_sender() && self->current_sender()->node() == self->node()) st.handoffs.finished(p);
       if (!is_coordinator(self)) {
         auto c = coordinator(self);
         if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], moved_atom_v, cred_of(self), p, to);
         return;
       }
-      st.dispatched.erase(p);
+      st.handoffs.settled(p);
       if (p < st.view.targets.size() && st.view.targets[p] == to && quorum(self)) {
         change(self, complete_move(st.view, p));
         return;
@@ -404,9 +386,8 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
     [self](handoff_failed_atom, const std::string& cred, uint32_t p) {
       auto& st = self->state;
       if (!from_member(self, cred)) return;
-      if (self->current_sender() && self->current_sender()->node() == self->node() && st.working.erase(p)) {
+      if (self->current_sender() && self->current_sender()->node() == self->node() && st.handoffs.failed(p)) {
         // Our worker gave up: p stays here and is served again.
-        st.sealed.erase(p);
         apply_fence(self);
       }
       if (!is_coordinator(self)) {
@@ -414,14 +395,12 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
         if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed_atom_v, cred_of(self), p);
         return;
       }
-      st.dispatched.erase(p);  // retried on a later tick
+      st.handoffs.settled(p);  // retried on a later tick
     },
     [self](chunk_atom, const std::string& cred, uint32_t p, bool reset, const std::string& blob) -> reply {
       auto& st = self->state;
       if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
-      if (p >= st.view.owners.size() || st.view.owners[p] == self_name(self))
-        return error_reply(errc::invalid_request, "partition is served here");
-      return receive_chunk(*st.ctx->fence, p, reset, blob);
+      return st.handoffs.receive(*st.ctx, st.view, p, reset, blob);
     },
     [self](tick_atom) {
       if (!from_here(self)) return;
