@@ -1,5 +1,8 @@
-// The composition root: config → store → actor system (router) → HTTP; shut
-// down in reverse. Subcommands: serve, cluster, backup, version.
+// The composition root. `serve` wires one node bottom up: config → store →
+// node runtime (actor system, fence, partition actors, gateway) → membership
+// (node actor: found, resume or join) → router → services (account workflows,
+// operator views, online backup) → HTTP; and shuts down in reverse.
+// Subcommands: serve, cert, cluster, backup, version.
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <rocksdb/version.h>
@@ -14,9 +17,13 @@
 #include <iostream>
 #include <thread>
 
-#include "service/accounts.h"
+#include "cluster/backup.h"
 #include "cluster/certs.h"
+#include "cluster/membership.h"
+#include "cluster/operator_views.h"
 #include "cluster/router.h"
+#include "cluster/runtime.h"
+#include "service/accounts.h"
 #include "config/config.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -85,30 +92,38 @@ int serve(const serve_flags& f) {
   auto db = open_rocksdb_store({db_path(cfg->store.data_dir), cfg->store.sync_writes});
   if (!db) return fail(db.err().message);
 
-  std::unique_ptr<router> route_ptr;
+  // The node's actors, then its membership: alone, or admitted by the
+  // cluster (start() blocks until then and throws if refused).
+  std::unique_ptr<node_runtime> runtime;
+  std::unique_ptr<membership> members;
   try {
-    route_ptr = std::make_unique<router>(*cfg, **db);
+    runtime = std::make_unique<node_runtime>(*cfg, **db);
+    members = std::make_unique<membership>(*runtime);
+    members->start();
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  router& route = *route_ptr;
   // After a leave has handed off every partition, stop like on SIGTERM, a
   // moment later: the last view this node sent (it may be the coordinator)
   // must leave its sockets first.
-  route.on_left([] {
+  members->on_left([] {
     std::thread([] {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       ::kill(::getpid(), SIGTERM);
     }).detach();
   });
+  router route(*runtime);
+  // The services HTTP handlers call.
   accounts account(route, cfg->auth);
+  operator_views views(*runtime, *members, route);
+  online_backup backups(*runtime);
   http::metrics metrics;
   const auto& lim = cfg->limits;
   address_limits limits{{lim.registrations_per_minute, 60'000},
                         {lim.device_logins_per_minute, 60'000},
                         {lim.anonymous_logins_per_minute, 60'000},
                         {lim.username_lookups_per_minute, 60'000}};
-  http::services svc{route, account, *cfg, metrics, limits};
+  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 
@@ -121,11 +136,14 @@ int serve(const serve_flags& f) {
   spdlog::info("roster {} node {} serving http on {}:{} ({} partitions, data in {})", ROSTER_VERSION, cfg->node_name,
                cfg->http.listen.substr(0, cfg->http.listen.rfind(':')), server.port(), cfg->cluster.partitions,
                cfg->store.data_dir);
-  if (route.cluster_port() != 0) std::cout << "cluster listening on " << route.cluster_port() << std::endl;
+  if (members->cluster_port() != 0) std::cout << "cluster listening on " << members->cluster_port() << std::endl;
   std::cout << "listening on " << server.port() << std::endl;
   server.run();
-  // Reverse order: no more HTTP, then actors, then the store.
+  // Reverse order: no more HTTP, then the router's blocking actors, the
+  // membership threads, every actor, and last the store.
   route.stop();
+  members->stop();
+  runtime->stop();
   db->reset();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();

@@ -2,8 +2,9 @@
 // actor_env: the services every actor of a node shares: the store and its
 // write fence, the policies, the directory of live user actors
 // (actors/directory.h), the read cache (actors/read_cache.h), the member
-// credential and the counters. Created by the router before any actor is
-// spawned and kept alive (shared_ptr) until the last actor quits.
+// credential and the counters. Created by the node runtime
+// (cluster/runtime.cc) before any actor is spawned and kept alive
+// (shared_ptr) until the last actor quits.
 #include <atomic>
 #include <caf/actor.hpp>
 #include <functional>

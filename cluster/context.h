@@ -1,6 +1,7 @@
 #pragma once
-// What the router, the node actor and the gateway of one node share
-// (internal to cluster/; includes CAF).
+// What the rooms of one node (runtime, membership, router, operator views,
+// backup), its node actor and its gateway share (internal to cluster/;
+// includes CAF). The node runtime creates it and spawns the actors it names.
 //
 // The routing snapshot is immutable and swapped as a whole by the node actor
 // whenever it adopts a view or sees a member go down; router threads load it

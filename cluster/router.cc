@@ -1,26 +1,16 @@
 #include "cluster/router.h"
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <mutex>
-#include <stdexcept>
 #include <thread>
 
 #include "actors/env.h"
-#include "actors/index/index_actor.h"
-#include "actors/partition/partition_host.h"
 #include "actors/protocol.h"
-#include "cluster/context.h"
-#include "cluster/door.h"
-#include "base/crypto.h"
 #include "base/placement.h"
-#include "domain/validation.h"
-#include "persistence/data_dir.h"
-#include "persistence/keys.h"
+#include "cluster/context.h"
+#include "cluster/runtime.h"
 
 namespace roster {
 
@@ -29,290 +19,19 @@ constexpr auto request_timeout = std::chrono::seconds(10);
 // A request that meets a partition in the middle of a handoff is sent again
 // (it was not executed) with a short back-off, within this budget.
 constexpr auto moving_budget = std::chrono::seconds(5);
-constexpr auto join_budget = std::chrono::seconds(60);
-
-using json = nlohmann::json;
-
-bool clustered(const node_config& c) { return !c.cluster.listen.empty(); }
-bool tls(const node_config& c) { return !c.cluster.tls_cert.empty() || !c.cluster.tls_key.empty(); }
-
-std::pair<std::string, uint16_t> host_port(const std::string& addr, const char* what) {
-  auto colon = addr.rfind(':');
-  int port = -1;
-  if (colon != std::string::npos) {
-    try {
-      port = std::stoi(addr.substr(colon + 1));
-    } catch (const std::exception&) {
-    }
-  }
-  if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535)
-    throw std::runtime_error(std::string(what) + ": expected host:port, got \"" + addr + "\"");
-  return {addr.substr(0, colon), static_cast<uint16_t>(port)};
-}
-
-caf::actor_system_config& configure(caf::actor_system_config& cfg, const node_config& c) {
-  register_roster_types(cfg);
-  // The work-sharing scheduler wakes a blocked HTTP thread's reply several
-  // times faster than work stealing for our request/response pattern
-  // (STACK.md: 8 µs vs 67 µs per in-process round trip).
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("logger.console", caf::atom("none"));
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  if (clustered(c)) {
-    cfg.load<caf::io::middleman>();
-    // A peer that stops answering (frozen, not just dead) is dropped after
-    // the connection timeout; its actors' monitors then fire.
-    cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
-    cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
-    if (tls(c)) {
-      cfg.load<caf::openssl::manager>();
-      cfg.set("openssl.certificate", c.cluster.tls_cert);
-      cfg.set("openssl.key", c.cluster.tls_key);
-      cfg.set("openssl.cafile", c.cluster.tls_ca);
-    } else {
-      // Members learn each other's handles from the coordinator; let CAF
-      // open the direct links (with TLS we connect to each member ourselves).
-      cfg.set("middleman.enable-automatic-connections", true);
-    }
-  }
-  return cfg;
-}
 } // namespace
 
 struct router::impl {
-  node_config config;
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  std::unique_ptr<fenced_store> fence;
-  std::shared_ptr<actor_env> env;
+  caf::actor_system& sys;
   std::shared_ptr<cluster_context> ctx;
-  bool stopped = false;
-  uint16_t cluster_port = 0;
-  std::thread keeper;
-  std::thread door_thread;  // sweeps the cluster port (cluster/door.h)
-  std::mutex keeper_mutex;
-  std::condition_variable keeper_cv;
-  bool keeper_stop = false;
-  std::atomic<bool> keeper_done{false};
-  std::atomic<int64_t> door_closed{0};
-  std::mutex backup_mutex;  // one checkpoint at a time
+  std::shared_ptr<actor_env> env;
 
   // A pool of blocking actors for HTTP worker threads (creating one per
   // request costs more than the request itself).
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<caf::scoped_actor>> pool;
 
-  impl(const node_config& c, store& db) : config(c), sys(configure(cfg, c)) {
-    auto partitions = static_cast<uint32_t>(c.cluster.partitions);
-    fence = std::make_unique<fenced_store>(db, partitions);
-    env = std::make_shared<actor_env>();
-    env->db = fence.get();
-    env->fence = fence.get();
-    env->partitions = partitions;
-    env->node_name = c.node_name;
-    // Every member derives the same credential from the secret; it proves a
-    // message came from a member (actor_env::credential).
-    env->credential = clustered(c) && !c.cluster.secret.empty()
-                          ? hmac_sha256(c.cluster.secret, "roster-member-credential-v1")
-                          : random_bytes(32);
-    env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
-    env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
-    env->idle_passivation = c.actors.idle_passivation;
-    ctx = std::make_shared<cluster_context>();
-    ctx->config = c;
-    ctx->env = env;
-    ctx->fence = fence.get();
-    for (uint32_t p = 0; p < partitions; ++p) {
-      ctx->hosts.push_back(spawn_partition_host(sys, env, static_cast<uint16_t>(p)));
-      ctx->indexes.push_back(spawn_index_actor(sys, env, static_cast<uint16_t>(p)));
-    }
-    // Where an actor sends a user request for partition p: the local host, or
-    // the owner's gateway. Only read after the node actor has a view.
-    env->host_of = [c = ctx.get()](uint16_t p) -> caf::actor {
-      auto snap = c->snapshot();
-      if (snap->mine(p)) return c->hosts[p];
-      auto* owner = snap->owner_of(p);
-      return owner && owner->up ? owner->gateway : caf::actor{};
-    };
-    ctx->gateway = spawn_gateway(sys, ctx);
-  }
-
-  /// Starts this node's membership: alone, or by joining through seeds.
-  void start() {
-    auto partitions = env->partitions;
-    member_info me{config.node_name, config.http.listen, config.cluster.listen, member_state::up, 0};
-    // The node actor adopts its first view when it first runs (CAF starts
-    // actors asynchronously): wait for it, so no request meets an empty table.
-    if (!clustered(config)) {
-      ctx->node = spawn_node_actor(sys, ctx, founding_view(me, partitions));
-      if (!wait_admitted()) throw std::runtime_error("the node actor did not start");
-      return;
-    }
-    if (config.cluster.secret.empty())
-      throw std::runtime_error("cluster.secret must be set when cluster.listen is (nodes authenticate with it)");
-    std::optional<cluster_view> persisted;
-    auto raw = env->db->get(keys::meta("cluster_view"));
-    // Starting from no view when the stored one cannot be read could found a
-    // second cluster: refuse to start instead.
-    if (!raw) throw std::runtime_error("cannot read this node's cluster view: " + raw.err().message);
-    if (raw->has_value()) persisted = cluster_view::from_json(json::parse(**raw, nullptr, false));
-    if (persisted && persisted->partitions != partitions) persisted.reset();
-
-    std::vector<std::string> seeds;
-    for (auto& s : config.cluster.seeds)
-      if (s != config.cluster.listen) seeds.push_back(s);
-    if (persisted)
-      for (auto& m : persisted->members)
-        if (m.name != config.node_name && !m.cluster.empty() &&
-            std::find(seeds.begin(), seeds.end(), m.cluster) == seeds.end())
-          seeds.push_back(m.cluster);
-
-    bool founding = seeds.empty();
-    std::optional<cluster_view> initial;
-    if (founding) initial = persisted ? *persisted : founding_view(me, partitions);
-    ctx->node = spawn_node_actor(sys, ctx, initial);
-
-    auto [host, port] = host_port(config.cluster.listen, "cluster.listen");
-    auto published = tls(config) ? caf::openssl::publish(ctx->node, port, host.c_str(), true)
-                                 : sys.middleman().publish(ctx->node, port, host.c_str(), true);
-    if (!published)
-      throw std::runtime_error("cannot listen for nodes on " + config.cluster.listen + ": " +
-                               sys.render(published.error()));
-    cluster_port = *published;
-    spdlog::info("cluster: node {} listening for nodes on {}:{}{}", config.node_name, host, cluster_port,
-                 tls(config) ? " (TLS)" : "");
-    if (founding) {
-      if (!wait_admitted()) throw std::runtime_error("the node actor did not start");
-      return;
-    }
-    join(seeds, persisted);
-  }
-
-  caf::expected<caf::actor> connect(const std::string& addr) {
-    auto [host, port] = host_port(addr, "cluster.seeds");
-    return tls(config) ? caf::openssl::remote_actor(sys, host, port) : sys.middleman().remote_actor(host, port);
-  }
-
-  /// One admission attempt through `seed`: true once the cluster accepted
-  /// this node. Throws std::runtime_error when the cluster refuses it.
-  bool knock(caf::scoped_actor& self, const std::string& seed) {
-    auto peer = connect(seed);
-    if (!peer) return false;
-    std::string nonce;
-    self->request(*peer, std::chrono::seconds(5), hello_atom_v)
-      .receive([&](std::string& n) { nonce = std::move(n); }, [&](caf::error&) {});
-    if (nonce.empty()) return false;
-    json info = {{"name", config.node_name},
-                 {"http", config.http.listen},
-                 {"cluster", config.cluster.listen},
-                 {"partitions", env->partitions}};
-    reply r = unavailable_reply();
-    self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
-                  join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
-      .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
-    auto refused = r.error_code() == errc::forbidden || r.error_code() == errc::already_exists ||
-                   r.error_code() == errc::invalid_request;
-    if (refused) throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
-    return r.ok();
-  }
-
-  void join(const std::vector<std::string>& seeds, const std::optional<cluster_view>& persisted) {
-    auto deadline = std::chrono::steady_clock::now() + join_budget;
-    // When the whole cluster restarts, nobody can admit anybody: the
-    // longest-standing member of the last view resumes from that view after
-    // one unanswered round, and the others join it.
-    bool resumes = false;
-    if (persisted) {
-      const member_info* first = nullptr;
-      for (auto& m : persisted->members)
-        if (!first || m.seq < first->seq) first = &m;
-      resumes = first && first->name == config.node_name;
-    }
-    caf::scoped_actor self{sys};
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& seed : seeds) {
-        if (!knock(self, seed)) continue;
-        if (wait_admitted()) {
-          connect_members();
-          return;
-        }
-      }
-      if (resumes) {
-        spdlog::warn("cluster: no member admitted this node; resuming the last view (epoch {}) as its "
-                     "longest-standing member", persisted->epoch);
-        self->send(ctx->node, view_atom_v, env->credential, persisted->to_json().dump(), std::vector<caf::actor>{},
-                   std::vector<caf::actor>{});
-        if (wait_admitted()) return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    throw std::runtime_error("no seed node admitted this node within 60 s (is cluster.seeds right, and are the seeds up?)");
-  }
-
-  /// The keeper: every 2 s, if a member that the view says is up cannot be
-  /// reached from here (this node froze, or a link dropped), knock on that
-  /// member's door: that opens a new link, and the coordinator admits this
-  /// node again (marking it up) and sends it the current view.
-  void keep() {
-    caf::scoped_actor self{sys};
-    std::unique_lock<std::mutex> lock(keeper_mutex);
-    while (!keeper_stop) {
-      keeper_cv.wait_for(lock, std::chrono::seconds(2));
-      if (keeper_stop) break;
-      auto snap = ctx->snapshot();
-      if (snap->self < 0) continue;
-      std::vector<std::string> doors;
-      for (auto& r : snap->members) {
-        auto* m = snap->view.find(r.name);
-        if (!r.up && m && m->state != member_state::down && !m->cluster.empty()) doors.push_back(m->cluster);
-      }
-      if (doors.empty()) continue;
-      lock.unlock();
-      for (auto& door : doors) {
-        try {
-          if (knock(self, door)) {
-            spdlog::info("cluster: admitted again through {}", door);
-            break;
-          }
-        } catch (const std::exception& e) {
-          spdlog::debug("cluster: {}", e.what());
-        }
-      }
-      lock.lock();
-    }
-    keeper_done = true;
-  }
-
-  /// The door: once a second, close strangers that hold a connection to the
-  /// cluster port without talking, and connections beyond the cap.
-  void guard_door() {
-    cluster_door door(cluster_port, door_policy{config.cluster.max_connections, config.cluster.handshake_timeout});
-    std::unique_lock<std::mutex> lock(keeper_mutex);
-    while (!keeper_stop) {
-      keeper_cv.wait_for(lock, std::chrono::seconds(1));
-      if (keeper_stop) break;
-      lock.unlock();
-      door_closed.fetch_add(door.sweep(), std::memory_order_relaxed);
-      lock.lock();
-    }
-  }
-
-  bool wait_admitted() {
-    for (int i = 0; i < 10'000; ++i) {
-      if (ctx->snapshot()->self >= 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return false;
-  }
-
-  /// Direct links to every member (with TLS, CAF's automatic connections are
-  /// off: see STACK.md).
-  void connect_members() {
-    if (!tls(config)) return;
-    auto snap = ctx->snapshot();
-    for (auto& m : snap->view.members)
-      if (m.name != config.node_name && !m.cluster.empty()) (void)connect(m.cluster);
-  }
+  explicit impl(node_runtime& rt) : sys(rt.system()), ctx(rt.context()), env(rt.context()->env) {}
 
   std::unique_ptr<caf::scoped_actor> acquire() {
     {
@@ -378,59 +97,14 @@ struct router::impl {
   }
 };
 
-router::router(const node_config& cfg, store& db) : impl_(std::make_unique<impl>(cfg, db)) {
-  try {
-    impl_->start();
-    if (clustered(cfg)) {
-      impl_->keeper = std::thread([this] { impl_->keep(); });
-      impl_->door_thread = std::thread([this] { impl_->guard_door(); });
-    }
-  } catch (...) {
-    stop();
-    throw;
-  }
-}
+router::router(node_runtime& rt) : impl_(std::make_unique<impl>(rt)) {}
 
 router::~router() { stop(); }
 
-void router::on_left(std::function<void()> fn) { impl_->ctx->on_left = std::move(fn); }
-
 void router::stop() {
-  if (!impl_ || impl_->stopped) return;
-  impl_->stopped = true;
-  {
-    std::lock_guard<std::mutex> lock(impl_->keeper_mutex);
-    impl_->keeper_stop = true;
-  }
-  impl_->keeper_cv.notify_all();
-  if (impl_->door_thread.joinable()) impl_->door_thread.join();
-  if (impl_->keeper.joinable()) {
-    // A knock on a frozen peer can block inside CAF's connect; do not let it
-    // hold up a shutdown.
-    for (int i = 0; i < 500 && !impl_->keeper_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (impl_->keeper_done) impl_->keeper.join();
-    else {
-      spdlog::warn("cluster: the membership keeper is blocked on a peer; not waiting for it");
-      impl_->keeper.detach();
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(impl_->pool_mutex);
-    impl_->pool.clear();
-  }
-  auto& ctx = *impl_->ctx;
-  for (auto& a : ctx.hosts) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  for (auto& a : ctx.indexes) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  if (ctx.gateway) caf::anon_send_exit(ctx.gateway, caf::exit_reason::user_shutdown);
-  if (ctx.node) caf::anon_send_exit(ctx.node, caf::exit_reason::user_shutdown);
-  impl_->env->host_of = nullptr;
-  impl_->env->directory.clear();
-  ctx.publish(std::make_shared<const route_snapshot>());
-  ctx.hosts.clear();
-  ctx.indexes.clear();
-  ctx.gateway = caf::actor{};
-  ctx.node = caf::actor{};
-  impl_->sys.await_all_actors_done();
+  if (!impl_) return;
+  std::lock_guard<std::mutex> lock(impl_->pool_mutex);
+  impl_->pool.clear();
 }
 
 reply router::call_user(std::string_view uid16, user_op op, std::string token_hash, std::string args,
@@ -492,193 +166,9 @@ std::vector<std::string> router::scatter(scan_op op, const std::string& args, st
   return items;
 }
 
-nlohmann::json router::debug_actors() {
-  auto snap = impl_->ctx->snapshot();
-  auto self = impl_->acquire();
-  json nodes = json::array();
-  int64_t total = 0, spawns = 0, passivations = 0, cached = 0;
-  for (auto& m : snap->members) {
-    if (!m.up || !m.gateway) {
-      nodes.push_back({{"node", m.name}, {"reachable", false}});
-      continue;
-    }
-    (*self)->request(m.gateway, std::chrono::seconds(5), stats_atom_v, impl_->env->credential)
-      .receive(
-        [&](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          if (!j.is_object()) return;
-          total += j.value("user_actors", int64_t{0});
-          spawns += j.value("user_actor_spawns", int64_t{0});
-          passivations += j.value("user_actor_passivations", int64_t{0});
-          cached += j.value("reads_answered_from_cache", int64_t{0});
-          j["reachable"] = true;
-          nodes.push_back(j);
-        },
-        [&](caf::error&) { nodes.push_back({{"node", m.name}, {"reachable", false}}); });
-  }
-  // This node's busy partitions (mailbox figures are local by nature).
-  json parts = json::array();
-  int64_t mailbox_total = 0;
-  auto& ctx = *impl_->ctx;
-  for (uint32_t p = 0; p < ctx.hosts.size(); ++p) {
-    if (!impl_->env->serving(static_cast<uint16_t>(p))) continue;
-    (*self)->request(ctx.hosts[p], request_timeout, stats_atom_v)
-      .receive(
-        [&](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          mailbox_total += j.value("mailbox", 0);
-          if (j.value("live_user_actors", 0) > 0 || j.value("mailbox", 0) > 0) parts.push_back(j);
-        },
-        [&](caf::error&) {});
-  }
-  impl_->release(std::move(self));
-  auto& env = *impl_->env;
-  return {{"node", env.node_name},
-          {"user_actors", total},
-          {"user_actor_spawns", spawns},
-          {"user_actor_passivations", passivations},
-          {"reads_answered_from_cache", cached},
-          {"nodes", nodes},
-          {"partition_hosts", ctx.hosts.size()},
-          {"index_actors", ctx.indexes.size()},
-          {"partition_mailbox_total", mailbox_total},
-          {"busy_partitions", parts},
-          {"moderation_queue_depth", 0},
-          {"outbox_depth", 0},
-          {"scheduler_threads", impl_->sys.scheduler().num_workers()}};
-}
-
-nlohmann::json router::debug_cluster() {
-  auto& ctx = *impl_->ctx;
-  auto snap = ctx.snapshot();
-  auto& view = snap->view;
-  json members = json::array();
-  for (auto& m : view.members) {
-    bool reachable = false;
-    for (auto& r : snap->members)
-      if (r.name == m.name) reachable = r.up;
-    members.push_back({{"name", m.name},
-                       {"state", std::string(to_string(m.state))},
-                       {"reachable", reachable},
-                       {"self", m.name == ctx.self_name()},
-                       {"coordinator", m.name == view.coordinator()},
-                       {"http_listen", m.http},
-                       {"cluster_listen", m.cluster},
-                       {"partitions_owned", view.owned_by(m.name)},
-                       {"partitions_targeted", std::count(view.targets.begin(), view.targets.end(), m.name)}});
-  }
-  // The table as runs of consecutive partitions with one owner.
-  json ranges = json::array();
-  for (uint32_t p = 0; p < view.owners.size();) {
-    uint32_t q = p;
-    while (q + 1 < view.owners.size() && view.owners[q + 1] == view.owners[p]) ++q;
-    ranges.push_back({{"first", p}, {"last", q}, {"owner", view.owners[p]}});
-    p = q + 1;
-  }
-  json handoffs = json::array();
-  json recent = json::array();
-  {
-    std::lock_guard<std::mutex> lock(ctx.progress_mutex);
-    for (auto& mv : view.moves()) {
-      json h = {{"partition", mv.partition}, {"from", mv.from}, {"to", mv.to}, {"phase", "queued"}};
-      if (auto it = ctx.outgoing.find(mv.partition); it != ctx.outgoing.end()) {
-        h["phase"] = it->second.phase;
-        h["keys_sent"] = it->second.keys;
-        h["bytes_sent"] = it->second.bytes;
-        h["started_at"] = format_time(it->second.started_at);
-      }
-      handoffs.push_back(h);
-    }
-    for (auto& f : ctx.finished) recent.push_back(f);
-  }
-  return {{"node", ctx.self_name()},
-          {"admitted", snap->self >= 0},
-          {"epoch", snap->epoch},
-          {"members", members},
-          {"partitions", impl_->env->partitions},
-          {"partitions_served_here", impl_->env->partitions_served()},
-          {"partition_table", {{"epoch", snap->epoch}, {"ranges", ranges}, {"owners", view.owners}}},
-          {"handoffs", handoffs},
-          {"recent_handoffs", recent},
-          {"security",
-           {{"links", clustered(impl_->config) ? (tls(impl_->config) ? "mutual_tls" : "insecure_loopback") : "none"},
-            {"refused_messages", impl_->env->refused_messages.load()},
-            {"connections_closed_by_door", impl_->door_closed.load()}}}};
-}
-
-nlohmann::json router::debug_user(std::string_view uid16) {
-  auto p = partition_of_user(uid16);
-  auto r = call_user(uid16, user_op::debug_info);
-  auto snap = impl_->ctx->snapshot();
-  auto* owner = snap->owner_of(p);
-  json j = {{"user_id", uuid_to_string(uid16)}, {"partition", p}, {"owner", owner ? owner->name : std::string()}};
-  auto info = json::parse(r.body, nullptr, false);
-  if (r.ok() && info.is_object()) {
-    j.update(info);
-  } else {
-    j["live"] = false;
-    j["exists"] = nullptr;  // the owner did not say
-    j["error"] = std::string(errc_name(r.ok() ? errc::internal : error_of(r).code));
-  }
-  return j;
-}
-
-reply router::leave() {
-  auto& ctx = *impl_->ctx;
-  if (!clustered(impl_->config)) return error_reply(errc::invalid_request, "this node is not in a cluster");
-  return impl_->ask(ctx.node, nullptr, leave_cluster_atom_v, impl_->env->credential, ctx.self_name());
-}
-
-reply router::backup(const std::string& to) {
-  auto target = resolve_backup_target(impl_->config.admin.backup_root, to);
-  if (!target) {
-    spdlog::warn("backup: refused target {}: {}", log_safe(to), log_safe(target.err().message));
-    return error_reply(target.err());
-  }
-  std::lock_guard<std::mutex> lock(impl_->backup_mutex);
-  auto snap = impl_->ctx->snapshot();
-  auto started = now_ms();
-  auto info = write_backup(*impl_->env->db, impl_->config.store.data_dir, *target);
-  if (!info) return error_reply(info.err());
-  auto took = now_ms() - started;
-  nlohmann::json out = {{"node", impl_->env->node_name},
-                        {"path", info->path},
-                        {"files", info->files},
-                        {"bytes", info->bytes},
-                        {"epoch", snap->epoch},
-                        {"partitions_owned", impl_->env->partitions_served()},
-                        {"handoffs_in_progress", snap->view.moves().size()},
-                        {"taken_at", format_time(started)},
-                        {"took_ms", took}};
-  spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, log_safe(info->path), took);
-  return ok_reply(out.dump());
-}
-
-std::map<std::string, uint64_t> router::cluster_stats() const {
-  auto& ctx = *impl_->ctx;
-  auto snap = ctx.snapshot();
-  uint64_t up = 0, down = 0;
-  for (auto& m : snap->members) (m.up ? up : down) += 1;
-  std::lock_guard<std::mutex> lock(ctx.progress_mutex);
-  return {{"epoch", snap->epoch},
-          {"members_up", up},
-          {"members_down", down},
-          {"partitions_served", impl_->env->partitions_served()},
-          {"handoffs_pending", snap->view.moves().size()},
-          {"handoffs_outgoing", ctx.outgoing.size()}};
-}
-
-std::map<std::string, uint64_t> router::store_stats() const {
-  return impl_->env->db ? impl_->env->db->stats() : std::map<std::string, uint64_t>{};
-}
-
-int64_t router::live_user_actors() const { return impl_->env->live_user_actors.load(); }
 uint32_t router::partitions() const { return impl_->env->partitions; }
 uint16_t router::partition_of_user(std::string_view uid16) const {
   return roster::partition_of_user(uid16, impl_->env->partitions);
 }
-const std::string& router::node_name() const { return impl_->env->node_name; }
-bool router::ready() const { return !impl_->stopped && impl_->ctx->snapshot()->self >= 0; }
-uint16_t router::cluster_port() const { return impl_->cluster_port; }
 
 } // namespace roster

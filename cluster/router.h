@@ -1,28 +1,29 @@
 #pragma once
-// The router: the one door from http/ to the actors (SPEC §1). Every request
-// goes through it, even on one node: it maps a user id or an index key to its
-// partition, the partition to the owning node's actor, and waits (on the
-// calling HTTP worker thread, never inside an actor) for the typed reply.
+// The router: the one door from http/ and service/ to the actors (SPEC §1).
+// Every request goes through it, even on one node: it maps a user id or an
+// index key to its partition (base/placement.h), the partition to its owner
+// in the routing snapshot, and sends to the local actor or to the owner
+// node's gateway, then waits (on the calling HTTP worker thread, never inside
+// an actor) for the reply. A "moving" reply (a partition in handoff) is sent
+// again with the newest table for up to 5 s.
 //
 // On a single node this node owns all partitions. The header hides CAF
 // behind a pimpl so that http/ never includes <caf/...>.
 //
 // Thread-safety: every public member may be called from any thread.
-// Lifetime: `db` must outlive the router; stop() (or the destructor) stops
-// all actors before returning.
-#include <functional>
-#include <map>
+// Lifetime: the runtime must outlive the router; stop() (or the destructor)
+// before the runtime stops. Requests answer partition_unavailable until
+// membership has adopted a first view.
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "actors/messages.h"
-#include "config/config.h"
-#include "persistence/store.h"
 
 namespace roster {
+
+class node_runtime;
 
 struct client_info {
   std::string ip;
@@ -31,10 +32,7 @@ struct client_info {
 
 class router {
  public:
-  /// Starts the actors and this node's membership: alone, or by joining the
-  /// cluster of cfg.cluster.seeds (blocks until admitted). Throws
-  /// std::runtime_error when the cluster refuses the node or cannot be reached.
-  router(const node_config& cfg, store& db);
+  explicit router(node_runtime& rt);
   ~router();
   router(const router&) = delete;
   router& operator=(const router&) = delete;
@@ -53,41 +51,11 @@ class router {
   /// result.
   std::vector<std::string> scatter(scan_op op, const std::string& args, std::vector<std::string>* missing = nullptr);
 
-  /// Operator views.
-  nlohmann::json debug_actors();
-  nlohmann::json debug_cluster();
-  /// One user's partition, owner and actor state, without waking a passivated
-  /// actor: `{user_id, partition, owner, live, exists, ...}`. `exists` is false
-  /// for an id with no user record; null, with `error` naming the code, when
-  /// the owner could not answer (down, or the partition is moving).
-  nlohmann::json debug_user(std::string_view uid16);
-
-  int64_t live_user_actors() const;
-  /// Cluster figures for /metrics: epoch, members_up, members_down,
-  /// partitions_served (here), handoffs_pending (cluster-wide), handoffs_outgoing.
-  std::map<std::string, uint64_t> cluster_stats() const;
-  /// Size figures of this node's store (for /metrics); empty if it is not open.
-  std::map<std::string, uint64_t> store_stats() const;
   uint32_t partitions() const;
   uint16_t partition_of_user(std::string_view uid16) const;
-  const std::string& node_name() const;
-  /// True once every owned partition has its actors (readiness).
-  bool ready() const;
 
-  /// Asks the cluster to hand off every partition of this node; once they
-  /// have all moved, the on_left callback runs (main stops the node).
-  reply leave();
-  void on_left(std::function<void()> fn);
-  /// Writes a consistent copy of this node's data dir into the new directory
-  /// `to` on this node's filesystem (see write_backup) while the node serves.
-  /// `to` must resolve inside admin.backup_root (resolve_backup_target): an
-  /// empty root refuses every target (forbidden). One at a time; the reply
-  /// says what was written and what the node owned.
-  reply backup(const std::string& to);
-  /// The node-to-node port (0 when not clustered).
-  uint16_t cluster_port() const;
-
-  /// Stops every actor and waits for them. Idempotent.
+  /// Drops the pooled blocking actors. Idempotent; a later request makes a
+  /// new one.
   void stop();
 
  private:

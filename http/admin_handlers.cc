@@ -141,7 +141,7 @@ void admin_revoke_sessions(context& c) { admin_user_op(c, user_op::admin_revoke_
 
 void admin_cluster_leave(context& c) {
   if (!admin_only(c)) return;
-  write_reply(c.res, c.svc.route.leave(), 202);
+  write_reply(c.res, c.svc.members.leave(), 202);
 }
 
 void admin_backup(context& c) {
@@ -167,25 +167,25 @@ void admin_backup(context& c) {
     write_error(c.res, e);
     return;
   }
-  // The router resolves `to` against admin.backup_root (resolve_backup_target).
-  write_reply(c.res, c.svc.route.backup(*to), 201);
+  // online_backup resolves `to` against admin.backup_root (resolve_backup_target).
+  write_reply(c.res, c.svc.backup.take(*to), 201);
 }
 
 void debug_actors(context& c) {
   if (!admin_only(c)) return;
-  write_json(c.res, 200, c.svc.route.debug_actors().dump());
+  write_json(c.res, 200, c.svc.views.debug_actors().dump());
 }
 
 void debug_cluster(context& c) {
   if (!admin_only(c)) return;
-  write_json(c.res, 200, c.svc.route.debug_cluster().dump());
+  write_json(c.res, 200, c.svc.views.debug_cluster().dump());
 }
 
 void debug_user(context& c) {
   if (!admin_only(c)) return;
   auto uid16 = target(c);
   if (!uid16) return;
-  auto j = c.svc.route.debug_user(*uid16);
+  auto j = c.svc.views.debug_user(*uid16);
   if (j.value("exists", json()) == json(false)) {
     write_error(c.res, errc::not_found, "no such user");
     return;

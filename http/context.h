@@ -1,7 +1,8 @@
 #pragma once
 // What a handler gets: the parsed request, its path parameters, the services
-// it may call (router and account workflows only: handlers never touch the
-// store), and helpers for the SPEC §2 conventions.
+// it may call (router, account workflows, operator views, membership and
+// online backup: handlers never touch the store), and helpers for the SPEC §2
+// conventions.
 #include <httplib.h>
 
 #include <map>
@@ -9,8 +10,11 @@
 #include <optional>
 #include <string>
 
-#include "service/accounts.h"
+#include "cluster/backup.h"
+#include "cluster/membership.h"
+#include "cluster/operator_views.h"
 #include "cluster/router.h"
+#include "service/accounts.h"
 #include "config/config.h"
 #include "base/errc.h"
 #include "domain/throttle.h"
@@ -22,6 +26,9 @@ class metrics;
 struct services {
   router& route;
   accounts& account;
+  operator_views& views;    // /debug, /metrics, /readyz
+  membership& members;      // cluster leave
+  online_backup& backup;    // POST /v1/admin/backup
   const node_config& config;
   metrics& stats;
   address_limits& limits;  // per client IP request budgets ([limits])

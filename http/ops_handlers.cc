@@ -9,12 +9,12 @@ namespace roster::http::handlers {
 void healthz(context& c) { write_json(c.res, 200, R"({"status":"ok"})"); }
 
 void readyz(context& c) {
-  bool store_ok = !c.svc.route.store_stats().empty();
-  bool ready = store_ok && c.svc.route.ready();
+  bool store_ok = !c.svc.views.store_stats().empty();
+  bool ready = store_ok && c.svc.views.ready();
   nlohmann::json j = {{"status", ready ? "ready" : "not_ready"},
                       {"store", store_ok},
                       {"partitions_owned", c.svc.route.partitions()},
-                      {"node", c.svc.route.node_name()}};
+                      {"node", c.svc.views.node_name()}};
   if (ready) {
     write_json(c.res, 200, j.dump());
   } else {
@@ -25,7 +25,7 @@ void readyz(context& c) {
 
 void metrics(context& c) {
   c.res.status = 200;
-  c.res.set_content(c.svc.stats.render(c.svc.route.live_user_actors(), c.svc.route.store_stats(), c.svc.route.cluster_stats()),
+  c.res.set_content(c.svc.stats.render(c.svc.views.live_user_actors(), c.svc.views.store_stats(), c.svc.views.cluster_stats()),
                     "text/plain; version=0.0.4");
 }
 

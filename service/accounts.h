@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "cluster/router.h"
+#include "config/config.h"
 #include "domain/password.h"
 #include "domain/throttle.h"
 #include "domain/user.h"

@@ -7,8 +7,11 @@
 #include <atomic>
 #include <thread>
 
-#include "service/accounts.h"
+#include "cluster/membership.h"
+#include "cluster/operator_views.h"
 #include "cluster/router.h"
+#include "cluster/runtime.h"
+#include "service/accounts.h"
 #include "base/crypto.h"
 #include "base/siphash.h"
 #include "persistence/keys.h"
@@ -31,11 +34,22 @@ node_config small_config() {
   return c;
 }
 
+/// One single node, wired as main.cc wires it.
+struct single_node {
+  node_runtime runtime;
+  membership members{runtime};
+  router route{runtime};
+  operator_views views{runtime, members, route};
+  single_node(const node_config& cfg, store& db) : runtime(cfg, db) { members.start(); }
+};
+
 class Actors : public ::testing::Test {
  protected:
   std::unique_ptr<store> db = make_memory_store();
   node_config cfg = small_config();
-  router route{cfg, *db};
+  single_node node{cfg, *db};
+  router& route = node.route;
+  operator_views& views = node.views;
   accounts acc{route, cfg.auth};
 };
 
@@ -62,18 +76,20 @@ TEST_F(Actors, IdleActorsPassivateAndReload) {
   ASSERT_TRUE(r.ok());
   std::string token = json::parse(r.body)["session"]["token"];
   auto uid16 = *user_id_of_token(token);
-  EXPECT_EQ(route.live_user_actors(), 1);
-  for (int i = 0; i < 50 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(route.live_user_actors(), 0);
+  EXPECT_EQ(views.live_user_actors(), 1);
+  for (int i = 0; i < 50 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(views.live_user_actors(), 0);
   EXPECT_TRUE(route.call_user(uid16, user_op::authenticate, sha256(token)).ok());
-  EXPECT_EQ(route.live_user_actors(), 1);
+  EXPECT_EQ(views.live_user_actors(), 1);
 }
 
 TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
   auto mem = make_memory_store();
   testing::faulty_store db(*mem);
   node_config cfg = small_config();
-  router route{cfg, db};
+  single_node node{cfg, db};
+  router& route = node.route;
+  operator_views& views = node.views;
   accounts acc{route, cfg.auth};
   registration in;
   in.email = "held@b.co";
@@ -82,8 +98,8 @@ TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
   ASSERT_TRUE(r.ok()) << r.body;
   std::string token = json::parse(r.body)["session"]["token"];
   auto uid16 = *user_id_of_token(token);
-  for (int i = 0; i < 100 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_EQ(route.live_user_actors(), 0);
+  for (int i = 0; i < 100 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(views.live_user_actors(), 0);
 
   db.failing = true;
   // The user's record cannot be read: a retryable 503, not "no such user"
@@ -99,7 +115,7 @@ TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
 
   db.failing = false;
   // Reads work again: the same user, untouched, and the key still its own.
-  for (int i = 0; i < 100 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 100 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto again = route.call_user(uid16, user_op::authenticate, sha256(token));
   ASSERT_TRUE(again.ok()) << again.body;
   EXPECT_EQ(json::parse(again.body)["email"], "held@b.co");
@@ -124,8 +140,8 @@ TEST_F(Actors, RequestsDuringPassivationAreNotLost) {
 TEST_F(Actors, UnknownUsersDoNotLinger) {
   auto r = route.call_user(new_uuid_bytes(), user_op::get_public);
   EXPECT_EQ(r.error_code(), errc::not_found);
-  for (int i = 0; i < 40 && route.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  EXPECT_EQ(route.live_user_actors(), 0);
+  for (int i = 0; i < 40 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(views.live_user_actors(), 0);
 }
 
 TEST_F(Actors, IndexClaimsAreExclusiveUnderConcurrency) {
