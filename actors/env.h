@@ -3,8 +3,8 @@
 // any actor is spawned and kept alive (shared_ptr) until the last actor quits.
 #include <array>
 #include <atomic>
-#include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
+#include <caf/actor_control_block.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,22 +27,23 @@ namespace roster {
 /// back to the host, which never runs two actors for one user.
 class actor_directory {
  public:
-  caf::actor find(const std::string& uid16) {
+  /// The live actor of a user (a user_actor_hdl), or null.
+  caf::strong_actor_ptr find(const std::string& uid16) {
     auto& s = shard(uid16);
     std::lock_guard<std::mutex> lock(s.mutex);
     auto it = s.actors.find(uid16);
-    return it == s.actors.end() ? caf::actor{} : it->second;
+    return it == s.actors.end() ? caf::strong_actor_ptr{} : it->second;
   }
-  void insert(const std::string& uid16, const caf::actor& a) {
+  void insert(const std::string& uid16, caf::strong_actor_ptr a) {
     auto& s = shard(uid16);
     std::lock_guard<std::mutex> lock(s.mutex);
-    s.actors[uid16] = a;
+    s.actors[uid16] = std::move(a);
   }
   void erase(const std::string& uid16, const caf::actor_addr& only_if) {
     auto& s = shard(uid16);
     std::lock_guard<std::mutex> lock(s.mutex);
     auto it = s.actors.find(uid16);
-    if (it != s.actors.end() && it->second.address() == only_if) s.actors.erase(it);
+    if (it != s.actors.end() && it->second && it->second->address() == only_if) s.actors.erase(it);
   }
   void clear() {
     for (auto& s : shards_) {
@@ -54,7 +55,7 @@ class actor_directory {
  private:
   struct shard_t {
     std::mutex mutex;
-    std::unordered_map<std::string, caf::actor> actors;
+    std::unordered_map<std::string, caf::strong_actor_ptr> actors;
   };
   shard_t& shard(const std::string& uid16) {
     // uid16 is random: its first byte spreads evenly.
@@ -161,8 +162,10 @@ struct actor_env {
   /// `where` and the sender's node.
   bool accept(const std::string& presented, const char* where, const caf::strong_actor_ptr& sender);
 
-  /// The partition host that owns a partition (set by the router).
-  std::function<caf::actor(uint16_t partition)> host_of;
+  /// Where a user_request for a partition goes from inside an actor: this
+  /// node's partition host, or the owner's gateway (set by the router; a
+  /// user_endpoint, null when the owner is unknown or down).
+  std::function<caf::strong_actor_ptr(uint16_t partition)> host_of;
 
   /// True while this node owns partition `p` and may serve and write it.
   bool serving(uint16_t p) const { return !fence || fence->writable(p); }
@@ -175,7 +178,8 @@ struct actor_env {
     auto hit = reads.find(token_hash);
     if (!hit || hit->uid16 != uid16) return nullptr;
     auto now = now_ms();
-    if (now >= hit->valid_until || directory.find(uid16).address() != hit->actor) return nullptr;
+    auto live = directory.find(uid16);
+    if (now >= hit->valid_until || !live || live->address() != hit->actor) return nullptr;
     hit->last_hit.store(now, std::memory_order_relaxed);
     cached_reads.fetch_add(1, std::memory_order_relaxed);
     return hit;

@@ -18,16 +18,14 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/messages.h"
+#include "actors/index/index_protocol.h"
+#include "actors/partition/partition_protocol.h"
+#include "actors/user/user_protocol.h"
 #include "config/config.h"
+#include "domain/request.h"
 #include "persistence/store.h"
 
 namespace roster {
-
-struct client_info {
-  std::string ip;
-  std::string user_agent;
-};
 
 class router {
  public:
@@ -39,19 +37,29 @@ class router {
   router(const router&) = delete;
   router& operator=(const router&) = delete;
 
-  /// Sends `op` to the actor of user `uid16` (16 raw bytes) and waits for the
-  /// reply. A timeout gives partition_unavailable with Retry-After.
-  reply call_user(std::string_view uid16, user_op op, std::string token_hash = {}, std::string args = {},
-                  const client_info& ci = {});
+  /// Sends operation `op` to the actor of user `uid16` (16 raw bytes) and
+  /// waits for its typed reply (reply_of<Op>, actors/user/user_protocol.h).
+  /// A partition between owners is retried; an unreachable owner or a
+  /// timeout gives partition_unavailable with Retry-After.
+  template <class Op>
+  result<reply_of_t<Op>> call_user(std::string_view uid16, Op op, std::string token_hash = {},
+                                   const client_info& ci = {}) {
+    auto r = send_user(uid16, user_op{std::move(op)}, std::move(token_hash), ci);
+    if (!r) return r.err();
+    if (auto* v = std::get_if<reply_of_t<Op>>(&r->value)) return std::move(*v);
+    return make_error(errc::internal, "unexpected reply");
+  }
+  /// The untyped form of call_user.
+  result<user_reply> send_user(std::string_view uid16, user_op op, std::string token_hash, const client_info& ci);
 
-  /// Sends an index operation to the index actor owning `key`.
-  reply call_index(index_op op, const std::string& key, const std::string& uid_text = {});
+  /// Sends an index operation to the index actor owning its key.
+  result<index_reply> call_index(index_op op);
 
   /// Runs a scan on every partition (one request per member, in parallel)
-  /// and returns all items. Members that could not answer (down, or the
-  /// request failed) are named in `missing`: their partitions are not in the
-  /// result.
-  std::vector<std::string> scatter(scan_op op, const std::string& args, std::vector<std::string>* missing = nullptr);
+  /// and returns each member's answer. Members that could not answer (down,
+  /// or the request failed) are named in `missing`: their partitions are not
+  /// in the result.
+  std::vector<scan_reply> scatter(scan_op op, std::vector<std::string>* missing = nullptr);
 
   /// Operator views.
   nlohmann::json debug_actors();
@@ -76,14 +84,14 @@ class router {
 
   /// Asks the cluster to hand off every partition of this node; once they
   /// have all moved, the on_left callback runs (main stops the node).
-  reply leave();
+  result<std::string> leave();
   void on_left(std::function<void()> fn);
   /// Writes a consistent copy of this node's data dir into the new directory
   /// `to` on this node's filesystem (see write_backup) while the node serves.
   /// `to` must resolve inside admin.backup_root (resolve_backup_target): an
   /// empty root refuses every target (forbidden). One at a time; the reply
   /// says what was written and what the node owned.
-  reply backup(const std::string& to);
+  result<std::string> backup(const std::string& to);
   /// The node-to-node port (0 when not clustered).
   uint16_t cluster_port() const;
 
