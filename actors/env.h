@@ -6,7 +6,8 @@
 // (cluster/runtime.cc) before any actor is spawned and kept alive
 // (shared_ptr) until the last actor quits.
 #include <atomic>
-#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/actor_control_block.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,8 +54,10 @@ struct actor_env {
   /// `where` and the sender's node.
   bool accept(const std::string& presented, const char* where, const caf::strong_actor_ptr& sender);
 
-  /// The partition host that owns a partition (set by the router).
-  std::function<caf::actor(uint16_t partition)> host_of;
+  /// Where a user_request for a partition goes from inside an actor: this
+  /// node's partition host, or the owner's gateway (set by the node runtime; a
+  /// user_endpoint, null when the owner is unknown or down).
+  std::function<caf::strong_actor_ptr(uint16_t partition)> host_of;
 
   /// True while this node owns partition `p` and may serve and write it.
   bool serving(uint16_t p) const { return !fence || fence->writable(p); }
@@ -67,7 +70,8 @@ struct actor_env {
     auto hit = reads.find(token_hash);
     if (!hit || hit->uid16 != uid16) return nullptr;
     auto now = now_ms();
-    if (now >= hit->valid_until || directory.find(uid16).address() != hit->actor) return nullptr;
+    auto live = directory.find(uid16);
+    if (now >= hit->valid_until || !live || live->address() != hit->actor) return nullptr;
     hit->last_hit.store(now, std::memory_order_relaxed);
     cached_reads.fetch_add(1, std::memory_order_relaxed);
     return hit;

@@ -27,7 +27,8 @@ std::string_view errc_name(errc e) {
     case errc::unsupported_media_type: return "unsupported_media_type";
     case errc::length_required: return "length_required";
     case errc::rate_limited: return "rate_limited";
-    case errc::partition_unavailable: return "partition_unavailable";
+    case errc::partition_unavailable:
+    case errc::partition_moving: return "partition_unavailable";
     case errc::internal: return "internal";
   }
   return "internal";

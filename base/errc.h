@@ -10,7 +10,8 @@
 
 namespace roster {
 
-enum class errc : uint16_t {
+/// One byte on the wire: CAF carries these as error codes (actors/wire.h).
+enum class errc : uint8_t {
   ok = 0,
   invalid_request,
   invalid_json,
@@ -35,6 +36,11 @@ enum class errc : uint16_t {
   length_required,
   rate_limited,
   partition_unavailable,
+  /// The partition is between owners (a handoff is sealing or just moved it):
+  /// the request was NOT run, so the router sends it again to the new owner.
+  /// Reaches a client as 503 partition_unavailable only when that retry's
+  /// budget is spent.
+  partition_moving,
   internal,
 };
 
@@ -65,7 +71,9 @@ class result {
   T& value() { return std::get<0>(v_); }
   const T& value() const { return std::get<0>(v_); }
   T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   const error& err() const { return std::get<1>(v_); }
 
  private:

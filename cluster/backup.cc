@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/env.h"
-#include "actors/protocol.h"
 #include "cluster/context.h"
 #include "cluster/runtime.h"
 #include "domain/validation.h"
@@ -13,20 +12,20 @@ namespace roster {
 
 online_backup::online_backup(node_runtime& rt) : rt_(rt) {}
 
-reply online_backup::take(const std::string& to) {
+result<std::string> online_backup::take(const std::string& to) {
   auto& config = rt_.config();
   auto& ctx = *rt_.context();
   auto& env = *ctx.env;
   auto target = resolve_backup_target(config.admin.backup_root, to);
   if (!target) {
     spdlog::warn("backup: refused target {}: {}", log_safe(to), log_safe(target.err().message));
-    return error_reply(target.err());
+    return target.err();
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto snap = ctx.snapshot();
   auto started = now_ms();
   auto info = write_backup(*env.db, config.store.data_dir, *target);
-  if (!info) return error_reply(info.err());
+  if (!info) return info.err();
   auto took = now_ms() - started;
   nlohmann::json out = {{"node", env.node_name},
                         {"path", info->path},
@@ -38,7 +37,7 @@ reply online_backup::take(const std::string& to) {
                         {"taken_at", format_time(started)},
                         {"took_ms", took}};
   spdlog::info("backup: {} files, {} bytes written to {} in {} ms", info->files, info->bytes, log_safe(info->path), took);
-  return ok_reply(out.dump());
+  return out.dump();
 }
 
 } // namespace roster

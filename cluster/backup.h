@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "actors/messages.h"
+#include "base/errc.h"
 
 namespace roster {
 
@@ -22,10 +22,10 @@ class online_backup {
 
   /// Writes the backup into the new directory `to`, which must resolve
   /// inside admin.backup_root (resolve_backup_target): an empty root refuses
-  /// every target (forbidden). The reply says what was written (path, files,
-  /// bytes, time) and what the node owned (epoch, partitions, handoffs in
-  /// progress).
-  reply take(const std::string& to);
+  /// every target (forbidden). The value (JSON) says what was written (path,
+  /// files, bytes, time) and what the node owned (epoch, partitions, handoffs
+  /// in progress).
+  result<std::string> take(const std::string& to);
 
  private:
   node_runtime& rt_;

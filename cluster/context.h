@@ -15,6 +15,8 @@
 #include <mutex>
 
 #include "actors/env.h"
+#include "actors/index/index_actor.h"
+#include "actors/partition/partition_host.h"
 #include "cluster/view.h"
 #include "config/config.h"
 #include "persistence/fenced_store.h"
@@ -54,8 +56,8 @@ struct cluster_context {
   node_config config;
   std::shared_ptr<actor_env> env;
   fenced_store* fence = nullptr;
-  std::vector<caf::actor> hosts;    // by partition
-  std::vector<caf::actor> indexes;  // by partition
+  std::vector<partition_host_hdl> hosts;  // by partition
+  std::vector<index_actor_hdl> indexes;   // by partition
   caf::actor gateway;               // this node's
   caf::actor node;                  // this node's node actor
 

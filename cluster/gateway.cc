@@ -6,9 +6,9 @@
 // "moving" so the asking router retries with a fresher table.
 #include <spdlog/spdlog.h>
 
-#include "actors/protocol.h"
 #include "base/placement.h"
 #include "cluster/context.h"
+#include "cluster/node_protocol.h"
 
 namespace roster {
 
@@ -27,40 +27,39 @@ using self_ptr = caf::stateful_actor<gateway_state>*;
 /// Serves `req` for partition `p`: delegated to `local` (this node's actor
 /// for p) if this node serves p, else forwarded to the owner's gateway as
 /// (`forward`, hops + 1, req). The reply goes straight back to the asker.
-template <class Forward, class Req>
-caf::result<reply> serve(self_ptr self, uint16_t p, int32_t hops, const caf::actor& local, Forward forward,
-                         Req& req) {
+template <class Reply, class Local, class Forward, class Req>
+caf::result<Reply> serve(self_ptr self, uint16_t p, int32_t hops, const Local& local, Forward forward, Req& req) {
   auto& ctx = *self->state.ctx;
   auto snap = ctx.snapshot();
   if (snap->mine(p)) {
-    if (!ctx.env->serving(p)) return moving_reply();
+    if (!ctx.env->serving(p)) return to_caf(moving_error());
     self->delegate(local, std::move(req));
-    return caf::delegated<reply>{};
+    return caf::delegated<Reply>{};
   }
   auto* owner = snap->owner_of(p);
-  if (!owner || hops >= max_hops) return moving_reply();
-  if (!owner->up) return unavailable_reply();
+  if (!owner || hops >= max_hops) return to_caf(moving_error());
+  if (!owner->up) return to_caf(unavailable_error());
   self->delegate(owner->gateway, forward, hops + 1, std::move(req));
-  return caf::delegated<reply>{};
+  return caf::delegated<Reply>{};
 }
 
-caf::result<reply> user(self_ptr self, user_request& req, int32_t hops) {
-  if (!self->state.ctx->env->accept(req.credential, "gateway", self->current_sender())) return refused_reply();
-  if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
+caf::result<user_reply> user(self_ptr self, user_request& req, int32_t hops) {
+  if (!self->state.ctx->env->accept(req.credential, "gateway", self->current_sender())) return to_caf(refused_error());
+  if (req.user_id.size() != 16) return to_caf(make_error(errc::invalid_request, "malformed user id"));
   auto& ctx = *self->state.ctx;
   auto p = partition_of_user(req.user_id, ctx.env->partitions);
   // GET /v1/account from another node: the answer the user's actor published
   // here, as the router does for local requests.
-  if (static_cast<user_op>(req.op) == user_op::authenticate)
-    if (auto hit = ctx.env->cached_read(req.user_id, req.token_hash, p)) return ok_reply(hit->body);
-  return serve(self, p, hops, ctx.hosts[p], forward_user_atom_v, req);
+  if (std::holds_alternative<authenticate>(req.op))
+    if (auto hit = ctx.env->cached_read(req.user_id, req.token_hash, p)) return user_reply{view{hit->body}};
+  return serve<user_reply>(self, p, hops, ctx.hosts[p], forward_user_atom_v, req);
 }
 
-caf::result<reply> index(self_ptr self, index_request& req, int32_t hops) {
+caf::result<index_reply> index(self_ptr self, index_request& req, int32_t hops) {
   auto& ctx = *self->state.ctx;
-  if (!ctx.env->accept(req.credential, "gateway", self->current_sender())) return refused_reply();
-  auto p = partition_of_index_key(req.key, ctx.env->partitions);
-  return serve(self, p, hops, ctx.indexes[p], forward_index_atom_v, req);
+  if (!ctx.env->accept(req.credential, "gateway", self->current_sender())) return to_caf(refused_error());
+  auto p = partition_of_index_key(key_of(req.op), ctx.env->partitions);
+  return serve<index_reply>(self, p, hops, ctx.indexes[p], forward_index_atom_v, req);
 }
 
 caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
@@ -89,6 +88,7 @@ caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
           .then(
             [merged, done](scan_reply& r) mutable {
               std::move(r.items.begin(), r.items.end(), std::back_inserter(merged->items));
+              merged->counts += r.counts;
               done();
             },
             [done](caf::error& e) mutable {

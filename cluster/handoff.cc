@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/protocol.h"
+#include "cluster/node_protocol.h"
 #include "cluster/chunk.h"
 #include "persistence/keys.h"
 

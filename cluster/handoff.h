@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/messages.h"
+#include "cluster/node_protocol.h"
 #include "cluster/context.h"
 
 namespace roster {

@@ -1,6 +1,5 @@
 #include "cluster/handoff_manager.h"
 
-#include "actors/protocol.h"
 #include "cluster/context.h"
 #include "cluster/handoff.h"
 

@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/messages.h"
+#include "cluster/node_protocol.h"
 #include "cluster/view.h"
 
 namespace roster {

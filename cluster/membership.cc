@@ -11,9 +11,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "actors/protocol.h"
 #include "cluster/context.h"
 #include "cluster/door.h"
+#include "cluster/node_protocol.h"
 #include "cluster/runtime.h"
 #include "persistence/keys.h"
 
@@ -128,7 +128,7 @@ struct membership::impl {
                  {"http", config.http.listen},
                  {"cluster", config.cluster.listen},
                  {"partitions", env->partitions}};
-    reply r = unavailable_reply();
+    reply r = error_reply(unavailable_error());
     self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
                   join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
       .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
@@ -252,16 +252,21 @@ void membership::start() {
 
 void membership::on_left(std::function<void()> fn) { impl_->ctx->on_left = std::move(fn); }
 
-reply membership::leave() {
+result<std::string> membership::leave() {
   auto& ctx = *impl_->ctx;
-  if (!impl_->rt.clustered()) return error_reply(errc::invalid_request, "this node is not in a cluster");
-  if (!ctx.node) return unavailable_reply();
+  if (!impl_->rt.clustered()) return make_error(errc::invalid_request, "this node is not in a cluster");
+  if (!ctx.node) return unavailable_error();
   caf::scoped_actor self{impl_->sys};
-  reply out = unavailable_reply();
+  result<reply> r = unavailable_error();
   self->request(ctx.node, leave_timeout, leave_cluster_atom_v, impl_->env->credential, ctx.self_name())
-    .receive([&](reply& r) { out = std::move(r); },
-             [&](caf::error& e) { spdlog::warn("cluster: the leave request failed: {}", caf::to_string(e)); });
-  return out;
+    .receive([&](reply& x) { r = std::move(x); },
+             [&](caf::error& e) {
+               if (e.category() != caf::atom("roster")) spdlog::warn("cluster: the leave request failed: {}", caf::to_string(e));
+               r = from_caf(e);
+             });
+  if (!r) return r.err();
+  if (!r->ok()) return error_of(*r);
+  return r->body;
 }
 
 uint16_t membership::cluster_port() const { return impl_->cluster_port; }

@@ -21,7 +21,9 @@
 #include <functional>
 #include <memory>
 
-#include "actors/messages.h"
+#include <string>
+
+#include "base/errc.h"
 
 namespace roster {
 
@@ -43,9 +45,10 @@ class membership {
   void start();
 
   /// Asks the cluster to hand off every partition of this node; once they
-  /// have all moved, the on_left callback runs (main stops the node).
-  /// invalid_request on a single node.
-  reply leave();
+  /// have all moved, the on_left callback runs (main stops the node). The
+  /// value is the coordinator's answer (JSON: leaving, partitions_to_move,
+  /// epoch); invalid_request on a single node.
+  result<std::string> leave();
   /// `fn` runs once, on an actor thread, when this node has left the cluster.
   void on_left(std::function<void()> fn);
 

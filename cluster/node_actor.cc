@@ -15,7 +15,7 @@
 #include <deque>
 #include <set>
 
-#include "actors/protocol.h"
+#include "cluster/node_protocol.h"
 #include "cluster/context.h"
 #include "cluster/handoff_manager.h"
 #include "base/crypto.h"
@@ -232,11 +232,11 @@ template <class... Ts>
 caf::result<reply> relay(self_ptr self, const Ts&... xs) {
   auto& st = self->state;
   auto c = coordinator(self);
-  if (c.empty() || c == self_name(self) || !st.nodes.count(c)) return moving_reply();
+  if (c.empty() || c == self_name(self) || !st.nodes.count(c)) return error_reply(moving_error());
   auto rp = self->make_response_promise<reply>();
   self->request(st.nodes[c], std::chrono::seconds(10), xs...)
     .then([rp](reply& r) mutable { rp.deliver(std::move(r)); },
-          [rp](caf::error&) mutable { rp.deliver(moving_reply()); });
+          [rp](caf::error&) mutable { rp.deliver(error_reply(moving_error())); });
   return rp;
 }
 
@@ -255,7 +255,7 @@ caf::result<reply> do_admit(self_ptr self, const std::string& info_text, const c
     st.dead.insert(it->second.address());
     st.nodes.erase(it);
   }
-  if (!quorum(self, m.name)) return moving_reply();  // try again once a majority is back
+  if (!quorum(self, m.name)) return error_reply(moving_error());  // try again once a majority is back
   monitor_member(self, m.name, node, gw);
   st.dead.erase(node.address());
   spdlog::info("cluster: admitting {} ({})", m.name, m.cluster);
@@ -302,7 +302,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
         spdlog::warn("cluster: refused a join (wrong cluster secret)");
         return error_reply(errc::forbidden, "cluster secret does not match");
       }
-      if (st.view.epoch == 0) return moving_reply();
+      if (st.view.epoch == 0) return error_reply(moving_error());
       if (is_coordinator(self)) return do_admit(self, info, node, gw);
       // Ask the coordinator ourselves (a delegated message would carry the
       // joiner as sender, whom the coordinator does not trust yet).
@@ -311,7 +311,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
     [self](admit_atom, const std::string& cred, const std::string& info, const caf::actor& node,
            const caf::actor& gw) -> caf::result<reply> {
       if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
-      if (!is_coordinator(self)) return moving_reply();
+      if (!is_coordinator(self)) return error_reply(moving_error());
       return do_admit(self, info, node, gw);
     },
     [self](view_atom, const std::string& cred, const std::string& text, const std::vector<caf::actor>& nodes,
@@ -333,7 +333,7 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       if (!is_coordinator(self)) return relay(self, leave_cluster_atom_v, cred_of(self), name);
       auto* m = st.view.find(name);
       if (!m) return error_reply(errc::not_found, "no such member");
-      if (!quorum(self)) return unavailable_reply();
+      if (!quorum(self)) return error_reply(unavailable_error());
       size_t staying = 0;
       for (auto& x : st.view.members) staying += x.state != member_state::leaving && x.name != name;
       if (staying == 0) return error_reply(errc::invalid_request, "the last member cannot leave");

@@ -6,7 +6,6 @@
 #include <mutex>
 
 #include "actors/env.h"
-#include "actors/protocol.h"
 #include "base/crypto.h"
 #include "cluster/context.h"
 #include "cluster/membership.h"
@@ -140,17 +139,17 @@ nlohmann::json operator_views::debug_cluster() {
 
 nlohmann::json operator_views::debug_user(std::string_view uid16) {
   auto p = route_.partition_of_user(uid16);
-  auto r = route_.call_user(uid16, user_op::debug_info);
+  auto r = route_.call_user(uid16, debug_info{});
   auto snap = rt_.context()->snapshot();
   auto* owner = snap->owner_of(p);
   json j = {{"user_id", uuid_to_string(uid16)}, {"partition", p}, {"owner", owner ? owner->name : std::string()}};
-  auto info = json::parse(r.body, nullptr, false);
-  if (r.ok() && info.is_object()) {
+  auto info = r ? json::parse(r->json, nullptr, false) : json();
+  if (r && info.is_object()) {
     j.update(info);
   } else {
     j["live"] = false;
     j["exists"] = nullptr;  // the owner did not say
-    j["error"] = std::string(errc_name(r.ok() ? errc::internal : error_of(r).code));
+    j["error"] = std::string(errc_name(r ? errc::internal : r.err().code));
   }
   return j;
 }

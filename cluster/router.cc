@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "actors/env.h"
-#include "actors/protocol.h"
 #include "base/placement.h"
 #include "cluster/context.h"
 #include "cluster/runtime.h"
@@ -55,32 +54,33 @@ struct router::impl {
     pool.push_back(std::move(a));
   }
 
-  /// Sends `msg` and waits for the reply. With `receiver_down` set, a
-  /// terminated receiver is reported there instead of as an error reply.
-  template <class... Ts>
-  reply ask(const caf::actor& dest, bool* receiver_down, const Ts&... msg) {
-    if (!dest) return unavailable_reply();
+  /// Sends `msg` and waits for a `Reply`. With `receiver_down` set, a
+  /// terminated receiver is reported there instead of as an error.
+  template <class Reply, class Handle, class... Ts>
+  result<Reply> ask(const Handle& dest, bool* receiver_down, const Ts&... msg) {
+    if (!dest) return unavailable_error();
     auto self = acquire();
-    reply out = unavailable_reply();
-    (*self)->request(dest, request_timeout, msg...)
-      .receive([&](reply& r) { out = std::move(r); },
+    result<Reply> out = unavailable_error();
+    (*self)->request(caf::actor_cast<caf::actor>(dest), request_timeout, msg...)
+      .receive([&](Reply& r) { out = std::move(r); },
                [&](caf::error& e) {
                  if (receiver_down && e == caf::sec::request_receiver_down) {
                    *receiver_down = true;
                    return;
                  }
-                 spdlog::warn("router: request failed: {}", caf::to_string(e));
-                 out = unavailable_reply();
+                 if (e.category() != caf::atom("roster")) spdlog::warn("router: request failed: {}", caf::to_string(e));
+                 out = from_caf(e);
                });
     release(std::move(self));
     return out;
   }
 
   /// Routes one request for partition `p`: `local` runs it here, otherwise it
-  /// goes to the owner's gateway. A "moving" answer is retried with the
-  /// newest table until the budget is spent.
-  template <class Local, class Msg>
-  reply route(uint16_t p, Local&& local, const Msg& msg) {
+  /// goes to the owner's gateway. A partition between owners
+  /// (partition_moving: the request was not run) is retried with the newest
+  /// table until the budget is spent.
+  template <class Reply, class Local, class Msg>
+  result<Reply> route(uint16_t p, Local&& local, const Msg& msg) {
     auto deadline = std::chrono::steady_clock::now() + moving_budget;
     for (int attempt = 0;; ++attempt) {
       bool here = false;
@@ -90,8 +90,8 @@ struct router::impl {
         here = snap.mine(p);
         if (auto* owner = snap.owner_of(p); owner && !here && owner->up) remote = owner->gateway;
       }
-      reply r = here ? local() : remote ? ask(remote, nullptr, msg) : unavailable_reply();
-      if (!is_moving(r) || std::chrono::steady_clock::now() >= deadline) return r;
+      result<Reply> r = here ? local() : remote ? ask<Reply>(remote, nullptr, msg) : result<Reply>(unavailable_error());
+      if (r || r.err().code != errc::partition_moving || std::chrono::steady_clock::now() >= deadline) return r;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10 * (attempt + 1), 100)));
     }
   }
@@ -107,48 +107,50 @@ void router::stop() {
   impl_->pool.clear();
 }
 
-reply router::call_user(std::string_view uid16, user_op op, std::string token_hash, std::string args,
-                        const client_info& ci) {
-  if (uid16.size() != 16) return error_reply(errc::not_found, "not found");
+result<user_reply> router::send_user(std::string_view uid16, user_op op, std::string token_hash,
+                                     const client_info& ci) {
+  if (uid16.size() != 16) return make_error(errc::not_found, "not found");
   user_request req;
-  req.op = static_cast<uint8_t>(op);
   req.user_id = std::string(uid16);
   req.token_hash = std::move(token_hash);
-  req.args = std::move(args);
-  req.ip = ci.ip;
-  req.user_agent = ci.user_agent;
+  req.client = ci;
   req.credential = impl_->env->credential;
+  req.op = std::move(op);
   auto p = partition_of_user(uid16);
   auto& im = *impl_;
-  return im.route(p, [&] {
+  return im.route<user_reply>(p, [&]() -> result<user_reply> {
     // Fastest path, GET /v1/account: an answer the user's live actor
     // published for this session a moment ago (read_cache says why it is exact).
-    if (op == user_op::authenticate)
-      if (auto hit = im.env->cached_read(req.user_id, req.token_hash, p)) return ok_reply(hit->body);
+    if (std::holds_alternative<authenticate>(req.op))
+      if (auto hit = im.env->cached_read(req.user_id, req.token_hash, p)) return user_reply{view{hit->body}};
     // Fast path: straight to the live user actor. If it has just retired,
     // the partition host takes over (and spawns a fresh one once the old is
     // gone).
     if (auto live = im.env->directory.find(req.user_id)) {
       bool down = false;
-      auto r = im.ask(live, &down, req);
+      auto r = im.ask<user_reply>(live, &down, req);
       if (!down) return r;
     }
-    return im.ask(im.ctx->hosts.at(p), nullptr, req);
+    return im.ask<user_reply>(im.ctx->hosts.at(p), nullptr, req);
   }, req);
 }
 
-reply router::call_index(index_op op, const std::string& key, const std::string& uid_text) {
-  index_request req{static_cast<uint8_t>(op), key, uid_text, impl_->env->credential};
-  auto p = partition_of_index_key(key, impl_->env->partitions);
+result<index_reply> router::call_index(index_op op) {
+  index_request req;
+  req.credential = impl_->env->credential;
+  req.op = std::move(op);
+  auto p = partition_of_index_key(key_of(req.op), impl_->env->partitions);
   auto& im = *impl_;
-  return im.route(p, [&] { return im.ask(im.ctx->indexes.at(p), nullptr, req); }, req);
+  return im.route<index_reply>(p, [&] { return im.ask<index_reply>(im.ctx->indexes.at(p), nullptr, req); }, req);
 }
 
-std::vector<std::string> router::scatter(scan_op op, const std::string& args, std::vector<std::string>* missing) {
-  std::vector<std::string> items;
+std::vector<scan_reply> router::scatter(scan_op op, std::vector<std::string>* missing) {
+  std::vector<scan_reply> out;
   auto snap = impl_->ctx->snapshot();
   auto self = impl_->acquire();
-  scan_request req{static_cast<uint8_t>(op), args, impl_->env->credential};
+  scan_request req;
+  req.credential = impl_->env->credential;
+  req.op = std::move(op);
   // One request per member: each gateway scans the partitions its node serves.
   using handle_t = decltype((*self)->request(caf::actor{}, request_timeout, req));
   std::vector<std::pair<std::string, handle_t>> pending;
@@ -157,13 +159,13 @@ std::vector<std::string> router::scatter(scan_op op, const std::string& args, st
     else if (missing) missing->push_back(m.name);
   }
   for (auto& [name, h] : pending)
-    h.receive([&](scan_reply& r) { std::move(r.items.begin(), r.items.end(), std::back_inserter(items)); },
+    h.receive([&](scan_reply& r) { out.push_back(std::move(r)); },
               [&, name = name](caf::error& e) {
                 spdlog::warn("router: scan of {} failed: {}", name, caf::to_string(e));
                 if (missing) missing->push_back(name);
               });
   impl_->release(std::move(self));
-  return items;
+  return out;
 }
 
 uint32_t router::partitions() const { return impl_->env->partitions; }

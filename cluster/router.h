@@ -4,11 +4,11 @@
 // index key to its partition (base/placement.h), the partition to its owner
 // in the routing snapshot, and sends to the local actor or to the owner
 // node's gateway, then waits (on the calling HTTP worker thread, never inside
-// an actor) for the reply. A "moving" reply (a partition in handoff) is sent
-// again with the newest table for up to 5 s.
+// an actor) for the typed reply. A partition between owners (partition_moving:
+// the request was not run) is sent again with the newest table for up to 5 s.
 //
-// On a single node this node owns all partitions. The header hides CAF
-// behind a pimpl so that http/ never includes <caf/...>.
+// On a single node this node owns all partitions. The router's own state
+// (the actor system, the pool of blocking actors) is behind a pimpl.
 //
 // Thread-safety: every public member may be called from any thread.
 // Lifetime: the runtime must outlive the router; stop() (or the destructor)
@@ -19,16 +19,14 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/messages.h"
+#include "actors/index/index_protocol.h"
+#include "actors/partition/partition_protocol.h"
+#include "actors/user/user_protocol.h"
+#include "domain/request.h"
 
 namespace roster {
 
 class node_runtime;
-
-struct client_info {
-  std::string ip;
-  std::string user_agent;
-};
 
 class router {
  public:
@@ -37,19 +35,29 @@ class router {
   router(const router&) = delete;
   router& operator=(const router&) = delete;
 
-  /// Sends `op` to the actor of user `uid16` (16 raw bytes) and waits for the
-  /// reply. A timeout gives partition_unavailable with Retry-After.
-  reply call_user(std::string_view uid16, user_op op, std::string token_hash = {}, std::string args = {},
-                  const client_info& ci = {});
+  /// Sends operation `op` to the actor of user `uid16` (16 raw bytes) and
+  /// waits for its typed reply (reply_of<Op>, actors/user/user_protocol.h).
+  /// A partition between owners is retried; an unreachable owner or a
+  /// timeout gives partition_unavailable with Retry-After.
+  template <class Op>
+  result<reply_of_t<Op>> call_user(std::string_view uid16, Op op, std::string token_hash = {},
+                                   const client_info& ci = {}) {
+    auto r = send_user(uid16, user_op{std::move(op)}, std::move(token_hash), ci);
+    if (!r) return r.err();
+    if (auto* v = std::get_if<reply_of_t<Op>>(&r->value)) return std::move(*v);
+    return make_error(errc::internal, "unexpected reply");
+  }
+  /// The untyped form of call_user.
+  result<user_reply> send_user(std::string_view uid16, user_op op, std::string token_hash, const client_info& ci);
 
-  /// Sends an index operation to the index actor owning `key`.
-  reply call_index(index_op op, const std::string& key, const std::string& uid_text = {});
+  /// Sends an index operation to the index actor owning its key.
+  result<index_reply> call_index(index_op op);
 
   /// Runs a scan on every partition (one request per member, in parallel)
-  /// and returns all items. Members that could not answer (down, or the
-  /// request failed) are named in `missing`: their partitions are not in the
-  /// result.
-  std::vector<std::string> scatter(scan_op op, const std::string& args, std::vector<std::string>* missing = nullptr);
+  /// and returns each member's answer. Members that could not answer (down,
+  /// or the request failed) are named in `missing`: their partitions are not
+  /// in the result.
+  std::vector<scan_reply> scatter(scan_op op, std::vector<std::string>* missing = nullptr);
 
   uint32_t partitions() const;
   uint16_t partition_of_user(std::string_view uid16) const;

@@ -9,9 +9,9 @@
 #include "actors/env.h"
 #include "actors/index/index_actor.h"
 #include "actors/partition/partition_host.h"
-#include "actors/protocol.h"
 #include "base/crypto.h"
 #include "cluster/context.h"
+#include "cluster/node_protocol.h"
 
 namespace roster {
 
@@ -21,7 +21,8 @@ bool is_clustered(const node_config& c) { return !c.cluster.listen.empty(); }
 bool has_tls(const node_config& c) { return !c.cluster.tls_cert.empty() || !c.cluster.tls_key.empty(); }
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, const node_config& c) {
-  register_roster_types(cfg);
+  register_actor_types(cfg);
+  cfg.add_message_types<caf::id_block::roster_node>();
   // The work-sharing scheduler wakes a blocked HTTP thread's reply several
   // times faster than work stealing for our request/response pattern
   // (STACK.md: 8 µs vs 67 µs per in-process round trip).
@@ -85,11 +86,11 @@ struct node_runtime::impl {
     }
     // Where an actor sends a user request for partition p: the local host, or
     // the owner's gateway. Only read after the node actor has a view.
-    env->host_of = [c = ctx.get()](uint16_t p) -> caf::actor {
+    env->host_of = [c = ctx.get()](uint16_t p) -> caf::strong_actor_ptr {
       auto snap = c->snapshot();
-      if (snap->mine(p)) return c->hosts[p];
+      if (snap->mine(p)) return caf::actor_cast<caf::strong_actor_ptr>(c->hosts[p]);
       auto* owner = snap->owner_of(p);
-      return owner && owner->up ? owner->gateway : caf::actor{};
+      return owner && owner->up ? caf::actor_cast<caf::strong_actor_ptr>(owner->gateway) : caf::strong_actor_ptr{};
     };
     ctx->gateway = spawn_gateway(sys, ctx);
   }

@@ -4,12 +4,20 @@
 // bearer token of an Authorization header. http/json_body.cc calls these.
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/errc.h"
 #include "domain/validation.h"
 
 namespace roster {
+
+/// Who is calling, as the HTTP edge saw it: recorded in sessions and the
+/// security log, and the key of per-address throttles.
+struct client_info {
+  std::string ip;
+  std::string user_agent;
+};
 
 /// A request body as a JSON object: an error (invalid_request for bad UTF-8 or
 /// a non-object, invalid_json for bad JSON or nesting deeper than

@@ -39,10 +39,15 @@ bool finish_validation(context& c, const error& e) {
   return false;
 }
 
-void with_user(context& c, user_op op, int ok_status = 200, std::string args = {}) {
+/// Runs a token operation for the caller and writes its reply: a view, or
+/// 204 (no body) for the operations that answer with none.
+template <class Op>
+void with_user(context& c, Op op, int ok_status = 200) {
   auto who = c.auth();
   if (!take(c, who)) return;
-  write_reply(c.res, c.svc.route.call_user(who->uid16, op, who->token_hash, std::move(args), c.client), ok_status);
+  auto r = c.svc.route.call_user(who->uid16, std::move(op), who->token_hash, c.client);
+  if constexpr (std::is_same_v<reply_of_t<Op>, view>) write_view(c.res, r, ok_status);
+  else write_result(c.res, r, ok_status, [](auto&) { return std::string(); });
 }
 
 /// Counts `units` against the caller's address budget `w`; false (and a 429
@@ -66,14 +71,13 @@ std::optional<std::string> optional_display_name(const json& body, error& e) {
 
 /// The caller's list with ?limit= and ?cursor=, both checked here so that no
 /// malformed value reaches the actor (400 with `fields`).
-void paged_list(context& c, user_op op) {
+template <class Op>
+void paged_list(context& c) {
   auto limit = c.limit();
   if (!take(c, limit)) return;
   auto cursor = c.cursor();
   if (!take(c, cursor)) return;
-  json args = {{"limit", *limit}};
-  if (!cursor->empty()) args["cursor"] = *cursor;
-  with_user(c, op, 200, args.dump());
+  with_user(c, Op{static_cast<uint32_t>(*limit), *cursor});
 }
 
 /// A session id from the path: `current` or a UUID; anything else names no
@@ -117,7 +121,7 @@ void register_account(context& c) {
   }
   if (!finish_validation(c, e)) return;
   in.password = *password;
-  write_reply(c.res, c.svc.account.register_account(in, c.client), 201);
+  write_signed_in(c.res, c.svc.account.register_account(in, c.client), 201);
 }
 
 void login_password(context& c) {
@@ -130,7 +134,7 @@ void login_password(context& c) {
   if (login && (login->empty() || login->size() > 254)) e.fields["login"] = "must be 1 to 254 characters";
   if (password && (password->empty() || password->size() > 256)) e.fields["password"] = "must be 1 to 256 bytes";
   if (!finish_validation(c, e)) return;
-  write_reply(c.res, c.svc.account.password_login(*login, *password, c.client), 201);
+  write_signed_in(c.res, c.svc.account.password_login(*login, *password, c.client), 201);
 }
 
 void login_device(context& c) {
@@ -152,7 +156,9 @@ void login_device(context& c) {
       e.fields["device_id"] = "must be 8 to 128 printable ASCII characters";
   }
   if (!finish_validation(c, e)) return;
-  write_reply(c.res, c.svc.account.device_login(*device_id, display_name, c.client), 201);
+  auto r = c.svc.account.device_login(*device_id, display_name, c.client);
+  if (!r) return write_error(c.res, r.err());
+  write_signed_in(c.res, r->in, 201, r->created);
 }
 
 void login_anonymous(context& c) {
@@ -163,17 +169,19 @@ void login_anonymous(context& c) {
   only_fields(c, *body, {"display_name"}, e);
   auto display_name = optional_display_name(*body, e);
   if (!finish_validation(c, e)) return;
-  write_reply(c.res, c.svc.account.anonymous_login(display_name, c.client), 201);
+  write_signed_in(c.res, c.svc.account.anonymous_login(display_name, c.client), 201);
 }
 
-void get_account(context& c) { with_user(c, user_op::authenticate); }
+void get_account(context& c) { with_user(c, authenticate{}); }
 
 void patch_account(context& c) {
   auto who = c.auth();
   if (!take(c, who)) return;
   auto body = c.body();
   if (!take(c, body)) return;
-  write_reply(c.res, c.svc.account.update_profile(who->uid16, who->token_hash, *body, c.client));
+  auto patch = parse_profile_patch(*body, false);
+  if (!take(c, patch)) return;
+  write_view(c.res, c.svc.account.update_profile(who->uid16, who->token_hash, *patch, c.client));
 }
 
 void change_password(context& c) {
@@ -189,7 +197,8 @@ void change_password(context& c) {
     if (auto p = check_password(*next); !p.empty()) e.fields["new_password"] = p;
   if (current && current->size() > 256) e.fields["current_password"] = "must be at most 256 bytes";
   if (!finish_validation(c, e)) return;
-  write_reply(c.res, c.svc.account.change_password(who->uid16, who->token_hash, current.value_or(""), *next, c.client));
+  write_result(c.res, c.svc.account.change_password(who->uid16, who->token_hash, current.value_or(""), *next, c.client),
+               200, [](const revoked& r) { return json{{"sessions_revoked", r.count}}.dump(); });
 }
 
 void delete_account(context& c) {
@@ -202,28 +211,26 @@ void delete_account(context& c) {
   auto password = string_field(*body, "password", e);
   if (password && password->size() > 256) e.fields["password"] = "must be at most 256 bytes";
   if (!finish_validation(c, e)) return;
-  write_reply(c.res, c.svc.account.delete_account(who->uid16, who->token_hash, password, c.client), 204);
+  write_status(c.res, c.svc.account.delete_account(who->uid16, who->token_hash, password, c.client));
 }
 
-void list_sessions(context& c) { paged_list(c, user_op::list_sessions); }
+void list_sessions(context& c) { paged_list<roster::list_sessions>(c); }
 
 void get_session(context& c) {
   auto id = session_id(c);
   if (!id) return;
-  with_user(c, user_op::get_session, 200, json{{"id", *id}}.dump());
+  with_user(c, roster::get_session{*id});
 }
-void extend_session(context& c) { with_user(c, user_op::extend_session); }
-void delete_current_session(context& c) {
-  with_user(c, user_op::revoke_session, 204, json{{"id", "current"}}.dump());
-}
+void extend_session(context& c) { with_user(c, roster::extend_session{}); }
+void delete_current_session(context& c) { with_user(c, revoke_session{"current"}, 204); }
 void delete_session(context& c) {
   auto id = session_id(c);
   if (!id) return;
-  with_user(c, user_op::revoke_session, 204, json{{"id", *id}}.dump());
+  with_user(c, revoke_session{*id}, 204);
 }
-void delete_all_sessions(context& c) { with_user(c, user_op::revoke_all_sessions, 204); }
+void delete_all_sessions(context& c) { with_user(c, revoke_all_sessions{}, 204); }
 
-void account_logs(context& c) { paged_list(c, user_op::get_logs); }
+void account_logs(context& c) { paged_list<get_logs>(c); }
 
 void get_user(context& c) {
   auto uid16 = c.uuid_param("id");
@@ -231,7 +238,7 @@ void get_user(context& c) {
     write_error(c.res, errc::not_found, "user not found");
     return;
   }
-  write_reply(c.res, c.svc.route.call_user(*uid16, user_op::get_public, {}, {}, c.client));
+  write_view(c.res, c.svc.route.call_user(*uid16, get_public{}, {}, c.client));
 }
 
 void get_users(context& c) {
@@ -267,12 +274,12 @@ void get_users(context& c) {
     if (ids) {
       uid16 = uuid_from_string(v);
     } else if (check_username(v).empty()) {
-      auto found = c.svc.route.call_index(index_op::lookup, username_key(v));
-      if (found.ok()) uid16 = uuid_from_string(found.body);
+      auto found = c.svc.route.call_index(lookup_key{username_key(v)});
+      if (found) uid16 = uuid_from_string(found->user_id);
     }
     if (!uid16) continue;  // unknown users are omitted, not errors
-    auto r = c.svc.route.call_user(*uid16, user_op::get_public, {}, {}, c.client);
-    if (r.ok()) items.push_back(json::parse(r.body));
+    auto r = c.svc.route.call_user(*uid16, get_public{}, {}, c.client);
+    if (r) items.push_back(json::parse(r->json));
   }
   write_json(c.res, 200, json{{"items", items}, {"next_cursor", nullptr}}.dump());
 }
@@ -286,12 +293,9 @@ void username_available(context& c) {
     write_error(c.res, e);
     return;
   }
-  auto found = c.svc.route.call_index(index_op::lookup, username_key(name));
-  if (!found.ok() && found.error_code() != errc::not_found) {
-    write_reply(c.res, found);
-    return;
-  }
-  write_json(c.res, 200, json{{"username", name}, {"available", !found.ok()}}.dump());
+  auto found = c.svc.route.call_index(lookup_key{username_key(name)});
+  if (!found && found.err().code != errc::not_found) return write_error(c.res, found.err());
+  write_json(c.res, 200, json{{"username", name}, {"available", !found}}.dump());
 }
 
 } // namespace roster::http::handlers

@@ -40,11 +40,13 @@ void mark_partial(json& out, const std::vector<std::string>& missing) {
   if (!missing.empty()) out["unreachable_nodes"] = missing;
 }
 
-void admin_user_op(context& c, user_op op, int ok_status = 200, std::string args = {}) {
+/// Runs an admin operation on the user named by the path and writes its view.
+template <class Op>
+void admin_user_op(context& c, Op op) {
   if (!admin_only(c)) return;
   auto uid16 = target(c);
   if (!uid16) return;
-  write_reply(c.res, c.svc.route.call_user(*uid16, op, {}, std::move(args), c.client), ok_status);
+  write_view(c.res, c.svc.route.call_user(*uid16, std::move(op), {}, c.client));
 }
 
 } // namespace
@@ -63,10 +65,9 @@ void admin_search(context& c) {
     return;
   }
   std::vector<std::string> missing;
-  auto raw = c.svc.route.scatter(scan_op::admin_search, json{{"q", q}}.dump(), &missing);
   std::vector<json> users;
-  users.reserve(raw.size());
-  for (auto& r : raw) users.push_back(json::parse(r));
+  for (auto& part : c.svc.route.scatter(search_users{q}, &missing))
+    for (auto& r : part.items) users.push_back(json::parse(r));
   // Newest first; ties by id so pages are stable.
   std::sort(users.begin(), users.end(), [](const json& a, const json& b) {
     auto ca = a.value("created_at", std::string()), cb = b.value("created_at", std::string());
@@ -86,34 +87,23 @@ void admin_stats(context& c) {
   if (!days) return;
   auto now = now_ms();
   millis since = now - static_cast<millis>(*days) * 86'400'000;
-  json args = {{"since_registered", since}, {"since_active", since}, {"online_since", now - 5 * 60'000}};
-  json total = {{"users", 0}, {"online", 0}, {"registered", 0}, {"active", 0},
-                {"with_password", 0}, {"unactivated", 0}, {"blocked", 0}, {"by_provider", json::object()}};
+  user_counts total;
   std::vector<std::string> missing;
-  for (auto& item : c.svc.route.scatter(scan_op::stats, args.dump(), &missing)) {
-    auto j = json::parse(item);
-    for (auto& [k, v] : j.items()) {
-      if (k == "by_provider") {
-        for (auto& [p, n] : v.items()) total["by_provider"][p] = total["by_provider"].value(p, 0) + n.get<int64_t>();
-      } else {
-        total[k] = total[k].get<int64_t>() + v.get<int64_t>();
-      }
-    }
-  }
-  json out = {{"users", total["users"]},
-              {"online", total["online"]},
+  for (auto& part : c.svc.route.scatter(count_users{since, since, now - 5 * 60'000}, &missing)) total += part.counts;
+  json out = {{"users", total.users},
+              {"online", total.online},
               {"days", *days},
-              {"registered_last_" + std::to_string(*days) + "d", total["registered"]},
-              {"active_last_" + std::to_string(*days) + "d", total["active"]},
-              {"with_password", total["with_password"]},
-              {"unactivated", total["unactivated"]},
-              {"blocked", total["blocked"]},
-              {"by_provider", total["by_provider"]}};
+              {"registered_last_" + std::to_string(*days) + "d", total.registered},
+              {"active_last_" + std::to_string(*days) + "d", total.active},
+              {"with_password", total.with_password},
+              {"unactivated", total.unactivated},
+              {"blocked", total.blocked},
+              {"by_provider", total.by_provider}};
   mark_partial(out, missing);
   write_json(c.res, 200, out.dump());
 }
 
-void admin_get_user(context& c) { admin_user_op(c, user_op::admin_get); }
+void admin_get_user(context& c) { admin_user_op(c, admin_get{}); }
 
 void admin_patch_user(context& c) {
   if (!admin_only(c)) return;
@@ -124,24 +114,32 @@ void admin_patch_user(context& c) {
     write_error(c.res, body.err());
     return;
   }
-  write_reply(c.res, c.svc.account.update_profile(*uid16, {}, *body, c.client));
+  auto patch = parse_profile_patch(*body, true);
+  if (!patch) return write_error(c.res, patch.err());
+  write_view(c.res, c.svc.account.update_profile(*uid16, {}, *patch, c.client));
 }
 
 void admin_delete_user(context& c) {
   if (!admin_only(c)) return;
   auto uid16 = target(c);
   if (!uid16) return;
-  write_reply(c.res, c.svc.account.admin_delete(*uid16), 204);
+  write_status(c.res, c.svc.account.admin_delete(*uid16));
 }
 
-void admin_activate(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "active"}}.dump()); }
-void admin_block(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "blocked"}}.dump()); }
-void admin_unblock(context& c) { admin_user_op(c, user_op::admin_set_status, 200, json{{"status", "active"}}.dump()); }
-void admin_revoke_sessions(context& c) { admin_user_op(c, user_op::admin_revoke_sessions); }
+void admin_activate(context& c) { admin_user_op(c, admin_set_status{account_status::active}); }
+void admin_block(context& c) { admin_user_op(c, admin_set_status{account_status::blocked}); }
+void admin_unblock(context& c) { admin_user_op(c, admin_set_status{account_status::active}); }
+void admin_revoke_sessions(context& c) {
+  if (!admin_only(c)) return;
+  auto uid16 = target(c);
+  if (!uid16) return;
+  write_result(c.res, c.svc.route.call_user(*uid16, roster::admin_revoke_sessions{}, {}, c.client), 200,
+               [](const revoked& r) { return json{{"revoked", r.count}}.dump(); });
+}
 
 void admin_cluster_leave(context& c) {
   if (!admin_only(c)) return;
-  write_reply(c.res, c.svc.members.leave(), 202);
+  write_result(c.res, c.svc.members.leave(), 202, [](const std::string& body) { return body; });
 }
 
 void admin_backup(context& c) {
@@ -168,7 +166,7 @@ void admin_backup(context& c) {
     return;
   }
   // online_backup resolves `to` against admin.backup_root (resolve_backup_target).
-  write_reply(c.res, c.svc.backup.take(*to), 201);
+  write_result(c.res, c.svc.backup.take(*to), 201, [](const std::string& body) { return body; });
 }
 
 void debug_actors(context& c) {

@@ -29,7 +29,8 @@ int status_of(errc e) {
     case errc::payload_too_large: return 413;
     case errc::unsupported_media_type: return 415;
     case errc::rate_limited: return 429;
-    case errc::partition_unavailable: return 503;
+    case errc::partition_unavailable:
+    case errc::partition_moving: return 503;
     case errc::internal: return 500;
   }
   return 500;
@@ -48,7 +49,7 @@ void write_error(httplib::Response& res, const error& e) {
   nlohmann::json err = {{"code", errc_name(e.code)},
                         {"message", e.code == errc::internal ? std::string("internal error") : e.message}};
   if (!e.fields.empty()) err["fields"] = e.fields;
-  if (e.code == errc::rate_limited || e.code == errc::partition_unavailable)
+  if (e.code == errc::rate_limited || e.code == errc::partition_unavailable || e.code == errc::partition_moving)
     res.set_header("Retry-After", std::to_string(e.retry_after > 0 ? e.retry_after : 1));
   write_json(res, status_of(e.code), nlohmann::json{{"error", err}}.dump());
 }
@@ -57,9 +58,25 @@ void write_error(httplib::Response& res, errc code, const std::string& message) 
   write_error(res, make_error(code, message));
 }
 
-void write_reply(httplib::Response& res, const reply& r, int ok_status) {
-  if (r.ok()) write_json(res, ok_status, r.body);
-  else write_error(res, error_of(r));
+void write_view(httplib::Response& res, const result<view>& r, int ok_status) {
+  if (!r) return write_error(res, r.err());
+  write_json(res, ok_status, r->json);
+}
+
+void write_status(httplib::Response& res, const status& s, int ok_status, const std::string& body) {
+  if (!s) return write_error(res, s.err());
+  write_json(res, ok_status, body);
+}
+
+void write_signed_in(httplib::Response& res, const result<signed_in>& r, int ok_status, std::optional<bool> created) {
+  if (!r) return write_error(res, r.err());
+  // The views are JSON already: joined, not parsed again (keys in the order
+  // nlohmann::json would sort them).
+  std::string body = "{";
+  if (created) body += std::string("\"created\":") + (*created ? "true" : "false") + ",";
+  body += "\"session\":" + (r->session.empty() ? std::string("null") : r->session);
+  body += ",\"user\":" + r->user + "}";
+  write_json(res, ok_status, body);
 }
 
 } // namespace roster::http

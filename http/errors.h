@@ -4,7 +4,7 @@
 // Retry-After. Nothing internal (exception text, store errors) is ever sent.
 #include <httplib.h>
 
-#include "actors/messages.h"
+#include "actors/user/user_protocol.h"
 #include "base/errc.h"
 
 namespace roster::http {
@@ -12,9 +12,22 @@ namespace roster::http {
 int status_of(errc e);
 void write_error(httplib::Response& res, const error& e);
 void write_error(httplib::Response& res, errc code, const std::string& message);
-/// Writes a router reply: the body with `ok_status`, or the mapped error.
-/// 204 replies carry no body.
-void write_reply(httplib::Response& res, const reply& r, int ok_status = 200);
 void write_json(httplib::Response& res, int status, const std::string& body);
+
+/// Writes a rendered view with `ok_status`, or the mapped error. 204
+/// replies carry no body.
+void write_view(httplib::Response& res, const result<view>& r, int ok_status = 200);
+/// Writes the error, or `ok_status` (204: no body) with `body`.
+void write_status(httplib::Response& res, const status& s, int ok_status = 204, const std::string& body = "{}");
+/// {"user": ..., "session": ... | null[, "created": bool]} with ok_status, or the error.
+void write_signed_in(httplib::Response& res, const result<signed_in>& r, int ok_status,
+                     std::optional<bool> created = std::nullopt);
+
+/// Writes a successful result rendered by `render`, or its error.
+template <class T, class Render>
+void write_result(httplib::Response& res, const result<T>& r, int ok_status, Render&& render) {
+  if (!r) return write_error(res, r.err());
+  write_json(res, ok_status, render(*r));
+}
 
 } // namespace roster::http

@@ -7,15 +7,16 @@
 namespace roster {
 
 namespace {
-reply taken_reply(const std::string& key) {
-  if (key.rfind("email:", 0) == 0) return error_reply(errc::email_taken, "email is already registered");
-  if (key.rfind("username:", 0) == 0) return error_reply(errc::username_taken, "username is taken");
-  return error_reply(errc::identity_taken, "identity is already linked to another account");
+error taken_error(const std::string& key) {
+  if (key.rfind("email:", 0) == 0) return make_error(errc::email_taken, "email is already registered");
+  if (key.rfind("username:", 0) == 0) return make_error(errc::username_taken, "username is taken");
+  return make_error(errc::identity_taken, "identity is already linked to another account");
 }
 
-json body_of(const reply& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? json::object() : j;
+errc code_of(const status& s) { return s ? errc::ok : s.err().code; }
+template <class T>
+errc code_of(const result<T>& r) {
+  return r ? errc::ok : r.err().code;
 }
 } // namespace
 
@@ -28,21 +29,11 @@ accounts::accounts(router& r, const auth_config& auth)
       logins_(throttle_policy{auth.max_failed_logins, auth.failed_login_window, 30'000}) {}
 
 errc accounts::claim(const std::string& key, const std::string& uid) {
-  auto r = router_.call_index(index_op::claim, key, uid);
-  return r.error_code();
+  return code_of(router_.call_index(claim_key{key, uid}));
 }
 
 void accounts::release_all(const std::vector<std::string>& keys, const std::string& uid) {
-  for (auto& k : keys) router_.call_index(index_op::release, k, uid);
-}
-
-void accounts::release_from(const reply& r, const char* field, const std::string& uid) {
-  auto j = body_of(r);
-  if (!j.contains(field) || !j[field].is_array()) return;
-  std::vector<std::string> keys;
-  for (auto& k : j[field])
-    if (k.is_string()) keys.push_back(k.get<std::string>());
-  release_all(keys, uid);
+  for (auto& k : keys) router_.call_index(release_key{k, uid});
 }
 
 user_record accounts::new_record() const {
@@ -53,44 +44,46 @@ user_record accounts::new_record() const {
   return rec;
 }
 
-reply accounts::create_user(user_record rec, const std::string& session_method, const std::vector<std::string>& keys,
-                            const client_info& ci, const std::function<void(user_record&)>& prepare) {
+result<signed_in> accounts::create_user(user_record rec, const std::string& session_method,
+                                        const std::vector<std::string>& keys, const client_info& ci,
+                                        const std::function<void(user_record&)>& prepare) {
   auto uid16 = *uuid_from_string(rec.id);
+  auto uid = rec.id;
   // 1. claim every unique key on its index partition
   std::vector<std::string> claimed;
   for (auto& k : keys) {
-    auto code = claim(k, rec.id);
+    auto code = claim(k, uid);
     if (code != errc::ok) {
-      release_all(claimed, rec.id);
-      if (code == errc::already_exists) return taken_reply(k);
-      return error_reply(code, "could not reserve " + k.substr(0, k.find(':')));
+      release_all(claimed, uid);
+      if (code == errc::already_exists) return taken_error(k);
+      return make_error(code, "could not reserve " + k.substr(0, k.find(':')));
     }
     claimed.push_back(k);
   }
   // 2. the costly part (hashing), only once every key is ours; then write
   // the user (acknowledged only once stored)
   if (prepare) prepare(rec);
-  json args = {{"record", json::parse(encode_user(rec))}, {"session_method", session_method}};
-  auto created = router_.call_user(uid16, user_op::create, {}, args.dump(), ci);
-  if (!created.ok()) {
-    release_all(claimed, rec.id);
+  auto created = router_.call_user(uid16, roster::create_user{std::move(rec), session_method}, {}, ci);
+  if (!created) {
+    release_all(claimed, uid);
     return created;
   }
   // 3. confirm the claims; a claim lost meanwhile (repaired away as stale)
   // means another user now holds the key: undo this registration.
   for (auto& k : claimed) {
-    auto r = router_.call_index(index_op::confirm, k, rec.id);
-    if (!r.ok()) {
+    auto r = router_.call_index(confirm_key{k, uid});
+    if (!r) {
       spdlog::warn("registration lost its claim during confirm; undoing");
-      router_.call_user(uid16, user_op::admin_delete);
-      release_all(claimed, rec.id);
-      return r.error_code() == errc::already_exists ? taken_reply(k) : r;
+      router_.call_user(uid16, delete_user{true});
+      release_all(claimed, uid);
+      if (r.err().code == errc::already_exists) return taken_error(k);
+      return r.err();
     }
   }
   return created;
 }
 
-reply accounts::register_account(const registration& in, const client_info& ci) {
+result<signed_in> accounts::register_account(const registration& in, const client_info& ci) {
   user_record rec = new_record();
   rec.email = in.email.value_or("");
   rec.username = in.username.value_or("");
@@ -101,28 +94,28 @@ reply accounts::register_account(const registration& in, const client_info& ci) 
                      [&](user_record& r) { r.password_hash = hash_password(in.password, argon2_); });
 }
 
-std::variant<accounts::password_ok, reply> accounts::check_password(const std::string& login_key,
-                                                                   std::optional<std::string> uid16,
-                                                                   const std::string& password, const char* method,
-                                                                   const char* wrong_message, const client_info& ci) {
+result<accounts::password_ok> accounts::check_password(const std::string& login_key,
+                                                       std::optional<std::string> uid16, const std::string& password,
+                                                       const char* method, const char* wrong_message,
+                                                       const client_info& ci) {
   // 1. reserve on this node: the address, and the login key for logins
   auto now = now_ms();
-  if (auto wait = addresses_.reserve(ci.ip, now); wait > 0) return error_reply(throttled_error(wait));
+  if (auto wait = addresses_.reserve(ci.ip, now); wait > 0) return throttled_error(wait);
   bool by_login = !login_key.empty();
   if (by_login)
     if (auto wait = logins_.reserve(login_key, now); wait > 0) {
       addresses_.succeed(ci.ip);
-      return error_reply(throttled_error(wait));
+      return throttled_error(wait);
     }
   auto release = [&] {  // the check did not run
     addresses_.succeed(ci.ip);
     if (by_login) logins_.succeed(login_key);
   };
-  auto failed = [&]() -> reply {
+  auto failed = [&]() -> error {
     auto t = now_ms();
     addresses_.fail(ci.ip, t);
     if (by_login) logins_.fail(login_key, t);
-    return error_reply(errc::invalid_credentials, wrong_message);
+    return make_error(errc::invalid_credentials, wrong_message);
   };
   // An unknown login spends the same Argon2id time as a wrong password.
   auto fail_unknown = [&] {
@@ -131,29 +124,27 @@ std::variant<accounts::password_ok, reply> accounts::check_password(const std::s
   };
   // 2. find the user and reserve on the account
   if (!uid16) {
-    auto found = router_.call_index(index_op::lookup, login_key);
-    if (found.error_code() == errc::not_found) return fail_unknown();
-    if (!found.ok()) {
+    auto found = router_.call_index(lookup_key{login_key});
+    if (code_of(found) == errc::not_found) return fail_unknown();
+    if (!found) {
       release();
-      return found;
+      return found.err();
     }
-    uid16 = uuid_from_string(found.body);
+    uid16 = uuid_from_string(found->user_id);
     if (!uid16) return fail_unknown();
   }
-  auto begin = router_.call_user(*uid16, user_op::login_begin, {}, {}, ci);
-  if (begin.error_code() == errc::not_found) return fail_unknown();
-  if (!begin.ok()) {
+  auto begin = router_.call_user(*uid16, login_begin{}, {}, ci);
+  if (code_of(begin) == errc::not_found) return fail_unknown();
+  if (!begin) {
     release();
-    return begin;
+    return begin.err();
   }
-  auto j = body_of(begin);
-  password_ok ok{*uid16, j.value("password_hash", std::string()), j.value("reservation", uint64_t{0})};
+  password_ok ok{*uid16, begin->password_hash, begin->reservation};
   // 3. verify (an account without a password fails like an unknown login)
   bool match = ok.hash.empty() ? (verify_password(password, dummy_password_hash(argon2_)), false)
                                : verify_password(password, ok.hash);
   if (!match) {
-    router_.call_user(*uid16, user_op::login_failed, {},
-                      json{{"method", method}, {"reservation", ok.reservation}}.dump(), ci);
+    router_.call_user(*uid16, login_failed{method, ok.reservation}, {}, ci);
     return failed();
   }
   addresses_.succeed(ci.ip);
@@ -161,65 +152,58 @@ std::variant<accounts::password_ok, reply> accounts::check_password(const std::s
   return ok;
 }
 
-reply accounts::password_login(const std::string& login, const std::string& password, const client_info& ci) {
+result<signed_in> accounts::password_login(const std::string& login, const std::string& password,
+                                           const client_info& ci) {
   // The throttle key is the index key: one lock per account whichever way the
   // login is spelled, and the same lock for logins that do not exist.
   std::string key = login.find('@') != std::string::npos ? email_key(login) : username_key(login);
-  auto checked = check_password(key, std::nullopt, password, "password", "invalid login or password", ci);
-  if (auto* refused = std::get_if<reply>(&checked)) return *refused;
-  auto& ok = std::get<password_ok>(checked);
-  return router_.call_user(ok.uid16, user_op::login_finish, {},
-                           json{{"method", "password"}, {"password_hash", ok.hash}, {"reservation", ok.reservation}}.dump(),
-                           ci);
+  auto ok = check_password(key, std::nullopt, password, "password", "invalid login or password", ci);
+  if (!ok) return ok.err();
+  return router_.call_user(ok->uid16, login_finish{"password", ok->hash, ok->reservation}, {}, ci);
 }
 
-reply accounts::device_login(const std::string& device_id, const std::optional<std::string>& display_name,
-                             const client_info& ci) {
+result<device_signed_in> accounts::device_login(const std::string& device_id,
+                                                const std::optional<std::string>& display_name,
+                                                const client_info& ci) {
   auto key = device_key(device_id);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto found = router_.call_index(index_op::lookup, key);
-    if (found.ok()) {
-      if (auto uid16 = uuid_from_string(found.body)) {
-        auto r = router_.call_user(*uid16, user_op::login_finish, {}, json{{"method", "device"}}.dump(), ci);
-        if (r.error_code() != errc::not_found) {
-          if (!r.ok()) return r;
-          auto j = body_of(r);
-          j["created"] = false;
-          return ok_reply(j.dump());
+    auto found = router_.call_index(lookup_key{key});
+    if (found) {
+      if (auto uid16 = uuid_from_string(found->user_id)) {
+        auto r = router_.call_user(*uid16, login_finish{"device", std::nullopt, 0}, {}, ci);
+        if (code_of(r) != errc::not_found) {
+          if (!r) return r.err();
+          return device_signed_in{std::move(*r), false};
         }
       }
-    } else if (found.error_code() != errc::not_found) {
-      return found;
+    } else if (found.err().code != errc::not_found) {
+      return found.err();
     }
     user_record rec = new_record();
     rec.device_ids = {device_id};
     rec.display_name = display_name.value_or("");
     auto r = create_user(rec, "device", {key}, ci);
-    if (r.error_code() == errc::identity_taken) continue;  // lost a race: log into the winner
-    if (!r.ok()) return r;
-    auto j = body_of(r);
-    j["created"] = true;
-    return ok_reply(j.dump());
+    if (code_of(r) == errc::identity_taken) continue;  // lost a race: log into the winner
+    if (!r) return r.err();
+    return device_signed_in{std::move(*r), true};
   }
-  return error_reply(errc::identity_taken, "device id is busy; retry");
+  return make_error(errc::identity_taken, "device id is busy; retry");
 }
 
-reply accounts::anonymous_login(const std::optional<std::string>& display_name, const client_info& ci) {
+result<signed_in> accounts::anonymous_login(const std::optional<std::string>& display_name, const client_info& ci) {
   user_record rec = new_record();
   rec.display_name = display_name.value_or("");
   return create_user(rec, "anonymous", {}, ci);
 }
 
-reply accounts::update_profile(std::string_view uid16, const std::string& token_hash, const json& patch,
-                               const client_info& ci) {
+result<view> accounts::update_profile(std::string_view uid16, const std::string& token_hash,
+                                      const profile_patch& patch, const client_info& ci) {
   bool admin = token_hash.empty();
-  auto parsed = parse_profile_patch(patch, admin);
-  if (!parsed) return error_reply(parsed.err());
   // Learn the current account (and authenticate) before claiming anything.
-  auto current = admin ? router_.call_user(uid16, user_op::admin_get)
-                       : router_.call_user(uid16, user_op::authenticate, token_hash, {}, ci);
-  if (!current.ok()) return current;
-  auto cur = body_of(current);
+  auto current = admin ? router_.call_user(uid16, admin_get{}) : router_.call_user(uid16, authenticate{}, token_hash, ci);
+  if (!current) return current.err();
+  auto cur = json::parse(current->json, nullptr, false);
+  if (!cur.is_object()) return make_error(errc::internal, "internal error");
   std::string uid = cur.value("id", std::string());
   std::vector<std::string> claimed;
   auto want = [&](const std::optional<std::string>& value, const char* field, std::string (*key_of)(std::string_view)) {
@@ -231,69 +215,66 @@ reply accounts::update_profile(std::string_view uid16, const std::string& token_
     if (code == errc::ok) claimed.push_back(k);
     return code;
   };
-  for (auto [value, field, fn] : {std::tuple{&parsed->username, "username", &username_key},
-                                  std::tuple{&parsed->email, "email", &email_key}}) {
+  for (auto [value, field, fn] : {std::tuple{&patch.username, "username", &username_key},
+                                  std::tuple{&patch.email, "email", &email_key}}) {
     auto code = want(*value, field, fn);
     if (code != errc::ok) {
       release_all(claimed, uid);
-      if (code == errc::already_exists) return taken_reply(fn(**value));
-      return error_reply(code, "could not reserve the new value");
+      if (code == errc::already_exists) return taken_error(fn(**value));
+      return make_error(code, "could not reserve the new value");
     }
   }
-  auto r = admin ? router_.call_user(uid16, user_op::admin_update, {}, json{{"patch", patch}}.dump(), ci)
-                 : router_.call_user(uid16, user_op::update_profile, token_hash, json{{"patch", patch}}.dump(), ci);
-  if (!r.ok()) {
+  auto r = router_.call_user(uid16, roster::update_profile{patch, admin}, token_hash, ci);
+  if (!r) {
     release_all(claimed, uid);
-    return r;
+    return r.err();
   }
-  for (auto& k : claimed) router_.call_index(index_op::confirm, k, uid);
-  release_from(r, "released_keys", uid);
-  return ok_reply(body_of(r)["user"].dump());
+  for (auto& k : claimed) router_.call_index(confirm_key{k, uid});
+  release_all(r->released_keys, uid);
+  return view{std::move(r->user)};
 }
 
-reply accounts::change_password(std::string_view uid16, const std::string& token_hash, const std::string& current,
-                                const std::string& next, const client_info& ci) {
-  auto creds = router_.call_user(uid16, user_op::get_credentials, token_hash, {}, ci);
-  if (!creds.ok()) return creds;
-  auto j = body_of(creds);
-  json args;
-  if (j.value("password_hash", std::string()).empty()) {
+result<revoked> accounts::change_password(std::string_view uid16, const std::string& token_hash,
+                                          const std::string& current, const std::string& next,
+                                          const client_info& ci) {
+  auto creds = router_.call_user(uid16, get_credentials{}, token_hash, ci);
+  if (!creds) return creds.err();
+  set_password change;
+  if (creds->password_hash.empty()) {
     // No password yet (device or guest account): the sudo window must be fresh.
-    if (!j.value("sudo_fresh", false))
-      return error_reply(errc::reauthentication_required, "log in again to set a password");
-    args["expected_hash"] = "";
+    if (!creds->sudo_fresh) return make_error(errc::reauthentication_required, "log in again to set a password");
   } else {
-    auto checked = check_password({}, std::string(uid16), current, "password_change", "current_password is wrong", ci);
-    if (auto* refused = std::get_if<reply>(&checked)) return *refused;
-    auto& ok = std::get<password_ok>(checked);
-    args["expected_hash"] = ok.hash;
-    args["reservation"] = ok.reservation;
+    auto ok = check_password({}, std::string(uid16), current, "password_change", "current_password is wrong", ci);
+    if (!ok) return ok.err();
+    change.expected_hash = ok->hash;
+    change.reservation = ok->reservation;
   }
-  args["password_hash"] = hash_password(next, argon2_);
-  return router_.call_user(uid16, user_op::set_password, token_hash, args.dump(), ci);
+  change.password_hash = hash_password(next, argon2_);
+  return router_.call_user(uid16, std::move(change), token_hash, ci);
 }
 
-reply accounts::delete_account(std::string_view uid16, const std::string& token_hash,
-                               const std::optional<std::string>& password, const client_info& ci) {
-  auto creds = router_.call_user(uid16, user_op::get_credentials, token_hash, {}, ci);
-  if (!creds.ok()) return creds;
-  auto j = body_of(creds);
+status accounts::delete_account(std::string_view uid16, const std::string& token_hash,
+                                const std::optional<std::string>& password, const client_info& ci) {
+  auto creds = router_.call_user(uid16, get_credentials{}, token_hash, ci);
+  if (!creds) return creds.err();
   if (password) {
-    auto checked = check_password({}, std::string(uid16), *password, "account_delete", "password is wrong", ci);
-    if (auto* refused = std::get_if<reply>(&checked)) return *refused;
-  } else if (!j.value("sudo_fresh", false)) {
-    return error_reply(errc::reauthentication_required, "log in again or send your password to delete the account");
+    auto ok = check_password({}, std::string(uid16), *password, "account_delete", "password is wrong", ci);
+    if (!ok) return ok.err();
+  } else if (!creds->sudo_fresh) {
+    return make_error(errc::reauthentication_required, "log in again or send your password to delete the account");
   }
   // Deleting the user also drops its reservation.
-  auto r = router_.call_user(uid16, user_op::delete_account, token_hash, {}, ci);
-  if (r.ok()) release_from(r, "index_keys", uuid_to_string(uid16));
-  return r;
+  auto r = router_.call_user(uid16, delete_user{false}, token_hash, ci);
+  if (!r) return r.err();
+  release_all(r->index_keys, uuid_to_string(uid16));
+  return {};
 }
 
-reply accounts::admin_delete(std::string_view uid16) {
-  auto r = router_.call_user(uid16, user_op::admin_delete);
-  if (r.ok()) release_from(r, "index_keys", uuid_to_string(uid16));
-  return r;
+status accounts::admin_delete(std::string_view uid16) {
+  auto r = router_.call_user(uid16, delete_user{true});
+  if (!r) return r.err();
+  release_all(r->index_keys, uuid_to_string(uid16));
+  return {};
 }
 
 } // namespace roster

@@ -5,8 +5,8 @@
 // HTTP worker thread, as a sequence of router calls (so no actor ever waits on
 // another), and does the slow Argon2id work there too.
 //
-// Inputs are already validated by http/; outputs are router replies whose
-// body is the JSON for the client.
+// Inputs are already validated by http/ (a profile patch arrives parsed);
+// outputs are typed results (actors/user/user_protocol.h) that http/ renders.
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +28,12 @@ struct registration {
   json metadata = json::object();
 };
 
+/// A device login: the signed-in user and whether the device was new.
+struct device_signed_in {
+  signed_in in;
+  bool created = false;
+};
+
 class accounts {
  public:
   accounts(router& r, const auth_config& auth);
@@ -35,37 +41,38 @@ class accounts {
   /// 201 {user, session|null}; 409 email_taken / username_taken. The unique
   /// keys are claimed before the password is hashed, so a taken email or
   /// username costs no Argon2id work.
-  reply register_account(const registration& in, const client_info& ci);
+  result<signed_in> register_account(const registration& in, const client_info& ci);
 
   /// {user, session}; 401 invalid_credentials (same answer and about the same
   /// time for unknown logins and wrong passwords); 429 when throttled (the
   /// same for unknown logins: they are throttled by their normalised key).
-  reply password_login(const std::string& login, const std::string& password, const client_info& ci);
+  result<signed_in> password_login(const std::string& login, const std::string& password, const client_info& ci);
 
   /// {user, session, created}: finds or creates the user of a device id.
-  reply device_login(const std::string& device_id, const std::optional<std::string>& display_name,
-                     const client_info& ci);
+  result<device_signed_in> device_login(const std::string& device_id, const std::optional<std::string>& display_name,
+                                        const client_info& ci);
 
   /// {user, session}: a new guest user.
-  reply anonymous_login(const std::optional<std::string>& display_name, const client_info& ci);
+  result<signed_in> anonymous_login(const std::optional<std::string>& display_name, const client_info& ci);
 
-  /// PATCH /v1/account (token) or the admin PATCH (token empty). Claims a new
-  /// username/email before applying, releases the old ones after.
-  reply update_profile(std::string_view uid16, const std::string& token_hash, const json& patch,
-                       const client_info& ci);
+  /// PATCH /v1/account (token) or the admin PATCH (token empty; the patch
+  /// parsed with allow_email). Claims a new username/email before applying,
+  /// releases the old ones after. The user's view (own, or admin's).
+  result<view> update_profile(std::string_view uid16, const std::string& token_hash, const profile_patch& patch,
+                              const client_info& ci);
 
   /// PUT /v1/account/password. 401 for a wrong current password, 429 when
   /// the address or the account is throttled (check_password).
-  reply change_password(std::string_view uid16, const std::string& token_hash, const std::string& current,
-                        const std::string& next, const client_info& ci);
+  result<revoked> change_password(std::string_view uid16, const std::string& token_hash, const std::string& current,
+                                  const std::string& next, const client_info& ci);
 
   /// DELETE /v1/account: needs `password` or a session inside the sudo window.
   /// A password goes through check_password like a login.
-  reply delete_account(std::string_view uid16, const std::string& token_hash,
-                       const std::optional<std::string>& password, const client_info& ci);
+  status delete_account(std::string_view uid16, const std::string& token_hash,
+                        const std::optional<std::string>& password, const client_info& ci);
 
   /// DELETE /v1/admin/users/{id}.
-  reply admin_delete(std::string_view uid16);
+  status admin_delete(std::string_view uid16);
 
  private:
   /// A password that matched: the user, the hash it matched and the
@@ -90,9 +97,9 @@ class accounts {
   ///    address and login reservations. The account reservation is the
   ///    caller's to finish (login_finish / set_password / delete_account
   ///    resolve it; a lost one expires).
-  /// Returns the match, or the reply to send: 401 invalid_credentials with
+  /// Returns the match, or why not: 401 invalid_credentials with
   /// `wrong_message`, 429 rate_limited, or a routing error.
-  std::variant<password_ok, reply> check_password(const std::string& login_key, std::optional<std::string> uid16,
+  result<password_ok> check_password(const std::string& login_key, std::optional<std::string> uid16,
                                                   const std::string& password, const char* method,
                                                   const char* wrong_message, const client_info& ci);
 
@@ -100,11 +107,11 @@ class accounts {
   user_record new_record() const;
   /// Claims `keys`, then runs `prepare` (e.g. the password hash: work done
   /// only once the claims hold), writes the user, confirms the claims.
-  reply create_user(user_record rec, const std::string& session_method, const std::vector<std::string>& keys,
-                    const client_info& ci, const std::function<void(user_record&)>& prepare = {});
+  result<signed_in> create_user(user_record rec, const std::string& session_method,
+                                const std::vector<std::string>& keys, const client_info& ci,
+                                const std::function<void(user_record&)>& prepare = {});
   errc claim(const std::string& key, const std::string& uid);
   void release_all(const std::vector<std::string>& keys, const std::string& uid);
-  void release_from(const reply& r, const char* field, const std::string& uid);
 
   router& router_;
   auth_config auth_;

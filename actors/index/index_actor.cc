@@ -1,8 +1,11 @@
 #include "actors/index/index_actor.h"
 
+
 #include <spdlog/spdlog.h>
 
-#include "actors/protocol.h"
+#include <caf/all.hpp>
+
+#include "actors/user/user_actor.h"
 #include "base/crypto.h"
 #include "base/siphash.h"
 #include "persistence/keys.h"
@@ -18,7 +21,8 @@ struct index_actor_state {
 namespace {
 
 using json = nlohmann::json;
-using self_ptr = caf::stateful_actor<index_actor_state>*;
+using self_ptr = index_actor_hdl::stateful_pointer<index_actor_state>;
+using promise = caf::typed_response_promise<index_reply>;
 
 struct entry {
   std::string user_id;  // uuid text
@@ -58,117 +62,145 @@ bool write_entry(self_ptr self, const std::string& key, const std::optional<entr
   return s.ok();
 }
 
-reply write_failed(self_ptr self) {
-  return self->state.env->serving(self->state.partition) ? error_reply(errc::internal, "internal error") : moving_reply();
+error write_failed(self_ptr self) {
+  return self->state.env->serving(self->state.partition) ? make_error(errc::internal, "internal error") : moving_error();
 }
 
-reply taken() { return error_reply(errc::already_exists, "key is taken"); }
+error taken() { return make_error(errc::already_exists, "key is taken"); }
+error free_key() { return make_error(errc::not_found, "not found"); }
+
+/// Delivers a decision to a promise: a reply or an error.
+void deliver(promise& rp, result<index_reply> r) {
+  if (r) rp.deliver(std::move(*r));
+  else rp.deliver(to_caf(r.err()));
+}
+
+/// What a write gives the caller: an empty reply, or why it failed.
+result<index_reply> written(self_ptr self, bool ok) {
+  if (ok) return index_reply{};
+  return write_failed(self);
+}
 
 /// Asks the holder's user actor whether it really holds `key`, then lets
 /// `decide(holds)` answer the promise. An unreachable holder counts as
 /// "holds" (never steal a key we cannot check).
-void verify_holder(self_ptr self, const std::string& key, const entry& e, caf::typed_response_promise<reply> rp,
-                   std::function<reply(bool holds)> decide) {
+void verify_holder(self_ptr self, const std::string& key, const entry& e, promise rp,
+                   std::function<result<index_reply>(bool holds)> decide) {
   auto& st = self->state;
   auto uid16 = uuid_from_string(e.user_id);
   if (!uid16) {
-    rp.deliver(decide(false));
+    deliver(rp, decide(false));
     return;
   }
   user_request req;
-  req.op = static_cast<uint8_t>(user_op::holds_key);
   req.user_id = *uid16;
-  req.args = json{{"key", key}}.dump();
   req.credential = st.env->credential;
-  auto host = st.env->host_of(partition_of_user(*uid16, st.env->partitions));
+  req.op = holds_key{key};
+  auto host = caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(*uid16, st.env->partitions)));
   if (!host) {
-    rp.deliver(unavailable_reply());
+    rp.deliver(to_caf(unavailable_error()));
     return;
   }
   self->request(host, std::chrono::seconds(5), std::move(req))
     .then(
-      [rp, decide](const reply& r) mutable {
-        bool holds = !r.ok() || json::parse(r.body, nullptr, false).value("holds", true);
-        rp.deliver(decide(holds));
+      [rp, decide](const user_reply& r) mutable {
+        auto* h = std::get_if<holds>(&r.value);
+        deliver(rp, decide(!h || h->value));
       },
-      [rp](caf::error&) mutable { rp.deliver(unavailable_reply()); });
+      [rp](caf::error& e) mutable {
+        // An error from the holder (not a member, moving) also means "cannot tell".
+        (void)e;
+        rp.deliver(to_caf(unavailable_error()));
+      });
 }
 
-caf::result<reply> handle(self_ptr self, const index_request& req) {
-  auto now = now_ms();
-  auto& st = self->state;
-  if (!st.env->accept(req.credential, "index actor", self->current_sender())) return refused_reply();
-  if (!st.env->serving(st.partition)) return moving_reply();
-  auto read = read_entry(self, req.key);
-  if (!read) return unavailable_reply();  // retryable; nothing was done
-  auto current = std::move(*read);
-  switch (static_cast<index_op>(req.op)) {
-    case index_op::claim: {
-      entry mine{req.user_id, false, now + st.env->claim_ttl};
-      if (!current) return write_entry(self, req.key, mine) ? ok_reply("") : write_failed(self);
-      if (current->user_id == req.user_id) return ok_reply("");
-      if (!current->confirmed && current->expires_at > now) return taken();
-      auto seen = *current;
-      auto rp = self->make_response_promise<reply>();
-      verify_holder(self, req.key, seen, rp, [self, key = req.key, seen, mine](bool holds) {
-        auto reread = read_entry(self, key);
-        if (!reread) return unavailable_reply();
-        auto& again = *reread;
-        bool unchanged = again && again->user_id == seen.user_id && again->confirmed == seen.confirmed;
-        if (!unchanged) return taken();  // somebody else moved first: let the client retry
-        if (holds) {
-          if (!seen.confirmed) write_entry(self, key, entry{seen.user_id, true, 0});
-          return taken();
-        }
-        spdlog::info("index: repaired a stale entry");
-        return write_entry(self, key, mine) ? ok_reply("") : write_failed(self);
-      });
-      return rp;
-    }
-    case index_op::confirm: {
-      if (current && current->user_id != req.user_id) return taken();
-      return write_entry(self, req.key, entry{req.user_id, true, 0}) ? ok_reply("") : write_failed(self);
-    }
-    case index_op::release: {
-      if (current && current->user_id == req.user_id) write_entry(self, req.key, std::nullopt);
-      return ok_reply("");
-    }
-    case index_op::lookup: {
-      if (!current) return error_reply(errc::not_found, "not found");
-      if (current->confirmed) return ok_reply(current->user_id);
-      if (current->expires_at > now) return error_reply(errc::not_found, "not found");
-      auto seen = *current;
-      auto rp = self->make_response_promise<reply>();
-      verify_holder(self, req.key, seen, rp, [self, key = req.key, seen](bool holds) {
-        auto reread = read_entry(self, key);
-        if (!reread) return unavailable_reply();
-        auto& again = *reread;
-        if (!again || again->user_id != seen.user_id) return error_reply(errc::not_found, "not found");
-        if (holds) {
-          write_entry(self, key, entry{seen.user_id, true, 0});
-          return ok_reply(seen.user_id);
-        }
-        write_entry(self, key, std::nullopt);
-        return error_reply(errc::not_found, "not found");
-      });
-      return rp;
-    }
+struct handler {
+  self_ptr self;
+  std::optional<entry> current;
+  millis now;
+
+  caf::result<index_reply> operator()(claim_key& op) {
+    auto& st = self->state;
+    entry mine{op.user_id, false, now + st.env->claim_ttl};
+    if (!current) return answer(written(self, write_entry(self, op.key, mine)));
+    if (current->user_id == op.user_id) return index_reply{};
+    if (!current->confirmed && current->expires_at > now) return to_caf(taken());
+    auto seen = *current;
+    auto rp = self->make_response_promise<index_reply>();
+    verify_holder(self, op.key, seen, rp, [self = self, key = op.key, seen, mine](bool holds) -> result<index_reply> {
+      auto reread = read_entry(self, key);
+      if (!reread) return unavailable_error();
+      auto& again = *reread;
+      bool unchanged = again && again->user_id == seen.user_id && again->confirmed == seen.confirmed;
+      if (!unchanged) return taken();  // somebody else moved first: let the client retry
+      if (holds) {
+        if (!seen.confirmed) write_entry(self, key, entry{seen.user_id, true, 0});
+        return taken();
+      }
+      spdlog::info("index: repaired a stale entry");
+      return written(self, write_entry(self, key, mine));
+    });
+    return rp;
   }
-  return error_reply(errc::invalid_request, "unknown index operation");
+
+  caf::result<index_reply> operator()(confirm_key& op) {
+    if (current && current->user_id != op.user_id) return to_caf(taken());
+    return answer(written(self, write_entry(self, op.key, entry{op.user_id, true, 0})));
+  }
+
+  caf::result<index_reply> operator()(release_key& op) {
+    if (current && current->user_id == op.user_id) write_entry(self, op.key, std::nullopt);
+    return index_reply{};
+  }
+
+  caf::result<index_reply> operator()(lookup_key& op) {
+    if (!current) return to_caf(free_key());
+    if (current->confirmed) return index_reply{current->user_id};
+    if (current->expires_at > now) return to_caf(free_key());
+    auto seen = *current;
+    auto rp = self->make_response_promise<index_reply>();
+    verify_holder(self, op.key, seen, rp, [self = self, key = op.key, seen](bool holds) -> result<index_reply> {
+      auto reread = read_entry(self, key);
+      if (!reread) return unavailable_error();
+      auto& again = *reread;
+      if (!again || again->user_id != seen.user_id) return free_key();
+      if (holds) {
+        write_entry(self, key, entry{seen.user_id, true, 0});
+        return index_reply{seen.user_id};
+      }
+      write_entry(self, key, std::nullopt);
+      return free_key();
+    });
+    return rp;
+  }
+
+  static caf::result<index_reply> answer(result<index_reply> r) {
+    if (r) return std::move(*r);
+    return to_caf(r.err());
+  }
+};
+
+caf::result<index_reply> handle(self_ptr self, index_request& req) {
+  auto& st = self->state;
+  if (!st.env->accept(req.credential, "index actor", self->current_sender())) return to_caf(refused_error());
+  if (req.version != protocol_version) return to_caf(make_error(errc::invalid_request, "unknown protocol version"));
+  if (!st.env->serving(st.partition)) return to_caf(moving_error());
+  auto read = read_entry(self, key_of(req.op));
+  if (!read) return to_caf(unavailable_error());  // retryable; nothing was done
+  return std::visit(handler{self, std::move(*read), now_ms()}, req.op);
 }
 
-caf::behavior index_actor(caf::stateful_actor<index_actor_state>* self, std::shared_ptr<actor_env> env,
-                          uint16_t partition) {
+index_actor_hdl::behavior_type index_actor(self_ptr self, std::shared_ptr<actor_env> env, uint16_t partition) {
   self->state.env = std::move(env);
   self->state.partition = partition;
   return {
-    [self](const index_request& req) -> caf::result<reply> { return handle(self, req); },
+    [self](index_request& req) -> caf::result<index_reply> { return handle(self, req); },
   };
 }
 
 } // namespace
 
-caf::actor spawn_index_actor(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition) {
+index_actor_hdl spawn_index_actor(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition) {
   return sys.spawn(index_actor, std::move(env), partition);
 }
 

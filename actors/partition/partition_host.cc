@@ -1,11 +1,11 @@
 #include "actors/partition/partition_host.h"
 
+#include <caf/all.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <unordered_map>
 
-#include "actors/protocol.h"
-#include "actors/user/user_actor.h"
 #include "base/crypto.h"
 #include "persistence/keys.h"
 
@@ -16,7 +16,7 @@ struct partition_host_state {
 
   struct parked {
     user_request req;
-    caf::typed_response_promise<reply> rp;
+    caf::typed_response_promise<user_reply> rp;
   };
   struct stopping {
     caf::actor_addr actor;
@@ -25,7 +25,7 @@ struct partition_host_state {
 
   std::shared_ptr<actor_env> env;
   uint16_t partition = 0;
-  std::unordered_map<std::string, caf::actor> live;        // uid16 → actor
+  std::unordered_map<std::string, user_actor_hdl> live;    // uid16 → actor
   std::unordered_map<std::string, stopping> retiring;      // uid16 → terminating actor
   std::unordered_map<caf::actor_addr, std::string> uid_of;  // for down messages
 };
@@ -33,16 +33,16 @@ struct partition_host_state {
 namespace {
 
 using json = nlohmann::json;
-using self_ptr = caf::stateful_actor<partition_host_state>*;
+using self_ptr = partition_host_hdl::stateful_pointer<partition_host_state>;
 
-caf::actor actor_for(self_ptr self, const std::string& uid16) {
+user_actor_hdl actor_for(self_ptr self, const std::string& uid16) {
   auto& st = self->state;
   if (auto it = st.live.find(uid16); it != st.live.end()) return it->second;
-  auto a = spawn_user_actor(self, st.env, caf::actor_cast<caf::actor>(self), st.partition, uid16);
+  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, uid16);
   self->monitor(a);
   st.uid_of[a.address()] = uid16;
   st.live.emplace(uid16, a);
-  st.env->directory.insert(uid16, a);
+  st.env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
   return a;
 }
 
@@ -56,13 +56,14 @@ bool matches(const user_record& u, const std::string& q) {
          lower(u.display_name).find(q) != std::string::npos || u.id == q;
 }
 
-scan_reply scan(self_ptr self, const scan_request& req) {
-  auto& st = self->state;
-  auto args = json::parse(req.args, nullptr, false);
-  if (!args.is_object()) args = json::object();
+struct scanner {
+  self_ptr self;
   scan_reply out;
-  auto prefix = keys::users_of_partition(st.partition);
-  auto each_user = [&](auto&& fn) {
+
+  template <class F>
+  void each_user(F&& fn) {
+    auto& st = self->state;
+    auto prefix = keys::users_of_partition(st.partition);
     auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
       // Only user records (P 'u' uid16 'r'), not sessions or logs.
       if (k.size() == prefix.size() + 17 && k.back() == 'r')
@@ -71,44 +72,34 @@ scan_reply scan(self_ptr self, const scan_request& req) {
     });
     // Admin search and stats then count what was read; the log says so.
     if (!scanned) spdlog::error("partition {}: scan stopped early: {}", st.partition, scanned.err().message);
-  };
-  switch (static_cast<scan_op>(req.op)) {
-    case scan_op::admin_search: {
-      auto q = args.value("q", std::string());
-      for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      each_user([&](const user_record& u) {
-        if (matches(u, q)) out.items.push_back(admin_view(u, 0).dump());
-      });
-      break;
-    }
-    case scan_op::stats: {
-      millis since_registered = args.value("since_registered", millis{0});
-      millis since_active = args.value("since_active", millis{0});
-      millis online_since = args.value("online_since", millis{0});
-      json c = {{"users", 0}, {"online", 0}, {"registered", 0}, {"active", 0},
-                {"with_password", 0}, {"unactivated", 0}, {"blocked", 0}, {"by_provider", json::object()}};
-      each_user([&](const user_record& u) {
-        c["users"] = c["users"].get<int64_t>() + 1;
-        if (u.last_seen_at >= online_since) c["online"] = c["online"].get<int64_t>() + 1;
-        if (u.created_at >= since_registered) c["registered"] = c["registered"].get<int64_t>() + 1;
-        if (std::max(u.last_login_at, u.last_seen_at) >= since_active) c["active"] = c["active"].get<int64_t>() + 1;
-        if (!u.password_hash.empty()) c["with_password"] = c["with_password"].get<int64_t>() + 1;
-        if (u.status == account_status::pending_activation) c["unactivated"] = c["unactivated"].get<int64_t>() + 1;
-        if (u.status == account_status::blocked) c["blocked"] = c["blocked"].get<int64_t>() + 1;
-        auto bump = [&](const char* p) { c["by_provider"][p] = c["by_provider"].value(p, 0) + 1; };
-        if (!u.password_hash.empty()) bump("password");
-        if (!u.device_ids.empty()) bump("device");
-        if (u.password_hash.empty() && u.device_ids.empty() && u.email.empty()) bump("anonymous");
-      });
-      out.items.push_back(c.dump());
-      break;
-    }
   }
-  return out;
-}
 
-caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, std::shared_ptr<actor_env> env,
-                             uint16_t partition) {
+  void operator()(const search_users& op) {
+    auto q = op.q;
+    for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    each_user([&](const user_record& u) {
+      if (matches(u, q)) out.items.push_back(admin_view(u, 0).dump());
+    });
+  }
+
+  void operator()(const count_users& op) {
+    auto& c = out.counts;
+    each_user([&](const user_record& u) {
+      c.users += 1;
+      if (u.last_seen_at >= op.online_since) c.online += 1;
+      if (u.created_at >= op.since_registered) c.registered += 1;
+      if (std::max(u.last_login_at, u.last_seen_at) >= op.since_active) c.active += 1;
+      if (!u.password_hash.empty()) c.with_password += 1;
+      if (u.status == account_status::pending_activation) c.unactivated += 1;
+      if (u.status == account_status::blocked) c.blocked += 1;
+      if (!u.password_hash.empty()) c.by_provider["password"] += 1;
+      if (!u.device_ids.empty()) c.by_provider["device"] += 1;
+      if (u.password_hash.empty() && u.device_ids.empty() && u.email.empty()) c.by_provider["anonymous"] += 1;
+    });
+  }
+};
+
+partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<actor_env> env, uint16_t partition) {
   self->state.env = std::move(env);
   self->state.partition = partition;
   // Shutdown: the host takes its user actors with it (they are monitored,
@@ -142,30 +133,29 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
     for (auto& p : waiting) p.rp.delegate(a, std::move(p.req));
   });
   return {
-    [self](user_request& req) -> caf::result<reply> {
+    [self](user_request& req) -> caf::result<user_reply> {
       auto& st = self->state;
-      if (!st.env->accept(req.credential, "partition host", self->current_sender())) return refused_reply();
-      if (req.user_id.size() != 16) return error_reply(errc::invalid_request, "malformed user id");
-      if (!st.env->serving(st.partition)) return moving_reply();
+      if (!st.env->accept(req.credential, "partition host", self->current_sender())) return to_caf(refused_error());
+      if (req.user_id.size() != 16) return to_caf(make_error(errc::invalid_request, "malformed user id"));
+      if (!st.env->serving(st.partition)) return to_caf(moving_error());
       if (auto r = st.retiring.find(req.user_id); r != st.retiring.end()) {
-        auto rp = self->make_response_promise<reply>();
+        auto rp = self->make_response_promise<user_reply>();
         r->second.waiting.push_back({std::move(req), rp});
         return rp;
       }
-      if (static_cast<user_op>(req.op) == user_op::debug_info && !st.live.count(req.user_id)) {
+      if (std::holds_alternative<debug_info>(req.op) && !st.live.count(req.user_id)) {
         // Not live: one point read says whether the user exists, without
         // spawning (and so without waking) its actor.
         auto record = st.env->db->get(keys::user_record(st.partition, req.user_id));
-        if (!record) return unavailable_reply();
-        return ok_reply(json{{"live", false}, {"exists", record->has_value()}}.dump());
+        if (!record) return to_caf(unavailable_error());
+        return user_reply{view{json{{"live", false}, {"exists", record->has_value()}}.dump()}};
       }
       auto a = actor_for(self, req.user_id);
-      self->delegate(a, std::move(req));
-      return caf::delegated<reply>{};
+      return self->delegate(a, std::move(req));
     },
     [self](passivate_atom, const std::string& uid16) {
       auto& st = self->state;
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      auto sender = caf::actor_cast<user_actor_hdl>(self->current_sender());
       auto it = st.live.find(uid16);
       if (it == st.live.end() || it->second != sender) return;
       st.env->directory.erase(uid16, sender.address());
@@ -173,10 +163,14 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
       st.retiring[uid16].actor = sender.address();
       self->send(sender, stop_atom_v);
     },
-    [self](const scan_request& req) {
-      if (!self->state.env->accept(req.credential, "partition host", self->current_sender())) return scan_reply{};
+    [self](scan_request& req) -> scan_reply {
+      auto& st = self->state;
+      if (!st.env->accept(req.credential, "partition host", self->current_sender())) return {};
       // A partition not served here is counted by the node that serves it.
-      return self->state.env->serving(self->state.partition) ? scan(self, req) : scan_reply{};
+      if (req.version != protocol_version || !st.env->serving(st.partition)) return {};
+      scanner s{self, {}};
+      std::visit(s, req.op);
+      return std::move(s.out);
     },
     [self](seal_atom) {
       // The partition is leaving this node: retire every live user actor (its
@@ -190,7 +184,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
       }
       st.live.clear();
     },
-    [self](stats_atom) {
+    [self](stats_atom) -> std::string {
       auto& st = self->state;
       return json{{"partition", st.partition},
                   {"live_user_actors", st.live.size()},
@@ -203,7 +197,7 @@ caf::behavior partition_host(caf::stateful_actor<partition_host_state>* self, st
 
 } // namespace
 
-caf::actor spawn_partition_host(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition) {
+partition_host_hdl spawn_partition_host(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition) {
   return sys.spawn(partition_host, std::move(env), partition);
 }
 

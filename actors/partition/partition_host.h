@@ -1,7 +1,7 @@
 #pragma once
 // The partition host: one actor per partition owned by this node (riak_core's
 // vnode master, in miniature). It maps user ids to live user actors, spawns
-// them on first use, delegates each user_request to the user's actor (the
+// them on first use, delegates each user_request for that user to it (the
 // reply goes straight from the user actor to the requester), and retires them
 // when they ask to passivate.
 //
@@ -10,15 +10,24 @@
 // fresh actor, which loads state only after the old one has written its last
 // change.
 //
-// It also answers partition-wide scans (admin search, stats) from the store.
-#include <caf/fwd.hpp>
+// It also answers partition-wide scans (admin search, stats) from the store
+// (actors/partition/partition_protocol.h).
+#include <caf/typed_actor.hpp>
 #include <memory>
+#include <string>
 
 #include "actors/env.h"
+#include "actors/partition/partition_protocol.h"
+#include "actors/user/user_actor.h"
 
 namespace roster {
 
+using partition_host_hdl =
+    caf::typed_actor<caf::replies_to<user_request>::with<user_reply>, caf::replies_to<scan_request>::with<scan_reply>,
+                     caf::reacts_to<passivate_atom, std::string>, caf::reacts_to<seal_atom>,
+                     caf::replies_to<stats_atom>::with<std::string>>;
+
 /// Spawns the host of `partition`.
-caf::actor spawn_partition_host(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition);
+partition_host_hdl spawn_partition_host(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition);
 
 } // namespace roster

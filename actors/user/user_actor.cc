@@ -1,5 +1,7 @@
 #include "actors/user/user_actor.h"
 
+#include <caf/all.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <map>
 #include <unordered_map>
 
-#include "actors/protocol.h"
 #include "base/crypto.h"
 #include "domain/throttle.h"
 #include "domain/validation.h"
@@ -19,7 +20,7 @@ struct user_actor_state {
   static inline const char* name = "roster.user";
 
   std::shared_ptr<actor_env> env;
-  caf::actor host;
+  passivation_sink host;
   uint16_t partition = 0;
   std::string uid16;
 
@@ -74,7 +75,7 @@ struct user_actor_state {
 namespace {
 
 using json = nlohmann::json;
-using self_ptr = caf::stateful_actor<user_actor_state>*;
+using self_ptr = user_actor_hdl::stateful_pointer<user_actor_state>;
 
 // How stale a persisted session last_used_at / user last_seen_at may get.
 // Idle expiry is counted in days, so minute-level precision loses nothing and
@@ -83,12 +84,12 @@ constexpr millis use_persist_interval = 60'000;
 constexpr millis seen_persist_interval = 10 * 60'000;
 constexpr millis online_window = 5 * 60'000;
 
+/// What every handler gets: the actor, its state, the envelope and the time.
 struct ctx {
   self_ptr self;
   user_actor_state& st;
   const user_request& req;
   millis now;
-  json args;
 };
 
 /// Drops everything held in memory about the user.
@@ -131,8 +132,8 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
   json entry = {{"event", event},
                 {"ok", ok},
                 {"at", format_time(c.now)},
-                {"ip", c.req.ip},
-                {"user_agent", c.req.user_agent}};
+                {"ip", c.req.client.ip},
+                {"user_agent", c.req.client.user_agent}};
   if (!detail.empty()) entry["detail"] = std::move(detail);
   auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
   b.put(keys::log_entry(c.st.partition, c.st.uid16, inverted, c.st.log_seq++), entry.dump());
@@ -183,7 +184,8 @@ void prune_sessions(ctx& c, write_batch& b) {
   }
 }
 
-json new_session(ctx& c, write_batch& b, const std::string& method) {
+/// A new session; its view (with the token, shown this once) as JSON text.
+std::string new_session(ctx& c, write_batch& b, const std::string& method) {
   prune_sessions(c, b);
   auto tok = new_session_token(c.st.uid16);
   session_record s;
@@ -192,20 +194,20 @@ json new_session(ctx& c, write_batch& b, const std::string& method) {
   s.method = method;
   s.created_at = s.last_used_at = s.authenticated_at = c.now;
   s.expires_at = c.now + c.st.env->sessions.ttl;
-  s.ip = c.req.ip;
-  s.user_agent = c.req.user_agent.substr(0, 512);
+  s.ip = c.req.client.ip;
+  s.user_agent = c.req.client.user_agent.substr(0, 512);
   put_session(c, b, s);
   json view = session_view(s, true);
   view["token"] = tok.token;
   c.st.by_hash[s.token_hash] = s.id;
   c.st.sessions.emplace(s.id, std::move(s));
-  return view;
+  return view.dump();
 }
 
 /// The reply to a failed commit: a fenced partition (handed to another node
 /// meanwhile) is retryable, anything else is an internal error.
-reply store_failed(const ctx& c) {
-  return c.st.env->serving(c.st.partition) ? error_reply(errc::internal, "internal error") : moving_reply();
+error store_failed(const ctx& c) {
+  return c.st.env->serving(c.st.partition) ? make_error(errc::internal, "internal error") : moving_error();
 }
 
 /// Applies `b` to the store; on failure reloads state so memory never runs
@@ -229,7 +231,7 @@ void request_passivation(self_ptr self) {
 
 /// Authenticates the request's token: the session must exist, be unexpired,
 /// and the account must be allowed to use sessions.
-result<session_record*> authenticate(ctx& c) {
+result<session_record*> authenticated_session(ctx& c) {
   if (!c.st.user) return make_error(errc::unauthorized, "invalid session");
   auto h = c.st.by_hash.find(c.req.token_hash);
   if (c.req.token_hash.empty() || h == c.st.by_hash.end()) return make_error(errc::unauthorized, "invalid session");
@@ -238,7 +240,7 @@ result<session_record*> authenticate(ctx& c) {
   if (session_state(s, c.now, c.st.env->sessions) != errc::ok) {
     write_batch b;
     drop_session(c, b, s.id);
-    if (!commit(c, b)) return error_of(store_failed(c));
+    if (!commit(c, b)) return store_failed(c);
     return make_error(errc::session_expired, "session expired");
   }
   if (auto gate = status_gate(*c.st.user); gate != errc::ok)
@@ -251,7 +253,7 @@ result<session_record*> authenticate(ctx& c) {
     put_record(c, b);
   }
   // A failed commit reloads state, so `s` must not be used after it.
-  if (!commit(c, b)) return error_of(store_failed(c));
+  if (!commit(c, b)) return store_failed(c);
   return &s;
 }
 
@@ -265,43 +267,246 @@ std::string own_with_session(user_actor_state& st, const session_record& s) {
   return out;
 }
 
-reply not_found() { return error_reply(errc::not_found, "user not found"); }
+error not_found() { return make_error(errc::not_found, "user not found"); }
 
 /// A well-formed cursor that names no position in this list (400, fields.cursor).
-reply invalid_cursor() {
+error invalid_cursor() {
   error e = make_error(errc::invalid_request, "invalid cursor");
   e.fields["cursor"] = "is not a cursor this server handed out";
-  return error_reply(e);
+  return e;
+}
+
+error gate_error(errc gate) {
+  return make_error(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
 }
 
 /// Keys the user held before a change and no longer holds after it.
-json released_keys(const std::vector<std::string>& before, const user_record& after) {
+std::vector<std::string> released_keys(const std::vector<std::string>& before, const user_record& after) {
   auto now_keys = index_keys_of(after);
-  json out = json::array();
+  std::vector<std::string> out;
   for (auto& k : before)
     if (std::find(now_keys.begin(), now_keys.end(), k) == now_keys.end()) out.push_back(k);
   return out;
 }
 
-reply apply_patch(ctx& c, const json& patch_json, bool admin) {
-  auto patch = parse_profile_patch(patch_json, admin);
-  if (!patch) return error_reply(patch.err());
+result<revoked> revoke_all(ctx& c, const std::string& keep_sid, const std::string& event) {
+  write_batch b;
+  std::vector<std::string> ids;
+  for (auto& [id, s] : c.st.sessions)
+    if (id != keep_sid) ids.push_back(id);
+  for (auto& id : ids) drop_session(c, b, id);
+  add_log(c, b, event, true, {{"count", ids.size()}});
+  if (!commit(c, b)) return store_failed(c);
+  return revoked{ids.size()};
+}
+
+// -- one handler per operation ------------------------------------------------------
+// Token operations run `with_session`: the envelope's token must name a live
+// session of an account that may use sessions.
+
+template <class F>
+auto with_session(ctx& c, F&& fn) -> decltype(fn(std::declval<session_record&>())) {
+  auto s = authenticated_session(c);
+  if (!s) return s.err();
+  return fn(**s);
+}
+
+result<signed_in> on(ctx& c, create_user& op) {
+  auto& st = c.st;
+  if (st.user) return make_error(errc::already_exists, "user exists");
+  if (uuid_from_string(op.record.id) != st.uid16) return make_error(errc::internal, "bad create request");
+  st.user = std::move(op.record);
+  write_batch b;
+  put_record(c, b);
+  std::string session;
+  if (!op.session_method.empty() && st.user->status == account_status::active) {
+    st.user->last_login_at = st.user->last_seen_at = c.now;
+    put_record(c, b);
+    session = new_session(c, b, op.session_method);
+  }
+  add_log(c, b, "register", true, {{"method", op.session_method.empty() ? "password" : op.session_method}});
+  if (!commit(c, b)) return store_failed(c);
+  return signed_in{own_view(*st.user).dump(), std::move(session)};
+}
+
+result<view> on(ctx& c, authenticate&) {
+  return with_session(c, [&](session_record& s) -> result<view> {
+    auto& st = c.st;
+    auto body = own_with_session(st, s);
+    // Let the router answer this session's next reads itself (read_cache).
+    auto e = std::make_shared<read_cache::entry>();
+    e->uid16 = st.uid16;
+    e->actor = c.self->address();
+    e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
+    e->body = body;
+    st.published[s.token_hash] = e;
+    st.env->reads.publish(s.token_hash, std::move(e));
+    return view{std::move(body)};
+  });
+}
+
+result<login_ticket> on(ctx& c, login_begin&) {
+  // Reserves a password check on the account (domain/throttle.h).
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  auto& policy = st.env->login_throttle;
+  auto in_flight = st.checks.live(c.now, policy.reservation_ttl);
+  if (auto wait = attempt_wait(st.user->failed_logins, in_flight, c.now, policy); wait > 0) return throttled_error(wait);
+  return login_ticket{st.user->password_hash, st.checks.add(c.now)};
+}
+
+result<done> on(ctx& c, login_failed& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  st.checks.resolve(op.reservation);
+  prune_failures(st.user->failed_logins, c.now, st.env->login_throttle);
+  st.user->failed_logins.push_back(c.now);
+  write_batch b;
+  put_record(c, b);
+  add_log(c, b, "login", false, {{"method", op.method.empty() ? std::string("password") : op.method}});
+  if (!commit(c, b)) return store_failed(c);
+  return done{};
+}
+
+result<signed_in> on(ctx& c, login_finish& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  st.checks.resolve(op.reservation);
+  auto method = op.method.empty() ? std::string("password") : op.method;
+  if (op.password_hash && !constant_time_equal(*op.password_hash, st.user->password_hash))
+    return make_error(errc::invalid_credentials, "invalid credentials");
+  write_batch b;
+  if (auto gate = status_gate(*st.user); gate != errc::ok) {
+    add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
+    commit(c, b);
+    return gate_error(gate);
+  }
+  st.user->failed_logins.clear();
+  st.user->last_login_at = st.user->last_seen_at = c.now;
+  put_record(c, b);
+  auto session = new_session(c, b, method);
+  add_log(c, b, "login", true, {{"method", method}});
+  if (!commit(c, b)) return store_failed(c);
+  return signed_in{own_view(*st.user).dump(), std::move(session)};
+}
+
+result<view> on(ctx& c, list_sessions& op) {
+  return with_session(c, [&](session_record& cur) -> result<view> {
+    auto& st = c.st;
+    std::vector<const session_record*> list;
+    for (auto& [id, s] : st.sessions)
+      if (session_state(s, c.now, st.env->sessions) == errc::ok) list.push_back(&s);
+    // Newest first; ties broken by id so that pages are stable.
+    std::sort(list.begin(), list.end(), [](auto* a, auto* b) {
+      return a->created_at != b->created_at ? a->created_at > b->created_at : a->id < b->id;
+    });
+    size_t start = 0;
+    if (!op.cursor.empty()) {
+      auto after = base64url_decode(op.cursor);
+      auto it = after ? std::find_if(list.begin(), list.end(), [&](auto* s) { return s->id == *after; }) : list.end();
+      if (it == list.end()) return invalid_cursor();
+      start = static_cast<size_t>(it - list.begin()) + 1;
+    }
+    json items = json::array();
+    for (size_t i = start; i < list.size() && items.size() < op.limit; ++i)
+      items.push_back(session_view(*list[i], list[i]->id == cur.id));
+    bool more = start + items.size() < list.size();
+    json next = more ? json(base64url_encode(list[start + items.size() - 1]->id)) : json(nullptr);
+    return view{json{{"items", items}, {"next_cursor", next}}.dump()};
+  });
+}
+
+result<view> on(ctx& c, get_session& op) {
+  return with_session(c, [&](session_record& cur) -> result<view> {
+    auto id = op.id == "current" ? cur.id : op.id;
+    auto it = c.st.sessions.find(id);
+    if (it == c.st.sessions.end()) return make_error(errc::not_found, "session not found");
+    return view{session_view(it->second, id == cur.id).dump()};
+  });
+}
+
+result<view> on(ctx& c, extend_session&) {
+  return with_session(c, [&](session_record& cur) -> result<view> {
+    cur.expires_at = c.now + c.st.env->sessions.ttl;
+    write_batch b;
+    put_session(c, b, cur);
+    if (!commit(c, b)) return store_failed(c);
+    return view{session_view(cur, true).dump()};
+  });
+}
+
+result<done> on(ctx& c, revoke_session& op) {
+  return with_session(c, [&](session_record& cur) -> result<done> {
+    auto id = op.id == "current" ? cur.id : op.id;
+    if (!c.st.sessions.count(id)) return make_error(errc::not_found, "session not found");
+    write_batch b;
+    drop_session(c, b, id);
+    add_log(c, b, "session_revoked", true, {{"session_id", id}});
+    if (!commit(c, b)) return store_failed(c);
+    return done{};
+  });
+}
+
+result<revoked> on(ctx& c, revoke_all_sessions&) {
+  return with_session(c, [&](session_record&) { return revoke_all(c, "", "sessions_revoked"); });
+}
+
+result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool admin) {
   auto before = index_keys_of(*c.st.user);
   auto saved = *c.st.user;
-  if (auto st = apply_profile_patch(*c.st.user, *patch, c.now); !st) {
+  if (auto st = apply_profile_patch(*c.st.user, patch, c.now); !st) {
     c.st.user = std::move(saved);
-    return error_reply(st.err());
+    return st.err();
   }
   write_batch b;
   put_record(c, b);
   add_log(c, b, admin ? "profile_updated_by_admin" : "profile_updated", true);
   if (!commit(c, b)) return store_failed(c);
-  return ok_reply(json{{"user", admin ? admin_view(*c.st.user, c.st.sessions.size()) : own_view(*c.st.user)},
-                       {"released_keys", released_keys(before, *c.st.user)}}
-                    .dump());
+  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()) : own_view(*c.st.user);
+  return profile_updated{shown.dump(), released_keys(before, *c.st.user)};
 }
 
-reply delete_user(ctx& c, const std::string& event) {
+result<profile_updated> on(ctx& c, update_profile& op) {
+  if (op.admin) {
+    if (!c.st.user) return not_found();
+    return apply_patch(c, op.patch, true);
+  }
+  return with_session(c, [&](session_record&) { return apply_patch(c, op.patch, false); });
+}
+
+result<credentials> on(ctx& c, get_credentials&) {
+  return with_session(c, [&](session_record& cur) -> result<credentials> {
+    bool fresh = c.now - cur.authenticated_at <= c.st.env->sessions.sudo_window;
+    return credentials{c.st.user->password_hash, fresh};
+  });
+}
+
+result<revoked> on(ctx& c, set_password& op) {
+  auto& st = c.st;
+  // A proven current password (its check reserved by login_begin) ends that
+  // check and, like a login, resets the account's failures.
+  if (op.reservation) st.checks.resolve(*op.reservation);
+  return with_session(c, [&](session_record& cur) -> result<revoked> {
+    if (!constant_time_equal(op.expected_hash, st.user->password_hash))
+      return make_error(errc::reauthentication_required, "the password changed meanwhile; try again");
+    st.user->password_hash = op.password_hash;
+    if (op.reservation) st.user->failed_logins.clear();
+    st.user->updated_at = c.now;
+    cur.authenticated_at = c.now;
+    write_batch b;
+    put_record(c, b);
+    put_session(c, b, cur);
+    std::vector<std::string> others;
+    for (auto& [id, s] : st.sessions)
+      if (id != cur.id) others.push_back(id);
+    for (auto& id : others) drop_session(c, b, id);
+    add_log(c, b, "password_changed", true, {{"sessions_revoked", others.size()}});
+    if (!commit(c, b)) return store_failed(c);
+    return revoked{others.size()};
+  });
+}
+
+result<deleted> delete_now(ctx& c, const char* event) {
   auto index_keys = index_keys_of(*c.st.user);
   write_batch b;
   auto scanned =
@@ -312,277 +517,142 @@ reply delete_user(ctx& c, const std::string& event) {
   // Half a deletion (some keys unread) is no deletion: nothing is written.
   if (!scanned) {
     spdlog::error("user actor: cannot read user {} to delete it: {}", c.st.user->id, scanned.err().message);
-    return unavailable_reply();
+    return unavailable_error();
   }
   if (!commit(c, b)) return store_failed(c);
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
   forget(c.st);
   request_passivation(c.self);
-  return ok_reply(json{{"index_keys", index_keys}}.dump());
+  return deleted{std::move(index_keys)};
 }
 
-reply revoke_all(ctx& c, const std::string& keep_sid, const std::string& event) {
-  write_batch b;
-  std::vector<std::string> ids;
-  for (auto& [id, s] : c.st.sessions)
-    if (id != keep_sid) ids.push_back(id);
-  for (auto& id : ids) drop_session(c, b, id);
-  add_log(c, b, event, true, {{"count", ids.size()}});
-  if (!commit(c, b)) return store_failed(c);
-  return ok_reply(json{{"revoked", ids.size()}}.dump());
-}
-
-reply handle(ctx& c) {
-  auto& st = c.st;
-  auto op = static_cast<user_op>(c.req.op);
-  auto with_auth = [&](auto&& fn) -> reply {
-    auto s = authenticate(c);
-    if (!s) return error_reply(s.err());
-    return fn(**s);
-  };
-  switch (op) {
-    case user_op::create: {
-      if (st.user) return error_reply(errc::already_exists, "user exists");
-      auto rec = decode_user(c.args.value("record", json::object()).dump());
-      if (!rec || uuid_from_string(rec->id) != st.uid16) return error_reply(errc::internal, "bad create request");
-      st.user = std::move(*rec);
-      write_batch b;
-      put_record(c, b);
-      json session = nullptr;
-      auto method = c.args.value("session_method", std::string());
-      if (!method.empty() && st.user->status == account_status::active) {
-        st.user->last_login_at = st.user->last_seen_at = c.now;
-        put_record(c, b);
-        session = new_session(c, b, method);
-      }
-      add_log(c, b, "register", true, {{"method", method.empty() ? "password" : method}});
-      if (!commit(c, b)) return store_failed(c);
-      return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
-    }
-    case user_op::authenticate:
-      return with_auth([&](session_record& s) {
-        auto body = own_with_session(st, s);
-        // Let the router answer this session's next reads itself (read_cache).
-        auto e = std::make_shared<read_cache::entry>();
-        e->uid16 = st.uid16;
-        e->actor = c.self->address();
-        e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
-        e->body = body;
-        st.published[s.token_hash] = e;
-        st.env->reads.publish(s.token_hash, std::move(e));
-        return ok_reply(std::move(body));
-      });
-    case user_op::login_begin: {
-      // Reserves a password check on the account (domain/throttle.h).
-      if (!st.user) return not_found();
-      auto& policy = st.env->login_throttle;
-      auto in_flight = st.checks.live(c.now, policy.reservation_ttl);
-      if (auto wait = attempt_wait(st.user->failed_logins, in_flight, c.now, policy); wait > 0)
-        return error_reply(throttled_error(wait));
-      auto id = st.checks.add(c.now);
-      return ok_reply(json{{"password_hash", st.user->password_hash}, {"reservation", id}}.dump());
-    }
-    case user_op::login_failed: {
-      if (!st.user) return not_found();
-      st.checks.resolve(c.args.value("reservation", uint64_t{0}));
-      prune_failures(st.user->failed_logins, c.now, st.env->login_throttle);
-      st.user->failed_logins.push_back(c.now);
-      write_batch b;
-      put_record(c, b);
-      add_log(c, b, "login", false, {{"method", c.args.value("method", "password")}});
-      if (!commit(c, b)) return store_failed(c);
-      return ok_reply("{}");
-    }
-    case user_op::login_finish: {
-      if (!st.user) return not_found();
-      st.checks.resolve(c.args.value("reservation", uint64_t{0}));
-      auto method = c.args.value("method", std::string("password"));
-      if (c.args.contains("password_hash") &&
-          !constant_time_equal(c.args["password_hash"].get<std::string>(), st.user->password_hash))
-        return error_reply(errc::invalid_credentials, "invalid credentials");
-      write_batch b;
-      if (auto gate = status_gate(*st.user); gate != errc::ok) {
-        add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
-        commit(c, b);
-        return error_reply(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
-      }
-      st.user->failed_logins.clear();
-      st.user->last_login_at = st.user->last_seen_at = c.now;
-      put_record(c, b);
-      json session = new_session(c, b, method);
-      add_log(c, b, "login", true, {{"method", method}});
-      if (!commit(c, b)) return store_failed(c);
-      return ok_reply(json{{"user", own_view(*st.user)}, {"session", session}}.dump());
-    }
-    case user_op::list_sessions:
-      return with_auth([&](session_record& cur) {
-        std::vector<const session_record*> list;
-        for (auto& [id, s] : st.sessions)
-          if (session_state(s, c.now, st.env->sessions) == errc::ok) list.push_back(&s);
-        // Newest first; ties broken by id so that pages are stable.
-        std::sort(list.begin(), list.end(), [](auto* a, auto* b) {
-          return a->created_at != b->created_at ? a->created_at > b->created_at : a->id < b->id;
-        });
-        size_t limit = c.args.value("limit", 50);
-        size_t start = 0;
-        if (auto cursor = c.args.value("cursor", std::string()); !cursor.empty()) {
-          auto after = base64url_decode(cursor);
-          auto it = after ? std::find_if(list.begin(), list.end(), [&](auto* s) { return s->id == *after; }) : list.end();
-          if (it == list.end()) return invalid_cursor();
-          start = static_cast<size_t>(it - list.begin()) + 1;
-        }
-        json items = json::array();
-        for (size_t i = start; i < list.size() && items.size() < limit; ++i)
-          items.push_back(session_view(*list[i], list[i]->id == cur.id));
-        bool more = start + items.size() < list.size();
-        json next = more ? json(base64url_encode(list[start + items.size() - 1]->id)) : json(nullptr);
-        return ok_reply(json{{"items", items}, {"next_cursor", next}}.dump());
-      });
-    case user_op::get_session:
-      return with_auth([&](session_record& cur) {
-        auto id = c.args.value("id", std::string());
-        if (id == "current") id = cur.id;
-        auto it = st.sessions.find(id);
-        if (it == st.sessions.end()) return error_reply(errc::not_found, "session not found");
-        return ok_reply(session_view(it->second, id == cur.id).dump());
-      });
-    case user_op::extend_session:
-      return with_auth([&](session_record& cur) {
-        cur.expires_at = c.now + st.env->sessions.ttl;
-        write_batch b;
-        put_session(c, b, cur);
-        if (!commit(c, b)) return store_failed(c);
-        return ok_reply(session_view(cur, true).dump());
-      });
-    case user_op::revoke_session:
-      return with_auth([&](session_record& cur) {
-        auto id = c.args.value("id", std::string());
-        if (id == "current") id = cur.id;
-        if (!st.sessions.count(id)) return error_reply(errc::not_found, "session not found");
-        write_batch b;
-        drop_session(c, b, id);
-        add_log(c, b, "session_revoked", true, {{"session_id", id}});
-        if (!commit(c, b)) return store_failed(c);
-        return ok_reply("");
-      });
-    case user_op::revoke_all_sessions:
-      return with_auth([&](session_record&) { return revoke_all(c, "", "sessions_revoked"); });
-    case user_op::update_profile:
-      return with_auth([&](session_record&) { return apply_patch(c, c.args.value("patch", json::object()), false); });
-    case user_op::get_credentials:
-      return with_auth([&](session_record& cur) {
-        bool fresh = c.now - cur.authenticated_at <= st.env->sessions.sudo_window;
-        return ok_reply(json{{"password_hash", st.user->password_hash}, {"sudo_fresh", fresh}}.dump());
-      });
-    case user_op::set_password: {
-      // A proven current password (its check reserved by login_begin) ends
-      // that check and, like a login, resets the account's failures.
-      bool proven = c.args.contains("reservation");
-      if (proven) st.checks.resolve(c.args.value("reservation", uint64_t{0}));
-      return with_auth([&](session_record& cur) {
-        auto expected = c.args.value("expected_hash", std::string());
-        if (!constant_time_equal(expected, st.user->password_hash))
-          return error_reply(errc::reauthentication_required, "the password changed meanwhile; try again");
-        st.user->password_hash = c.args.value("password_hash", std::string());
-        if (proven) st.user->failed_logins.clear();
-        st.user->updated_at = c.now;
-        cur.authenticated_at = c.now;
-        write_batch b;
-        put_record(c, b);
-        put_session(c, b, cur);
-        std::vector<std::string> others;
-        for (auto& [id, s] : st.sessions)
-          if (id != cur.id) others.push_back(id);
-        for (auto& id : others) drop_session(c, b, id);
-        add_log(c, b, "password_changed", true, {{"sessions_revoked", others.size()}});
-        if (!commit(c, b)) return store_failed(c);
-        return ok_reply(json{{"sessions_revoked", others.size()}}.dump());
-      });
-    }
-    case user_op::delete_account:
-      return with_auth([&](session_record&) { return delete_user(c, "self"); });
-    case user_op::get_logs:
-      return with_auth([&](session_record&) {
-        size_t limit = c.args.value("limit", 50);
-        auto prefix = keys::logs_prefix(st.partition, st.uid16);
-        std::string begin = prefix;
-        if (auto cur = c.args.value("cursor", std::string()); !cur.empty()) {
-          auto raw = base64url_decode(cur);
-          if (!raw || raw->size() != 12) return invalid_cursor();
-          begin = prefix + *raw;
-          begin.push_back('\0');  // strictly after the cursor
-        }
-        json items = json::array();
-        std::string last;
-        bool more = false;
-        auto scanned = st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
-          if (items.size() == limit) {
-            more = true;
-            return false;
-          }
-          auto j = json::parse(v, nullptr, false);
-          if (!j.is_discarded()) items.push_back(std::move(j));
-          last = std::string(k.substr(prefix.size()));
-          return true;
-        });
-        if (!scanned) {
-          spdlog::error("user actor: cannot read the security log: {}", scanned.err().message);
-          return unavailable_reply();
-        }
-        return ok_reply(json{{"items", items}, {"next_cursor", more ? json(base64url_encode(last)) : json(nullptr)}}.dump());
-      });
-    case user_op::get_public:
-      if (!st.user) return not_found();
-      return ok_reply(public_view(*st.user, c.now - st.user->last_seen_at < online_window)
-                          .dump());
-    case user_op::admin_get:
-      if (!st.user) return not_found();
-      return ok_reply(admin_view(*st.user, st.sessions.size()).dump());
-    case user_op::admin_update:
-      if (!st.user) return not_found();
-      return apply_patch(c, c.args.value("patch", json::object()), true);
-    case user_op::admin_set_status: {
-      if (!st.user) return not_found();
-      auto status = status_from_name(c.args.value("status", std::string()));
-      if (!status) return error_reply(errc::invalid_request, "unknown status");
-      auto before = st.user->status;
-      st.user->status = *status;
-      st.user->updated_at = c.now;
-      write_batch b;
-      put_record(c, b);
-      add_log(c, b, "status_changed", true, {{"from", status_name(before)}, {"to", status_name(*status)}});
-      if (!commit(c, b)) return store_failed(c);
-      return ok_reply(admin_view(*st.user, st.sessions.size()).dump());
-    }
-    case user_op::admin_revoke_sessions:
-      if (!st.user) return not_found();
-      return revoke_all(c, "", "sessions_revoked_by_admin");
-    case user_op::admin_delete:
-      if (!st.user) return not_found();
-      return delete_user(c, "admin");
-    case user_op::holds_key: {
-      bool holds = false;
-      if (st.user) {
-        auto keys = index_keys_of(*st.user);
-        holds = std::find(keys.begin(), keys.end(), c.args.value("key", std::string())) != keys.end();
-      }
-      return ok_reply(json{{"holds", holds}}.dump());
-    }
-    case user_op::debug_info:
-      return ok_reply(json{{"live", true},
-                           {"exists", st.user.has_value()},
-                           {"sessions", st.sessions.size()},
-                           {"subscribers", 0},
-                           {"passivating", st.passivating},
-                           {"last_activity", format_time(st.last_activity)},
-                           {"mailbox", c.self->mailbox().size()}}
-                          .dump());
+result<deleted> on(ctx& c, delete_user& op) {
+  if (op.admin) {
+    if (!c.st.user) return not_found();
+    return delete_now(c, "admin");
   }
-  return error_reply(errc::invalid_request, "unknown operation");
+  return with_session(c, [&](session_record&) { return delete_now(c, "self"); });
 }
 
-caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::shared_ptr<actor_env> env,
-                         caf::actor host, uint16_t partition, std::string uid16) {
+result<view> on(ctx& c, get_logs& op) {
+  return with_session(c, [&](session_record&) -> result<view> {
+    auto& st = c.st;
+    auto prefix = keys::logs_prefix(st.partition, st.uid16);
+    std::string begin = prefix;
+    if (!op.cursor.empty()) {
+      auto raw = base64url_decode(op.cursor);
+      if (!raw || raw->size() != 12) return invalid_cursor();
+      begin = prefix + *raw;
+      begin.push_back('\0');  // strictly after the cursor
+    }
+    json items = json::array();
+    std::string last;
+    bool more = false;
+    auto scanned = st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
+      if (items.size() == op.limit) {
+        more = true;
+        return false;
+      }
+      auto j = json::parse(v, nullptr, false);
+      if (!j.is_discarded()) items.push_back(std::move(j));
+      last = std::string(k.substr(prefix.size()));
+      return true;
+    });
+    if (!scanned) {
+      spdlog::error("user actor: cannot read the security log: {}", scanned.err().message);
+      return unavailable_error();
+    }
+    return view{json{{"items", items}, {"next_cursor", more ? json(base64url_encode(last)) : json(nullptr)}}.dump()};
+  });
+}
+
+result<view> on(ctx& c, get_public&) {
+  if (!c.st.user) return not_found();
+  return view{public_view(*c.st.user, c.now - c.st.user->last_seen_at < online_window).dump()};
+}
+
+result<view> on(ctx& c, admin_get&) {
+  if (!c.st.user) return not_found();
+  return view{admin_view(*c.st.user, c.st.sessions.size()).dump()};
+}
+
+result<view> on(ctx& c, admin_set_status& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  auto before = st.user->status;
+  st.user->status = op.status;
+  st.user->updated_at = c.now;
+  write_batch b;
+  put_record(c, b);
+  add_log(c, b, "status_changed", true, {{"from", status_name(before)}, {"to", status_name(op.status)}});
+  if (!commit(c, b)) return store_failed(c);
+  return view{admin_view(*st.user, st.sessions.size()).dump()};
+}
+
+result<revoked> on(ctx& c, admin_revoke_sessions&) {
+  if (!c.st.user) return not_found();
+  return revoke_all(c, "", "sessions_revoked_by_admin");
+}
+
+result<holds> on(ctx& c, holds_key& op) {
+  if (!c.st.user) return holds{false};
+  auto keys = index_keys_of(*c.st.user);
+  return holds{std::find(keys.begin(), keys.end(), op.key) != keys.end()};
+}
+
+result<view> on(ctx& c, debug_info&) {
+  auto& st = c.st;
+  return view{json{{"live", true},
+                   {"exists", st.user.has_value()},
+                   {"sessions", st.sessions.size()},
+                   {"subscribers", 0},
+                   {"passivating", st.passivating},
+                   {"last_activity", format_time(st.last_activity)},
+                   {"mailbox", c.self->mailbox().size()}}
+                  .dump()};
+}
+
+/// Operator and index probes: they neither count as use nor change what a
+/// published answer says.
+bool is_probe(const user_op& op) {
+  return std::holds_alternative<debug_info>(op) || std::holds_alternative<holds_key>(op);
+}
+
+caf::result<user_reply> serve(self_ptr self, user_request& req) {
+  auto& st = self->state;
+  if (!st.env->accept(req.credential, "user actor", self->current_sender())) return to_caf(refused_error());
+  if (req.version != protocol_version) return to_caf(make_error(errc::invalid_request, "unknown protocol version"));
+  if (!st.env->serving(st.partition)) return to_caf(moving_error());
+  if (st.load_failed) {  // retire; the next request loads afresh
+    request_passivation(self);
+    return to_caf(unavailable_error());
+  }
+  ctx c{self, st, req, now_ms()};
+  bool probe = is_probe(req.op);
+  if (!probe) st.last_activity = c.now;
+  // Anything but a read may change what a published answer says: take them
+  // all back before it runs (read_cache).
+  if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
+  result<user_reply_value> r = make_error(errc::internal, "internal error");
+  try {
+    r = std::visit(
+        [&](auto& op) -> result<user_reply_value> {
+          auto out = on(c, op);
+          if (!out) return out.err();
+          return user_reply_value{std::move(*out)};
+        },
+        req.op);
+  } catch (const std::exception& e) {
+    spdlog::error("user actor: {}", log_safe(e.what()));  // may quote request data
+  }
+  // An absent user has nothing worth keeping in memory.
+  if (!st.user && !std::holds_alternative<create_user>(req.op)) request_passivation(self);
+  if (!r) return to_caf(r.err());
+  return user_reply{std::move(*r)};
+}
+
+user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_env> env, passivation_sink host,
+                                         uint16_t partition, std::string uid16) {
   auto& st = self->state;
   st.env = env;
   st.host = std::move(host);
@@ -597,36 +667,7 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
   auto period = std::chrono::milliseconds(std::max<millis>(env->idle_passivation / 4, 25));
   self->delayed_send(self, period, idle_atom_v);
   return {
-    [self](user_request& req) -> reply {
-      auto& st = self->state;
-      if (!st.env->accept(req.credential, "user actor", self->current_sender())) return refused_reply();
-      if (!st.env->serving(st.partition)) return moving_reply();
-      ctx c{self, st, req, now_ms(), json::object()};
-      if (!req.args.empty()) {
-        c.args = json::parse(req.args, nullptr, false);
-        if (c.args.is_discarded() || !c.args.is_object()) return error_reply(errc::internal, "malformed request");
-      }
-      if (st.load_failed) {  // retire; the next request loads afresh
-        request_passivation(self);
-        return unavailable_reply();
-      }
-      // Operator and index probes do not count as use.
-      auto op = static_cast<user_op>(req.op);
-      if (op != user_op::debug_info && op != user_op::holds_key) st.last_activity = c.now;
-      // Anything but a read may change what a published answer says: take
-      // them all back before it runs (read_cache).
-      if (op != user_op::authenticate && op != user_op::debug_info && op != user_op::holds_key) st.withdraw_reads();
-      reply r;
-      try {
-        r = handle(c);
-      } catch (const std::exception& e) {
-        spdlog::error("user actor: {}", log_safe(e.what()));  // may quote request data
-        r = error_reply(errc::internal, "internal error");
-      }
-      // An absent user has nothing worth keeping in memory.
-      if (!st.user && static_cast<user_op>(req.op) != user_op::create) request_passivation(self);
-      return r;
-    },
+    [self](user_request& req) -> caf::result<user_reply> { return serve(self, req); },
     [self](stop_atom) { self->quit(); },
     [self, period](idle_atom) {
       auto& st = self->state;
@@ -639,8 +680,8 @@ caf::behavior user_actor(caf::stateful_actor<user_actor_state>* self, std::share
 
 } // namespace
 
-caf::actor spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, caf::actor host,
-                            uint16_t partition, std::string uid16) {
+user_actor_hdl spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, passivation_sink host,
+                                uint16_t partition, std::string uid16) {
   return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16));
 }
 

@@ -15,8 +15,11 @@
 #include "base/crypto.h"
 #include "base/siphash.h"
 #include "persistence/keys.h"
+#include <caf/all.hpp>
+
 #include "actors/partition/partition_host.h"
-#include "actors/protocol.h"
+#include "actors/wire.h"
+#include "cluster/node_protocol.h"
 #include "persistence/fenced_store.h"
 
 namespace roster {
@@ -43,6 +46,18 @@ struct single_node {
   single_node(const node_config& cfg, store& db) : runtime(cfg, db) { members.start(); }
 };
 
+template <class T>
+errc code_of(const result<T>& r) {
+  return r ? errc::ok : r.err().code;
+}
+std::string message_of(const error& e) { return std::string(errc_name(e.code)) + ": " + e.message; }
+template <class T>
+std::string message_of(const result<T>& r) {
+  return r ? std::string("ok") : message_of(r.err());
+}
+/// The token of a signed-in reply.
+std::string token_of(const signed_in& s) { return json::parse(s.session)["token"]; }
+
 class Actors : public ::testing::Test {
  protected:
   std::unique_ptr<store> db = make_memory_store();
@@ -58,28 +73,27 @@ TEST_F(Actors, CreateAuthenticateAndWriteThrough) {
   in.email = "a@b.co";
   in.password = "correct-horse-9";
   auto r = acc.register_account(in, {"1.2.3.4", "test"});
-  ASSERT_TRUE(r.ok()) << r.body;
-  auto j = json::parse(r.body);
-  std::string token = j["session"]["token"];
+  ASSERT_TRUE(r) << message_of(r);
+  std::string token = token_of(*r);
   auto uid16 = *user_id_of_token(token);
-  auto me = route.call_user(uid16, user_op::authenticate, sha256(token));
-  ASSERT_TRUE(me.ok()) << me.body;
-  EXPECT_EQ(json::parse(me.body)["email"], "a@b.co");
+  auto me = route.call_user(uid16, authenticate{}, sha256(token));
+  ASSERT_TRUE(me) << message_of(me);
+  EXPECT_EQ(json::parse(me->json)["email"], "a@b.co");
   // The record is in the store under the user's partition.
   auto p = route.partition_of_user(uid16);
   EXPECT_TRUE(testing::stored(db->get(keys::user_record(p, uid16))));
-  EXPECT_EQ(route.call_user(uid16, user_op::authenticate, sha256("wrong")).error_code(), errc::unauthorized);
+  EXPECT_EQ(code_of(route.call_user(uid16, authenticate{}, sha256("wrong"))), errc::unauthorized);
 }
 
 TEST_F(Actors, IdleActorsPassivateAndReload) {
   auto r = acc.anonymous_login(std::nullopt, {});
-  ASSERT_TRUE(r.ok());
-  std::string token = json::parse(r.body)["session"]["token"];
+  ASSERT_TRUE(r);
+  std::string token = token_of(*r);
   auto uid16 = *user_id_of_token(token);
   EXPECT_EQ(views.live_user_actors(), 1);
   for (int i = 0; i < 50 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(views.live_user_actors(), 0);
-  EXPECT_TRUE(route.call_user(uid16, user_op::authenticate, sha256(token)).ok());
+  EXPECT_TRUE(route.call_user(uid16, authenticate{}, sha256(token)));
   EXPECT_EQ(views.live_user_actors(), 1);
 }
 
@@ -95,8 +109,8 @@ TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
   in.email = "held@b.co";
   in.password = "correct-horse-9";
   auto r = acc.register_account(in, {"1.2.3.4", "test"});
-  ASSERT_TRUE(r.ok()) << r.body;
-  std::string token = json::parse(r.body)["session"]["token"];
+  ASSERT_TRUE(r) << message_of(r);
+  std::string token = token_of(*r);
   auto uid16 = *user_id_of_token(token);
   for (int i = 0; i < 100 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(views.live_user_actors(), 0);
@@ -104,42 +118,45 @@ TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
   db.failing = true;
   // The user's record cannot be read: a retryable 503, not "no such user"
   // and not "bad token"; nothing is created in its place.
-  auto me = route.call_user(uid16, user_op::authenticate, sha256(token));
-  EXPECT_EQ(me.error_code(), errc::partition_unavailable) << me.body;
-  EXPECT_EQ(route.call_user(uid16, user_op::admin_get).error_code(), errc::partition_unavailable);
+  auto me = route.call_user(uid16, authenticate{}, sha256(token));
+  EXPECT_EQ(code_of(me), errc::partition_unavailable) << message_of(me);
+  EXPECT_EQ(code_of(route.call_user(uid16, admin_get{})), errc::partition_unavailable);
   // The email's index entry cannot be read: a claim is not granted (it would
   // steal the key), a lookup does not say "free".
   auto uid = uuid_to_string(new_uuid_bytes());
-  EXPECT_EQ(route.call_index(index_op::claim, email_key("held@b.co"), uid).error_code(), errc::partition_unavailable);
-  EXPECT_EQ(route.call_index(index_op::lookup, email_key("held@b.co")).error_code(), errc::partition_unavailable);
+  EXPECT_EQ(code_of(route.call_index(claim_key{email_key("held@b.co"), uid})), errc::partition_unavailable);
+  EXPECT_EQ(code_of(route.call_index(lookup_key{email_key("held@b.co")})), errc::partition_unavailable);
 
   db.failing = false;
   // Reads work again: the same user, untouched, and the key still its own.
   for (int i = 0; i < 100 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  auto again = route.call_user(uid16, user_op::authenticate, sha256(token));
-  ASSERT_TRUE(again.ok()) << again.body;
-  EXPECT_EQ(json::parse(again.body)["email"], "held@b.co");
-  EXPECT_EQ(route.call_index(index_op::claim, email_key("held@b.co"), uid).error_code(), errc::already_exists);
+  auto again = route.call_user(uid16, authenticate{}, sha256(token));
+  ASSERT_TRUE(again) << message_of(again);
+  EXPECT_EQ(json::parse(again->json)["email"], "held@b.co");
+  EXPECT_EQ(code_of(route.call_index(claim_key{email_key("held@b.co"), uid})), errc::already_exists);
 }
 
 TEST_F(Actors, RequestsDuringPassivationAreNotLost) {
   auto r = acc.anonymous_login(std::nullopt, {});
-  std::string token = json::parse(r.body)["session"]["token"];
+  ASSERT_TRUE(r);
+  std::string token = token_of(*r);
   auto uid16 = *user_id_of_token(token);
   // Hammer the user across many passivation cycles: every request answers.
   for (int i = 0; i < 40; ++i) {
-    auto patch = route.call_user(uid16, user_op::update_profile, sha256(token),
-                                 json{{"patch", {{"metadata", {{"n", i}}}}}}.dump());
-    ASSERT_TRUE(patch.ok()) << patch.body;
+    profile_patch change;
+    change.metadata = json{{"n", i}};
+    auto patch = route.call_user(uid16, update_profile{change, false}, sha256(token));
+    ASSERT_TRUE(patch) << message_of(patch);
     std::this_thread::sleep_for(std::chrono::milliseconds(i % 2 ? 230 : 1));
   }
-  auto me = route.call_user(uid16, user_op::authenticate, sha256(token));
-  EXPECT_EQ(json::parse(me.body)["metadata"]["n"], 39);
+  auto me = route.call_user(uid16, authenticate{}, sha256(token));
+  ASSERT_TRUE(me);
+  EXPECT_EQ(json::parse(me->json)["metadata"]["n"], 39);
 }
 
 TEST_F(Actors, UnknownUsersDoNotLinger) {
-  auto r = route.call_user(new_uuid_bytes(), user_op::get_public);
-  EXPECT_EQ(r.error_code(), errc::not_found);
+  auto r = route.call_user(new_uuid_bytes(), get_public{});
+  EXPECT_EQ(code_of(r), errc::not_found);
   for (int i = 0; i < 40 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   EXPECT_EQ(views.live_user_actors(), 0);
 }
@@ -150,7 +167,7 @@ TEST_F(Actors, IndexClaimsAreExclusiveUnderConcurrency) {
   for (int i = 0; i < 16; ++i)
     threads.emplace_back([&] {
       auto uid = uuid_to_string(new_uuid_bytes());
-      if (route.call_index(index_op::claim, "email:race@x.co", uid).ok()) ++wins;
+      if (route.call_index(claim_key{"email:race@x.co", uid})) ++wins;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(wins, 1);
@@ -164,11 +181,11 @@ TEST_F(Actors, StaleClaimOfAUserThatNeverWasIsRepaired) {
   write_batch b;
   b.put(keys::index_entry(p, key), json{{"user_id", ghost}, {"state", "pending"}, {"expires_at", 1}}.dump());
   ASSERT_TRUE(db->write(b));
-  EXPECT_EQ(route.call_index(index_op::lookup, key).error_code(), errc::not_found);
+  EXPECT_EQ(code_of(route.call_index(lookup_key{key})), errc::not_found);
   registration in;
   in.email = "ghost@x.co";
   in.password = "correct-horse-9";
-  EXPECT_TRUE(acc.register_account(in, {}).ok());
+  EXPECT_TRUE(acc.register_account(in, {}));
 }
 
 TEST_F(Actors, PendingClaimWhoseUserExistsIsConfirmedNotStolen) {
@@ -176,8 +193,8 @@ TEST_F(Actors, PendingClaimWhoseUserExistsIsConfirmedNotStolen) {
   in.email = "real@x.co";
   in.password = "correct-horse-9";
   auto r = acc.register_account(in, {});
-  ASSERT_TRUE(r.ok());
-  auto uid = json::parse(r.body)["user"]["id"].get<std::string>();
+  ASSERT_TRUE(r);
+  auto uid = json::parse(r->user)["id"].get<std::string>();
   // Simulate a crash between the user write and the confirm.
   auto key = std::string("email:real@x.co");
   auto p = static_cast<uint16_t>(placement_hash(key) % 8);
@@ -186,20 +203,20 @@ TEST_F(Actors, PendingClaimWhoseUserExistsIsConfirmedNotStolen) {
   ASSERT_TRUE(db->write(b));
   in.password = "another-pass-1";
   auto second = acc.register_account(in, {});
-  EXPECT_EQ(second.error_code(), errc::email_taken);
-  auto found = route.call_index(index_op::lookup, key);
-  ASSERT_TRUE(found.ok());
-  EXPECT_EQ(found.body, uid);
+  EXPECT_EQ(code_of(second), errc::email_taken);
+  auto found = route.call_index(lookup_key{key});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user_id, uid);
 }
 
 TEST_F(Actors, ScatterReachesEveryPartition) {
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(acc.anonymous_login(std::string("guest"), {}).ok());
-  auto stats = route.scatter(scan_op::stats, json{{"since_registered", 0}}.dump());
-  EXPECT_EQ(stats.size(), 8u);
-  int64_t users = 0;
-  for (auto& s : stats) users += json::parse(s)["users"].get<int64_t>();
-  EXPECT_EQ(users, 20);
-  EXPECT_EQ(route.scatter(scan_op::admin_search, json{{"q", "GUEST"}}.dump()).size(), 20u);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(acc.anonymous_login(std::string("guest"), {}));
+  auto stats = route.scatter(count_users{});
+  ASSERT_EQ(stats.size(), 1u);  // one member
+  EXPECT_EQ(stats[0].counts.users, 20);
+  auto found = route.scatter(search_users{"GUEST"});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].items.size(), 20u);
 }
 
 } // namespace
@@ -210,9 +227,9 @@ namespace {
 
 TEST_F(Actors, SecurityLogIsBounded) {
   auto r = acc.anonymous_login(std::nullopt, {});
-  ASSERT_TRUE(r.ok());
-  auto uid16 = *user_id_of_token(json::parse(r.body)["session"]["token"].get<std::string>());
-  for (int i = 0; i < 1300; ++i) ASSERT_TRUE(route.call_user(uid16, user_op::login_failed).ok());
+  ASSERT_TRUE(r);
+  auto uid16 = *user_id_of_token(token_of(*r));
+  for (int i = 0; i < 1300; ++i) ASSERT_TRUE(route.call_user(uid16, login_failed{}));
   size_t entries = 0;
   db->scan_prefix(keys::logs_prefix(route.partition_of_user(uid16), uid16), [&](std::string_view, std::string_view) {
     ++entries;
@@ -230,31 +247,30 @@ TEST_F(Actors, LoginBeginReservesChecksOnTheAccount) {
   in.email = "reserve@b.co";
   in.password = "correct-horse-9";
   auto r = acc.register_account(in, {"1.2.3.4", "test"});
-  ASSERT_TRUE(r.ok()) << r.body;
-  auto uid16 = *user_id_of_token(json::parse(r.body)["session"]["token"].get<std::string>());
+  ASSERT_TRUE(r) << message_of(r);
+  auto uid16 = *user_id_of_token(token_of(*r));
   std::vector<uint64_t> ids;
   for (int i = 0; i < cfg.auth.max_failed_logins; ++i) {
-    auto b = route.call_user(uid16, user_op::login_begin);
-    ASSERT_TRUE(b.ok()) << b.body;
-    ids.push_back(json::parse(b.body)["reservation"].get<uint64_t>());
+    auto b = route.call_user(uid16, login_begin{});
+    ASSERT_TRUE(b) << message_of(b);
+    ids.push_back(b->reservation);
   }
-  auto busy = route.call_user(uid16, user_op::login_begin);
-  EXPECT_EQ(busy.error_code(), errc::rate_limited);
-  EXPECT_GE(busy.retry_after, 1);
+  auto busy = route.call_user(uid16, login_begin{});
+  ASSERT_EQ(code_of(busy), errc::rate_limited);
+  EXPECT_GE(busy.err().retry_after, 1);
   // a finished login frees its slot (and clears the failures)
-  auto finish = route.call_user(uid16, user_op::login_finish, {}, json{{"method", "password"}, {"reservation", ids[0]}}.dump());
-  ASSERT_TRUE(finish.ok()) << finish.body;
-  auto again = route.call_user(uid16, user_op::login_begin);
-  ASSERT_TRUE(again.ok()) << again.body;
-  ids[0] = json::parse(again.body)["reservation"].get<uint64_t>();
+  auto finish = route.call_user(uid16, login_finish{"password", std::nullopt, ids[0]});
+  ASSERT_TRUE(finish) << message_of(finish);
+  auto again = route.call_user(uid16, login_begin{});
+  ASSERT_TRUE(again) << message_of(again);
+  ids[0] = again->reservation;
   // every check fails: reservations become failures, the account is locked
-  for (auto id : ids)
-    ASSERT_TRUE(route.call_user(uid16, user_op::login_failed, {}, json{{"method", "password"}, {"reservation", id}}.dump()).ok());
-  auto locked = route.call_user(uid16, user_op::login_begin);
-  EXPECT_EQ(locked.error_code(), errc::rate_limited);
-  EXPECT_GE(locked.retry_after, 29);
+  for (auto id : ids) ASSERT_TRUE(route.call_user(uid16, login_failed{"password", id}));
+  auto locked = route.call_user(uid16, login_begin{});
+  ASSERT_EQ(code_of(locked), errc::rate_limited);
+  EXPECT_GE(locked.err().retry_after, 29);
   // and the lock guards the login workflow itself
-  EXPECT_EQ(acc.password_login("reserve@b.co", "correct-horse-9", {"5.6.7.8", "test"}).error_code(), errc::rate_limited);
+  EXPECT_EQ(code_of(acc.password_login("reserve@b.co", "correct-horse-9", {"5.6.7.8", "test"})), errc::rate_limited);
 }
 
 // The write fence seen by the actors: a partition this node does not serve
@@ -262,14 +278,14 @@ TEST_F(Actors, LoginBeginReservesChecksOnTheAccount) {
 // partition is revoked under it can no longer write.
 TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
   auto r = acc.anonymous_login(std::nullopt, {});
-  ASSERT_TRUE(r.ok());
-  std::string token = json::parse(r.body)["session"]["token"];
+  ASSERT_TRUE(r);
+  std::string token = token_of(*r);
   auto uid16 = *user_id_of_token(token);
   auto p = route.partition_of_user(uid16);
 
   // A second actor system over the same store, as another node would be.
   caf::actor_system_config cfg2;
-  register_roster_types(cfg2);
+  register_actor_types(cfg2);
   caf::actor_system sys{cfg2};
   fenced_store fence(*db, 8);
   auto env = std::make_shared<actor_env>();
@@ -279,39 +295,40 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
   env->sessions = session_policy{cfg.auth.session_ttl, cfg.auth.session_idle_ttl, cfg.auth.sudo_window};
   env->credential = "member-credential";
   auto host = spawn_partition_host(sys, env, p);
-  env->host_of = [host](uint16_t) { return host; };
+  env->host_of = [host](uint16_t) { return caf::actor_cast<caf::strong_actor_ptr>(host); };
   caf::scoped_actor self{sys};
-  auto ask = [&](user_op op, std::string args = {}, std::string credential = "member-credential") {
+  auto ask = [&](user_op op, std::string credential = "member-credential") -> result<user_reply> {
     user_request req;
     req.credential = std::move(credential);
-    req.op = static_cast<uint8_t>(op);
+    req.op = std::move(op);
     req.user_id = uid16;
     req.token_hash = sha256(token);
-    req.args = std::move(args);
-    reply out;
-    self->request(host, std::chrono::seconds(5), req).receive([&](reply& x) { out = std::move(x); },
-                                                              [&](caf::error&) { out.code = 999; });
+    result<user_reply> out = make_error(errc::internal, "no reply");
+    self->request(host, std::chrono::seconds(5), req).receive([&](user_reply& x) { out = std::move(x); },
+                                                              [&](caf::error& e) { out = from_caf(e); });
     return out;
   };
-  auto moving = ask(user_op::authenticate);
-  EXPECT_TRUE(is_moving(moving)) << moving.body;
-  EXPECT_EQ(moving.retry_after, 1);
+  auto moving = ask(authenticate{});
+  ASSERT_EQ(code_of(moving), errc::partition_moving) << message_of(moving);
+  EXPECT_EQ(moving.err().retry_after, 1);
 
   fence.grant(p, 1);
   // Without this node's credential (a stranger on the cluster port), nothing
   // is done, whatever the operation.
-  for (auto op : {user_op::authenticate, user_op::login_finish, user_op::admin_get}) {
-    auto refused = ask(op, "{}", "");
-    EXPECT_EQ(refused.error_code(), errc::forbidden) << refused.body;
-    EXPECT_EQ(ask(op, "{}", "member-credentiaL").error_code(), errc::forbidden);
+  for (user_op op : {user_op{authenticate{}}, user_op{login_finish{"device", std::nullopt, 0}}, user_op{admin_get{}}}) {
+    auto refused = ask(op, "");
+    EXPECT_EQ(code_of(refused), errc::forbidden) << message_of(refused);
+    EXPECT_EQ(code_of(ask(op, "member-credentiaL")), errc::forbidden);
   }
   EXPECT_EQ(env->refused_messages.load(), 6);
   EXPECT_EQ(env->live_user_actors.load(), 0);
-  ASSERT_TRUE(ask(user_op::authenticate).ok());
+  ASSERT_TRUE(ask(authenticate{}));
   EXPECT_EQ(env->live_user_actors.load(), 1);
   fence.revoke(p, 2);
-  auto patch = ask(user_op::update_profile, json{{"patch", {{"metadata", {{"fenced", true}}}}}}.dump());
-  EXPECT_TRUE(is_moving(patch)) << patch.body;
+  profile_patch change;
+  change.metadata = json{{"fenced", true}};
+  auto patch = ask(update_profile{change, false});
+  EXPECT_EQ(code_of(patch), errc::partition_moving) << message_of(patch);
   auto rec = decode_user(*testing::stored(db->get(keys::user_record(p, uid16))));
   ASSERT_TRUE(rec);
   EXPECT_FALSE(rec->metadata.contains("fenced"));

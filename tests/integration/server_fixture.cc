@@ -71,6 +71,7 @@ roster_server::roster_server(std::map<std::string, std::string> env, std::string
   for (const char* k : {"ROSTER_LIMITS_REGISTRATIONS_PER_MINUTE", "ROSTER_LIMITS_DEVICE_LOGINS_PER_MINUTE",
                         "ROSTER_LIMITS_ANONYMOUS_LOGINS_PER_MINUTE", "ROSTER_LIMITS_USERNAME_LOOKUPS_PER_MINUTE"})
     env_.emplace(k, "0");
+  if (const char* file = std::getenv("ROSTER_TEST_EXCHANGES"); file && *file) record_file_ = file;
   if (data_dir_.empty()) {
     char tmpl[] = "/tmp/roster-test-XXXXXX";
     data_dir_ = ::mkdtemp(tmpl);
@@ -217,6 +218,20 @@ response roster_server::raw(const std::string& method, const std::string& path, 
   out.raw = r->body;
   out.headers = r->headers;
   out.body = json::parse(r->body, nullptr, false);
+  if (!record_file_.empty()) {
+    json line = {{"method", method},
+                 {"path", path.substr(0, path.find('?'))},
+                 {"status", out.status},
+                 {"content_type", r->get_header_value("Content-Type")},
+                 {"body", r->body}};
+    // One write per line, appended: tests running in parallel may share the file.
+    auto text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    int fd = ::open(record_file_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+    if (fd >= 0) {
+      (void)!::write(fd, text.data(), text.size());
+      ::close(fd);
+    }
+  }
   return out;
 }
 

@@ -24,7 +24,8 @@
 #include <cstdio>
 #include <thread>
 
-#include "actors/protocol.h"
+#include "actors/user/user_protocol.h"
+#include "cluster/node_protocol.h"
 #include "base/crypto.h"
 #include "domain/user.h"
 
@@ -49,19 +50,19 @@ int login(caf::actor_system& sys, const std::string& host, uint16_t port, const 
     caf::actor_config acfg;
     auto proxy = caf::make_actor<caf::forwarding_actor_proxy, caf::strong_actor_ptr>(aid, nid, &sys, acfg, broker);
     auto target = caf::actor_cast<caf::actor>(proxy);
-    for (auto op : {user_op::login_finish, user_op::admin_get}) {
+    for (int which = 0; which < 2; ++which) {
       user_request req;
-      req.op = static_cast<uint8_t>(op);
+      if (which == 0) req.op = login_finish{"password", std::nullopt, 0};
+      else req.op = admin_get{};
       req.user_id = *uid16;
-      req.args = R"({"method":"password"})";
       self->request(target, std::chrono::seconds(2), req)
-        .receive(
-          [&](reply& r) {
-            if (r.ok()) ++(op == user_op::login_finish ? sessions : reads);
-            else if (r.error_code() == errc::forbidden) ++refused;
-            else ++other;
-          },
-          [&](caf::error&) {});
+        .receive([&](user_reply&) { ++(which == 0 ? sessions : reads); },
+                 [&](caf::error& e) {
+                   // A timeout or an unknown actor id is no answer at all.
+                   if (e.category() != caf::atom("roster")) return;
+                   if (from_caf(e).code == errc::forbidden) ++refused;
+                   else ++other;
+                 });
     }
   }
   std::printf("{\"connected\":true,\"sessions\":%d,\"reads\":%d,\"refused\":%d,\"other\":%d}\n", sessions, reads,
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
   std::string mode = argv[1], host = argv[2];
   auto port = static_cast<uint16_t>(std::stoi(argv[3]));
   caf::actor_system_config cfg;
-  register_roster_types(cfg);
+  register_actor_types(cfg);
+  cfg.add_message_types<caf::id_block::roster_node>();
   cfg.load<caf::io::middleman>();
   cfg.set("logger.console", caf::atom("none"));
   cfg.set("logger.verbosity", caf::atom("quiet"));

@@ -70,6 +70,12 @@ class roster_server {
   long rss_kib() const;
   const std::string& admin_key() const { return admin_key_; }
 
+  /// Appends every answer that call()/raw() receive from now on to `file`, one JSON line
+  /// each ({method, path, status, content_type, body}), for tests/support/openapi_check.py
+  /// to check against docs/openapi.yaml. ROSTER_TEST_EXCHANGES=<file> in the test's
+  /// environment records every server's answers that way.
+  void record_to(std::string file) { record_file_ = std::move(file); }
+
  private:
   void start_once();
   std::map<std::string, std::string> env_;
@@ -78,6 +84,7 @@ class roster_server {
   std::string admin_key_ = "test-admin-key-0123456789";
   int port_ = 0;
   pid_t pid_ = -1;
+  std::string record_file_;
 };
 
 } // namespace roster::testing

@@ -1,0 +1,85 @@
+#pragma once
+// The index actor's protocol (SPEC §1 claim / write / confirm):
+//
+//   index_request{version, credential, op}
+//     op: claim_key | confirm_key | release_key | lookup_key
+//   → index_reply{user_id (uuid text) for lookup_key, empty otherwise}
+//     or a caf::error of errc: already_exists (the key is held), not_found
+//     (lookup of a free key), partition_moving, partition_unavailable.
+//
+// The key ("<kind>:<normalised value>") picks the index partition.
+#include <string>
+#include <variant>
+
+#include "actors/wire.h"
+
+namespace roster {
+
+/// A pending claim of `key` for `user_id` (expires after claim_ttl unless confirmed).
+struct claim_key {
+  std::string key;
+  std::string user_id;  // uuid text
+};
+/// The user was written: `user_id`'s claim becomes permanent.
+struct confirm_key {
+  std::string key;
+  std::string user_id;
+};
+/// Drops the entry if `user_id` holds it.
+struct release_key {
+  std::string key;
+  std::string user_id;
+};
+/// Who holds `key`.
+struct lookup_key {
+  std::string key;
+};
+
+using index_op = std::variant<claim_key, confirm_key, release_key, lookup_key>;
+
+/// The key an index operation is about (it picks the partition).
+inline const std::string& key_of(const index_op& op) {
+  return std::visit([](auto& o) -> const std::string& { return o.key; }, op);
+}
+
+struct index_request {
+  uint8_t version = protocol_version;
+  std::string credential;
+  index_op op;
+};
+
+struct index_reply {
+  std::string user_id;  // uuid text: the holder, for lookup_key
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claim_key& x) {
+  return f(caf::meta::type_name("claim_key"), x.key, x.user_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, confirm_key& x) {
+  return f(caf::meta::type_name("confirm_key"), x.key, x.user_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, release_key& x) {
+  return f(caf::meta::type_name("release_key"), x.key, x.user_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lookup_key& x) {
+  return f(caf::meta::type_name("lookup_key"), x.key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, index_request& x) {
+  return f(caf::meta::type_name("index_request"), x.version, x.credential, x.op);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, index_reply& x) {
+  return f(caf::meta::type_name("index_reply"), x.user_id);
+}
+
+} // namespace roster
+
+CAF_BEGIN_TYPE_ID_BLOCK(roster_index, 400)
+  CAF_ADD_TYPE_ID(roster_index, (roster::index_request))
+  CAF_ADD_TYPE_ID(roster_index, (roster::index_reply))
+CAF_END_TYPE_ID_BLOCK(roster_index)

@@ -1,0 +1,91 @@
+#pragma once
+// The partition host's own protocol, beside the user_request envelopes it
+// routes to user actors: partition-wide scans answered from the store.
+//
+//   scan_request{version, credential, op}
+//     op: search_users{q} → scan_reply{items: admin views (JSON)}
+//         count_users{since_registered, since_active, online_since}
+//           → scan_reply{counts}
+// A partition not served by the node answers an empty scan_reply: the node
+// that serves it counts it.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/wire.h"
+#include "base/clock.h"
+
+namespace roster {
+
+/// Admin search: users whose email, username, display name or id contains
+/// `q` (lowercased).
+struct search_users {
+  std::string q;
+};
+/// Counters for /v1/admin/stats; times are unix milliseconds.
+struct count_users {
+  millis since_registered = 0;
+  millis since_active = 0;
+  millis online_since = 0;
+};
+
+using scan_op = std::variant<search_users, count_users>;
+
+struct scan_request {
+  uint8_t version = protocol_version;
+  std::string credential;
+  scan_op op;
+};
+
+struct user_counts {
+  int64_t users = 0, online = 0, registered = 0, active = 0, with_password = 0, unactivated = 0, blocked = 0;
+  std::map<std::string, int64_t> by_provider;
+
+  user_counts& operator+=(const user_counts& o) {
+    users += o.users;
+    online += o.online;
+    registered += o.registered;
+    active += o.active;
+    with_password += o.with_password;
+    unactivated += o.unactivated;
+    blocked += o.blocked;
+    for (auto& [k, v] : o.by_provider) by_provider[k] += v;
+    return *this;
+  }
+};
+
+struct scan_reply {
+  std::vector<std::string> items;  // search_users: admin views (JSON text)
+  user_counts counts;              // count_users
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, search_users& x) {
+  return f(caf::meta::type_name("search_users"), x.q);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, count_users& x) {
+  return f(caf::meta::type_name("count_users"), x.since_registered, x.since_active, x.online_since);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scan_request& x) {
+  return f(caf::meta::type_name("scan_request"), x.version, x.credential, x.op);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_counts& x) {
+  return f(caf::meta::type_name("user_counts"), x.users, x.online, x.registered, x.active, x.with_password,
+           x.unactivated, x.blocked, x.by_provider);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scan_reply& x) {
+  return f(caf::meta::type_name("scan_reply"), x.items, x.counts);
+}
+
+} // namespace roster
+
+CAF_BEGIN_TYPE_ID_BLOCK(roster_partition, 350)
+  CAF_ADD_TYPE_ID(roster_partition, (roster::scan_request))
+  CAF_ADD_TYPE_ID(roster_partition, (roster::scan_reply))
+CAF_END_TYPE_ID_BLOCK(roster_partition)

@@ -1,0 +1,332 @@
+#pragma once
+// The user actor's protocol: one message struct per operation, the routable
+// envelope that carries any of them, and the typed reply of each.
+//
+//   user_request{version, user_id, token_hash, client, credential, op}
+//     op: one of the structs below (a std::variant: append only)
+//   → user_reply{one of the reply structs}  or a caf::error of errc (actors/wire.h)
+//
+// The envelope is what routing needs (the user id picks the partition) and
+// what every operation shares (the token of the session, who called, the
+// member credential); the router, the partition host and the gateway handle
+// it without looking at `op`. reply_of<Op> names the reply of each operation,
+// so a caller writes `router.call_user(uid, get_session{id}, ...)` and gets a
+// result<session_view_reply> back — a renamed field breaks the build.
+//
+// "token" operations authenticate the envelope's token_hash first; "admin"
+// and "internal" ones trust the caller (the router only sends them after the
+// HTTP layer checked the admin key). Client-facing views cross the mailbox
+// rendered (`view`): the actor renders them once per change and the read
+// cache serves the same text; everything a workflow reads is a typed field.
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/wire.h"
+#include "domain/user.h"
+
+namespace roster {
+
+// -- operations -----------------------------------------------------------------
+
+/// admin: writes a new user (its keys already claimed) and, when
+/// `session_method` is set and the account is active, its first session.
+struct create_user {
+  user_record record;
+  std::string session_method;
+};
+/// token: the caller's own view plus session_id and authenticated_at (GET /v1/account).
+struct authenticate {};
+/// admin: reserves a password check on the account (429 when throttled) and
+/// hands out the hash to verify.
+struct login_begin {};
+/// admin: the check reserved by login_begin failed.
+struct login_failed {
+  std::string method;
+  uint64_t reservation = 0;
+};
+/// admin: a new session. With `password_hash`, only if it is still the
+/// account's hash (it did not change while the caller verified it).
+struct login_finish {
+  std::string method;
+  std::optional<std::string> password_hash;
+  uint64_t reservation = 0;
+};
+/// token: a page of the caller's live sessions, newest first.
+struct list_sessions {
+  uint32_t limit = 50;
+  std::string cursor;
+};
+/// token: one session by id, or "current".
+struct get_session {
+  std::string id;
+};
+/// token: pushes the calling session's absolute expiry out by auth.session_ttl.
+struct extend_session {};
+/// token: revokes one session by id, or "current".
+struct revoke_session {
+  std::string id;
+};
+/// token: revokes every session of the caller.
+struct revoke_all_sessions {};
+/// token (admin = false) or admin: applies a validated profile patch; the
+/// caller has claimed any new username/email key.
+struct update_profile {
+  profile_patch patch;
+  bool admin = false;
+};
+/// token: the account's password hash and whether the session is inside the
+/// sudo window.
+struct get_credentials {};
+/// token: sets a new password hash if the current one is still `expected_hash`;
+/// revokes every other session. `reservation` ends the check that proved the
+/// current password.
+struct set_password {
+  std::string password_hash;
+  std::string expected_hash;
+  std::optional<uint64_t> reservation;
+};
+/// token (self) or admin: deletes the user; replies with the index keys to release.
+struct delete_user {
+  bool admin = false;
+};
+/// token: a page of the security log, newest first.
+struct get_logs {
+  uint32_t limit = 50;
+  std::string cursor;
+};
+/// anyone: the public profile.
+struct get_public {};
+/// admin: the admin view.
+struct admin_get {};
+/// admin: changes the account status (active | blocked | pending_activation).
+struct admin_set_status {
+  account_status status = account_status::active;
+};
+/// admin: revokes every session.
+struct admin_revoke_sessions {};
+/// internal (index repair): does this user hold `key`?
+struct holds_key {
+  std::string key;
+};
+/// internal (operators): the live actor's state; never wakes a passivated user.
+struct debug_info {};
+
+using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
+                             get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
+                             get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
+                             admin_set_status, admin_revoke_sessions, holds_key, debug_info>;
+
+/// The routable envelope.
+struct user_request {
+  uint8_t version = protocol_version;
+  std::string user_id;     // 16 raw bytes
+  std::string token_hash;  // SHA-256 of the bearer token, for token operations
+  client_info client;
+  std::string credential;  // actor_env::credential: proof that a member sent it
+  user_op op;
+};
+
+// -- replies --------------------------------------------------------------------
+
+/// A client-facing JSON document, rendered by the actor.
+struct view {
+  std::string json;
+};
+/// A signed-in user: own view and the new session's view with its token
+/// (`session` empty when no session was made, e.g. pending activation).
+struct signed_in {
+  std::string user;
+  std::string session;
+};
+struct login_ticket {
+  std::string password_hash;
+  uint64_t reservation = 0;
+};
+struct profile_updated {
+  std::string user;                        // own view (admin view for an admin patch)
+  std::vector<std::string> released_keys;  // index keys the user no longer holds
+};
+struct credentials {
+  std::string password_hash;
+  bool sudo_fresh = false;
+};
+struct revoked {
+  uint64_t count = 0;
+};
+struct deleted {
+  std::vector<std::string> index_keys;
+};
+struct holds {
+  bool value = false;
+};
+
+using user_reply_value = std::variant<done, view, signed_in, login_ticket, profile_updated, credentials, revoked,
+                                      deleted, holds>;
+struct user_reply {
+  user_reply_value value;
+};
+
+/// The reply type of each operation.
+template <class Op> struct reply_of { using type = view; };
+template <> struct reply_of<create_user> { using type = signed_in; };
+template <> struct reply_of<login_begin> { using type = login_ticket; };
+template <> struct reply_of<login_failed> { using type = done; };
+template <> struct reply_of<login_finish> { using type = signed_in; };
+template <> struct reply_of<revoke_session> { using type = done; };
+template <> struct reply_of<revoke_all_sessions> { using type = revoked; };
+template <> struct reply_of<update_profile> { using type = profile_updated; };
+template <> struct reply_of<get_credentials> { using type = credentials; };
+template <> struct reply_of<set_password> { using type = revoked; };
+template <> struct reply_of<delete_user> { using type = deleted; };
+template <> struct reply_of<admin_revoke_sessions> { using type = revoked; };
+template <> struct reply_of<holds_key> { using type = holds; };
+template <class Op> using reply_of_t = typename reply_of<Op>::type;
+
+// -- inspect --------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_record& x) {
+  return f(caf::meta::type_name("session_record"), x.id, x.token_hash, x.method, x.created_at, x.last_used_at,
+           x.expires_at, x.authenticated_at, x.ip, x.user_agent);
+}
+
+// account_status and errc are enums: CAF writes their underlying value.
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_record& x) {
+  json_field metadata{x.metadata};
+  return f(caf::meta::type_name("user_record"), x.id, x.email, x.username, x.display_name, x.avatar_url, x.lang,
+           metadata, x.password_hash, x.device_ids, x.email_verified, x.status, x.created_at, x.updated_at,
+           x.last_login_at, x.last_seen_at, x.failed_logins);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, profile_patch& x) {
+  opt_field<std::string> display_name{x.display_name}, username{x.username}, email{x.email},
+      avatar_url{x.avatar_url}, lang{x.lang};
+  opt_field<json> metadata{x.metadata};
+  return f(caf::meta::type_name("profile_patch"), display_name, username, email, avatar_url, lang, metadata);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, opt_value<json>& x) {
+  json_field j{x.value};
+  return x.set ? f(j) : f();
+}
+
+#define ROSTER_INSPECT_EMPTY(T)                                         \
+  template <class Inspector>                                            \
+  typename Inspector::result_type inspect(Inspector& f, T&) {           \
+    return f(caf::meta::type_name(#T));                                 \
+  }
+ROSTER_INSPECT_EMPTY(authenticate)
+ROSTER_INSPECT_EMPTY(login_begin)
+ROSTER_INSPECT_EMPTY(extend_session)
+ROSTER_INSPECT_EMPTY(revoke_all_sessions)
+ROSTER_INSPECT_EMPTY(get_credentials)
+ROSTER_INSPECT_EMPTY(get_public)
+ROSTER_INSPECT_EMPTY(admin_get)
+ROSTER_INSPECT_EMPTY(admin_revoke_sessions)
+ROSTER_INSPECT_EMPTY(debug_info)
+#undef ROSTER_INSPECT_EMPTY
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_user& x) {
+  return f(caf::meta::type_name("create_user"), x.record, x.session_method);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login_failed& x) {
+  return f(caf::meta::type_name("login_failed"), x.method, x.reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login_finish& x) {
+  opt_field<std::string> hash{x.password_hash};
+  return f(caf::meta::type_name("login_finish"), x.method, hash, x.reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_sessions& x) {
+  return f(caf::meta::type_name("list_sessions"), x.limit, x.cursor);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_session& x) {
+  return f(caf::meta::type_name("get_session"), x.id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, revoke_session& x) {
+  return f(caf::meta::type_name("revoke_session"), x.id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, update_profile& x) {
+  return f(caf::meta::type_name("update_profile"), x.patch, x.admin);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_password& x) {
+  opt_field<uint64_t> reservation{x.reservation};
+  return f(caf::meta::type_name("set_password"), x.password_hash, x.expected_hash, reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_user& x) {
+  return f(caf::meta::type_name("delete_user"), x.admin);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_logs& x) {
+  return f(caf::meta::type_name("get_logs"), x.limit, x.cursor);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admin_set_status& x) {
+  return f(caf::meta::type_name("admin_set_status"), x.status);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, holds_key& x) {
+  return f(caf::meta::type_name("holds_key"), x.key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_request& x) {
+  return f(caf::meta::type_name("user_request"), x.version, x.user_id, x.token_hash, x.client, x.credential, x.op);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, view& x) {
+  return f(caf::meta::type_name("view"), x.json);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signed_in& x) {
+  return f(caf::meta::type_name("signed_in"), x.user, x.session);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login_ticket& x) {
+  return f(caf::meta::type_name("login_ticket"), x.password_hash, x.reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, profile_updated& x) {
+  return f(caf::meta::type_name("profile_updated"), x.user, x.released_keys);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, credentials& x) {
+  return f(caf::meta::type_name("credentials"), x.password_hash, x.sudo_fresh);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, revoked& x) {
+  return f(caf::meta::type_name("revoked"), x.count);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deleted& x) {
+  return f(caf::meta::type_name("deleted"), x.index_keys);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, holds& x) {
+  return f(caf::meta::type_name("holds"), x.value);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_reply& x) {
+  return f(caf::meta::type_name("user_reply"), x.value);
+}
+
+} // namespace roster
+
+CAF_BEGIN_TYPE_ID_BLOCK(roster_user, 300)
+  CAF_ADD_TYPE_ID(roster_user, (roster::user_request))
+  CAF_ADD_TYPE_ID(roster_user, (roster::user_reply))
+CAF_END_TYPE_ID_BLOCK(roster_user)

@@ -1,0 +1,185 @@
+// A real node answers as docs/openapi.yaml says. The test calls every documented operation,
+// its successes and the errors that are cheap to provoke, records each answer
+// (roster_server::record_to) and has tests/support/openapi_check.py check them all: the status
+// is documented for the operation, the media type and the body match the response's schema,
+// an error's code is one the response lists. It fails too when an operation of the document
+// was never called, so a new endpoint needs a call here.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "tests/support/roster_server.h"
+
+using namespace roster::testing;
+
+namespace {
+
+std::string token_of(const response& r) { return r.body["session"]["token"].get<std::string>(); }
+
+/// Runs the checker over the recorded answers; its exit code and report.
+std::pair<int, std::string> check_answers(const std::string& exchanges) {
+  std::string cmd = std::string(ROSTER_TEST_PYTHON) + " " ROSTER_SOURCE_DIR "/tests/support/openapi_check.py " +
+                    ROSTER_SOURCE_DIR " " + exchanges + " --every-operation 2>&1";
+  std::array<char, 4096> buf{};
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  while (p && std::fgets(buf.data(), buf.size(), p)) out += buf.data();
+  int status = p ? ::pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(OpenApi, EveryOperationAnswersAsDocumented) {
+  char tmpl[] = "/tmp/roster-openapi-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::string exchanges = dir + "/exchanges.jsonl", backup_root = dir + "/backups";
+  std::filesystem::create_directory(backup_root);
+  {
+    roster_server s(env{{"ROSTER_ADMIN_BACKUP_ROOT", backup_root}});
+    s.record_to(exchanges);
+    auto bearer = [&](const std::string& t) { return httplib::Headers{{"Authorization", "Bearer " + t}}; };
+
+    // registration and logins
+    auto ann = s.call("POST", "/v1/accounts",
+                      {{"email", "ann@example.com"}, {"username", "ann"}, {"password", "correct-horse-9"},
+                       {"display_name", "Ann"}, {"metadata", {{"level", 1}}}});
+    ASSERT_EQ(ann.status, 201) << ann.raw;
+    std::string ann_id = ann.body["user"]["id"], t_reg = token_of(ann);
+    EXPECT_EQ(s.register_user("ANN@example.com", "ann_again").status, 409);
+    EXPECT_EQ(s.call("POST", "/v1/accounts", {{"password", "short"}, {"colour", "red"}}).status, 400);
+    EXPECT_EQ(s.raw("POST", "/v1/accounts", "{\"email\":", "application/json").status, 400);
+    EXPECT_EQ(s.raw("POST", "/v1/accounts", "email=a", "text/plain").status, 415);
+    auto bob = s.register_user("", "bob");
+    ASSERT_EQ(bob.status, 201) << bob.raw;
+    std::string bob_id = bob.body["user"]["id"];
+    auto login = s.login("ann");
+    ASSERT_EQ(login.status, 201) << login.raw;
+    std::string t = token_of(login);
+    EXPECT_EQ(s.login("ann", "wrong-password-1").status, 401);
+    auto dev = s.call("POST", "/v1/sessions/device", {{"device_id", "console-0001-abc"}});
+    ASSERT_EQ(dev.status, 201) << dev.raw;
+    EXPECT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "console-0001-abc"}}).body["created"], false);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "short"}}).status, 400);
+    std::string dev_id = dev.body["user"]["id"], t_dev = token_of(dev);
+    auto guest = s.call("POST", "/v1/sessions/anonymous");
+    ASSERT_EQ(guest.status, 201) << guest.raw;
+
+    // sessions
+    auto page = s.as(t, "GET", "/v1/sessions?limit=1");
+    ASSERT_EQ(page.status, 200) << page.raw;
+    ASSERT_TRUE(page.body["next_cursor"].is_string()) << page.raw;
+    EXPECT_EQ(s.as(t, "GET", "/v1/sessions?cursor=" + page.body["next_cursor"].get<std::string>()).status, 200);
+    EXPECT_EQ(s.as(t, "GET", "/v1/sessions?limit=0").status, 400);
+    EXPECT_EQ(s.call("GET", "/v1/sessions").status, 401);
+    auto current = s.as(t, "GET", "/v1/sessions/current");
+    ASSERT_EQ(current.status, 200) << current.raw;
+    std::string reg_sid = ann.body["session"]["id"];
+    EXPECT_EQ(s.as(t, "GET", "/v1/sessions/" + reg_sid).status, 200);
+    EXPECT_EQ(s.as(t, "GET", "/v1/sessions/00000000-0000-4000-8000-000000000000").status, 404);
+    EXPECT_EQ(s.as(t, "GET", "/v1/sessions/not-a-uuid").status, 404);
+    EXPECT_EQ(s.as(t, "PATCH", "/v1/sessions/current").status, 200);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/sessions/" + reg_sid).status, 204);
+    EXPECT_EQ(s.as(t_reg, "GET", "/v1/account").status, 401);
+
+    // the own account
+    EXPECT_EQ(s.as(t, "GET", "/v1/account").status, 200);
+    EXPECT_EQ(s.as(t, "PATCH", "/v1/account", {{"display_name", "Ann B"}, {"username", "ann2"}, {"lang", "en-GB"},
+                                               {"avatar_url", "https://example.com/a.png"}, {"metadata", {{"level", 3}}}})
+                .status,
+              200);
+    EXPECT_EQ(s.as(t, "PATCH", "/v1/account", {{"email", "new@example.com"}}).status, 400);
+    EXPECT_EQ(s.as(t, "PATCH", "/v1/account", {{"username", "BOB"}}).status, 409);
+    EXPECT_EQ(s.as(t, "PUT", "/v1/account/password",
+                   {{"current_password", "not-the-password"}, {"new_password", "another-horse-7"}})
+                .status,
+              401);
+    EXPECT_EQ(s.as(t, "PUT", "/v1/account/password", {{"new_password", "password"}}).status, 400);
+    EXPECT_EQ(s.as(t, "PUT", "/v1/account/password",
+                   {{"current_password", "correct-horse-9"}, {"new_password", "another-horse-7"}})
+                .status,
+              200);
+    auto logs = s.as(t, "GET", "/v1/account/logs?limit=2");
+    ASSERT_EQ(logs.status, 200) << logs.raw;
+    ASSERT_TRUE(logs.body["next_cursor"].is_string()) << logs.raw;
+    EXPECT_EQ(s.as(t, "GET", "/v1/account/logs?cursor=" + logs.body["next_cursor"].get<std::string>()).status, 200);
+    EXPECT_EQ(s.as(t, "GET", "/v1/account/logs?cursor=!!").status, 400);
+
+    // players
+    EXPECT_EQ(s.call("GET", "/v1/users/" + ann_id).status, 200);
+    EXPECT_EQ(s.call("GET", "/v1/users/00000000-0000-4000-8000-000000000000").status, 404);
+    EXPECT_EQ(s.call("GET", "/v1/users?ids=" + ann_id + "," + bob_id).body["items"].size(), 2u);
+    EXPECT_EQ(s.call("GET", "/v1/users?usernames=ann2,nobody").status, 200);
+    EXPECT_EQ(s.call("GET", "/v1/users").status, 400);
+    EXPECT_EQ(s.call("GET", "/v1/usernames/Ann2").body["available"], false);
+    EXPECT_EQ(s.call("GET", "/v1/usernames/x").status, 400);
+
+    // admin
+    EXPECT_EQ(s.call("GET", "/v1/admin/users").status, 401);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users?q=example&page=1&page_size=10").status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users?page=0").status, 400);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/stats").status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=30").status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=0").status, 400);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + bob_id).status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users/00000000-0000-4000-8000-000000000000").status, 404);
+    EXPECT_EQ(s.admin("PATCH", "/v1/admin/users/" + bob_id, {{"email", "bob@example.com"}}).status, 200);
+    EXPECT_EQ(s.admin("PATCH", "/v1/admin/users/" + bob_id, {{"email", "Ann@Example.com"}}).status, 409);
+    EXPECT_EQ(s.admin("PATCH", "/v1/admin/users/" + bob_id, json::object()).status, 400);
+    std::string t_bob = token_of(bob);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/block").status, 200);
+    EXPECT_EQ(s.as(t_bob, "GET", "/v1/account").status, 403);
+    EXPECT_EQ(s.login("bob").status, 403);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/unblock").status, 200);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/activate").status, 200);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + bob_id + "/sessions").body["revoked"], 1);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/cluster/leave").status, 400);  // a single node
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup_root + "/first"}}).status, 201);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup_root + "/first"}}).status, 409);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", "relative/path"}}).status, 400);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + dev_id).status, 204);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + dev_id).status, 404);
+
+    // operators
+    EXPECT_EQ(s.admin("GET", "/debug/actors").status, 200);
+    EXPECT_EQ(s.admin("GET", "/debug/cluster").status, 200);
+    EXPECT_EQ(s.admin("GET", "/debug/users/" + ann_id).status, 200);
+    EXPECT_EQ(s.admin("GET", "/debug/users/" + dev_id).status, 404);
+    EXPECT_EQ(s.call("GET", "/debug/cluster").status, 401);
+    EXPECT_EQ(s.call("GET", "/healthz").status, 200);
+    EXPECT_EQ(s.call("GET", "/readyz").status, 200);
+    EXPECT_EQ(s.call("GET", "/metrics").status, 200);
+
+    // what the edge answers for any path
+    EXPECT_EQ(s.call("GET", "/v2/nothing").status, 404);
+    EXPECT_EQ(s.call("PUT", "/v1/account", nullptr, bearer(t)).status, 405);
+    EXPECT_EQ(s.call("OPTIONS", "/v1/account").status, 204);
+
+    // logging out and deleting
+    auto bob_again = s.login("bob");
+    ASSERT_EQ(bob_again.status, 201) << bob_again.raw;
+    EXPECT_EQ(s.as(token_of(bob_again), "DELETE", "/v1/sessions").status, 204);
+    auto guest_t = token_of(guest);
+    EXPECT_EQ(s.as(guest_t, "DELETE", "/v1/sessions/current").status, 204);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account", {{"password", "not-the-password"}}).status, 401);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account").status, 204);  // inside the sudo window
+    EXPECT_EQ(s.as(t, "GET", "/v1/account").status, 401);
+  }
+  {
+    // Accounts that wait for activation: no session at registration, 403 at login.
+    roster_server s(env{{"ROSTER_AUTH_REQUIRE_ACTIVATION", "true"}});
+    s.record_to(exchanges);
+    EXPECT_EQ(s.register_user("cyril@example.com", "cyril").body["session"], nullptr);
+    EXPECT_EQ(s.login("cyril").status, 403);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/anonymous", {{"display_name", "Guest"}}).body["session"], nullptr);
+  }
+  auto [code, report] = check_answers(exchanges);
+  EXPECT_EQ(code, 0) << report;
+  EXPECT_NE(report.find("0 problems"), std::string::npos) << report;
+  std::filesystem::remove_all(dir);
+}
+
+} // namespace
