@@ -41,3 +41,58 @@ def account_lua(path, tokens):
         f.write("local tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n")
         f.write("local i = 0\nfunction request()\n  i = i + 1\n"
                 "  return wrk.format('GET', '/v1/account', {['Authorization'] = 'Bearer ' .. tokens[(i % #tokens) + 1]})\nend\n")
+
+
+def _parallel(fn, n, workers=8):
+    """fn(i) for i in range(n) on `workers` threads, results in order."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, range(n)))
+
+
+def guest_tokens(port, n):
+    """Creates n guest users and returns one session token of each."""
+    return _parallel(lambda i: call(port, "/v1/sessions/anonymous", {})["session"]["token"], n)
+
+
+def register_devices(port, n, prefix="bench-device"):
+    """Registers n device users (POST /v1/sessions/device) and returns their device ids."""
+    ids = [f"{prefix}-{i:06d}" for i in range(n)]
+    created = _parallel(lambda i: call(port, "/v1/sessions/device", {"device_id": ids[i]})["created"], n)
+    assert all(created), "a bench device id already existed"
+    return ids
+
+
+# wrk gives each thread its own Lua state: `setup` numbers the threads so that
+# each starts at its own offset in the list instead of all in lockstep.
+_THREAD_OFFSET = ("local threads = 0\nfunction setup(thread) thread:set('tid', threads); threads = threads + 1 end\n"
+                  "local i = nil\n")
+
+
+def _start(n):
+    return f"  if i == nil then i = (tid or 0) * {max(1, n // 2)} end\n  i = i + 1\n"
+
+
+def patch_lua(path, tokens):
+    """A wrk script: PATCH /v1/account with the tokens in turn, the display name
+    alternating between two values on every pass over the list (every request
+    changes the record)."""
+    n = len(tokens)
+    with open(path, "w") as f:
+        f.write("local tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n" + _THREAD_OFFSET)
+        f.write("local names = {'{\"display_name\":\"Bench Even\"}', '{\"display_name\":\"Bench Odd\"}'}\n")
+        f.write("function request()\n" + _start(n) +
+                "  local body = names[(math.floor(i / #tokens) % 2) + 1]\n"
+                "  return wrk.format('PATCH', '/v1/account', {['Authorization'] = 'Bearer ' .. tokens[(i % #tokens) + 1],"
+                " ['Content-Type'] = 'application/json'}, body)\nend\n")
+
+
+def device_lua(path, device_ids):
+    """A wrk script: POST /v1/sessions/device with the (existing) device ids in turn."""
+    n = len(device_ids)
+    with open(path, "w") as f:
+        f.write("local bodies = {" + ",".join("'" + json.dumps({"device_id": d}) + "'" for d in device_ids) + "}\n"
+                + _THREAD_OFFSET)
+        f.write("function request()\n" + _start(n) +
+                "  return wrk.format('POST', '/v1/sessions/device', {['Content-Type'] = 'application/json'},"
+                " bodies[(i % #bodies) + 1])\nend\n")

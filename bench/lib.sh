@@ -1,5 +1,5 @@
-# Shared by bench/run.sh and bench/cluster.sh: set-up, a work dir cleaned on
-# exit, and helpers. Source it from the repository root with WORK_PREFIX set.
+# Shared by the bench scripts (run.sh, cluster.sh, profile.sh, count_messages.sh):
+# set-up, a work dir cleaned on exit, and helpers. Source it from the repository root with WORK_PREFIX set.
 set -euo pipefail
 BUILD="${BUILD:-build}"
 [ -x "$BUILD/roster" ] || bash scripts/build "$BUILD"
@@ -24,3 +24,8 @@ parse() {
     /Non-2xx or 3xx responses:/ { bad = $5 }
     END { printf "%s %.3f %.3f %s\n", rps, p50, p99, (bad == "" ? 0 : bad) }'
 }
+
+# CPU time (user + system) a process has used so far, in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# wrk output → the number of requests it completed
+requests_of() { awk '/ requests in / {print $1}' "$1"; }
