@@ -1,8 +1,9 @@
 #pragma once
 // The user aggregate: the record, its sessions and the pure rules over them
-// (session expiry, status checks, profile patches, the JSON views).
+// (session expiry, status checks, profile patches, index keys).
 // Plain data: the user actor (actors/user/) owns one instance per live user
 // and is the only writer; this file knows nothing of CAF or the store.
+// The storage codec is domain/user_codec.h, the API views domain/user_views.h.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -61,21 +62,6 @@ std::string email_key(std::string_view email);
 std::string username_key(std::string_view username);
 std::string device_key(std::string_view device_id);
 
-// -- storage encoding (JSON; secrets stay in the store, never in a view) ------
-std::string encode_user(const user_record& u);
-std::optional<user_record> decode_user(std::string_view bytes);
-std::string encode_session(const session_record& s);
-std::optional<session_record> decode_session(std::string_view bytes);
-
-// -- API views ----------------------------------------------------------------
-/// What the user sees of their own account.
-json own_view(const user_record& u);
-/// What anyone may see: id, username, display_name, avatar_url, online, metadata.
-json public_view(const user_record& u, bool online);
-/// Everything an admin may see (still without secrets).
-json admin_view(const user_record& u, size_t session_count);
-json session_view(const session_record& s, bool current);
-
 // -- rules --------------------------------------------------------------------
 struct session_policy {
   millis ttl = 30LL * 86'400'000;       // absolute
@@ -117,3 +103,9 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
 std::string check_metadata(const json& m, const limits& l = {});
 
 } // namespace roster
+
+// Transitional: actors/user/user_actor.cc and actors/partition/partition_host.cc
+// still reach the codec and the views through this header (via actors/env.h).
+// Remove these two lines once they include user_codec.h / user_views.h.
+#include "domain/user_codec.h"
+#include "domain/user_views.h"

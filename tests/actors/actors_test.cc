@@ -13,6 +13,7 @@
 #include "cluster/router.h"
 #include "base/crypto.h"
 #include "base/siphash.h"
+#include "domain/user_codec.h"
 #include "persistence/keys.h"
 #include <caf/all.hpp>
 
