@@ -45,6 +45,10 @@ errc status_gate(const user_record& u) {
   return errc::ok;
 }
 
+error status_gate_error(errc gate) {
+  return make_error(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
+}
+
 std::string check_metadata(const json& m, const limits& l) {
   if (!m.is_object()) return "must be an object";
   if (m.size() > 64) return "at most 64 keys";

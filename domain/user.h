@@ -3,7 +3,8 @@
 // (session expiry, status checks, profile patches, index keys).
 // Plain data: the user actor (actors/user/) owns one instance per live user
 // and is the only writer; this file knows nothing of CAF or the store.
-// The storage codec is domain/user_codec.h, the API views domain/user_views.h.
+// The storage codec is domain/user_codec.h, the API views domain/user_views.h,
+// the rules over a user's set of sessions domain/session_book.h.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -74,6 +75,10 @@ errc session_state(const session_record& s, millis now, const session_policy& p)
 
 /// ok, or why this account may not use sessions / log in now.
 errc status_gate(const user_record& u);
+
+/// The error for a gate other than ok: "account is blocked" or "account is
+/// pending activation", with that code.
+error status_gate_error(errc gate);
 
 /// Fields of a profile patch (PATCH /v1/account and the admin PATCH), already
 /// validated. `username` / `email` changes involve the index and are applied by

@@ -54,6 +54,10 @@ TEST(User, StatusGate) {
   EXPECT_EQ(status_gate(u), errc::account_blocked);
   u.status = account_status::pending_activation;
   EXPECT_EQ(status_gate(u), errc::pending_activation);
+  EXPECT_EQ(status_gate_error(errc::pending_activation).code, errc::pending_activation);
+  EXPECT_EQ(status_gate_error(errc::pending_activation).message, "account is pending activation");
+  EXPECT_EQ(status_gate_error(errc::account_blocked).code, errc::account_blocked);
+  EXPECT_EQ(status_gate_error(errc::account_blocked).message, "account is blocked");
 }
 
 TEST(User, ProfilePatchValidatesAndMergesMetadata) {
