@@ -108,9 +108,3 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
 std::string check_metadata(const json& m, const limits& l = {});
 
 } // namespace roster
-
-// Transitional: actors/user/user_actor.cc and actors/partition/partition_host.cc
-// still reach the codec and the views through this header (via actors/env.h).
-// Remove these two lines once they include user_codec.h / user_views.h.
-#include "domain/user_codec.h"
-#include "domain/user_views.h"
