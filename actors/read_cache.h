@@ -37,6 +37,7 @@ class read_cache {
  public:
   struct entry {
     std::string uid16;
+    std::string token_hash;  // the session it answers for
     caf::actor_addr actor;  // the publisher: served only while it is the user's live actor
     millis valid_until = 0;
     std::string body;

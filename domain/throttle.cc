@@ -72,6 +72,18 @@ size_t pending_attempts::live(millis now, millis ttl) {
   return items_.size();
 }
 
+result<uint64_t> login_guard::begin(const std::vector<millis>& failures, millis now, const throttle_policy& p) {
+  auto in_flight = pending_.live(now, p.reservation_ttl);
+  if (auto wait = attempt_wait(failures, in_flight, now, p); wait > 0) return throttled_error(wait);
+  return pending_.add(now);
+}
+
+void login_guard::failed(uint64_t reservation, std::vector<millis>& failures, millis now, const throttle_policy& p) {
+  pending_.resolve(reservation);
+  prune_failures(failures, now, p);
+  failures.push_back(now);
+}
+
 void attempt_throttle::prune_all(millis now) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     prune_failures(it->second.failures, now, policy_);

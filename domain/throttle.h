@@ -12,8 +12,8 @@
 //
 // The pure rule is `attempt_wait`; `pending_attempts` keeps one key's
 // reservations; `attempt_throttle` applies both per key (client address,
-// normalised login), node-locally. The user actor applies the same rule to the
-// account's stored failures (actors/user/user_actor.cc).
+// normalised login), node-locally; `login_guard` applies them to one account's
+// stored failures (held by the user actor, actors/user/user_actor.cc).
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -74,6 +74,31 @@ class pending_attempts {
  private:
   std::vector<std::pair<uint64_t, millis>> items_;
   uint64_t next_ = 0;
+};
+
+/// The password-check throttle of one account: its checks in flight, judged
+/// with attempt_wait against the account's recent failures, which live in the
+/// user record (user_record::failed_logins) and are passed in, so that the
+/// caller persists them with the record. Plain data, not thread-safe: the
+/// user actor holds one per live user. Memory only: a guard lost with its
+/// actor only lifts a limit early.
+///
+///   begin ──▶ (check the hash) ──▶ failed   (wrong password: now a failure)
+///                              └─▶ finish   (right password, or no check ran)
+class login_guard {
+ public:
+  /// Reserves a password check: its reservation id, or throttled_error()
+  /// while attempt_wait refuses (nothing reserved then).
+  result<uint64_t> begin(const std::vector<millis>& failures, millis now, const throttle_policy& p);
+  /// Check `reservation` failed: it ends, and `now` joins `failures` (pruned
+  /// to the window first, prune_failures). The caller stores the record.
+  void failed(uint64_t reservation, std::vector<millis>& failures, millis now, const throttle_policy& p);
+  /// Check `reservation` ended without a failure. Unknown or expired ids are
+  /// ignored. Clearing the failures after a proven password is the caller's.
+  void finish(uint64_t reservation) { pending_.resolve(reservation); }
+
+ private:
+  pending_attempts pending_;
 };
 
 /// attempt_wait per key (a client address, a normalised login). Thread-safe

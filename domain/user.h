@@ -1,8 +1,10 @@
 #pragma once
 // The user aggregate: the record, its sessions and the pure rules over them
-// (session expiry, status checks, profile patches, the JSON views).
+// (session expiry, status checks, profile patches, index keys).
 // Plain data: the user actor (actors/user/) owns one instance per live user
 // and is the only writer; this file knows nothing of CAF or the store.
+// The storage codec is domain/user_codec.h, the API views domain/user_views.h,
+// the rules over a user's set of sessions domain/session_book.h.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -61,21 +63,6 @@ std::string email_key(std::string_view email);
 std::string username_key(std::string_view username);
 std::string device_key(std::string_view device_id);
 
-// -- storage encoding (JSON; secrets stay in the store, never in a view) ------
-std::string encode_user(const user_record& u);
-std::optional<user_record> decode_user(std::string_view bytes);
-std::string encode_session(const session_record& s);
-std::optional<session_record> decode_session(std::string_view bytes);
-
-// -- API views ----------------------------------------------------------------
-/// What the user sees of their own account.
-json own_view(const user_record& u);
-/// What anyone may see: id, username, display_name, avatar_url, online, metadata.
-json public_view(const user_record& u, bool online);
-/// Everything an admin may see (still without secrets).
-json admin_view(const user_record& u, size_t session_count);
-json session_view(const session_record& s, bool current);
-
 // -- rules --------------------------------------------------------------------
 struct session_policy {
   millis ttl = 30LL * 86'400'000;       // absolute
@@ -88,6 +75,10 @@ errc session_state(const session_record& s, millis now, const session_policy& p)
 
 /// ok, or why this account may not use sessions / log in now.
 errc status_gate(const user_record& u);
+
+/// The error for a gate other than ok: "account is blocked" or "account is
+/// pending activation", with that code.
+error status_gate_error(errc gate);
 
 /// Fields of a profile patch (PATCH /v1/account and the admin PATCH), already
 /// validated. `username` / `email` changes involve the index and are applied by

@@ -8,6 +8,8 @@
 
 #include "domain/request.h"
 #include "domain/user.h"
+#include "domain/user_codec.h"
+#include "domain/user_views.h"
 #include "fuzz/fuzz_check.h"
 
 using namespace roster;

@@ -1,4 +1,4 @@
-// The storage encoding of users and sessions (domain/user.cc), in both
+// The storage encoding of users and sessions (domain/user_codec.cc), in both
 // directions. The first byte picks the mode:
 //   0: decode_user(bytes)     — what the user actor reads back from the store
 //   1: decode_session(bytes)
@@ -13,6 +13,8 @@
 #include <string>
 
 #include "domain/user.h"
+#include "domain/user_codec.h"
+#include "domain/user_views.h"
 #include "domain/validation.h"
 #include "fuzz/fuzz_check.h"
 

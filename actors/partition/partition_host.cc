@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "base/crypto.h"
+#include "domain/user_codec.h"
+#include "domain/user_views.h"
 #include "persistence/keys.h"
 
 namespace roster {

@@ -6,11 +6,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <unordered_map>
 
 #include "base/crypto.h"
+#include "domain/session_book.h"
 #include "domain/throttle.h"
+#include "domain/user_codec.h"
+#include "domain/user_views.h"
 #include "domain/validation.h"
 #include "persistence/keys.h"
 
@@ -24,46 +25,55 @@ struct user_actor_state {
   uint16_t partition = 0;
   std::string uid16;
 
-  std::optional<user_record> user;                           // nullopt: no such user (yet)
-  std::map<std::string, session_record> sessions;            // by session id
-  std::unordered_map<std::string, std::string> by_hash;      // token hash → session id
-  std::unordered_map<std::string, millis> persisted_use;     // session id → last_used_at in the store
+  std::optional<user_record> user;  // nullopt: no such user (yet)
+  session_book sessions;
   millis last_activity = 0;
   uint32_t log_seq = 0;
   std::string own_json;  // own_view(*user).dump(), cached between record changes
-  // The answers this actor published in env->reads, by token hash.
-  std::unordered_map<std::string, std::shared_ptr<const read_cache::entry>> published;
+  // The answers this actor published in env->reads (usually none or one).
+  std::vector<std::shared_ptr<const read_cache::entry>> published;
   bool passivating = false;
   bool load_failed = false;  // the store could not be read: answer 503, retire
   // Password checks in flight (login_begin → login_failed / login_finish /
-  // set_password), counted with user->failed_logins by attempt_wait so that
-  // concurrent guesses from any node cannot pass the limit. Memory only: a
-  // reservation lost with the actor only lifts a limit early.
-  pending_attempts checks;
+  // set_password), counted with user->failed_logins so that concurrent
+  // guesses from any node cannot pass the limit. Memory only: a reservation
+  // lost with the actor only lifts a limit early.
+  login_guard guard;
 
   /// The last time the router served one of this actor's answers (0: never).
   millis last_hit() const {
     millis t = 0;
-    for (auto& [h, e] : published) t = std::max(t, e->last_hit.load(std::memory_order_relaxed));
+    for (auto& e : published) t = std::max(t, e->last_hit.load(std::memory_order_relaxed));
     return t;
   }
 
-  /// A session's last use, counting the reads the router answered for it.
-  void fold_hits(session_record& s) const {
-    if (auto it = published.find(s.token_hash); it != published.end())
-      s.last_used_at = std::max(s.last_used_at, it->second->last_hit.load(std::memory_order_relaxed));
+  /// When the router last served the answer published for `token_hash`.
+  std::optional<millis> last_hit_of(std::string_view token_hash) const {
+    for (auto& e : published)
+      if (e->token_hash == token_hash) return e->last_hit.load(std::memory_order_relaxed);
+    return std::nullopt;
+  }
+
+  /// Publishes an answer, replacing this session's previous one.
+  void publish(std::shared_ptr<const read_cache::entry> e) {
+    auto same = std::find_if(published.begin(), published.end(), [&](auto& p) { return p->token_hash == e->token_hash; });
+    if (same != published.end()) *same = e;
+    else published.push_back(e);
+    auto key = e->token_hash;  // not e->token_hash beside std::move(e): argument order is unspecified
+    env->reads.publish(key, std::move(e));
   }
 
   /// Takes back every answer this actor published (see read_cache), keeping
   /// the uses they recorded.
   void withdraw_reads() {
-    for (auto& [h, e] : published) {
-      env->reads.withdraw(h);
-      if (auto sid = by_hash.find(h); sid != by_hash.end())
-        if (auto s = sessions.find(sid->second); s != sessions.end()) fold_hits(s->second);
+    for (auto& e : published) {
+      env->reads.withdraw(e->token_hash);
+      sessions.record_use(e->token_hash, e->last_hit.load(std::memory_order_relaxed));
     }
     published.clear();
   }
+
+  session_rules rules() const { return session_rules{env->sessions, env->max_sessions_per_user}; }
 
   ~user_actor_state() {
     if (!env) return;
@@ -77,10 +87,9 @@ namespace {
 using json = nlohmann::json;
 using self_ptr = user_actor_hdl::stateful_pointer<user_actor_state>;
 
-// How stale a persisted session last_used_at / user last_seen_at may get.
-// Idle expiry is counted in days, so minute-level precision loses nothing and
-// keeps reads from turning into writes.
-constexpr millis use_persist_interval = 60'000;
+// How stale the user's persisted last_seen_at may get (a session's
+// last_used_at: session_rules). Activity is counted in minutes and days, so
+// this keeps reads from turning into writes.
 constexpr millis seen_persist_interval = 10 * 60'000;
 constexpr millis online_window = 5 * 60'000;
 
@@ -97,8 +106,6 @@ void forget(user_actor_state& st) {
   st.withdraw_reads();
   st.user.reset();
   st.sessions.clear();
-  st.by_hash.clear();
-  st.persisted_use.clear();
   st.own_json.clear();
 }
 
@@ -113,11 +120,7 @@ void load(user_actor_state& st) {
   status scanned;
   if (raw && st.user)
     scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16), [&](std::string_view, std::string_view v) {
-      if (auto s = decode_session(v)) {
-        st.by_hash[s->token_hash] = s->id;
-        st.persisted_use[s->id] = s->last_used_at;
-        st.sessions.emplace(s->id, std::move(*s));
-      }
+      if (auto s = decode_session(v)) st.sessions.load(std::move(*s));
       return true;
     });
   if (!raw || !scanned) {
@@ -156,52 +159,17 @@ void put_record(ctx& c, write_batch& b) {
   b.put(keys::user_record(c.st.partition, c.st.uid16), encode_user(*c.st.user));
 }
 
-void put_session(ctx& c, write_batch& b, const session_record& s) {
-  b.put(keys::session(c.st.partition, c.st.uid16, sid16_of(s.id)), encode_session(s));
-  c.st.persisted_use[s.id] = s.last_used_at;
-}
-
-void drop_session(ctx& c, write_batch& b, const std::string& sid) {
-  auto it = c.st.sessions.find(sid);
-  if (it == c.st.sessions.end()) return;
-  b.remove(keys::session(c.st.partition, c.st.uid16, sid16_of(sid)));
-  c.st.by_hash.erase(it->second.token_hash);
-  c.st.persisted_use.erase(sid);
-  c.st.sessions.erase(it);
-}
-
-/// Drops expired sessions and, above the per-user cap, the least recently used.
-void prune_sessions(ctx& c, write_batch& b) {
-  std::vector<std::string> doomed;
-  for (auto& [id, s] : c.st.sessions)
-    if (session_state(s, c.now, c.st.env->sessions) != errc::ok) doomed.push_back(id);
-  for (auto& id : doomed) drop_session(c, b, id);
-  while (c.st.sessions.size() >= c.st.env->max_sessions_per_user) {
-    auto oldest = std::min_element(c.st.sessions.begin(), c.st.sessions.end(), [](auto& a, auto& b2) {
-      return a.second.last_used_at < b2.second.last_used_at;
-    });
-    drop_session(c, b, oldest->first);
-  }
+/// Turns the session book's writes into batch entries.
+void apply(ctx& c, write_batch& b, const session_writes& w) {
+  for (auto& s : w.put) b.put(keys::session(c.st.partition, c.st.uid16, sid16_of(s.id)), encode_session(s));
+  for (auto& id : w.removed_ids) b.remove(keys::session(c.st.partition, c.st.uid16, sid16_of(id)));
 }
 
 /// A new session; its view (with the token, shown this once) as JSON text.
 std::string new_session(ctx& c, write_batch& b, const std::string& method) {
-  prune_sessions(c, b);
-  auto tok = new_session_token(c.st.uid16);
-  session_record s;
-  s.id = uuid_to_string(new_uuid_bytes());
-  s.token_hash = tok.token_hash;
-  s.method = method;
-  s.created_at = s.last_used_at = s.authenticated_at = c.now;
-  s.expires_at = c.now + c.st.env->sessions.ttl;
-  s.ip = c.req.client.ip;
-  s.user_agent = c.req.client.user_agent.substr(0, 512);
-  put_session(c, b, s);
-  json view = session_view(s, true);
-  view["token"] = tok.token;
-  c.st.by_hash[s.token_hash] = s.id;
-  c.st.sessions.emplace(s.id, std::move(s));
-  return view.dump();
+  auto made = c.st.sessions.create(c.st.uid16, method, c.req.client.ip, c.req.client.user_agent, c.now, c.st.rules());
+  apply(c, b, made.writes);
+  return made.value->view.dump();
 }
 
 /// The reply to a failed commit: a fenced partition (handed to another node
@@ -230,31 +198,25 @@ void request_passivation(self_ptr self) {
 }
 
 /// Authenticates the request's token: the session must exist, be unexpired,
-/// and the account must be allowed to use sessions.
-result<session_record*> authenticated_session(ctx& c) {
-  if (!c.st.user) return make_error(errc::unauthorized, "invalid session");
-  auto h = c.st.by_hash.find(c.req.token_hash);
-  if (c.req.token_hash.empty() || h == c.st.by_hash.end()) return make_error(errc::unauthorized, "invalid session");
-  auto& s = c.st.sessions.at(h->second);
-  c.st.fold_hits(s);
-  if (session_state(s, c.now, c.st.env->sessions) != errc::ok) {
-    write_batch b;
-    drop_session(c, b, s.id);
-    if (!commit(c, b)) return store_failed(c);
-    return make_error(errc::session_expired, "session expired");
-  }
-  if (auto gate = status_gate(*c.st.user); gate != errc::ok)
-    return make_error(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
-  s.last_used_at = c.now;
+/// and the account must be allowed to use sessions (session_book::authenticate).
+result<const session_record*> authenticated_session(ctx& c) {
+  auto& st = c.st;
+  if (!st.user) return make_error(errc::unauthorized, "invalid session");
+  auto a = st.sessions.authenticate(c.req.token_hash, c.now, st.rules(), st.last_hit_of(c.req.token_hash),
+                                    status_gate(*st.user));
   write_batch b;
-  if (c.now - c.st.persisted_use[s.id] > use_persist_interval) put_session(c, b, s);
-  if (c.now - c.st.user->last_seen_at > seen_persist_interval) {
-    c.st.user->last_seen_at = c.now;
+  apply(c, b, a.writes);
+  if (!a.value) {
+    if (!commit(c, b)) return store_failed(c);
+    return a.value.err();
+  }
+  if (c.now - st.user->last_seen_at > seen_persist_interval) {
+    st.user->last_seen_at = c.now;
     put_record(c, b);
   }
-  // A failed commit reloads state, so `s` must not be used after it.
+  // A failed commit reloads state, so the session must not be used after it.
   if (!commit(c, b)) return store_failed(c);
-  return &s;
+  return *a.value;
 }
 
 /// The own view plus the calling session's id and authentication time. The
@@ -276,10 +238,6 @@ error invalid_cursor() {
   return e;
 }
 
-error gate_error(errc gate) {
-  return make_error(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
-}
-
 /// Keys the user held before a change and no longer holds after it.
 std::vector<std::string> released_keys(const std::vector<std::string>& before, const user_record& after) {
   auto now_keys = index_keys_of(after);
@@ -289,15 +247,13 @@ std::vector<std::string> released_keys(const std::vector<std::string>& before, c
   return out;
 }
 
-result<revoked> revoke_all(ctx& c, const std::string& keep_sid, const std::string& event) {
+result<revoked> revoke_all(ctx& c, const std::string& event) {
+  auto gone = c.st.sessions.revoke_all();
   write_batch b;
-  std::vector<std::string> ids;
-  for (auto& [id, s] : c.st.sessions)
-    if (id != keep_sid) ids.push_back(id);
-  for (auto& id : ids) drop_session(c, b, id);
-  add_log(c, b, event, true, {{"count", ids.size()}});
+  apply(c, b, gone.writes);
+  add_log(c, b, event, true, {{"count", *gone.value}});
   if (!commit(c, b)) return store_failed(c);
-  return revoked{ids.size()};
+  return revoked{*gone.value};
 }
 
 // -- one handler per operation ------------------------------------------------------
@@ -305,7 +261,7 @@ result<revoked> revoke_all(ctx& c, const std::string& keep_sid, const std::strin
 // session of an account that may use sessions.
 
 template <class F>
-auto with_session(ctx& c, F&& fn) -> decltype(fn(std::declval<session_record&>())) {
+auto with_session(ctx& c, F&& fn) -> decltype(fn(std::declval<const session_record&>())) {
   auto s = authenticated_session(c);
   if (!s) return s.err();
   return fn(**s);
@@ -330,17 +286,17 @@ result<signed_in> on(ctx& c, create_user& op) {
 }
 
 result<view> on(ctx& c, authenticate&) {
-  return with_session(c, [&](session_record& s) -> result<view> {
+  return with_session(c, [&](const session_record& s) -> result<view> {
     auto& st = c.st;
     auto body = own_with_session(st, s);
     // Let the router answer this session's next reads itself (read_cache).
     auto e = std::make_shared<read_cache::entry>();
     e->uid16 = st.uid16;
+    e->token_hash = s.token_hash;
     e->actor = c.self->address();
     e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
     e->body = body;
-    st.published[s.token_hash] = e;
-    st.env->reads.publish(s.token_hash, std::move(e));
+    st.publish(std::move(e));
     return view{std::move(body)};
   });
 }
@@ -349,18 +305,15 @@ result<login_ticket> on(ctx& c, login_begin&) {
   // Reserves a password check on the account (domain/throttle.h).
   auto& st = c.st;
   if (!st.user) return not_found();
-  auto& policy = st.env->login_throttle;
-  auto in_flight = st.checks.live(c.now, policy.reservation_ttl);
-  if (auto wait = attempt_wait(st.user->failed_logins, in_flight, c.now, policy); wait > 0) return throttled_error(wait);
-  return login_ticket{st.user->password_hash, st.checks.add(c.now)};
+  auto reserved = st.guard.begin(st.user->failed_logins, c.now, st.env->login_throttle);
+  if (!reserved) return reserved.err();
+  return login_ticket{st.user->password_hash, *reserved};
 }
 
 result<done> on(ctx& c, login_failed& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
-  st.checks.resolve(op.reservation);
-  prune_failures(st.user->failed_logins, c.now, st.env->login_throttle);
-  st.user->failed_logins.push_back(c.now);
+  st.guard.failed(op.reservation, st.user->failed_logins, c.now, st.env->login_throttle);
   write_batch b;
   put_record(c, b);
   add_log(c, b, "login", false, {{"method", op.method.empty() ? std::string("password") : op.method}});
@@ -371,7 +324,7 @@ result<done> on(ctx& c, login_failed& op) {
 result<signed_in> on(ctx& c, login_finish& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
-  st.checks.resolve(op.reservation);
+  st.guard.finish(op.reservation);
   auto method = op.method.empty() ? std::string("password") : op.method;
   if (op.password_hash && !constant_time_equal(*op.password_hash, st.user->password_hash))
     return make_error(errc::invalid_credentials, "invalid credentials");
@@ -379,7 +332,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
   if (auto gate = status_gate(*st.user); gate != errc::ok) {
     add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
     commit(c, b);
-    return gate_error(gate);
+    return status_gate_error(gate);
   }
   st.user->failed_logins.clear();
   st.user->last_login_at = st.user->last_seen_at = c.now;
@@ -391,64 +344,46 @@ result<signed_in> on(ctx& c, login_finish& op) {
 }
 
 result<view> on(ctx& c, list_sessions& op) {
-  return with_session(c, [&](session_record& cur) -> result<view> {
-    auto& st = c.st;
-    std::vector<const session_record*> list;
-    for (auto& [id, s] : st.sessions)
-      if (session_state(s, c.now, st.env->sessions) == errc::ok) list.push_back(&s);
-    // Newest first; ties broken by id so that pages are stable.
-    std::sort(list.begin(), list.end(), [](auto* a, auto* b) {
-      return a->created_at != b->created_at ? a->created_at > b->created_at : a->id < b->id;
-    });
-    size_t start = 0;
-    if (!op.cursor.empty()) {
-      auto after = base64url_decode(op.cursor);
-      auto it = after ? std::find_if(list.begin(), list.end(), [&](auto* s) { return s->id == *after; }) : list.end();
-      if (it == list.end()) return invalid_cursor();
-      start = static_cast<size_t>(it - list.begin()) + 1;
-    }
-    json items = json::array();
-    for (size_t i = start; i < list.size() && items.size() < op.limit; ++i)
-      items.push_back(session_view(*list[i], list[i]->id == cur.id));
-    bool more = start + items.size() < list.size();
-    json next = more ? json(base64url_encode(list[start + items.size() - 1]->id)) : json(nullptr);
-    return view{json{{"items", items}, {"next_cursor", next}}.dump()};
+  return with_session(c, [&](const session_record& cur) -> result<view> {
+    auto page = c.st.sessions.page(c.now, c.st.rules(), op.limit, op.cursor, cur.id);
+    if (!page) return page.err();
+    return view{page->to_json().dump()};
   });
 }
 
 result<view> on(ctx& c, get_session& op) {
-  return with_session(c, [&](session_record& cur) -> result<view> {
-    auto id = op.id == "current" ? cur.id : op.id;
-    auto it = c.st.sessions.find(id);
-    if (it == c.st.sessions.end()) return make_error(errc::not_found, "session not found");
-    return view{session_view(it->second, id == cur.id).dump()};
+  return with_session(c, [&](const session_record& cur) -> result<view> {
+    auto found = c.st.sessions.get(op.id, cur.id);
+    if (!found) return found.err();
+    return view{found->dump()};
   });
 }
 
 result<view> on(ctx& c, extend_session&) {
-  return with_session(c, [&](session_record& cur) -> result<view> {
-    cur.expires_at = c.now + c.st.env->sessions.ttl;
+  return with_session(c, [&](const session_record& cur) -> result<view> {
+    auto extended = c.st.sessions.extend(cur.id, c.now, c.st.rules());
     write_batch b;
-    put_session(c, b, cur);
+    apply(c, b, extended.writes);
     if (!commit(c, b)) return store_failed(c);
-    return view{session_view(cur, true).dump()};
+    if (!extended.value) return extended.value.err();
+    return view{extended.value->dump()};
   });
 }
 
 result<done> on(ctx& c, revoke_session& op) {
-  return with_session(c, [&](session_record& cur) -> result<done> {
-    auto id = op.id == "current" ? cur.id : op.id;
-    if (!c.st.sessions.count(id)) return make_error(errc::not_found, "session not found");
+  return with_session(c, [&](const session_record& cur) -> result<done> {
+    auto gone = c.st.sessions.revoke(op.id, cur.id);
+    if (!gone.value) return gone.value.err();
     write_batch b;
-    drop_session(c, b, id);
-    add_log(c, b, "session_revoked", true, {{"session_id", id}});
+    apply(c, b, gone.writes);
+    add_log(c, b, "session_revoked", true, {{"session_id", *gone.value}});
     if (!commit(c, b)) return store_failed(c);
     return done{};
   });
 }
 
 result<revoked> on(ctx& c, revoke_all_sessions&) {
-  return with_session(c, [&](session_record&) { return revoke_all(c, "", "sessions_revoked"); });
+  return with_session(c, [&](const session_record&) { return revoke_all(c, "sessions_revoked"); });
 }
 
 result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool admin) {
@@ -471,11 +406,11 @@ result<profile_updated> on(ctx& c, update_profile& op) {
     if (!c.st.user) return not_found();
     return apply_patch(c, op.patch, true);
   }
-  return with_session(c, [&](session_record&) { return apply_patch(c, op.patch, false); });
+  return with_session(c, [&](const session_record&) { return apply_patch(c, op.patch, false); });
 }
 
 result<credentials> on(ctx& c, get_credentials&) {
-  return with_session(c, [&](session_record& cur) -> result<credentials> {
+  return with_session(c, [&](const session_record& cur) -> result<credentials> {
     bool fresh = c.now - cur.authenticated_at <= c.st.env->sessions.sudo_window;
     return credentials{c.st.user->password_hash, fresh};
   });
@@ -485,24 +420,22 @@ result<revoked> on(ctx& c, set_password& op) {
   auto& st = c.st;
   // A proven current password (its check reserved by login_begin) ends that
   // check and, like a login, resets the account's failures.
-  if (op.reservation) st.checks.resolve(*op.reservation);
-  return with_session(c, [&](session_record& cur) -> result<revoked> {
+  if (op.reservation) st.guard.finish(*op.reservation);
+  return with_session(c, [&](const session_record& cur) -> result<revoked> {
     if (!constant_time_equal(op.expected_hash, st.user->password_hash))
       return make_error(errc::reauthentication_required, "the password changed meanwhile; try again");
     st.user->password_hash = op.password_hash;
     if (op.reservation) st.user->failed_logins.clear();
     st.user->updated_at = c.now;
-    cur.authenticated_at = c.now;
     write_batch b;
     put_record(c, b);
-    put_session(c, b, cur);
-    std::vector<std::string> others;
-    for (auto& [id, s] : st.sessions)
-      if (id != cur.id) others.push_back(id);
-    for (auto& id : others) drop_session(c, b, id);
-    add_log(c, b, "password_changed", true, {{"sessions_revoked", others.size()}});
+    // Keeps the calling session (now freshly authenticated), drops the rest;
+    // `cur` is not used after this.
+    auto others = st.sessions.change_password(cur.id, c.now);
+    apply(c, b, others.writes);
+    add_log(c, b, "password_changed", true, {{"sessions_revoked", *others.value}});
     if (!commit(c, b)) return store_failed(c);
-    return revoked{others.size()};
+    return revoked{*others.value};
   });
 }
 
@@ -531,11 +464,11 @@ result<deleted> on(ctx& c, delete_user& op) {
     if (!c.st.user) return not_found();
     return delete_now(c, "admin");
   }
-  return with_session(c, [&](session_record&) { return delete_now(c, "self"); });
+  return with_session(c, [&](const session_record&) { return delete_now(c, "self"); });
 }
 
 result<view> on(ctx& c, get_logs& op) {
-  return with_session(c, [&](session_record&) -> result<view> {
+  return with_session(c, [&](const session_record&) -> result<view> {
     auto& st = c.st;
     auto prefix = keys::logs_prefix(st.partition, st.uid16);
     std::string begin = prefix;
@@ -591,7 +524,7 @@ result<view> on(ctx& c, admin_set_status& op) {
 
 result<revoked> on(ctx& c, admin_revoke_sessions&) {
   if (!c.st.user) return not_found();
-  return revoke_all(c, "", "sessions_revoked_by_admin");
+  return revoke_all(c, "sessions_revoked_by_admin");
 }
 
 result<holds> on(ctx& c, holds_key& op) {

@@ -16,6 +16,7 @@
 #include "service/accounts.h"
 #include "base/crypto.h"
 #include "base/siphash.h"
+#include "domain/user_codec.h"
 #include "persistence/keys.h"
 #include <caf/all.hpp>
 

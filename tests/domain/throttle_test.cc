@@ -60,6 +60,47 @@ TEST(Throttle, PendingAttemptsResolveByIdAndExpire) {
   EXPECT_NE(b.add(40'000), second);
 }
 
+TEST(Throttle, LoginGuardCountsChecksInFlightAgainstTheAccountsFailures) {
+  throttle_policy p{3, 60'000, 10'000, 30'000};
+  login_guard g;
+  std::vector<millis> failures = {100};  // as stored in the user record
+  auto a = g.begin(failures, 1000, p);
+  auto b = g.begin(failures, 1000, p);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(*a, *b);
+  auto busy = g.begin(failures, 1000, p);  // one failure + two in flight = the limit
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.err().code, errc::rate_limited);
+  EXPECT_EQ(busy.err().retry_after, 1);
+  g.finish(*a);  // right password: the slot is free, the failure still counts
+  auto c = g.begin(failures, 1000, p);
+  ASSERT_TRUE(c);
+  g.failed(*b, failures, 2000, p);
+  EXPECT_EQ(failures, (std::vector<millis>{100, 2000}));
+  g.failed(*c, failures, 3000, p);  // the third failure locks the account
+  auto locked = g.begin(failures, 3000, p);
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(locked.err().retry_after, 10);
+  // failed() prunes what left the window before it adds.
+  g.finish(12345);  // unknown: ignored
+  g.failed(999, failures, 61'500, p);
+  EXPECT_EQ(failures, (std::vector<millis>{2000, 3000, 61'500}));
+  // A failure ends its check: the slot it held is free again.
+  login_guard f;
+  std::vector<millis> fs;
+  auto x = f.begin(fs, 0, p);
+  ASSERT_TRUE(x && f.begin(fs, 0, p));
+  f.failed(*x, fs, 10, p);
+  EXPECT_TRUE(f.begin(fs, 10, p));  // one failure + two in flight: the limit, not beyond
+  EXPECT_FALSE(f.begin(fs, 10, p));
+  // A reservation never resolved stops counting after reservation_ttl.
+  std::vector<millis> none;
+  login_guard h;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.begin(none, 0, p));
+  EXPECT_FALSE(h.begin(none, 29'999, p));
+  EXPECT_TRUE(h.begin(none, 30'000, p));
+}
+
 TEST(Throttle, ConcurrentReservationsNeverExceedTheLimit) {
   // 100 guesses reserved at once: only max_failures may run.
   attempt_throttle t({5, 60'000, 30'000, 30'000});

@@ -1,0 +1,22 @@
+#pragma once
+// The API views of the user aggregate: the JSON objects the HTTP API returns
+// for a user and a session (SPEC §2). Views never contain a secret (password
+// hash, token hash). Times are RFC 3339 (format_time); empty strings and
+// unset times are null. Pure functions, thread-safe.
+#include <cstddef>
+#include <nlohmann/json.hpp>
+
+#include "domain/user.h"
+
+namespace roster {
+
+/// What the user sees of their own account.
+json own_view(const user_record& u);
+/// What anyone may see: id, username, display_name, avatar_url, online, metadata.
+json public_view(const user_record& u, bool online);
+/// Everything an admin may see (still without secrets).
+json admin_view(const user_record& u, size_t session_count);
+/// One session as its owner sees it; `current`: it is the session making the request.
+json session_view(const session_record& s, bool current);
+
+} // namespace roster
