@@ -56,12 +56,20 @@ struct router::impl {
 
   /// Sends `msg` and waits for a `Reply`. With `receiver_down` set, a
   /// terminated receiver is reported there instead of as an error.
+  ///
+  /// A local actor always answers (or CAF answers request_receiver_down for
+  /// it when it terminates), so a request to one sets no timeout: a timeout
+  /// is an event on CAF's clock thread for every request, about a tenth of a
+  /// write's CPU (docs/performance.md, "Write path"). A remote one may never
+  /// answer (its node froze): request_timeout bounds the wait.
   template <class Reply, class Handle, class... Ts>
   result<Reply> ask(const Handle& dest, bool* receiver_down, const Ts&... msg) {
     if (!dest) return unavailable_error();
     auto self = acquire();
     result<Reply> out = unavailable_error();
-    (*self)->request(caf::actor_cast<caf::actor>(dest), request_timeout, msg...)
+    auto target = caf::actor_cast<caf::actor>(dest);
+    auto timeout = target->node() == sys.node() ? caf::duration{caf::infinite} : caf::duration{request_timeout};
+    (*self)->request(target, timeout, msg...)
       .receive([&](Reply& r) { out = std::move(r); },
                [&](caf::error& e) {
                  if (receiver_down && e == caf::sec::request_receiver_down) {

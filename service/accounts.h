@@ -8,6 +8,8 @@
 // Inputs are already validated by http/ (a profile patch arrives parsed);
 // outputs are typed results (actors/user/user_protocol.h) that http/ renders.
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -118,6 +120,24 @@ class accounts {
   argon2_params argon2_;
   attempt_throttle addresses_;  // password checks per client IP (node-local)
   attempt_throttle logins_;     // password logins per normalised login key (node-local)
+
+  /// Device key → user id, as the index last answered (node-local). A hit
+  /// saves the index round trip of a device login; it is only a hint: the
+  /// login goes to that user with login_finish.via_key, and a user that no
+  /// longer holds the key answers not_found (the entry is dropped and the
+  /// index asked). Bounded: cleared whole when full.
+  class key_hints {
+   public:
+    std::optional<std::string> find(const std::string& key);
+    void remember(const std::string& key, const std::string& uid16);
+    void forget(const std::string& key);
+
+   private:
+    static constexpr size_t capacity = 100'000;
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::string> map_;
+  };
+  key_hints devices_;
 };
 
 } // namespace roster

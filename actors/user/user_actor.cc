@@ -325,6 +325,10 @@ result<signed_in> on(ctx& c, login_finish& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
   st.guard.finish(op.reservation);
+  if (!op.via_key.empty()) {
+    auto held = index_keys_of(*st.user);
+    if (std::find(held.begin(), held.end(), op.via_key) == held.end()) return not_found();
+  }
   auto method = op.method.empty() ? std::string("password") : op.method;
   if (op.password_hash && !constant_time_equal(*op.password_hash, st.user->password_hash))
     return make_error(errc::invalid_credentials, "invalid credentials");

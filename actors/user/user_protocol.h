@@ -47,11 +47,15 @@ struct login_failed {
   uint64_t reservation = 0;
 };
 /// admin: a new session. With `password_hash`, only if it is still the
-/// account's hash (it did not change while the caller verified it).
+/// account's hash (it did not change while the caller verified it). With
+/// `via_key` (an index key such as "device:<id>"), only if the user holds
+/// that key now: not_found otherwise, so a caller that found the user in a
+/// cache of index lookups can never log into the wrong account.
 struct login_finish {
   std::string method;
   std::optional<std::string> password_hash;
   uint64_t reservation = 0;
+  std::string via_key;
 };
 /// token: a page of the caller's live sessions, newest first.
 struct list_sessions {
@@ -243,7 +247,7 @@ typename Inspector::result_type inspect(Inspector& f, login_failed& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, login_finish& x) {
   opt_field<std::string> hash{x.password_hash};
-  return f(caf::meta::type_name("login_finish"), x.method, hash, x.reservation);
+  return f(caf::meta::type_name("login_finish"), x.method, hash, x.reservation, x.via_key);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_sessions& x) {
