@@ -10,10 +10,12 @@
 #include <caf/actor_control_block.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/directory.h"
 #include "actors/read_cache.h"
+#include "actors/user/user_protocol.h"
 #include "config/config.h"
 #include "base/clock.h"
 #include "base/placement.h"  // for the actors that route (the index actor reaches a user's host)
@@ -75,6 +77,16 @@ struct actor_env {
     hit->last_hit.store(now, std::memory_order_relaxed);
     cached_reads.fetch_add(1, std::memory_order_relaxed);
     return hit;
+  }
+  /// The one cached-read fast path (the router's for local requests, the
+  /// gateway's for requests from other nodes): the answer to `req` from the
+  /// read cache if it is a read the cache holds (authenticate, i.e. GET
+  /// /v1/account) and cached_read() finds it valid. Nullopt: ask the actor.
+  std::optional<user_reply> cached_answer(const user_request& req, uint16_t p) {
+    if (!std::holds_alternative<authenticate>(req.op)) return std::nullopt;
+    auto hit = cached_read(req.user_id, req.token_hash, p);
+    if (!hit) return std::nullopt;
+    return user_reply{view{hit->body}};
   }
   /// How many partitions this node serves now.
   uint32_t partitions_served() const {

@@ -50,8 +50,7 @@ caf::result<user_reply> user(self_ptr self, user_request& req, int32_t hops) {
   auto p = partition_of_user(req.user_id, ctx.env->partitions);
   // GET /v1/account from another node: the answer the user's actor published
   // here, as the router does for local requests.
-  if (std::holds_alternative<authenticate>(req.op))
-    if (auto hit = ctx.env->cached_read(req.user_id, req.token_hash, p)) return user_reply{view{hit->body}};
+  if (auto cached = ctx.env->cached_answer(req, p)) return std::move(*cached);
   return serve<user_reply>(self, p, hops, ctx.hosts[p], forward_user_atom_v, req);
 }
 

@@ -129,8 +129,7 @@ result<user_reply> router::send_user(std::string_view uid16, user_op op, std::st
   return im.route<user_reply>(p, [&]() -> result<user_reply> {
     // Fastest path, GET /v1/account: an answer the user's live actor
     // published for this session a moment ago (read_cache says why it is exact).
-    if (std::holds_alternative<authenticate>(req.op))
-      if (auto hit = im.env->cached_read(req.user_id, req.token_hash, p)) return user_reply{view{hit->body}};
+    if (auto cached = im.env->cached_answer(req, p)) return std::move(*cached);
     // Fast path: straight to the live user actor. If it has just retired,
     // the partition host takes over (and spawns a fresh one once the old is
     // gone).
