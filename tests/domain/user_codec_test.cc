@@ -2,23 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/sample_user.h"
+
 #include <string>
 
 namespace roster {
 namespace {
 
-user_record sample() {
-  user_record u;
-  u.id = "0b1e5f2c-7d4a-4c3e-9f00-112233445566";
-  u.email = "Ann@Example.com";
-  u.username = "Ann_1";
-  u.display_name = "Ann";
-  u.password_hash = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA";
-  u.device_ids = {"dev-123456"};
-  u.metadata = {{"level", 4}};
-  u.created_at = 1'700'000'000'000;
-  return u;
-}
+user_record sample() { return testing::sample_user(); }
 
 TEST(UserCodec, StorageEncodingRoundTrips) {
   auto u = sample();
