@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <unordered_map>
 
 #include "base/crypto.h"
@@ -25,11 +26,32 @@ struct partition_host_state {
     std::vector<parked> waiting;
   };
 
+  /// When each user actor last served a request (unix ms), one slot per
+  /// actor from its spawn to its down message: the actor writes its own
+  /// slot, the host's idle sweep reads them all. Shared (the actors hold it
+  /// through aliasing shared_ptrs to their slot) so that a slot outlives any
+  /// actor that may still write it, even past the host's own exit. Slots
+  /// never move (deque); freed ones are reused.
+  struct activity_table {
+    std::deque<std::atomic<millis>> slots;
+    std::vector<uint32_t> free;  // host thread only
+  };
+  struct resident {
+    user_actor_hdl actor;
+    uint32_t slot = 0;
+  };
+
   std::shared_ptr<actor_env> env;
   uint16_t partition = 0;
-  std::unordered_map<std::string, user_actor_hdl> live;    // uid16 → actor
+  std::unordered_map<std::string, resident> live;          // uid16 → actor
   std::unordered_map<std::string, stopping> retiring;      // uid16 → terminating actor
-  std::unordered_map<caf::actor_addr, std::string> uid_of;  // for down messages
+  struct spawned {
+    std::string uid16;
+    uint32_t slot = 0;  // its activity slot, held until the down message
+  };
+  std::unordered_map<caf::actor_addr, spawned> uid_of;  // for down messages
+  std::shared_ptr<activity_table> activity = std::make_shared<activity_table>();
+  bool sweep_pending = false;  // an idle_atom to self is on CAF's clock
 };
 
 namespace {
@@ -37,14 +59,60 @@ namespace {
 using json = nlohmann::json;
 using self_ptr = partition_host_hdl::stateful_pointer<partition_host_state>;
 
+millis sweep_period(const actor_env& env) { return std::max<millis>(env.idle_passivation / 4, 25); }
+
+/// Arms the next idle sweep while there are live actors to sweep: one timer
+/// per partition, never one per actor (each pending timer is a message and a
+/// clock entry, ~200 bytes, and CAF's clock thread would dispatch every one).
+void arm_sweep(self_ptr self) {
+  auto& st = self->state;
+  if (st.sweep_pending || st.live.empty()) return;
+  st.sweep_pending = true;
+  self->delayed_send(self, std::chrono::milliseconds(sweep_period(*st.env)), idle_atom_v);
+}
+
+/// The idle sweep. An actor is a candidate when its activity slot says it
+/// has served nothing for idle_passivation; the host then asks it (idle_atom)
+/// and the actor decides: it also counts the reads the router served from
+/// its published answers (read_cache hits, which never reach it), and only it
+/// knows them. So the slot may lag (by at most read_cache::ttl, after which a
+/// read comes to the actor again), but it never makes an active actor retire.
+/// Requests sent straight to the actor through the directory bypass the host;
+/// they are counted because the actor writes its slot on every request.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  for (auto& [uid16, r] : st.live) {
+    (void)uid16;
+    if (now - st.activity->slots[r.slot].load(std::memory_order_relaxed) >= st.env->idle_passivation)
+      self->send(r.actor, idle_atom_v);
+  }
+}
+
+uint32_t take_slot(partition_host_state& st) {
+  auto& t = *st.activity;
+  if (!t.free.empty()) {
+    auto i = t.free.back();
+    t.free.pop_back();
+    return i;
+  }
+  t.slots.emplace_back(0);
+  return static_cast<uint32_t>(t.slots.size() - 1);
+}
+
 user_actor_hdl actor_for(self_ptr self, const std::string& uid16) {
   auto& st = self->state;
-  if (auto it = st.live.find(uid16); it != st.live.end()) return it->second;
-  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, uid16);
+  if (auto it = st.live.find(uid16); it != st.live.end()) return it->second.actor;
+  auto slot = take_slot(st);
+  auto& cell = st.activity->slots[slot];
+  cell.store(now_ms(), std::memory_order_relaxed);
+  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, uid16,
+                            std::shared_ptr<std::atomic<millis>>(st.activity, &cell));
   self->monitor(a);
-  st.uid_of[a.address()] = uid16;
-  st.live.emplace(uid16, a);
+  st.uid_of[a.address()] = partition_host_state::spawned{uid16, slot};
+  st.live.emplace(uid16, partition_host_state::resident{a, slot});
   st.env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
+  arm_sweep(self);
   return a;
 }
 
@@ -117,10 +185,12 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
     auto& st = self->state;
     auto it = st.uid_of.find(dm.source);
     if (it == st.uid_of.end()) return;
-    std::string uid16 = it->second;
+    std::string uid16 = it->second.uid16;
+    // Gone: nothing writes its activity slot any more.
+    st.activity->free.push_back(it->second.slot);
     st.uid_of.erase(it);
     st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
-    if (auto l = st.live.find(uid16); l != st.live.end() && l->second.address() == dm.source) {
+    if (auto l = st.live.find(uid16); l != st.live.end() && l->second.actor.address() == dm.source) {
       // Died without asking (a bug or a crash): forget it; the next request respawns.
       spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
       st.env->directory.erase(uid16, dm.source);
@@ -159,7 +229,7 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
       auto& st = self->state;
       auto sender = caf::actor_cast<user_actor_hdl>(self->current_sender());
       auto it = st.live.find(uid16);
-      if (it == st.live.end() || it->second != sender) return;
+      if (it == st.live.end() || it->second.actor != sender) return;
       st.env->directory.erase(uid16, sender.address());
       st.live.erase(it);
       st.retiring[uid16].actor = sender.address();
@@ -179,12 +249,20 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
       // writes are already fenced); requests meanwhile are parked as usual and
       // then answered "moving".
       auto& st = self->state;
-      for (auto& [uid16, a] : st.live) {
-        st.env->directory.erase(uid16, a.address());
-        st.retiring[uid16].actor = a.address();
-        self->send(a, stop_atom_v);
+      for (auto& [uid16, r] : st.live) {
+        st.env->directory.erase(uid16, r.actor.address());
+        st.retiring[uid16].actor = r.actor.address();
+        self->send(r.actor, stop_atom_v);
       }
       st.live.clear();
+    },
+    [self](idle_atom) {
+      // Only the host's own timer sweeps (a stranger's idle_atom would arm
+      // a second one).
+      if (self->current_sender() != self->ctrl()) return;
+      self->state.sweep_pending = false;
+      sweep(self);
+      arm_sweep(self);
     },
     [self](stats_atom) -> std::string {
       auto& st = self->state;

@@ -27,7 +27,9 @@ struct user_actor_state {
 
   std::optional<user_record> user;  // nullopt: no such user (yet)
   session_book sessions;
-  millis last_activity = 0;
+  /// When this actor last served a request (unix ms): its slot in the
+  /// partition host's activity table, read by the host's idle sweep.
+  std::shared_ptr<std::atomic<millis>> activity;
   uint32_t log_seq = 0;
   std::string own_json;  // own_view(*user).dump(), cached between record changes
   // The answers this actor published in env->reads (usually none or one).
@@ -540,7 +542,7 @@ result<view> on(ctx& c, debug_info&) {
                    {"sessions", st.sessions.size()},
                    {"subscribers", 0},
                    {"passivating", st.passivating},
-                   {"last_activity", format_time(st.last_activity)},
+                   {"last_activity", format_time(st.activity->load(std::memory_order_relaxed))},
                    {"mailbox", c.self->mailbox().size()}}
                   .dump()};
 }
@@ -562,7 +564,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   }
   ctx c{self, st, req, now_ms()};
   bool probe = is_probe(req.op);
-  if (!probe) st.last_activity = c.now;
+  if (!probe) st.activity->store(c.now, std::memory_order_relaxed);
   // Anything but a read may change what a published answer says: take them
   // all back before it runs (read_cache).
   if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
@@ -585,28 +587,31 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
 }
 
 user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_env> env, passivation_sink host,
-                                         uint16_t partition, std::string uid16) {
+                                         uint16_t partition, std::string uid16,
+                                         std::shared_ptr<std::atomic<millis>> activity) {
   auto& st = self->state;
   st.env = env;
   st.host = std::move(host);
   st.partition = partition;
   st.uid16 = std::move(uid16);
-  st.last_activity = now_ms();
+  st.activity = activity ? std::move(activity) : std::make_shared<std::atomic<millis>>(0);
+  st.activity->store(now_ms(), std::memory_order_relaxed);
   env->live_user_actors.fetch_add(1, std::memory_order_relaxed);
   env->user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
-  // Idle check: one timer per actor per period, not one per message (a
-  // behavior timeout would re-arm CAF's clock on every request).
-  auto period = std::chrono::milliseconds(std::max<millis>(env->idle_passivation / 4, 25));
-  self->delayed_send(self, period, idle_atom_v);
+  // No timer of its own: the host's idle sweep asks (idle_atom) when this
+  // actor's activity slot says it has been idle for idle_passivation.
   return {
     [self](user_request& req) -> caf::result<user_reply> { return serve(self, req); },
     [self](stop_atom) { self->quit(); },
-    [self, period](idle_atom) {
+    [self](idle_atom) {
       auto& st = self->state;
-      st.last_activity = std::max(st.last_activity, st.last_hit());
-      if (now_ms() - st.last_activity >= st.env->idle_passivation) request_passivation(self);
-      else self->delayed_send(self, period, idle_atom_v);
+      if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.host)) return;
+      // Reads the router answered from this actor's published answers count
+      // as activity too; fold them in so the next sweep sees them.
+      auto last = std::max(st.activity->load(std::memory_order_relaxed), st.last_hit());
+      st.activity->store(last, std::memory_order_relaxed);
+      if (now_ms() - last >= st.env->idle_passivation) request_passivation(self);
     },
   };
 }
@@ -614,8 +619,10 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
 } // namespace
 
 user_actor_hdl spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, passivation_sink host,
-                                uint16_t partition, std::string uid16) {
-  return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16));
+                                uint16_t partition, std::string uid16,
+                                std::shared_ptr<std::atomic<millis>> activity) {
+  return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16),
+                       std::move(activity));
 }
 
 } // namespace roster

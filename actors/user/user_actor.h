@@ -11,6 +11,7 @@
 // change to its user, and writes each change through to the store as ONE
 // write_batch before replying: nothing is acknowledged before it is stored.
 // It never waits on another actor.
+#include <atomic>
 #include <caf/typed_actor.hpp>
 #include <memory>
 #include <string>
@@ -30,8 +31,12 @@ using passivation_sink = caf::typed_actor<caf::reacts_to<passivate_atom, std::st
 using user_actor_hdl = caf::typed_actor<caf::replies_to<user_request>::with<user_reply>, caf::reacts_to<stop_atom>,
                                         caf::reacts_to<idle_atom>>;
 
-/// Spawns a user actor (used by the partition host and by tests).
+/// Spawns a user actor (used by the partition host and by tests). The actor
+/// stores the time of every request it serves in `activity` (relaxed; null:
+/// a slot of its own), which the host's idle sweep reads; it asks to be
+/// retired when the host's idle_atom finds it idle for idle_passivation.
 user_actor_hdl spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, passivation_sink host,
-                                uint16_t partition, std::string uid16);
+                                uint16_t partition, std::string uid16,
+                                std::shared_ptr<std::atomic<millis>> activity = nullptr);
 
 } // namespace roster
