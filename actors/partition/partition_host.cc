@@ -7,6 +7,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "actors/uid_key.h"
 #include "base/crypto.h"
 #include "domain/user_codec.h"
 #include "domain/user_views.h"
@@ -23,6 +24,7 @@ struct partition_host_state {
   };
   struct stopping {
     caf::actor_addr actor;
+    uint32_t slot = 0;  // its activity slot, held until its down message
     std::vector<parked> waiting;
   };
 
@@ -43,13 +45,11 @@ struct partition_host_state {
 
   std::shared_ptr<actor_env> env;
   uint16_t partition = 0;
-  std::unordered_map<std::string, resident> live;          // uid16 → actor
-  std::unordered_map<std::string, stopping> retiring;      // uid16 → terminating actor
-  struct spawned {
-    std::string uid16;
-    uint32_t slot = 0;  // its activity slot, held until the down message
-  };
-  std::unordered_map<caf::actor_addr, spawned> uid_of;  // for down messages
+  // Per live user one node of 48 bytes here (and one in the directory);
+  // the retiring maps only hold actors between stop and down.
+  std::unordered_map<uid_key, resident, uid_key_hash> live;      // user → live actor
+  std::unordered_map<uid_key, stopping, uid_key_hash> retiring;  // user → terminating actor
+  std::unordered_map<caf::actor_addr, uid_key> retiring_uid;     // terminating actor → user (its down message)
   std::shared_ptr<activity_table> activity = std::make_shared<activity_table>();
   bool sweep_pending = false;  // an idle_atom to self is on CAF's clock
 };
@@ -82,8 +82,8 @@ void arm_sweep(self_ptr self) {
 void sweep(self_ptr self) {
   auto& st = self->state;
   auto now = now_ms();
-  for (auto& [uid16, r] : st.live) {
-    (void)uid16;
+  for (auto& [k, r] : st.live) {
+    (void)k;
     if (now - st.activity->slots[r.slot].load(std::memory_order_relaxed) >= st.env->idle_passivation)
       self->send(r.actor, idle_atom_v);
   }
@@ -100,20 +100,32 @@ uint32_t take_slot(partition_host_state& st) {
   return static_cast<uint32_t>(t.slots.size() - 1);
 }
 
-user_actor_hdl actor_for(self_ptr self, const std::string& uid16) {
+user_actor_hdl actor_for(self_ptr self, const uid_key& k) {
   auto& st = self->state;
-  if (auto it = st.live.find(uid16); it != st.live.end()) return it->second.actor;
+  if (auto it = st.live.find(k); it != st.live.end()) return it->second.actor;
   auto slot = take_slot(st);
   auto& cell = st.activity->slots[slot];
   cell.store(now_ms(), std::memory_order_relaxed);
-  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, uid16,
+  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, k.str(),
                             std::shared_ptr<std::atomic<millis>>(st.activity, &cell));
   self->monitor(a);
-  st.uid_of[a.address()] = partition_host_state::spawned{uid16, slot};
-  st.live.emplace(uid16, partition_host_state::resident{a, slot});
-  st.env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
+  st.live.emplace(k, partition_host_state::resident{a, slot});
+  st.env->directory.insert(k, caf::actor_cast<caf::strong_actor_ptr>(a));
   arm_sweep(self);
   return a;
+}
+
+/// Takes a live actor out of the directory and the live table and tells it
+/// to stop; requests for its user are parked until its down message.
+void retire(self_ptr self, const uid_key& k, const partition_host_state::resident& r) {
+  auto& st = self->state;
+  auto addr = r.actor.address();
+  st.env->directory.erase(k, addr);
+  auto& s = st.retiring[k];
+  s.actor = addr;
+  s.slot = r.slot;
+  st.retiring_uid[addr] = k;
+  self->send(r.actor, stop_atom_v);
 }
 
 bool matches(const user_record& u, const std::string& q) {
@@ -175,65 +187,77 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
   // Shutdown: the host takes its user actors with it (they are monitored,
   // not linked, so that a passivating child never takes the host down).
   self->set_exit_handler([self](caf::exit_msg& em) {
-    for (auto& [addr, uid] : self->state.uid_of) {
-      (void)uid;
+    auto& st = self->state;
+    for (auto& [k, r] : st.live) {
+      (void)k;
+      self->send_exit(r.actor, em.reason);
+    }
+    for (auto& [addr, k] : st.retiring_uid) {
+      (void)k;
       self->send_exit(addr, em.reason);
     }
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    auto it = st.uid_of.find(dm.source);
-    if (it == st.uid_of.end()) return;
-    std::string uid16 = it->second.uid16;
-    // Gone: nothing writes its activity slot any more.
-    st.activity->free.push_back(it->second.slot);
-    st.uid_of.erase(it);
-    st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
-    if (auto l = st.live.find(uid16); l != st.live.end() && l->second.actor.address() == dm.source) {
-      // Died without asking (a bug or a crash): forget it; the next request respawns.
-      spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
-      st.env->directory.erase(uid16, dm.source);
-      st.live.erase(l);
+    auto by_addr = st.retiring_uid.find(dm.source);
+    if (by_addr == st.retiring_uid.end()) {
+      // Not retiring: a live actor that died without asking (a bug or a
+      // crash). Rare enough to search for rather than keep a map from every
+      // actor's address to its user. Forget it; the next request respawns.
+      for (auto l = st.live.begin(); l != st.live.end(); ++l) {
+        if (l->second.actor.address() != dm.source) continue;
+        spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
+        st.env->directory.erase(l->first, dm.source);
+        st.activity->free.push_back(l->second.slot);  // nothing writes it any more
+        st.live.erase(l);
+        st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      return;
     }
-    auto r = st.retiring.find(uid16);
+    auto k = by_addr->second;
+    st.retiring_uid.erase(by_addr);
+    auto r = st.retiring.find(k);
     if (r == st.retiring.end() || r->second.actor != dm.source) return;
+    st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+    st.activity->free.push_back(r->second.slot);  // nothing writes it any more
     auto waiting = std::move(r->second.waiting);
     st.retiring.erase(r);
     if (waiting.empty()) return;
-    auto a = actor_for(self, uid16);
+    auto a = actor_for(self, k);
     for (auto& p : waiting) p.rp.delegate(a, std::move(p.req));
   });
   return {
     [self](user_request& req) -> caf::result<user_reply> {
       auto& st = self->state;
       if (!st.env->accept(req.credential, "partition host", self->current_sender())) return to_caf(refused_error());
-      if (req.user_id.size() != 16) return to_caf(make_error(errc::invalid_request, "malformed user id"));
+      if (!uid_key::valid(req.user_id)) return to_caf(make_error(errc::invalid_request, "malformed user id"));
       if (!st.env->serving(st.partition)) return to_caf(moving_error());
-      if (auto r = st.retiring.find(req.user_id); r != st.retiring.end()) {
+      uid_key k{req.user_id};
+      if (auto r = st.retiring.find(k); r != st.retiring.end()) {
         auto rp = self->make_response_promise<user_reply>();
         r->second.waiting.push_back({std::move(req), rp});
         return rp;
       }
-      if (std::holds_alternative<debug_info>(req.op) && !st.live.count(req.user_id)) {
+      if (std::holds_alternative<debug_info>(req.op) && !st.live.count(k)) {
         // Not live: one point read says whether the user exists, without
         // spawning (and so without waking) its actor.
         auto record = st.env->db->get(keys::user_record(st.partition, req.user_id));
         if (!record) return to_caf(unavailable_error());
         return user_reply{view{json{{"live", false}, {"exists", record->has_value()}}.dump()}};
       }
-      auto a = actor_for(self, req.user_id);
+      auto a = actor_for(self, k);
       return self->delegate(a, std::move(req));
     },
     [self](passivate_atom, const std::string& uid16) {
       auto& st = self->state;
       auto sender = caf::actor_cast<user_actor_hdl>(self->current_sender());
-      auto it = st.live.find(uid16);
+      if (!uid_key::valid(uid16)) return;
+      auto it = st.live.find(uid_key{uid16});
       if (it == st.live.end() || it->second.actor != sender) return;
-      st.env->directory.erase(uid16, sender.address());
+      retire(self, it->first, it->second);
       st.live.erase(it);
-      st.retiring[uid16].actor = sender.address();
-      self->send(sender, stop_atom_v);
     },
     [self](scan_request& req) -> scan_reply {
       auto& st = self->state;
@@ -249,11 +273,7 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
       // writes are already fenced); requests meanwhile are parked as usual and
       // then answered "moving".
       auto& st = self->state;
-      for (auto& [uid16, r] : st.live) {
-        st.env->directory.erase(uid16, r.actor.address());
-        st.retiring[uid16].actor = r.actor.address();
-        self->send(r.actor, stop_atom_v);
-      }
+      for (auto& [k, r] : st.live) retire(self, k, r);
       st.live.clear();
     },
     [self](idle_atom) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "actors/uid_key.h"
 #include "base/crypto.h"
 #include "domain/session_book.h"
 #include "domain/throttle.h"
@@ -23,7 +24,7 @@ struct user_actor_state {
   std::shared_ptr<actor_env> env;
   passivation_sink host;
   uint16_t partition = 0;
-  std::string uid16;
+  uid_key uid16;  // the user id, 16 raw bytes
 
   std::optional<user_record> user;  // nullopt: no such user (yet)
   session_book sessions;
@@ -117,16 +118,16 @@ void forget(user_actor_state& st) {
 void load(user_actor_state& st) {
   auto& db = *st.env->db;
   st.load_failed = false;
-  auto raw = db.get(keys::user_record(st.partition, st.uid16));
+  auto raw = db.get(keys::user_record(st.partition, st.uid16.view()));
   if (raw && raw->has_value()) st.user = decode_user(**raw);
   status scanned;
   if (raw && st.user)
-    scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16), [&](std::string_view, std::string_view v) {
+    scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16.view()), [&](std::string_view, std::string_view v) {
       if (auto s = decode_session(v)) st.sessions.load(std::move(*s));
       return true;
     });
   if (!raw || !scanned) {
-    spdlog::error("user actor: cannot read user {} from the store: {}", uuid_to_string(st.uid16),
+    spdlog::error("user actor: cannot read user {} from the store: {}", uuid_to_string(st.uid16.view()),
                   (!raw ? raw.err() : scanned.err()).message);
     forget(st);
     st.load_failed = true;
@@ -141,13 +142,13 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
                 {"user_agent", c.req.client.user_agent}};
   if (!detail.empty()) entry["detail"] = std::move(detail);
   auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
-  b.put(keys::log_entry(c.st.partition, c.st.uid16, inverted, c.st.log_seq++), entry.dump());
+  b.put(keys::log_entry(c.st.partition, c.st.uid16.view(), inverted, c.st.log_seq++), entry.dump());
   // Keep the log bounded: now and then, drop what lies beyond the newest
   // max_log_entries (keys sort newest first). The deletes ride in this batch.
   if (c.st.log_seq % 64 == 1) {
     size_t seen = 1;  // the entry added above is not in the store yet
     // A failed read only postpones the pruning to a later entry.
-    (void)c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+    (void)c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16.view()), [&](std::string_view k, std::string_view) {
       if (++seen > c.st.env->max_log_entries) b.remove(std::string(k));
       return true;
     });
@@ -158,18 +159,18 @@ std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).valu
 
 void put_record(ctx& c, write_batch& b) {
   c.st.own_json.clear();  // every record change goes through here
-  b.put(keys::user_record(c.st.partition, c.st.uid16), encode_user(*c.st.user));
+  b.put(keys::user_record(c.st.partition, c.st.uid16.view()), encode_user(*c.st.user));
 }
 
 /// Turns the session book's writes into batch entries.
 void apply(ctx& c, write_batch& b, const session_writes& w) {
-  for (auto& s : w.put) b.put(keys::session(c.st.partition, c.st.uid16, sid16_of(s.id)), encode_session(s));
-  for (auto& id : w.removed_ids) b.remove(keys::session(c.st.partition, c.st.uid16, sid16_of(id)));
+  for (auto& s : w.put) b.put(keys::session(c.st.partition, c.st.uid16.view(), sid16_of(s.id)), encode_session(s));
+  for (auto& id : w.removed_ids) b.remove(keys::session(c.st.partition, c.st.uid16.view(), sid16_of(id)));
 }
 
 /// A new session; its view (with the token, shown this once) as JSON text.
 std::string new_session(ctx& c, write_batch& b, const std::string& method) {
-  auto made = c.st.sessions.create(c.st.uid16, method, c.req.client.ip, c.req.client.user_agent, c.now, c.st.rules());
+  auto made = c.st.sessions.create(c.st.uid16.view(), method, c.req.client.ip, c.req.client.user_agent, c.now, c.st.rules());
   apply(c, b, made.writes);
   return made.value->view.dump();
 }
@@ -196,7 +197,7 @@ void request_passivation(self_ptr self) {
   auto& st = self->state;
   if (st.passivating) return;
   st.passivating = true;
-  self->send(st.host, passivate_atom_v, st.uid16);
+  self->send(st.host, passivate_atom_v, st.uid16.str());
 }
 
 /// Authenticates the request's token: the session must exist, be unexpired,
@@ -272,7 +273,7 @@ auto with_session(ctx& c, F&& fn) -> decltype(fn(std::declval<const session_reco
 result<signed_in> on(ctx& c, create_user& op) {
   auto& st = c.st;
   if (st.user) return make_error(errc::already_exists, "user exists");
-  if (uuid_from_string(op.record.id) != st.uid16) return make_error(errc::internal, "bad create request");
+  if (uuid_from_string(op.record.id) != st.uid16.view()) return make_error(errc::internal, "bad create request");
   st.user = std::move(op.record);
   write_batch b;
   put_record(c, b);
@@ -293,7 +294,7 @@ result<view> on(ctx& c, authenticate&) {
     auto body = own_with_session(st, s);
     // Let the router answer this session's next reads itself (read_cache).
     auto e = std::make_shared<read_cache::entry>();
-    e->uid16 = st.uid16;
+    e->uid16 = st.uid16.str();
     e->token_hash = s.token_hash;
     e->actor = c.self->address();
     e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
@@ -445,7 +446,7 @@ result<deleted> delete_now(ctx& c, const char* event) {
   auto index_keys = index_keys_of(*c.st.user);
   write_batch b;
   auto scanned =
-      c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+      c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16.view()), [&](std::string_view k, std::string_view) {
         b.remove(std::string(k));
         return true;
       });
@@ -472,7 +473,7 @@ result<deleted> on(ctx& c, delete_user& op) {
 result<view> on(ctx& c, get_logs& op) {
   return with_session(c, [&](const session_record&) -> result<view> {
     auto& st = c.st;
-    auto prefix = keys::logs_prefix(st.partition, st.uid16);
+    auto prefix = keys::logs_prefix(st.partition, st.uid16.view());
     std::string begin = prefix;
     if (!op.cursor.empty()) {
       auto raw = base64url_decode(op.cursor);
@@ -593,7 +594,7 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
   st.env = env;
   st.host = std::move(host);
   st.partition = partition;
-  st.uid16 = std::move(uid16);
+  st.uid16 = uid_key{uid16};
   st.activity = activity ? std::move(activity) : std::make_shared<std::atomic<millis>>(0);
   st.activity->store(now_ms(), std::memory_order_relaxed);
   env->live_user_actors.fetch_add(1, std::memory_order_relaxed);

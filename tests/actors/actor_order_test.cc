@@ -208,6 +208,23 @@ TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredFor
   sched.run();
 }
 
+TEST_F(ActorOrder, AnActorThatDiesWithoutAskingIsForgottenAndTheNextRequestRespawnsIt) {
+  auto token = create();
+  auto first = live_actor();
+  ASSERT_TRUE(first);
+  self->send_exit(first, caf::exit_reason::kill);
+  sched.run();
+  EXPECT_FALSE(live_actor());
+  EXPECT_EQ(env->live_user_actors.load(), 0);
+  EXPECT_EQ(env->user_actor_passivations.load(), 1);
+  self->send(host, request(authenticate{}, sha256(token)));
+  sched.run();
+  EXPECT_TRUE(reply());
+  EXPECT_EQ(env->user_actor_spawns.load(), 2);
+  EXPECT_TRUE(live_actor());
+  EXPECT_NE(live_actor(), first);
+}
+
 TEST_F(ActorOrder, AnUnknownUserIsRetiredRightAfterItsAnswer) {
   self->send(host, request(get_public{}));
   sched.run();
