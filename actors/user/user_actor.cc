@@ -32,7 +32,6 @@ struct user_actor_state {
   /// partition host's activity table, read by the host's idle sweep.
   std::shared_ptr<std::atomic<millis>> activity;
   uint32_t log_seq = 0;
-  std::string own_json;  // own_view(*user).dump(), cached between record changes
   // The answers this actor published in env->reads (usually none or one).
   std::vector<std::shared_ptr<const read_cache::entry>> published;
   bool passivating = false;
@@ -109,7 +108,6 @@ void forget(user_actor_state& st) {
   st.withdraw_reads();
   st.user.reset();
   st.sessions.clear();
-  st.own_json.clear();
 }
 
 /// Loads the record and sessions. A failed read leaves the state empty and
@@ -158,7 +156,6 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
 std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).value_or(sid); }
 
 void put_record(ctx& c, write_batch& b) {
-  c.st.own_json.clear();  // every record change goes through here
   b.put(keys::user_record(c.st.partition, c.st.uid16.view()), encode_user(*c.st.user));
 }
 
@@ -222,11 +219,13 @@ result<const session_record*> authenticated_session(ctx& c) {
   return *a.value;
 }
 
-/// The own view plus the calling session's id and authentication time. The
-/// hot path of GET /v1/account: the view is serialised once per record change.
+/// The own view plus the calling session's id and authentication time.
+/// Serialised afresh each time: the answer is published (read_cache), so the
+/// actor sees this session's reads about once per read_cache::ttl, and a
+/// copy of the view kept per live user for them cost more memory (the size
+/// of the view, per actor) than it saved time.
 std::string own_with_session(user_actor_state& st, const session_record& s) {
-  if (st.own_json.empty()) st.own_json = own_view(*st.user).dump();
-  std::string out = st.own_json;
+  std::string out = own_view(*st.user).dump();
   out.pop_back();  // the closing brace of the object
   out += ",\"session_id\":\"" + s.id + "\",\"authenticated_at\":\"" + format_time(s.authenticated_at) + "\"}";
   return out;
