@@ -52,7 +52,7 @@ struct user_actor_state {
   /// When the router last served the answer published for `token_hash`.
   std::optional<millis> last_hit_of(std::string_view token_hash) const {
     for (auto& e : published)
-      if (e->token_hash == token_hash) return e->last_hit.load(std::memory_order_relaxed);
+      if (e->token_hash.view() == token_hash) return e->last_hit.load(std::memory_order_relaxed);
     return std::nullopt;
   }
 
@@ -61,8 +61,7 @@ struct user_actor_state {
     auto same = std::find_if(published.begin(), published.end(), [&](auto& p) { return p->token_hash == e->token_hash; });
     if (same != published.end()) *same = e;
     else published.push_back(e);
-    auto key = e->token_hash;  // not e->token_hash beside std::move(e): argument order is unspecified
-    env->reads.publish(key, std::move(e));
+    env->reads.publish(std::move(e));
   }
 
   /// Takes back every answer this actor published (see read_cache), keeping
@@ -70,7 +69,7 @@ struct user_actor_state {
   void withdraw_reads() {
     for (auto& e : published) {
       env->reads.withdraw(e->token_hash);
-      sessions.record_use(e->token_hash, e->last_hit.load(std::memory_order_relaxed));
+      sessions.record_use(e->token_hash.view(), e->last_hit.load(std::memory_order_relaxed));
     }
     published.clear();
   }
@@ -292,13 +291,15 @@ result<view> on(ctx& c, authenticate&) {
     auto& st = c.st;
     auto body = own_with_session(st, s);
     // Let the router answer this session's next reads itself (read_cache).
-    auto e = std::make_shared<read_cache::entry>();
-    e->uid16 = st.uid16.str();
-    e->token_hash = s.token_hash;
-    e->actor = c.self->address();
-    e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
-    e->body = body;
-    st.publish(std::move(e));
+    if (token_key::valid(s.token_hash)) {
+      auto e = std::make_shared<read_cache::entry>();
+      e->uid16 = st.uid16;
+      e->token_hash = token_key{s.token_hash};
+      e->actor = c.self->address();
+      e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
+      e->body = body;  // a copy of exactly its size (body grew by appending)
+      st.publish(std::move(e));
+    }
     return view{std::move(body)};
   });
 }
