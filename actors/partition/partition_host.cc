@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -35,7 +36,7 @@ struct partition_host_state {
   /// actor that may still write it, even past the host's own exit. Slots
   /// never move (deque); freed ones are reused.
   struct activity_table {
-    std::deque<std::atomic<millis>> slots;
+    std::deque<activity_slot> slots;
     std::vector<uint32_t> free;  // host thread only
   };
   struct resident {
@@ -59,7 +60,12 @@ namespace {
 using json = nlohmann::json;
 using self_ptr = partition_host_hdl::stateful_pointer<partition_host_state>;
 
-millis sweep_period(const actor_env& env) { return std::max<millis>(env.idle_passivation / 4, 25); }
+/// A quarter of idle_passivation (so an idle actor goes within 1.25 of it),
+/// and at most read_cache::ttl, so that an answer a quiet actor published is
+/// taken back within about two ttl of its publication.
+millis sweep_period(const actor_env& env) {
+  return std::clamp<millis>(env.idle_passivation / 4, 25, read_cache::ttl);
+}
 
 /// Arms the next idle sweep while there are live actors to sweep: one timer
 /// per partition, never one per actor (each pending timer is a message and a
@@ -79,12 +85,21 @@ void arm_sweep(self_ptr self) {
 /// read comes to the actor again), but it never makes an active actor retire.
 /// Requests sent straight to the actor through the directory bypass the host;
 /// they are counted because the actor writes its slot on every request.
+///
+/// An actor that publishes answers and has served nothing for ttl is asked
+/// too: every answer it published has expired by then (an answer is valid
+/// for at most ttl from the request that published it), and it takes them
+/// back. The others are left alone: a sweep costs a read of two atomics per
+/// live actor and one message per actor that has something to do.
 void sweep(self_ptr self) {
   auto& st = self->state;
   auto now = now_ms();
   for (auto& [k, r] : st.live) {
     (void)k;
-    if (now - st.activity->slots[r.slot].load(std::memory_order_relaxed) >= st.env->idle_passivation)
+    auto& slot = st.activity->slots[r.slot];
+    auto quiet = now - slot.last.load(std::memory_order_relaxed);
+    if (quiet >= st.env->idle_passivation ||
+        (quiet >= read_cache::ttl && slot.publishing.load(std::memory_order_relaxed)))
       self->send(r.actor, idle_atom_v);
   }
 }
@@ -96,7 +111,7 @@ uint32_t take_slot(partition_host_state& st) {
     t.free.pop_back();
     return i;
   }
-  t.slots.emplace_back(0);
+  t.slots.emplace_back();
   return static_cast<uint32_t>(t.slots.size() - 1);
 }
 
@@ -105,9 +120,10 @@ user_actor_hdl actor_for(self_ptr self, const uid_key& k) {
   if (auto it = st.live.find(k); it != st.live.end()) return it->second.actor;
   auto slot = take_slot(st);
   auto& cell = st.activity->slots[slot];
-  cell.store(now_ms(), std::memory_order_relaxed);
+  cell.last.store(now_ms(), std::memory_order_relaxed);
+  cell.publishing.store(false, std::memory_order_relaxed);
   auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, k.str(),
-                            std::shared_ptr<std::atomic<millis>>(st.activity, &cell));
+                            std::shared_ptr<activity_slot>(st.activity, &cell));
   self->monitor(a);
   st.live.emplace(k, partition_host_state::resident{a, slot});
   st.env->directory.insert(k, caf::actor_cast<caf::strong_actor_ptr>(a));

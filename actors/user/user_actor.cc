@@ -28,9 +28,9 @@ struct user_actor_state {
 
   std::optional<user_record> user;  // nullopt: no such user (yet)
   session_book sessions;
-  /// When this actor last served a request (unix ms): its slot in the
-  /// partition host's activity table, read by the host's idle sweep.
-  std::shared_ptr<std::atomic<millis>> activity;
+  /// When this actor last served a request and whether it publishes: its
+  /// slot in the partition host's activity table, read by the idle sweep.
+  std::shared_ptr<activity_slot> activity;
   uint32_t log_seq = 0;
   // The answers this actor published in env->reads (usually none or one).
   std::vector<std::shared_ptr<const read_cache::entry>> published;
@@ -62,6 +62,7 @@ struct user_actor_state {
     if (same != published.end()) *same = e;
     else published.push_back(e);
     env->reads.publish(std::move(e));
+    activity->publishing.store(true, std::memory_order_relaxed);
   }
 
   /// Takes back every answer this actor published (see read_cache), keeping
@@ -71,7 +72,23 @@ struct user_actor_state {
       env->reads.withdraw(e->token_hash);
       sessions.record_use(e->token_hash.view(), e->last_hit.load(std::memory_order_relaxed));
     }
-    published.clear();
+    std::vector<std::shared_ptr<const read_cache::entry>>().swap(published);  // its buffer too
+    activity->publishing.store(false, std::memory_order_relaxed);
+  }
+
+  /// Takes back the answers no longer served (past valid_until), keeping
+  /// the uses they recorded: a quiet user's answer would otherwise hold its
+  /// body (~500 bytes) until the actor's next request or retirement.
+  void withdraw_expired(millis now) {
+    auto gone = std::remove_if(published.begin(), published.end(), [&](auto& e) {
+      if (now < e->valid_until) return false;
+      env->reads.withdraw(e->token_hash);
+      sessions.record_use(e->token_hash.view(), e->last_hit.load(std::memory_order_relaxed));
+      return true;
+    });
+    published.erase(gone, published.end());
+    if (published.empty()) std::vector<std::shared_ptr<const read_cache::entry>>().swap(published);
+    activity->publishing.store(!published.empty(), std::memory_order_relaxed);
   }
 
   session_rules rules() const { return session_rules{env->sessions, env->max_sessions_per_user}; }
@@ -543,7 +560,7 @@ result<view> on(ctx& c, debug_info&) {
                    {"sessions", st.sessions.size()},
                    {"subscribers", 0},
                    {"passivating", st.passivating},
-                   {"last_activity", format_time(st.activity->load(std::memory_order_relaxed))},
+                   {"last_activity", format_time(st.activity->last.load(std::memory_order_relaxed))},
                    {"mailbox", c.self->mailbox().size()}}
                   .dump()};
 }
@@ -565,7 +582,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   }
   ctx c{self, st, req, now_ms()};
   bool probe = is_probe(req.op);
-  if (!probe) st.activity->store(c.now, std::memory_order_relaxed);
+  if (!probe) st.activity->last.store(c.now, std::memory_order_relaxed);
   // Anything but a read may change what a published answer says: take them
   // all back before it runs (read_cache).
   if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
@@ -589,14 +606,15 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
 
 user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_env> env, passivation_sink host,
                                          uint16_t partition, std::string uid16,
-                                         std::shared_ptr<std::atomic<millis>> activity) {
+                                         std::shared_ptr<activity_slot> activity) {
   auto& st = self->state;
   st.env = env;
   st.host = std::move(host);
   st.partition = partition;
   st.uid16 = uid_key{uid16};
-  st.activity = activity ? std::move(activity) : std::make_shared<std::atomic<millis>>(0);
-  st.activity->store(now_ms(), std::memory_order_relaxed);
+  st.activity = activity ? std::move(activity) : std::make_shared<activity_slot>();
+  st.activity->last.store(now_ms(), std::memory_order_relaxed);
+  st.activity->publishing.store(false, std::memory_order_relaxed);
   env->live_user_actors.fetch_add(1, std::memory_order_relaxed);
   env->user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
@@ -610,9 +628,11 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
       if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.host)) return;
       // Reads the router answered from this actor's published answers count
       // as activity too; fold them in so the next sweep sees them.
-      auto last = std::max(st.activity->load(std::memory_order_relaxed), st.last_hit());
-      st.activity->store(last, std::memory_order_relaxed);
-      if (now_ms() - last >= st.env->idle_passivation) request_passivation(self);
+      auto now = now_ms();
+      auto last = std::max(st.activity->last.load(std::memory_order_relaxed), st.last_hit());
+      st.activity->last.store(last, std::memory_order_relaxed);
+      if (now - last >= st.env->idle_passivation) request_passivation(self);
+      else st.withdraw_expired(now);
     },
   };
 }
@@ -621,7 +641,7 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
 
 user_actor_hdl spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, passivation_sink host,
                                 uint16_t partition, std::string uid16,
-                                std::shared_ptr<std::atomic<millis>> activity) {
+                                std::shared_ptr<activity_slot> activity) {
   return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16),
                        std::move(activity));
 }

@@ -31,12 +31,20 @@ using passivation_sink = caf::typed_actor<caf::reacts_to<passivate_atom, std::st
 using user_actor_hdl = caf::typed_actor<caf::replies_to<user_request>::with<user_reply>, caf::reacts_to<stop_atom>,
                                         caf::reacts_to<idle_atom>>;
 
+/// What a user actor tells its partition host's idle sweep, without a
+/// message: written by the actor only, read by the host (both relaxed).
+struct activity_slot {
+  std::atomic<millis> last{0};          // when it last served a request (unix ms)
+  std::atomic<bool> publishing{false};  // it holds answers in the read cache
+};
+
 /// Spawns a user actor (used by the partition host and by tests). The actor
-/// stores the time of every request it serves in `activity` (relaxed; null:
-/// a slot of its own), which the host's idle sweep reads; it asks to be
-/// retired when the host's idle_atom finds it idle for idle_passivation.
+/// keeps `activity` current (null: a slot of its own). When its host sends
+/// idle_atom it asks to be retired if it has served nothing (read-cache hits
+/// included) for idle_passivation, and otherwise takes back its published
+/// answers that have expired.
 user_actor_hdl spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, passivation_sink host,
                                 uint16_t partition, std::string uid16,
-                                std::shared_ptr<std::atomic<millis>> activity = nullptr);
+                                std::shared_ptr<activity_slot> activity = nullptr);
 
 } // namespace roster

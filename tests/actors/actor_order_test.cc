@@ -162,7 +162,7 @@ TEST_F(ActorOrder, TheIdleSweepLeavesAnActorThatServedRecently) {
 TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredForIt) {
   // The actor alone, with this test as its host and owning its activity slot.
   env->idle_passivation = 60'000;
-  auto slot = std::make_shared<std::atomic<millis>>(0);
+  auto slot = std::make_shared<activity_slot>();
   auto me = caf::actor_cast<passivation_sink>(self);
   auto a = spawn_user_actor(self.ptr(), env, me, 0, uid16, slot);
   env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
@@ -179,7 +179,8 @@ TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredFor
   ASSERT_TRUE(reply());
   // Its slot says it served nothing for ages, but the router has just
   // answered a read from what it published: asked, it stays...
-  slot->store(0);
+  EXPECT_TRUE(slot->publishing.load());
+  slot->last.store(0);
   ASSERT_TRUE(env->cached_read(uid16, hash, 0));
   self->send(a, idle_atom_v);
   sched.run();
@@ -188,7 +189,8 @@ TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredFor
                 caf::after(std::chrono::seconds(0)) >> [] {});
   EXPECT_FALSE(asked_to_retire);
   // ...and its slot now carries that read, so the next sweep leaves it be.
-  EXPECT_GT(slot->load(), 0);
+  EXPECT_GT(slot->last.load(), 0);
+  EXPECT_TRUE(slot->publishing.load());  // the answer is still valid: it stays
   // Idle for real. Only its host may ask: an idle_atom from anyone else is
   // ignored...
   env->idle_passivation = 0;
@@ -203,6 +205,55 @@ TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredFor
   self->receive([&](passivate_atom, const std::string& who) { asked_to_retire = who == uid16; },
                 caf::after(std::chrono::seconds(0)) >> [] {});
   EXPECT_TRUE(asked_to_retire);
+  env->directory.erase(uid16, a.address());
+  self->send(a, stop_atom_v);
+  sched.run();
+}
+
+TEST_F(ActorOrder, AnActorAskedWhileBusyTakesBackOnlyItsExpiredAnswers) {
+  // Sessions' reads published by the actor alone, this test as its host.
+  env->idle_passivation = 60'000;
+  auto slot = std::make_shared<activity_slot>();
+  auto a = spawn_user_actor(self.ptr(), env, caf::actor_cast<passivation_sink>(self), 0, uid16, slot);
+  env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
+  user_record rec;
+  rec.id = uuid_to_string(uid16);
+  rec.device_ids = {"device-0001"};
+  self->send(a, request(create_user{rec, "device"}));
+  sched.run();
+  auto created = reply();
+  ASSERT_TRUE(created);
+  auto first = sha256(std::string(json::parse(std::get<signed_in>(created->value).session)["token"]));
+  self->send(a, request(login_finish{"device", std::nullopt, 0}));
+  sched.run();
+  auto second_login = reply();
+  ASSERT_TRUE(second_login);
+  auto second = sha256(std::string(json::parse(std::get<signed_in>(second_login->value).session)["token"]));
+  for (auto& h : {first, second}) {
+    self->send(a, request(authenticate{}, h));
+    sched.run();
+    ASSERT_TRUE(reply());
+  }
+  ASSERT_EQ(env->reads.size(), 2u);
+  // The first session's answer has expired (its valid_until passed); the
+  // second is still served.
+  const_cast<read_cache::entry&>(*env->reads.find(first)).valid_until = 0;
+  self->send(a, idle_atom_v);
+  sched.run();
+  EXPECT_FALSE(env->reads.find(first));
+  EXPECT_TRUE(env->cached_read(uid16, second, 0));
+  EXPECT_TRUE(slot->publishing.load());
+  // Once that one has expired too, nothing is left and the slot says so:
+  // the sweep stops asking.
+  const_cast<read_cache::entry&>(*env->reads.find(second)).valid_until = 0;
+  self->send(a, idle_atom_v);
+  sched.run();
+  EXPECT_EQ(env->reads.size(), 0u);
+  EXPECT_FALSE(slot->publishing.load());
+  bool asked_to_retire = false;
+  self->receive([&](passivate_atom, const std::string&) { asked_to_retire = true; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_FALSE(asked_to_retire);  // busy a moment ago: not idle
   env->directory.erase(uid16, a.address());
   self->send(a, stop_atom_v);
   sched.run();
