@@ -57,7 +57,10 @@ struct token_key_hash {
 ///    an entry can never outlive the actor that would have withdrawn it;
 ///  - every answer served records its time in the entry; the actor folds it
 ///    into the session's last use and its idle clock, and it sees every
-///    session in use at least once per `ttl` anyway.
+///    session in use at least once per `ttl` anyway;
+///  - an actor that has been quiet for `ttl` takes back its expired answers
+///    when its host's idle sweep asks (actors/partition/partition_host.cc), so
+///    a body is not held for a user who no longer reads.
 class read_cache {
  public:
   // One per published answer: the body, ~100 bytes of fields (no other heap)

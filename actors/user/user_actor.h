@@ -7,6 +7,9 @@
 //                                      │  (or: user absent / deleted)  ▲
 //                                      └──────────────────────────────┘
 //
+// Idleness is judged without a timer per actor: the actor keeps its
+// activity_slot current and the partition host's one sweep asks (idle_atom).
+//
 // It holds the record, sessions and counters in memory, serialises every
 // change to its user, and writes each change through to the store as ONE
 // write_batch before replying: nothing is acknowledged before it is stored.
