@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "actors/uid_key.h"
+
 namespace roster {
 
 /// Live user actors by user id, so the router can send straight to a user's
@@ -19,21 +21,25 @@ namespace roster {
 class actor_directory {
  public:
   /// The live actor of a user (a user_actor_hdl), or null.
-  caf::strong_actor_ptr find(const std::string& uid16) {
-    auto& s = shard(uid16);
+  caf::strong_actor_ptr find(std::string_view uid16) {
+    if (!uid_key::valid(uid16)) return {};
+    uid_key k{uid16};
+    auto& s = shard(k);
     std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.actors.find(uid16);
+    auto it = s.actors.find(k);
     return it == s.actors.end() ? caf::strong_actor_ptr{} : it->second;
   }
-  void insert(const std::string& uid16, caf::strong_actor_ptr a) {
-    auto& s = shard(uid16);
+  void insert(std::string_view uid16, caf::strong_actor_ptr a) { insert(uid_key{uid16}, std::move(a)); }
+  void insert(const uid_key& k, caf::strong_actor_ptr a) {
+    auto& s = shard(k);
     std::lock_guard<std::mutex> lock(s.mutex);
-    s.actors[uid16] = std::move(a);
+    s.actors[k] = std::move(a);
   }
-  void erase(const std::string& uid16, const caf::actor_addr& only_if) {
-    auto& s = shard(uid16);
+  void erase(std::string_view uid16, const caf::actor_addr& only_if) { erase(uid_key{uid16}, only_if); }
+  void erase(const uid_key& k, const caf::actor_addr& only_if) {
+    auto& s = shard(k);
     std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.actors.find(uid16);
+    auto it = s.actors.find(k);
     if (it != s.actors.end() && it->second && it->second->address() == only_if) s.actors.erase(it);
   }
   void clear() {
@@ -46,11 +52,12 @@ class actor_directory {
  private:
   struct shard_t {
     std::mutex mutex;
-    std::unordered_map<std::string, caf::strong_actor_ptr> actors;
+    // 16-byte keys inline: one 32-byte node per live user, nothing else.
+    std::unordered_map<uid_key, caf::strong_actor_ptr, uid_key_hash> actors;
   };
-  shard_t& shard(const std::string& uid16) {
+  shard_t& shard(const uid_key& k) {
     // uid16 is random: its first byte spreads evenly.
-    return shards_[static_cast<unsigned char>(uid16.empty() ? 0 : uid16[0]) % shards_.size()];
+    return shards_[static_cast<unsigned char>(k.bytes[0]) % shards_.size()];
   }
   std::array<shard_t, 64> shards_;
 };

@@ -70,7 +70,7 @@ struct actor_env {
                                                        uint16_t p) {
     if (token_hash.empty() || !serving(p)) return nullptr;
     auto hit = reads.find(token_hash);
-    if (!hit || hit->uid16 != uid16) return nullptr;
+    if (!hit || hit->uid16.view() != uid16) return nullptr;
     auto now = now_ms();
     auto live = directory.find(uid16);
     if (now >= hit->valid_until || !live || live->address() != hit->actor) return nullptr;

@@ -6,14 +6,39 @@
 #include <array>
 #include <atomic>
 #include <caf/actor_addr.hpp>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
+#include "actors/uid_key.h"
 #include "base/clock.h"
 
 namespace roster {
+
+/// A session's token hash (SHA-256, 32 raw bytes) held inline: the read
+/// cache's key and its entries' field, without a heap string each.
+struct token_key {
+  std::array<char, 32> bytes{};
+
+  token_key() = default;
+  /// The first 32 bytes of `hash` (zero-padded if shorter; see valid()).
+  explicit token_key(std::string_view hash) { std::memcpy(bytes.data(), hash.data(), std::min<size_t>(hash.size(), 32)); }
+  static bool valid(std::string_view hash) { return hash.size() == 32; }
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  friend bool operator==(const token_key& a, const token_key& b) { return a.bytes == b.bytes; }
+};
+
+/// A digest: any 8 of its bytes spread evenly.
+struct token_key_hash {
+  size_t operator()(const token_key& k) const noexcept {
+    uint64_t h;
+    std::memcpy(&h, k.bytes.data() + 8, 8);
+    return static_cast<size_t>(h);
+  }
+};
 
 /// Answers to GET /v1/account published by user actors, by session token
 /// hash, so the router can serve the hottest read on the HTTP thread without a
@@ -32,12 +57,17 @@ namespace roster {
 ///    an entry can never outlive the actor that would have withdrawn it;
 ///  - every answer served records its time in the entry; the actor folds it
 ///    into the session's last use and its idle clock, and it sees every
-///    session in use at least once per `ttl` anyway.
+///    session in use at least once per `ttl` anyway;
+///  - an actor that has been quiet for `ttl` takes back its expired answers
+///    when its host's idle sweep asks (actors/partition/partition_host.cc), so
+///    a body is not held for a user who no longer reads.
 class read_cache {
  public:
+  // One per published answer: the body, ~100 bytes of fields (no other heap)
+  // and a 64-byte node in the map.
   struct entry {
-    std::string uid16;
-    std::string token_hash;  // the session it answers for
+    uid_key uid16;
+    token_key token_hash;  // the session it answers for
     caf::actor_addr actor;  // the publisher: served only while it is the user's live actor
     millis valid_until = 0;
     std::string body;
@@ -47,21 +77,25 @@ class read_cache {
   };
   static constexpr millis ttl = 10'000;
 
-  std::shared_ptr<const entry> find(const std::string& token_hash) {
-    auto& s = shard(token_hash);
+  std::shared_ptr<const entry> find(std::string_view token_hash) {
+    if (!token_key::valid(token_hash)) return nullptr;
+    token_key k{token_hash};
+    auto& s = shard(k);
     std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.entries.find(token_hash);
+    auto it = s.entries.find(k);
     return it == s.entries.end() ? nullptr : it->second;
   }
-  void publish(const std::string& token_hash, std::shared_ptr<const entry> e) {
-    auto& s = shard(token_hash);
+  /// Publishes `e` under its token hash, replacing what was there.
+  void publish(std::shared_ptr<const entry> e) {
+    auto k = e->token_hash;
+    auto& s = shard(k);
     std::lock_guard<std::mutex> lock(s.mutex);
-    s.entries[token_hash] = std::move(e);
+    s.entries[k] = std::move(e);
   }
-  void withdraw(const std::string& token_hash) {
-    auto& s = shard(token_hash);
+  void withdraw(const token_key& k) {
+    auto& s = shard(k);
     std::lock_guard<std::mutex> lock(s.mutex);
-    s.entries.erase(token_hash);
+    s.entries.erase(k);
   }
   size_t size() {
     size_t n = 0;
@@ -75,11 +109,11 @@ class read_cache {
  private:
   struct shard_t {
     std::mutex mutex;
-    std::unordered_map<std::string, std::shared_ptr<const entry>> entries;
+    std::unordered_map<token_key, std::shared_ptr<const entry>, token_key_hash> entries;
   };
-  shard_t& shard(const std::string& token_hash) {
+  shard_t& shard(const token_key& k) {
     // A SHA-256 digest: its first byte spreads evenly.
-    return shards_[static_cast<unsigned char>(token_hash.empty() ? 0 : token_hash[0]) % shards_.size()];
+    return shards_[static_cast<unsigned char>(k.bytes[0]) % shards_.size()];
   }
   std::array<shard_t, 64> shards_;
 };

@@ -115,8 +115,13 @@ std::string new_uuid_bytes() {
 std::string uuid_to_string(std::string_view bytes16) {
   std::string h = hex_encode(bytes16);
   if (h.size() != 32) return h;
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
+  // Built in place: the id is kept in every session record, and a string
+  // grown by concatenation would keep a buffer of almost twice its size.
+  std::string out;
+  out.reserve(36);
+  out.append(h, 0, 8).append(1, '-').append(h, 8, 4).append(1, '-').append(h, 12, 4).append(1, '-');
+  out.append(h, 16, 4).append(1, '-').append(h, 20, 12);
+  return out;
 }
 
 std::optional<std::string> uuid_from_string(std::string_view text) {

@@ -4,8 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <deque>
 #include <unordered_map>
 
+#include "actors/uid_key.h"
 #include "base/crypto.h"
 #include "domain/user_codec.h"
 #include "domain/user_views.h"
@@ -22,14 +25,34 @@ struct partition_host_state {
   };
   struct stopping {
     caf::actor_addr actor;
+    uint32_t slot = 0;  // its activity slot, held until its down message
     std::vector<parked> waiting;
+  };
+
+  /// When each user actor last served a request (unix ms), one slot per
+  /// actor from its spawn to its down message: the actor writes its own
+  /// slot, the host's idle sweep reads them all. Shared (the actors hold it
+  /// through aliasing shared_ptrs to their slot) so that a slot outlives any
+  /// actor that may still write it, even past the host's own exit. Slots
+  /// never move (deque); freed ones are reused.
+  struct activity_table {
+    std::deque<activity_slot> slots;
+    std::vector<uint32_t> free;  // host thread only
+  };
+  struct resident {
+    user_actor_hdl actor;
+    uint32_t slot = 0;
   };
 
   std::shared_ptr<actor_env> env;
   uint16_t partition = 0;
-  std::unordered_map<std::string, user_actor_hdl> live;    // uid16 → actor
-  std::unordered_map<std::string, stopping> retiring;      // uid16 → terminating actor
-  std::unordered_map<caf::actor_addr, std::string> uid_of;  // for down messages
+  // Per live user one node of 48 bytes here (and one in the directory);
+  // the retiring maps only hold actors between stop and down.
+  std::unordered_map<uid_key, resident, uid_key_hash> live;      // user → live actor
+  std::unordered_map<uid_key, stopping, uid_key_hash> retiring;  // user → terminating actor
+  std::unordered_map<caf::actor_addr, uid_key> retiring_uid;     // terminating actor → user (its down message)
+  std::shared_ptr<activity_table> activity = std::make_shared<activity_table>();
+  bool sweep_pending = false;  // an idle_atom to self is on CAF's clock
 };
 
 namespace {
@@ -37,15 +60,88 @@ namespace {
 using json = nlohmann::json;
 using self_ptr = partition_host_hdl::stateful_pointer<partition_host_state>;
 
-user_actor_hdl actor_for(self_ptr self, const std::string& uid16) {
+/// A quarter of idle_passivation (so an idle actor goes within 1.25 of it),
+/// and at most read_cache::ttl, so that an answer a quiet actor published is
+/// taken back within about two ttl of its publication.
+millis sweep_period(const actor_env& env) {
+  return std::clamp<millis>(env.idle_passivation / 4, 25, read_cache::ttl);
+}
+
+/// Arms the next idle sweep while there are live actors to sweep: one timer
+/// per partition, never one per actor (each pending timer is a message and a
+/// clock entry, ~200 bytes, and CAF's clock thread would dispatch every one).
+void arm_sweep(self_ptr self) {
   auto& st = self->state;
-  if (auto it = st.live.find(uid16); it != st.live.end()) return it->second;
-  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, uid16);
+  if (st.sweep_pending || st.live.empty()) return;
+  st.sweep_pending = true;
+  self->delayed_send(self, std::chrono::milliseconds(sweep_period(*st.env)), idle_atom_v);
+}
+
+/// The idle sweep. An actor is a candidate when its activity slot says it
+/// has served nothing for idle_passivation; the host then asks it (idle_atom)
+/// and the actor decides: it also counts the reads the router served from
+/// its published answers (read_cache hits, which never reach it), and only it
+/// knows them. So the slot may lag (by at most read_cache::ttl, after which a
+/// read comes to the actor again), but it never makes an active actor retire.
+/// Requests sent straight to the actor through the directory bypass the host;
+/// they are counted because the actor writes its slot on every request.
+///
+/// An actor that publishes answers and has served nothing for ttl is asked
+/// too: every answer it published has expired by then (an answer is valid
+/// for at most ttl from the request that published it), and it takes them
+/// back. The others are left alone: a sweep costs a read of two atomics per
+/// live actor and one message per actor that has something to do.
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  for (auto& [k, r] : st.live) {
+    (void)k;
+    auto& slot = st.activity->slots[r.slot];
+    auto quiet = now - slot.last.load(std::memory_order_relaxed);
+    if (quiet >= st.env->idle_passivation ||
+        (quiet >= read_cache::ttl && slot.publishing.load(std::memory_order_relaxed)))
+      self->send(r.actor, idle_atom_v);
+  }
+}
+
+uint32_t take_slot(partition_host_state& st) {
+  auto& t = *st.activity;
+  if (!t.free.empty()) {
+    auto i = t.free.back();
+    t.free.pop_back();
+    return i;
+  }
+  t.slots.emplace_back();
+  return static_cast<uint32_t>(t.slots.size() - 1);
+}
+
+user_actor_hdl actor_for(self_ptr self, const uid_key& k) {
+  auto& st = self->state;
+  if (auto it = st.live.find(k); it != st.live.end()) return it->second.actor;
+  auto slot = take_slot(st);
+  auto& cell = st.activity->slots[slot];
+  cell.last.store(now_ms(), std::memory_order_relaxed);
+  cell.publishing.store(false, std::memory_order_relaxed);
+  auto a = spawn_user_actor(self, st.env, caf::actor_cast<passivation_sink>(self), st.partition, k.str(),
+                            std::shared_ptr<activity_slot>(st.activity, &cell));
   self->monitor(a);
-  st.uid_of[a.address()] = uid16;
-  st.live.emplace(uid16, a);
-  st.env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
+  st.live.emplace(k, partition_host_state::resident{a, slot});
+  st.env->directory.insert(k, caf::actor_cast<caf::strong_actor_ptr>(a));
+  arm_sweep(self);
   return a;
+}
+
+/// Takes a live actor out of the directory and the live table and tells it
+/// to stop; requests for its user are parked until its down message.
+void retire(self_ptr self, const uid_key& k, const partition_host_state::resident& r) {
+  auto& st = self->state;
+  auto addr = r.actor.address();
+  st.env->directory.erase(k, addr);
+  auto& s = st.retiring[k];
+  s.actor = addr;
+  s.slot = r.slot;
+  st.retiring_uid[addr] = k;
+  self->send(r.actor, stop_atom_v);
 }
 
 bool matches(const user_record& u, const std::string& q) {
@@ -107,63 +203,77 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
   // Shutdown: the host takes its user actors with it (they are monitored,
   // not linked, so that a passivating child never takes the host down).
   self->set_exit_handler([self](caf::exit_msg& em) {
-    for (auto& [addr, uid] : self->state.uid_of) {
-      (void)uid;
+    auto& st = self->state;
+    for (auto& [k, r] : st.live) {
+      (void)k;
+      self->send_exit(r.actor, em.reason);
+    }
+    for (auto& [addr, k] : st.retiring_uid) {
+      (void)k;
       self->send_exit(addr, em.reason);
     }
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    auto it = st.uid_of.find(dm.source);
-    if (it == st.uid_of.end()) return;
-    std::string uid16 = it->second;
-    st.uid_of.erase(it);
-    st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
-    if (auto l = st.live.find(uid16); l != st.live.end() && l->second.address() == dm.source) {
-      // Died without asking (a bug or a crash): forget it; the next request respawns.
-      spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
-      st.env->directory.erase(uid16, dm.source);
-      st.live.erase(l);
+    auto by_addr = st.retiring_uid.find(dm.source);
+    if (by_addr == st.retiring_uid.end()) {
+      // Not retiring: a live actor that died without asking (a bug or a
+      // crash). Rare enough to search for rather than keep a map from every
+      // actor's address to its user. Forget it; the next request respawns.
+      for (auto l = st.live.begin(); l != st.live.end(); ++l) {
+        if (l->second.actor.address() != dm.source) continue;
+        spdlog::warn("user actor of partition {} terminated unexpectedly", st.partition);
+        st.env->directory.erase(l->first, dm.source);
+        st.activity->free.push_back(l->second.slot);  // nothing writes it any more
+        st.live.erase(l);
+        st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      return;
     }
-    auto r = st.retiring.find(uid16);
+    auto k = by_addr->second;
+    st.retiring_uid.erase(by_addr);
+    auto r = st.retiring.find(k);
     if (r == st.retiring.end() || r->second.actor != dm.source) return;
+    st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+    st.activity->free.push_back(r->second.slot);  // nothing writes it any more
     auto waiting = std::move(r->second.waiting);
     st.retiring.erase(r);
     if (waiting.empty()) return;
-    auto a = actor_for(self, uid16);
+    auto a = actor_for(self, k);
     for (auto& p : waiting) p.rp.delegate(a, std::move(p.req));
   });
   return {
     [self](user_request& req) -> caf::result<user_reply> {
       auto& st = self->state;
       if (!st.env->accept(req.credential, "partition host", self->current_sender())) return to_caf(refused_error());
-      if (req.user_id.size() != 16) return to_caf(make_error(errc::invalid_request, "malformed user id"));
+      if (!uid_key::valid(req.user_id)) return to_caf(make_error(errc::invalid_request, "malformed user id"));
       if (!st.env->serving(st.partition)) return to_caf(moving_error());
-      if (auto r = st.retiring.find(req.user_id); r != st.retiring.end()) {
+      uid_key k{req.user_id};
+      if (auto r = st.retiring.find(k); r != st.retiring.end()) {
         auto rp = self->make_response_promise<user_reply>();
         r->second.waiting.push_back({std::move(req), rp});
         return rp;
       }
-      if (std::holds_alternative<debug_info>(req.op) && !st.live.count(req.user_id)) {
+      if (std::holds_alternative<debug_info>(req.op) && !st.live.count(k)) {
         // Not live: one point read says whether the user exists, without
         // spawning (and so without waking) its actor.
         auto record = st.env->db->get(keys::user_record(st.partition, req.user_id));
         if (!record) return to_caf(unavailable_error());
         return user_reply{view{json{{"live", false}, {"exists", record->has_value()}}.dump()}};
       }
-      auto a = actor_for(self, req.user_id);
+      auto a = actor_for(self, k);
       return self->delegate(a, std::move(req));
     },
     [self](passivate_atom, const std::string& uid16) {
       auto& st = self->state;
       auto sender = caf::actor_cast<user_actor_hdl>(self->current_sender());
-      auto it = st.live.find(uid16);
-      if (it == st.live.end() || it->second != sender) return;
-      st.env->directory.erase(uid16, sender.address());
+      if (!uid_key::valid(uid16)) return;
+      auto it = st.live.find(uid_key{uid16});
+      if (it == st.live.end() || it->second.actor != sender) return;
+      retire(self, it->first, it->second);
       st.live.erase(it);
-      st.retiring[uid16].actor = sender.address();
-      self->send(sender, stop_atom_v);
     },
     [self](scan_request& req) -> scan_reply {
       auto& st = self->state;
@@ -179,12 +289,16 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
       // writes are already fenced); requests meanwhile are parked as usual and
       // then answered "moving".
       auto& st = self->state;
-      for (auto& [uid16, a] : st.live) {
-        st.env->directory.erase(uid16, a.address());
-        st.retiring[uid16].actor = a.address();
-        self->send(a, stop_atom_v);
-      }
+      for (auto& [k, r] : st.live) retire(self, k, r);
       st.live.clear();
+    },
+    [self](idle_atom) {
+      // Only the host's own timer sweeps (a stranger's idle_atom would arm
+      // a second one).
+      if (self->current_sender() != self->ctrl()) return;
+      self->state.sweep_pending = false;
+      sweep(self);
+      arm_sweep(self);
     },
     [self](stats_atom) -> std::string {
       auto& st = self->state;

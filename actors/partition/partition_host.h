@@ -24,7 +24,7 @@ namespace roster {
 
 using partition_host_hdl =
     caf::typed_actor<caf::replies_to<user_request>::with<user_reply>, caf::replies_to<scan_request>::with<scan_reply>,
-                     caf::reacts_to<passivate_atom, std::string>, caf::reacts_to<seal_atom>,
+                     caf::reacts_to<passivate_atom, std::string>, caf::reacts_to<seal_atom>, caf::reacts_to<idle_atom>,
                      caf::replies_to<stats_atom>::with<std::string>>;
 
 /// Spawns the host of `partition`.

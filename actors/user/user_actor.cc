@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "actors/uid_key.h"
 #include "base/crypto.h"
 #include "domain/session_book.h"
 #include "domain/throttle.h"
@@ -23,13 +24,14 @@ struct user_actor_state {
   std::shared_ptr<actor_env> env;
   passivation_sink host;
   uint16_t partition = 0;
-  std::string uid16;
+  uid_key uid16;  // the user id, 16 raw bytes
 
   std::optional<user_record> user;  // nullopt: no such user (yet)
   session_book sessions;
-  millis last_activity = 0;
+  /// When this actor last served a request and whether it publishes: its
+  /// slot in the partition host's activity table, read by the idle sweep.
+  std::shared_ptr<activity_slot> activity;
   uint32_t log_seq = 0;
-  std::string own_json;  // own_view(*user).dump(), cached between record changes
   // The answers this actor published in env->reads (usually none or one).
   std::vector<std::shared_ptr<const read_cache::entry>> published;
   bool passivating = false;
@@ -50,7 +52,7 @@ struct user_actor_state {
   /// When the router last served the answer published for `token_hash`.
   std::optional<millis> last_hit_of(std::string_view token_hash) const {
     for (auto& e : published)
-      if (e->token_hash == token_hash) return e->last_hit.load(std::memory_order_relaxed);
+      if (e->token_hash.view() == token_hash) return e->last_hit.load(std::memory_order_relaxed);
     return std::nullopt;
   }
 
@@ -59,8 +61,8 @@ struct user_actor_state {
     auto same = std::find_if(published.begin(), published.end(), [&](auto& p) { return p->token_hash == e->token_hash; });
     if (same != published.end()) *same = e;
     else published.push_back(e);
-    auto key = e->token_hash;  // not e->token_hash beside std::move(e): argument order is unspecified
-    env->reads.publish(key, std::move(e));
+    env->reads.publish(std::move(e));
+    activity->publishing.store(true, std::memory_order_relaxed);
   }
 
   /// Takes back every answer this actor published (see read_cache), keeping
@@ -68,9 +70,25 @@ struct user_actor_state {
   void withdraw_reads() {
     for (auto& e : published) {
       env->reads.withdraw(e->token_hash);
-      sessions.record_use(e->token_hash, e->last_hit.load(std::memory_order_relaxed));
+      sessions.record_use(e->token_hash.view(), e->last_hit.load(std::memory_order_relaxed));
     }
-    published.clear();
+    std::vector<std::shared_ptr<const read_cache::entry>>().swap(published);  // its buffer too
+    activity->publishing.store(false, std::memory_order_relaxed);
+  }
+
+  /// Takes back the answers no longer served (past valid_until), keeping
+  /// the uses they recorded: a quiet user's answer would otherwise hold its
+  /// body (~500 bytes) until the actor's next request or retirement.
+  void withdraw_expired(millis now) {
+    auto gone = std::remove_if(published.begin(), published.end(), [&](auto& e) {
+      if (now < e->valid_until) return false;
+      env->reads.withdraw(e->token_hash);
+      sessions.record_use(e->token_hash.view(), e->last_hit.load(std::memory_order_relaxed));
+      return true;
+    });
+    published.erase(gone, published.end());
+    if (published.empty()) std::vector<std::shared_ptr<const read_cache::entry>>().swap(published);
+    activity->publishing.store(!published.empty(), std::memory_order_relaxed);
   }
 
   session_rules rules() const { return session_rules{env->sessions, env->max_sessions_per_user}; }
@@ -106,7 +124,6 @@ void forget(user_actor_state& st) {
   st.withdraw_reads();
   st.user.reset();
   st.sessions.clear();
-  st.own_json.clear();
 }
 
 /// Loads the record and sessions. A failed read leaves the state empty and
@@ -115,16 +132,16 @@ void forget(user_actor_state& st) {
 void load(user_actor_state& st) {
   auto& db = *st.env->db;
   st.load_failed = false;
-  auto raw = db.get(keys::user_record(st.partition, st.uid16));
+  auto raw = db.get(keys::user_record(st.partition, st.uid16.view()));
   if (raw && raw->has_value()) st.user = decode_user(**raw);
   status scanned;
   if (raw && st.user)
-    scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16), [&](std::string_view, std::string_view v) {
+    scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16.view()), [&](std::string_view, std::string_view v) {
       if (auto s = decode_session(v)) st.sessions.load(std::move(*s));
       return true;
     });
   if (!raw || !scanned) {
-    spdlog::error("user actor: cannot read user {} from the store: {}", uuid_to_string(st.uid16),
+    spdlog::error("user actor: cannot read user {} from the store: {}", uuid_to_string(st.uid16.view()),
                   (!raw ? raw.err() : scanned.err()).message);
     forget(st);
     st.load_failed = true;
@@ -139,13 +156,13 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
                 {"user_agent", c.req.client.user_agent}};
   if (!detail.empty()) entry["detail"] = std::move(detail);
   auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
-  b.put(keys::log_entry(c.st.partition, c.st.uid16, inverted, c.st.log_seq++), entry.dump());
+  b.put(keys::log_entry(c.st.partition, c.st.uid16.view(), inverted, c.st.log_seq++), entry.dump());
   // Keep the log bounded: now and then, drop what lies beyond the newest
   // max_log_entries (keys sort newest first). The deletes ride in this batch.
   if (c.st.log_seq % 64 == 1) {
     size_t seen = 1;  // the entry added above is not in the store yet
     // A failed read only postpones the pruning to a later entry.
-    (void)c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+    (void)c.st.env->db->scan_prefix(keys::logs_prefix(c.st.partition, c.st.uid16.view()), [&](std::string_view k, std::string_view) {
       if (++seen > c.st.env->max_log_entries) b.remove(std::string(k));
       return true;
     });
@@ -155,19 +172,18 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
 std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).value_or(sid); }
 
 void put_record(ctx& c, write_batch& b) {
-  c.st.own_json.clear();  // every record change goes through here
-  b.put(keys::user_record(c.st.partition, c.st.uid16), encode_user(*c.st.user));
+  b.put(keys::user_record(c.st.partition, c.st.uid16.view()), encode_user(*c.st.user));
 }
 
 /// Turns the session book's writes into batch entries.
 void apply(ctx& c, write_batch& b, const session_writes& w) {
-  for (auto& s : w.put) b.put(keys::session(c.st.partition, c.st.uid16, sid16_of(s.id)), encode_session(s));
-  for (auto& id : w.removed_ids) b.remove(keys::session(c.st.partition, c.st.uid16, sid16_of(id)));
+  for (auto& s : w.put) b.put(keys::session(c.st.partition, c.st.uid16.view(), sid16_of(s.id)), encode_session(s));
+  for (auto& id : w.removed_ids) b.remove(keys::session(c.st.partition, c.st.uid16.view(), sid16_of(id)));
 }
 
 /// A new session; its view (with the token, shown this once) as JSON text.
 std::string new_session(ctx& c, write_batch& b, const std::string& method) {
-  auto made = c.st.sessions.create(c.st.uid16, method, c.req.client.ip, c.req.client.user_agent, c.now, c.st.rules());
+  auto made = c.st.sessions.create(c.st.uid16.view(), method, c.req.client.ip, c.req.client.user_agent, c.now, c.st.rules());
   apply(c, b, made.writes);
   return made.value->view.dump();
 }
@@ -194,7 +210,7 @@ void request_passivation(self_ptr self) {
   auto& st = self->state;
   if (st.passivating) return;
   st.passivating = true;
-  self->send(st.host, passivate_atom_v, st.uid16);
+  self->send(st.host, passivate_atom_v, st.uid16.str());
 }
 
 /// Authenticates the request's token: the session must exist, be unexpired,
@@ -219,11 +235,13 @@ result<const session_record*> authenticated_session(ctx& c) {
   return *a.value;
 }
 
-/// The own view plus the calling session's id and authentication time. The
-/// hot path of GET /v1/account: the view is serialised once per record change.
+/// The own view plus the calling session's id and authentication time.
+/// Serialised afresh each time: the answer is published (read_cache), so the
+/// actor sees this session's reads about once per read_cache::ttl, and a
+/// copy of the view kept per live user for them cost more memory (the size
+/// of the view, per actor) than it saved time.
 std::string own_with_session(user_actor_state& st, const session_record& s) {
-  if (st.own_json.empty()) st.own_json = own_view(*st.user).dump();
-  std::string out = st.own_json;
+  std::string out = own_view(*st.user).dump();
   out.pop_back();  // the closing brace of the object
   out += ",\"session_id\":\"" + s.id + "\",\"authenticated_at\":\"" + format_time(s.authenticated_at) + "\"}";
   return out;
@@ -270,7 +288,7 @@ auto with_session(ctx& c, F&& fn) -> decltype(fn(std::declval<const session_reco
 result<signed_in> on(ctx& c, create_user& op) {
   auto& st = c.st;
   if (st.user) return make_error(errc::already_exists, "user exists");
-  if (uuid_from_string(op.record.id) != st.uid16) return make_error(errc::internal, "bad create request");
+  if (uuid_from_string(op.record.id) != st.uid16.view()) return make_error(errc::internal, "bad create request");
   st.user = std::move(op.record);
   write_batch b;
   put_record(c, b);
@@ -290,13 +308,15 @@ result<view> on(ctx& c, authenticate&) {
     auto& st = c.st;
     auto body = own_with_session(st, s);
     // Let the router answer this session's next reads itself (read_cache).
-    auto e = std::make_shared<read_cache::entry>();
-    e->uid16 = st.uid16;
-    e->token_hash = s.token_hash;
-    e->actor = c.self->address();
-    e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
-    e->body = body;
-    st.publish(std::move(e));
+    if (token_key::valid(s.token_hash)) {
+      auto e = std::make_shared<read_cache::entry>();
+      e->uid16 = st.uid16;
+      e->token_hash = token_key{s.token_hash};
+      e->actor = c.self->address();
+      e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
+      e->body = body;  // a copy of exactly its size (body grew by appending)
+      st.publish(std::move(e));
+    }
     return view{std::move(body)};
   });
 }
@@ -447,7 +467,7 @@ result<deleted> delete_now(ctx& c, const char* event) {
   auto index_keys = index_keys_of(*c.st.user);
   write_batch b;
   auto scanned =
-      c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16), [&](std::string_view k, std::string_view) {
+      c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16.view()), [&](std::string_view k, std::string_view) {
         b.remove(std::string(k));
         return true;
       });
@@ -474,7 +494,7 @@ result<deleted> on(ctx& c, delete_user& op) {
 result<view> on(ctx& c, get_logs& op) {
   return with_session(c, [&](const session_record&) -> result<view> {
     auto& st = c.st;
-    auto prefix = keys::logs_prefix(st.partition, st.uid16);
+    auto prefix = keys::logs_prefix(st.partition, st.uid16.view());
     std::string begin = prefix;
     if (!op.cursor.empty()) {
       auto raw = base64url_decode(op.cursor);
@@ -544,7 +564,7 @@ result<view> on(ctx& c, debug_info&) {
                    {"sessions", st.sessions.size()},
                    {"subscribers", 0},
                    {"passivating", st.passivating},
-                   {"last_activity", format_time(st.last_activity)},
+                   {"last_activity", format_time(st.activity->last.load(std::memory_order_relaxed))},
                    {"mailbox", c.self->mailbox().size()}}
                   .dump()};
 }
@@ -566,7 +586,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   }
   ctx c{self, st, req, now_ms()};
   bool probe = is_probe(req.op);
-  if (!probe) st.last_activity = c.now;
+  if (!probe) st.activity->last.store(c.now, std::memory_order_relaxed);
   // Anything but a read may change what a published answer says: take them
   // all back before it runs (read_cache).
   if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
@@ -589,28 +609,34 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
 }
 
 user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_env> env, passivation_sink host,
-                                         uint16_t partition, std::string uid16) {
+                                         uint16_t partition, std::string uid16,
+                                         std::shared_ptr<activity_slot> activity) {
   auto& st = self->state;
   st.env = env;
   st.host = std::move(host);
   st.partition = partition;
-  st.uid16 = std::move(uid16);
-  st.last_activity = now_ms();
+  st.uid16 = uid_key{uid16};
+  st.activity = activity ? std::move(activity) : std::make_shared<activity_slot>();
+  st.activity->last.store(now_ms(), std::memory_order_relaxed);
+  st.activity->publishing.store(false, std::memory_order_relaxed);
   env->live_user_actors.fetch_add(1, std::memory_order_relaxed);
   env->user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
-  // Idle check: one timer per actor per period, not one per message (a
-  // behavior timeout would re-arm CAF's clock on every request).
-  auto period = std::chrono::milliseconds(std::max<millis>(env->idle_passivation / 4, 25));
-  self->delayed_send(self, period, idle_atom_v);
+  // No timer of its own: the host's idle sweep asks (idle_atom) when this
+  // actor's activity slot says it has been idle for idle_passivation.
   return {
     [self](user_request& req) -> caf::result<user_reply> { return serve(self, req); },
     [self](stop_atom) { self->quit(); },
-    [self, period](idle_atom) {
+    [self](idle_atom) {
       auto& st = self->state;
-      st.last_activity = std::max(st.last_activity, st.last_hit());
-      if (now_ms() - st.last_activity >= st.env->idle_passivation) request_passivation(self);
-      else self->delayed_send(self, period, idle_atom_v);
+      if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.host)) return;
+      // Reads the router answered from this actor's published answers count
+      // as activity too; fold them in so the next sweep sees them.
+      auto now = now_ms();
+      auto last = std::max(st.activity->last.load(std::memory_order_relaxed), st.last_hit());
+      st.activity->last.store(last, std::memory_order_relaxed);
+      if (now - last >= st.env->idle_passivation) request_passivation(self);
+      else st.withdraw_expired(now);
     },
   };
 }
@@ -618,8 +644,10 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
 } // namespace
 
 user_actor_hdl spawn_user_actor(caf::local_actor* parent, std::shared_ptr<actor_env> env, passivation_sink host,
-                                uint16_t partition, std::string uid16) {
-  return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16));
+                                uint16_t partition, std::string uid16,
+                                std::shared_ptr<activity_slot> activity) {
+  return parent->spawn(user_actor, std::move(env), std::move(host), partition, std::move(uid16),
+                       std::move(activity));
 }
 
 } // namespace roster

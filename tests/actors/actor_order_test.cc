@@ -43,7 +43,7 @@ class ActorOrder : public ::testing::Test {
     e->db = db.get();
     e->partitions = 1;
     e->credential = "member";
-    // Every idle timer that fires finds its actor idle: the test decides
+    // Every idle sweep that fires finds every actor idle: the test decides
     // when it fires.
     e->idle_passivation = 0;
     return e;
@@ -93,8 +93,11 @@ TEST_F(ActorOrder, ARequestDuringRetirementIsParkedAndServedByTheNextActor) {
   ASSERT_TRUE(first);
   EXPECT_EQ(env->user_actor_spawns.load(), 1);
 
-  // The idle timer fires: the actor asks its host to retire it...
+  // The host's idle sweep fires and asks the actor, which finds itself idle
+  // and asks its host to retire it...
   ASSERT_GE(sched.trigger_timeouts(), 1u);
+  ASSERT_TRUE(sched.prioritize(host));
+  sched.run_once();
   ASSERT_TRUE(sched.prioritize(first));
   sched.run_once();
   // ...and the host takes it out of its table and tells it to stop.
@@ -130,6 +133,147 @@ TEST_F(ActorOrder, AnIdleActorIsRetiredAndTheNextRequestReloadsItsUser) {
   sched.run();
   EXPECT_TRUE(reply());
   EXPECT_EQ(env->live_user_actors.load(), 1);
+}
+
+TEST_F(ActorOrder, TheIdleSweepLeavesAnActorThatServedRecently) {
+  env->idle_passivation = 60'000;
+  create();
+  auto first = live_actor();
+  // The sweep fires (one timer for the partition, none per actor) and finds
+  // the actor's last request a moment ago: it is not even asked.
+  ASSERT_EQ(sched.trigger_timeouts(), 1u);
+  sched.run();
+  EXPECT_EQ(live_actor(), first);
+  EXPECT_EQ(env->user_actor_passivations.load(), 0);
+  // The sweep is armed again while the partition has live actors; once the
+  // actor looks idle, the next sweep retires it.
+  env->idle_passivation = 0;
+  ASSERT_EQ(sched.trigger_timeouts(), 1u);
+  sched.run();
+  EXPECT_FALSE(live_actor());
+  EXPECT_EQ(env->user_actor_passivations.load(), 1);
+  // The sweep that retired it was armed again (the actor was still live
+  // then); it finds no live actor and arms no other.
+  EXPECT_EQ(sched.trigger_timeouts(), 1u);
+  sched.run();
+  EXPECT_EQ(sched.trigger_timeouts(), 0u);
+}
+
+TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredForIt) {
+  // The actor alone, with this test as its host and owning its activity slot.
+  env->idle_passivation = 60'000;
+  auto slot = std::make_shared<activity_slot>();
+  auto me = caf::actor_cast<passivation_sink>(self);
+  auto a = spawn_user_actor(self.ptr(), env, me, 0, uid16, slot);
+  env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
+  user_record rec;
+  rec.id = uuid_to_string(uid16);
+  rec.device_ids = {"device-0001"};
+  self->send(a, request(create_user{rec, "device"}));
+  sched.run();
+  auto created = reply();
+  ASSERT_TRUE(created);
+  auto hash = sha256(std::string(json::parse(std::get<signed_in>(created->value).session)["token"]));
+  self->send(a, request(authenticate{}, hash));
+  sched.run();
+  ASSERT_TRUE(reply());
+  // Its slot says it served nothing for ages, but the router has just
+  // answered a read from what it published: asked, it stays...
+  EXPECT_TRUE(slot->publishing.load());
+  slot->last.store(0);
+  ASSERT_TRUE(env->cached_read(uid16, hash, 0));
+  self->send(a, idle_atom_v);
+  sched.run();
+  bool asked_to_retire = false;
+  self->receive([&](passivate_atom, const std::string&) { asked_to_retire = true; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_FALSE(asked_to_retire);
+  // ...and its slot now carries that read, so the next sweep leaves it be.
+  EXPECT_GT(slot->last.load(), 0);
+  EXPECT_TRUE(slot->publishing.load());  // the answer is still valid: it stays
+  // Idle for real. Only its host may ask: an idle_atom from anyone else is
+  // ignored...
+  env->idle_passivation = 0;
+  sys.spawn([=](caf::event_based_actor* s) { s->send(a, idle_atom_v); });
+  sched.run();
+  self->receive([&](passivate_atom, const std::string&) { asked_to_retire = true; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_FALSE(asked_to_retire);
+  // ...and asked by its host, it asks to be retired.
+  self->send(a, idle_atom_v);
+  sched.run();
+  self->receive([&](passivate_atom, const std::string& who) { asked_to_retire = who == uid16; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_TRUE(asked_to_retire);
+  env->directory.erase(uid16, a.address());
+  self->send(a, stop_atom_v);
+  sched.run();
+}
+
+TEST_F(ActorOrder, AnActorAskedWhileBusyTakesBackOnlyItsExpiredAnswers) {
+  // Sessions' reads published by the actor alone, this test as its host.
+  env->idle_passivation = 60'000;
+  auto slot = std::make_shared<activity_slot>();
+  auto a = spawn_user_actor(self.ptr(), env, caf::actor_cast<passivation_sink>(self), 0, uid16, slot);
+  env->directory.insert(uid16, caf::actor_cast<caf::strong_actor_ptr>(a));
+  user_record rec;
+  rec.id = uuid_to_string(uid16);
+  rec.device_ids = {"device-0001"};
+  self->send(a, request(create_user{rec, "device"}));
+  sched.run();
+  auto created = reply();
+  ASSERT_TRUE(created);
+  auto first = sha256(std::string(json::parse(std::get<signed_in>(created->value).session)["token"]));
+  self->send(a, request(login_finish{"device", std::nullopt, 0}));
+  sched.run();
+  auto second_login = reply();
+  ASSERT_TRUE(second_login);
+  auto second = sha256(std::string(json::parse(std::get<signed_in>(second_login->value).session)["token"]));
+  for (auto& h : {first, second}) {
+    self->send(a, request(authenticate{}, h));
+    sched.run();
+    ASSERT_TRUE(reply());
+  }
+  ASSERT_EQ(env->reads.size(), 2u);
+  // The first session's answer has expired (its valid_until passed); the
+  // second is still served.
+  const_cast<read_cache::entry&>(*env->reads.find(first)).valid_until = 0;
+  self->send(a, idle_atom_v);
+  sched.run();
+  EXPECT_FALSE(env->reads.find(first));
+  EXPECT_TRUE(env->cached_read(uid16, second, 0));
+  EXPECT_TRUE(slot->publishing.load());
+  // Once that one has expired too, nothing is left and the slot says so:
+  // the sweep stops asking.
+  const_cast<read_cache::entry&>(*env->reads.find(second)).valid_until = 0;
+  self->send(a, idle_atom_v);
+  sched.run();
+  EXPECT_EQ(env->reads.size(), 0u);
+  EXPECT_FALSE(slot->publishing.load());
+  bool asked_to_retire = false;
+  self->receive([&](passivate_atom, const std::string&) { asked_to_retire = true; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_FALSE(asked_to_retire);  // busy a moment ago: not idle
+  env->directory.erase(uid16, a.address());
+  self->send(a, stop_atom_v);
+  sched.run();
+}
+
+TEST_F(ActorOrder, AnActorThatDiesWithoutAskingIsForgottenAndTheNextRequestRespawnsIt) {
+  auto token = create();
+  auto first = live_actor();
+  ASSERT_TRUE(first);
+  self->send_exit(first, caf::exit_reason::kill);
+  sched.run();
+  EXPECT_FALSE(live_actor());
+  EXPECT_EQ(env->live_user_actors.load(), 0);
+  EXPECT_EQ(env->user_actor_passivations.load(), 1);
+  self->send(host, request(authenticate{}, sha256(token)));
+  sched.run();
+  EXPECT_TRUE(reply());
+  EXPECT_EQ(env->user_actor_spawns.load(), 2);
+  EXPECT_TRUE(live_actor());
+  EXPECT_NE(live_actor(), first);
 }
 
 TEST_F(ActorOrder, AnUnknownUserIsRetiredRightAfterItsAnswer) {
