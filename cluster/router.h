@@ -19,39 +19,26 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/index/index_protocol.h"
 #include "actors/partition/partition_protocol.h"
-#include "actors/user/user_protocol.h"
-#include "domain/request.h"
+#include "cluster/router_port.h"
 
 namespace roster {
 
 class node_runtime;
 
-class router {
+class router final : public router_port {
  public:
   explicit router(node_runtime& rt);
   ~router();
   router(const router&) = delete;
   router& operator=(const router&) = delete;
 
-  /// Sends operation `op` to the actor of user `uid16` (16 raw bytes) and
-  /// waits for its typed reply (reply_of<Op>, actors/user/user_protocol.h).
-  /// A partition between owners is retried; an unreachable owner or a
-  /// timeout gives partition_unavailable with Retry-After.
-  template <class Op>
-  result<reply_of_t<Op>> call_user(std::string_view uid16, Op op, std::string token_hash = {},
-                                   const client_info& ci = {}) {
-    auto r = send_user(uid16, user_op{std::move(op)}, std::move(token_hash), ci);
-    if (!r) return r.err();
-    if (auto* v = std::get_if<reply_of_t<Op>>(&r->value)) return std::move(*v);
-    return make_error(errc::internal, "unexpected reply");
-  }
-  /// The untyped form of call_user.
-  result<user_reply> send_user(std::string_view uid16, user_op op, std::string token_hash, const client_info& ci);
-
-  /// Sends an index operation to the index actor owning its key.
-  result<index_reply> call_index(index_op op);
+  /// router_port: send to the owner of the user's or the key's partition; a
+  /// partition between owners is retried; an unreachable owner or a timeout
+  /// gives partition_unavailable with Retry-After.
+  result<user_reply> send_user(std::string_view uid16, user_op op, std::string token_hash,
+                               const client_info& ci) override;
+  result<index_reply> call_index(index_op op) override;
 
   /// Runs a scan on every partition (one request per member, in parallel)
   /// and returns each member's answer. Members that could not answer (down,

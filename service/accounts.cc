@@ -13,14 +13,13 @@ error taken_error(const std::string& key) {
   return make_error(errc::identity_taken, "identity is already linked to another account");
 }
 
-errc code_of(const status& s) { return s ? errc::ok : s.err().code; }
 template <class T>
 errc code_of(const result<T>& r) {
   return r ? errc::ok : r.err().code;
 }
 } // namespace
 
-accounts::accounts(router& r, const auth_config& auth)
+accounts::accounts(router_port& r, const auth_config& auth)
     : router_(r),
       auth_(auth),
       argon2_{static_cast<uint32_t>(auth.argon2_memory_kib), static_cast<uint32_t>(auth.argon2_iterations),
@@ -159,7 +158,7 @@ result<signed_in> accounts::password_login(const std::string& login, const std::
   std::string key = login.find('@') != std::string::npos ? email_key(login) : username_key(login);
   auto ok = check_password(key, std::nullopt, password, "password", "invalid login or password", ci);
   if (!ok) return ok.err();
-  return router_.call_user(ok->uid16, login_finish{"password", ok->hash, ok->reservation}, {}, ci);
+  return router_.call_user(ok->uid16, login_finish{"password", ok->hash, ok->reservation, {}}, {}, ci);
 }
 
 std::optional<std::string> accounts::key_hints::find(const std::string& key) {

@@ -14,7 +14,7 @@
 #include <string>
 #include <variant>
 
-#include "cluster/router.h"
+#include "cluster/router_port.h"
 #include "config/config.h"
 #include "domain/password.h"
 #include "domain/throttle.h"
@@ -38,7 +38,7 @@ struct device_signed_in {
 
 class accounts {
  public:
-  accounts(router& r, const auth_config& auth);
+  accounts(router_port& r, const auth_config& auth);
 
   /// 201 {user, session|null}; 409 email_taken / username_taken. The unique
   /// keys are claimed before the password is hashed, so a taken email or
@@ -115,7 +115,7 @@ class accounts {
   errc claim(const std::string& key, const std::string& uid);
   void release_all(const std::vector<std::string>& keys, const std::string& uid);
 
-  router& router_;
+  router_port& router_;
   auth_config auth_;
   argon2_params argon2_;
   attempt_throttle addresses_;  // password checks per client IP (node-local)
