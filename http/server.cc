@@ -66,13 +66,17 @@ std::string request_id_of(const httplib::Request& req) {
   if (!given.empty() && given.size() <= 128 &&
       std::all_of(given.begin(), given.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
     return given;
-  return hex_encode(random_bytes(12));
+  // Unique, not secret: a random prefix per process and a counter (no CSPRNG
+  // call per request).
+  static const std::string prefix = hex_encode(random_bytes(6));
+  static std::atomic<uint64_t> next{0};
+  uint64_t n = next.fetch_add(1, std::memory_order_relaxed);
+  std::string id = prefix;
+  id.resize(prefix.size() + 12);
+  for (size_t i = id.size(); i-- > prefix.size(); n >>= 4) id[i] = "0123456789abcdef"[n & 15];
+  return id;
 }
 
-/// The User-Agent as stored with sessions and logs: valid UTF-8 without
-/// control or format characters (log_safe escapes them), at most 512 bytes,
-/// cut on a character boundary. Raw header bytes would make the JSON of the
-/// session record unwritable.
 /// The User-Agent as stored with a session: valid UTF-8 (bad bytes become
 /// U+FFFD), at most 512 bytes cut at a character boundary. (Control
 /// characters never get this far: the edge refuses them in any header.)
