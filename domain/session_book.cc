@@ -115,8 +115,7 @@ book_result<created_session> session_book::create(std::string_view uid16, std::s
 
   created_session out;
   out.id = e.s.id;
-  out.view = session_view(e.s, true);
-  out.view["token"] = tok.token;
+  out.view = session_view_text(e.s, true, tok.token);
   out.token = std::move(tok.token);
   insert(std::move(e));
   return {std::move(out), std::move(w)};

@@ -75,7 +75,7 @@ struct book_result {
 struct created_session {
   std::string id;     // uuid text
   std::string token;  // the bearer token, handed out once and never stored
-  json view;          // session_view(s, true) plus "token": the reply's "session"
+  std::string view;   // session_view_text(s, true, token): the reply's "session"
 };
 
 /// One page of a user's live sessions, newest first.

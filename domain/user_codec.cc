@@ -3,16 +3,11 @@
 #include <type_traits>
 
 #include "base/crypto.h"
+#include "domain/json_text.h"
 
 namespace roster {
 
 namespace {
-/// Never throws: a stray invalid UTF-8 byte becomes U+FFFD rather than
-/// failing the whole write (text that reaches here unvalidated, such as a
-/// session's user agent, is cleaned at the HTTP edge, but a codec must not
-/// throw out of the actor that owns the record).
-std::string dump_record(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 /// A stored number that is not an integer (nlohmann converts 1e300 to int64_t
 /// by a cast whose result is undefined).
 struct not_an_integer {};
@@ -32,24 +27,36 @@ void get_to(const json& j, const char* name, T& out) {
 }
 } // namespace
 
+// Never throw: a stray invalid UTF-8 byte becomes U+FFFD rather than failing
+// the whole write (text that reaches here unvalidated, such as a session's
+// user agent, is cleaned at the HTTP edge, but a codec must not throw out of
+// the actor that owns the record). Keys in sorted order, as the records were
+// first written by nlohmann's dump: the stored bytes are unchanged.
 std::string encode_user(const user_record& u) {
-  json j = {{"id", u.id},
-            {"email", u.email},
-            {"username", u.username},
-            {"display_name", u.display_name},
-            {"avatar_url", u.avatar_url},
-            {"lang", u.lang},
-            {"metadata", u.metadata},
-            {"password_hash", u.password_hash},
-            {"device_ids", u.device_ids},
-            {"email_verified", u.email_verified},
-            {"status", status_name(u.status)},
-            {"created_at", u.created_at},
-            {"updated_at", u.updated_at},
-            {"last_login_at", u.last_login_at},
-            {"last_seen_at", u.last_seen_at},
-            {"failed_logins", u.failed_logins}};
-  return dump_record(j);
+  json_text w(384 + u.metadata.size() * 32);
+  w.open_object();
+  w.key("avatar_url").string(u.avatar_url);
+  w.key("created_at").number(u.created_at);
+  w.key("device_ids").open_array();
+  for (auto& d : u.device_ids) w.string(d);
+  w.close_array();
+  w.key("display_name").string(u.display_name);
+  w.key("email").string(u.email);
+  w.key("email_verified").boolean(u.email_verified);
+  w.key("failed_logins").open_array();
+  for (auto t : u.failed_logins) w.number(t);
+  w.close_array();
+  w.key("id").string(u.id);
+  w.key("lang").string(u.lang);
+  w.key("last_login_at").number(u.last_login_at);
+  w.key("last_seen_at").number(u.last_seen_at);
+  w.key("metadata").value(u.metadata);
+  w.key("password_hash").string(u.password_hash);
+  w.key("status").string(status_name(u.status));
+  w.key("updated_at").number(u.updated_at);
+  w.key("username").string(u.username);
+  w.close_object();
+  return w.take();
 }
 
 std::optional<user_record> decode_user(std::string_view bytes) {
@@ -84,16 +91,19 @@ std::optional<user_record> decode_user(std::string_view bytes) {
 }
 
 std::string encode_session(const session_record& s) {
-  json j = {{"id", s.id},
-            {"token_hash", hex_encode(s.token_hash)},
-            {"method", s.method},
-            {"created_at", s.created_at},
-            {"last_used_at", s.last_used_at},
-            {"expires_at", s.expires_at},
-            {"authenticated_at", s.authenticated_at},
-            {"ip", s.ip},
-            {"user_agent", s.user_agent}};
-  return dump_record(j);
+  json_text w(256 + s.user_agent.size());
+  w.open_object();
+  w.key("authenticated_at").number(s.authenticated_at);
+  w.key("created_at").number(s.created_at);
+  w.key("expires_at").number(s.expires_at);
+  w.key("id").string(s.id);
+  w.key("ip").string(s.ip);
+  w.key("last_used_at").number(s.last_used_at);
+  w.key("method").string(s.method);
+  w.key("token_hash").string(hex_encode(s.token_hash));
+  w.key("user_agent").string(s.user_agent);
+  w.close_object();
+  return w.take();
 }
 
 std::optional<session_record> decode_session(std::string_view bytes) {

@@ -1,39 +1,42 @@
 #include "domain/user_views.h"
 
 #include "base/clock.h"
+#include "domain/json_text.h"
 
 namespace roster {
 
 namespace {
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 json nullable_time(millis t) { return t == 0 ? json(nullptr) : json(format_time(t)); }
-
-json identities_of(const user_record& u) {
-  json ids = json::array();
-  if (!u.email.empty()) ids.push_back({{"kind", "email"}, {"value", u.email}});
-  for (auto& d : u.device_ids) ids.push_back({{"kind", "device"}, {"value", d}});
-  return ids;
-}
 } // namespace
 
-json own_view(const user_record& u) {
-  return {{"id", u.id},
-          {"email", nullable(u.email)},
-          {"email_verified", u.email_verified},
-          {"username", nullable(u.username)},
-          {"display_name", nullable(u.display_name)},
-          {"avatar_url", nullable(u.avatar_url)},
-          {"lang", nullable(u.lang)},
-          {"metadata", u.metadata},
-          {"status", status_name(u.status)},
-          {"has_password", !u.password_hash.empty()},
-          {"anonymous", u.email.empty() && u.username.empty() && u.device_ids.empty() &&
-                            u.password_hash.empty()},
-          {"identities", identities_of(u)},
-          {"created_at", format_time(u.created_at)},
-          {"updated_at", format_time(u.updated_at)},
-          {"last_login_at", nullable_time(u.last_login_at)}};
+std::string own_view_text(const user_record& u) {
+  // Keys in sorted order, as nlohmann prints an object.
+  json_text w(512 + u.metadata.size() * 32);
+  w.open_object();
+  w.key("anonymous").boolean(u.email.empty() && u.username.empty() && u.device_ids.empty() && u.password_hash.empty());
+  w.key("avatar_url").nullable(u.avatar_url);
+  w.key("created_at").string(format_time(u.created_at));
+  w.key("display_name").nullable(u.display_name);
+  w.key("email").nullable(u.email);
+  w.key("email_verified").boolean(u.email_verified);
+  w.key("has_password").boolean(!u.password_hash.empty());
+  w.key("id").string(u.id);
+  w.key("identities").open_array();
+  if (!u.email.empty()) w.open_object().key("kind").string("email").key("value").string(u.email).close_object();
+  for (auto& d : u.device_ids) w.open_object().key("kind").string("device").key("value").string(d).close_object();
+  w.close_array();
+  w.key("lang").nullable(u.lang);
+  w.key("last_login_at").nullable(u.last_login_at == 0 ? std::string() : format_time(u.last_login_at));
+  w.key("metadata").value(u.metadata);
+  w.key("status").string(status_name(u.status));
+  w.key("updated_at").string(format_time(u.updated_at));
+  w.key("username").nullable(u.username);
+  w.close_object();
+  return w.take();
 }
+
+json own_view(const user_record& u) { return json::parse(own_view_text(u)); }
 
 json public_view(const user_record& u, bool online) {
   return {{"id", u.id},
@@ -53,15 +56,22 @@ json admin_view(const user_record& u, size_t session_count) {
   return j;
 }
 
-json session_view(const session_record& s, bool current) {
-  return {{"id", s.id},
-          {"method", s.method},
-          {"created_at", format_time(s.created_at)},
-          {"last_used_at", format_time(s.last_used_at)},
-          {"expires_at", format_time(s.expires_at)},
-          {"ip", s.ip},
-          {"user_agent", s.user_agent},
-          {"current", current}};
+std::string session_view_text(const session_record& s, bool current, std::string_view token) {
+  json_text w(320 + s.user_agent.size());
+  w.open_object();
+  w.key("created_at").string(format_time(s.created_at));
+  w.key("current").boolean(current);
+  w.key("expires_at").string(format_time(s.expires_at));
+  w.key("id").string(s.id);
+  w.key("ip").string(s.ip);
+  w.key("last_used_at").string(format_time(s.last_used_at));
+  w.key("method").string(s.method);
+  if (!token.empty()) w.key("token").string(token);
+  w.key("user_agent").string(s.user_agent);
+  w.close_object();
+  return w.take();
 }
+
+json session_view(const session_record& s, bool current) { return json::parse(session_view_text(s, current)); }
 
 } // namespace roster

@@ -5,18 +5,25 @@
 // unset times are null. Pure functions, thread-safe.
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "domain/user.h"
 
 namespace roster {
 
-/// What the user sees of their own account.
+/// What the user sees of their own account, as JSON text (written directly:
+/// it is built on every login and profile change) and as a DOM.
+std::string own_view_text(const user_record& u);
 json own_view(const user_record& u);
 /// What anyone may see: id, username, display_name, avatar_url, online, metadata.
 json public_view(const user_record& u, bool online);
 /// Everything an admin may see (still without secrets).
 json admin_view(const user_record& u, size_t session_count);
-/// One session as its owner sees it; `current`: it is the session making the request.
+/// One session as its owner sees it; `current`: it is the session making the
+/// request. `token` (shown once, in the reply that creates the session) is
+/// added when not empty.
+std::string session_view_text(const session_record& s, bool current, std::string_view token = {});
 json session_view(const session_record& s, bool current);
 
 } // namespace roster

@@ -9,6 +9,7 @@
 
 #include "actors/uid_key.h"
 #include "base/crypto.h"
+#include "domain/json_text.h"
 #include "domain/session_book.h"
 #include "domain/throttle.h"
 #include "domain/user_codec.h"
@@ -149,14 +150,13 @@ void load(user_actor_state& st) {
 }
 
 void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json detail = json::object()) {
-  json entry = {{"event", event},
-                {"ok", ok},
-                {"at", format_time(c.now)},
-                {"ip", c.req.client.ip},
-                {"user_agent", c.req.client.user_agent}};
-  if (!detail.empty()) entry["detail"] = std::move(detail);
+  json_text entry(256);
+  entry.open_object().key("at").string(format_time(c.now));
+  if (!detail.empty()) entry.key("detail").value(detail);
+  entry.key("event").string(event).key("ip").string(c.req.client.ip).key("ok").boolean(ok);
+  entry.key("user_agent").string(c.req.client.user_agent).close_object();
   auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
-  b.put(keys::log_entry(c.st.partition, c.st.uid16.view(), inverted, c.st.log_seq++), entry.dump());
+  b.put(keys::log_entry(c.st.partition, c.st.uid16.view(), inverted, c.st.log_seq++), entry.take());
   // Keep the log bounded: now and then, drop what lies beyond the newest
   // max_log_entries (keys sort newest first). The deletes ride in this batch.
   if (c.st.log_seq % 64 == 1) {
@@ -185,7 +185,7 @@ void apply(ctx& c, write_batch& b, const session_writes& w) {
 std::string new_session(ctx& c, write_batch& b, const std::string& method) {
   auto made = c.st.sessions.create(c.st.uid16.view(), method, c.req.client.ip, c.req.client.user_agent, c.now, c.st.rules());
   apply(c, b, made.writes);
-  return made.value->view.dump();
+  return std::move(made.value->view);
 }
 
 /// The reply to a failed commit: a fenced partition (handed to another node
@@ -241,7 +241,7 @@ result<const session_record*> authenticated_session(ctx& c) {
 /// copy of the view kept per live user for them cost more memory (the size
 /// of the view, per actor) than it saved time.
 std::string own_with_session(user_actor_state& st, const session_record& s) {
-  std::string out = own_view(*st.user).dump();
+  std::string out = own_view_text(*st.user);
   out.pop_back();  // the closing brace of the object
   out += ",\"session_id\":\"" + s.id + "\",\"authenticated_at\":\"" + format_time(s.authenticated_at) + "\"}";
   return out;
@@ -300,7 +300,7 @@ result<signed_in> on(ctx& c, create_user& op) {
   }
   add_log(c, b, "register", true, {{"method", op.session_method.empty() ? "password" : op.session_method}});
   if (!commit(c, b)) return store_failed(c);
-  return signed_in{own_view(*st.user).dump(), std::move(session)};
+  return signed_in{own_view_text(*st.user), std::move(session)};
 }
 
 result<view> on(ctx& c, authenticate&) {
@@ -364,7 +364,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
   auto session = new_session(c, b, method);
   add_log(c, b, "login", true, {{"method", method}});
   if (!commit(c, b)) return store_failed(c);
-  return signed_in{own_view(*st.user).dump(), std::move(session)};
+  return signed_in{own_view_text(*st.user), std::move(session)};
 }
 
 result<view> on(ctx& c, list_sessions& op) {
@@ -421,8 +421,8 @@ result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool adm
   put_record(c, b);
   add_log(c, b, admin ? "profile_updated_by_admin" : "profile_updated", true);
   if (!commit(c, b)) return store_failed(c);
-  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()) : own_view(*c.st.user);
-  return profile_updated{shown.dump(), released_keys(before, *c.st.user)};
+  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()).dump() : own_view_text(*c.st.user);
+  return profile_updated{std::move(shown), released_keys(before, *c.st.user)};
 }
 
 result<profile_updated> on(ctx& c, update_profile& op) {
