@@ -61,8 +61,9 @@ struct handoff_chunk;
 
 } // namespace roster
 
-// Before the handles, which name its atoms; the messages carry the handles.
-// Messages only: member_info, cluster_view and the handles travel inside them.
+// The block comes first: the handles below name its atoms, and the messages
+// carry the handles. Only top-level message types need an ID: member_info,
+// cluster_view (inspect() below) and the handles (CAF's own) travel inside.
 CAF_BEGIN_TYPE_ID_BLOCK(roster_node, 450)
   CAF_ADD_TYPE_ID(roster_node, (roster::node_stats))
   CAF_ADD_TYPE_ID(roster_node, (roster::join_request))
