@@ -17,6 +17,7 @@
 #include "actors/env.h"
 #include "actors/index/index_actor.h"
 #include "actors/partition/partition_host.h"
+#include "cluster/node_protocol.h"
 #include "cluster/view.h"
 #include "config/config.h"
 #include "persistence/fenced_store.h"
@@ -25,8 +26,8 @@ namespace roster {
 
 struct member_route {
   std::string name;
-  caf::actor node;     // the published node actor (membership, handoff)
-  caf::actor gateway;  // where requests for its partitions go
+  node_actor_hdl node;  // the published node actor (membership, handoff)
+  gateway_hdl gateway;  // where requests for its partitions go
   bool up = false;
 };
 
@@ -58,8 +59,8 @@ struct cluster_context {
   fenced_store* fence = nullptr;
   std::vector<partition_host_hdl> hosts;  // by partition
   std::vector<index_actor_hdl> indexes;   // by partition
-  caf::actor gateway;               // this node's
-  caf::actor node;                  // this node's node actor
+  gateway_hdl gateway;                    // this node's
+  node_actor_hdl node;                    // this node's node actor
 
   /// Replaces the routing snapshot (the node actor only).
   void publish(std::shared_ptr<const route_snapshot> s) {
@@ -108,13 +109,13 @@ struct cluster_context {
 /// Spawns this node's gateway: it serves requests that other nodes' routers
 /// (and index actors) send for partitions this node owns, and forwards ones
 /// that reached it with a stale table.
-caf::actor spawn_gateway(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx);
+gateway_hdl spawn_gateway(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx);
 
 /// Spawns this node's node actor (membership, views, handoffs). `initial`
 /// is the view to start from when this node founds (or alone re-founds) a
 /// cluster; without it the node waits to be admitted.
-caf::actor spawn_node_actor(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx,
-                            std::optional<cluster_view> initial);
+node_actor_hdl spawn_node_actor(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx,
+                                std::optional<cluster_view> initial);
 
 /// HMAC-SHA256(secret, nonce ‖ name), hex: a joiner's proof that it knows
 /// cluster.secret without sending it.

@@ -22,7 +22,7 @@ struct gateway_state {
   std::shared_ptr<cluster_context> ctx;
 };
 
-using self_ptr = caf::stateful_actor<gateway_state>*;
+using self_ptr = gateway_hdl::stateful_pointer<gateway_state>;
 
 /// Serves `req` for partition `p`: delegated to `local` (this node's actor
 /// for p) if this node serves p, else forwarded to the owner's gateway as
@@ -61,7 +61,7 @@ caf::result<index_reply> index(self_ptr self, index_request& req, int32_t hops) 
   return serve<index_reply>(self, p, hops, ctx.indexes[p], forward_index_atom_v, req);
 }
 
-caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
+gateway_hdl::behavior_type gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
   self->state.ctx = std::move(ctx);
   return {
     [self](user_request& req) { return user(self, req, 0); },
@@ -98,26 +98,25 @@ caf::behavior gateway(self_ptr self, std::shared_ptr<cluster_context> ctx) {
       return rp;
     },
     // This node's actor figures, for /debug/actors.
-    [self](stats_atom, const std::string& credential) {
+    [self](stats_atom, const std::string& credential) -> caf::result<node_stats> {
       auto& env = *self->state.ctx->env;
-      if (!env.accept(credential, "gateway", self->current_sender())) return std::string("{}");
-      return nlohmann::json{{"node", env.node_name},
-                            {"user_actors", env.live_user_actors.load()},
-                            {"user_actor_spawns", env.user_actor_spawns.load()},
-                            {"user_actor_passivations", env.user_actor_passivations.load()},
-                            {"read_cache_entries", env.reads.size()},
-                            {"reads_answered_from_cache", env.cached_reads.load()},
-                            {"refused_messages", env.refused_messages.load()},
-                            {"partitions_served", env.partitions_served()},
-                            {"scheduler_threads", self->system().scheduler().num_workers()}}
-        .dump();
+      if (!env.accept(credential, "gateway", self->current_sender())) return to_caf(refused_error());
+      return node_stats{env.node_name,
+                        env.live_user_actors.load(),
+                        env.user_actor_spawns.load(),
+                        env.user_actor_passivations.load(),
+                        env.reads.size(),
+                        env.cached_reads.load(),
+                        env.refused_messages.load(),
+                        env.partitions_served(),
+                        self->system().scheduler().num_workers()};
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_gateway(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx) {
+gateway_hdl spawn_gateway(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx) {
   return sys.spawn(gateway, std::move(ctx));
 }
 

@@ -29,8 +29,8 @@ void set_progress(cluster_context& ctx, uint32_t p, const std::string& to, const
 
 } // namespace
 
-void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> ctx, caf::actor node,
-                    caf::actor target, uint32_t p, std::string to) {
+void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> ctx, node_actor_hdl node,
+                    node_actor_hdl target, uint32_t p, std::string to) {
   auto& fence = *ctx->fence;
   auto part = static_cast<uint16_t>(p);
   auto started = now_ms();
@@ -43,8 +43,9 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   auto send = [&](std::string& blob, bool reset) {
     bool good = false;
     bytes += blob.size();
-    self->request(target, sealed ? sealed_chunk_timeout : chunk_timeout, chunk_atom_v, ctx->env->credential, p, reset, blob)
-      .receive([&](reply& r) { good = r.ok(); },
+    self->request(target, sealed ? sealed_chunk_timeout : chunk_timeout,
+                  handoff_chunk{ctx->env->credential, p, reset, blob})
+      .receive([&](done) { good = true; },
                [&](caf::error& e) { spdlog::warn("handoff {}: chunk failed: {}", p, caf::to_string(e)); });
     blob.clear();
     return good;
@@ -107,8 +108,8 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   }
   // 3. Seal, 4. the last writes.
   if (ok) {
-    self->request(node, chunk_timeout, seal_atom_v, ctx->env->credential, p).receive([&](bool done) { ok = sealed = done; },
-                                                              [&](caf::error&) { ok = false; });
+    self->request(node, chunk_timeout, seal_partition{ctx->env->credential, p})
+      .receive([&](bool done) { ok = sealed = done; }, [&](caf::error&) { ok = false; });
     set_progress(*ctx, p, to, "sealed", keys, bytes);
     if (ok) {
       auto last = fence.take_dirty(part);
@@ -129,28 +130,28 @@ void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> 
   if (!ok) {
     spdlog::warn("handoff of partition {} to {} failed after {} ms; it stays here and will be retried", p, to, ms);
     // The node actor reopens p (if it was sealed) when it hears of the failure.
-    self->send(node, handoff_failed_atom_v, ctx->env->credential, p);
+    self->send(node, handoff_failed{ctx->env->credential, p});
     return;
   }
   spdlog::info("handoff of partition {} to {}: {} keys ({} written during the copy), {} bytes in {} ms", p, to, keys,
                caught_up, bytes, ms);
-  self->send(node, moved_atom_v, ctx->env->credential, p, to);
+  self->send(node, partition_moved{ctx->env->credential, p, to});
 }
 
-reply receive_chunk(fenced_store& fence, uint32_t p, bool reset, const std::string& blob) {
+status receive_chunk(fenced_store& fence, uint32_t p, bool reset, const std::string& blob) {
   auto entries = chunk::decode(blob);
-  if (!entries) return error_reply(errc::invalid_request, "malformed chunk");
+  if (!entries) return make_error(errc::invalid_request, "malformed chunk");
   auto part = static_cast<uint16_t>(p);
   write_batch b;
   for (auto& e : *entries) {
     if (e.key.size() < 2 || keys::partition_of_key(e.key) != part)
-      return error_reply(errc::invalid_request, "key outside the partition");
+      return make_error(errc::invalid_request, "key outside the partition");
     if (e.value) b.put(std::move(e.key), std::move(*e.value));
     else b.remove(std::move(e.key));
   }
   if (reset) fence.erase_partition(part);
-  if (auto s = fence.import(b); !s) return error_reply(errc::internal, "store");
-  return ok_reply(std::to_string(b.size()));
+  if (auto s = fence.import(b); !s) return make_error(errc::internal, "store");
+  return {};
 }
 
 } // namespace roster

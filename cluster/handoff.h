@@ -22,14 +22,14 @@
 namespace roster {
 
 /// Runs the handoff of partition `p` to member `to` (node actor `target`),
-/// then tells this node's node actor `node`: (moved_atom, p, to), or
-/// (handoff_failed_atom, p) with p left here. Spawn with caf::detached.
-void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> ctx, caf::actor node,
-                    caf::actor target, uint32_t p, std::string to);
+/// then tells this node's node actor `node`: partition_moved{p, to}, or
+/// handoff_failed{p} with p left here. Spawn with caf::detached.
+void handoff_sender(caf::blocking_actor* self, std::shared_ptr<cluster_context> ctx, node_actor_hdl node,
+                    node_actor_hdl target, uint32_t p, std::string to);
 
 /// Applies one chunk of partition `p` arriving at its next owner: with
 /// `reset`, first drops whatever this node holds of p. A malformed chunk, or
 /// one with a key outside p, is refused whole.
-reply receive_chunk(fenced_store& fence, uint32_t p, bool reset, const std::string& blob);
+status receive_chunk(fenced_store& fence, uint32_t p, bool reset, const std::string& blob);
 
 } // namespace roster

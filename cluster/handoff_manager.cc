@@ -30,18 +30,19 @@ void handoff_manager::source_down(const std::string& name) {
 
 void handoff_manager::settled(uint32_t p) { dispatched_.erase(p); }
 
-void handoff_manager::start(caf::event_based_actor* node, const std::shared_ptr<cluster_context>& ctx,
-                            const cluster_view& view, uint32_t p, const std::string& to, const caf::actor* target) {
+void handoff_manager::start(node_actor_hdl::pointer node, const std::shared_ptr<cluster_context>& ctx,
+                            const cluster_view& view, uint32_t p, const std::string& to,
+                            const node_actor_hdl* target) {
   if (working_.count(p)) return;
   if (p >= view.owners.size() || view.owners[p] != ctx->self_name() || !target) {
-    node->send(node, handoff_failed_atom_v, ctx->env->credential, p);
+    node->send(node, handoff_failed{ctx->env->credential, p});
     return;
   }
   working_.insert(p);
-  node->spawn<caf::detached>(handoff_sender, ctx, caf::actor_cast<caf::actor>(node), *target, p, to);
+  node->spawn<caf::detached>(handoff_sender, ctx, caf::actor_cast<node_actor_hdl>(node), *target, p, to);
 }
 
-bool handoff_manager::seal(caf::event_based_actor* node, cluster_context& ctx, uint32_t p, uint64_t epoch) {
+bool handoff_manager::seal(node_actor_hdl::pointer node, cluster_context& ctx, uint32_t p, uint64_t epoch) {
   if (!working_.count(p)) return false;  // only our own handoff sender seals
   sealed_.insert(p);
   ctx.fence->revoke(static_cast<uint16_t>(p), epoch);
@@ -63,10 +64,10 @@ bool handoff_manager::failed(uint32_t p) {
   return true;
 }
 
-reply handoff_manager::receive(cluster_context& ctx, const cluster_view& view, uint32_t p, bool reset,
-                               const std::string& blob) {
+status handoff_manager::receive(cluster_context& ctx, const cluster_view& view, uint32_t p, bool reset,
+                                const std::string& blob) {
   if (p >= view.owners.size() || view.owners[p] == ctx.self_name())
-    return error_reply(errc::invalid_request, "partition is served here");
+    return make_error(errc::invalid_request, "partition is served here");
   return receive_chunk(*ctx.fence, p, reset, blob);
 }
 

@@ -8,12 +8,12 @@
 //
 //   coordinator             source (owner of p)                target (next owner)
 //   dispatch(): pending
-//   move → (handoff, p, to) ─▶ start(): a sender on its own thread
+//   move → handoff_order ────▶ start(): a sender on its own thread
 //                              copies p ─────── chunks ─────────▶ receive()
 //                              seal(): fence closed, p's user
 //                              actors retired; last writes ─────▶ receive()
 //                              finished(p) | failed(p)
-//   settled(p) ◀── (moved, p, to) | (handoff_failed, p) ──
+//   settled(p) ◀── partition_moved | handoff_failed ──
 //   (the node actor then switches the owner: complete_move)
 //
 // Bookkeeping:
@@ -48,7 +48,7 @@ class handoff_manager {
   /// The pending moves of `view` to hand to their sources now, recorded as
   /// dispatched: not dispatched already, source and target `reachable`, the
   /// target not marked down, at most max_per_source per source. The caller
-  /// sends (handoff_atom, partition, to) to each source.
+  /// sends a handoff_order to each source.
   std::vector<partition_move> dispatch(const cluster_view& view,
                                        const std::function<bool(const std::string&)>& reachable);
   /// Member `name` went down: the moves it was the source of are dispatched
@@ -62,13 +62,13 @@ class handoff_manager {
   /// Starts the sender of partition p to member `to`, whose node actor is
   /// `target` (null when unknown), unless one runs already. When p is not
   /// this node's to give in `view`, or the target is unknown, tells `node`
-  /// (this node's node actor) (handoff_failed_atom, p) instead.
-  void start(caf::event_based_actor* node, const std::shared_ptr<cluster_context>& ctx, const cluster_view& view,
-             uint32_t p, const std::string& to, const caf::actor* target);
+  /// (this node's node actor) handoff_failed{p} instead.
+  void start(node_actor_hdl::pointer node, const std::shared_ptr<cluster_context>& ctx, const cluster_view& view,
+             uint32_t p, const std::string& to, const node_actor_hdl* target);
   /// Our sender of p asks to seal it: revokes p's write fence at `epoch`
   /// (waiting for writes in flight) and tells p's host to retire its user
   /// actors. False, and nothing done, unless a sender of ours runs for p.
-  bool seal(caf::event_based_actor* node, cluster_context& ctx, uint32_t p, uint64_t epoch);
+  bool seal(node_actor_hdl::pointer node, cluster_context& ctx, uint32_t p, uint64_t epoch);
   /// The coordinator reopens p (its move was retargeted): forgets the seal.
   /// False, and nothing done, while a sender of ours runs for p. The caller
   /// applies the fence again.
@@ -88,7 +88,7 @@ class handoff_manager {
 
   /// Applies one chunk of partition p arriving here (receive_chunk), unless
   /// this node serves p in `view` (then invalid_request).
-  reply receive(cluster_context& ctx, const cluster_view& view, uint32_t p, bool reset, const std::string& blob);
+  status receive(cluster_context& ctx, const cluster_view& view, uint32_t p, bool reset, const std::string& blob);
 
  private:
   std::map<uint32_t, std::string> dispatched_;  // coordinator: partition → source

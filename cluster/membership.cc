@@ -59,14 +59,16 @@ struct membership::impl {
   explicit impl(node_runtime& r)
       : rt(r), config(r.config()), sys(r.system()), ctx(r.context()), env(r.context()->env) {}
 
+  /// This node's entry in a view, as it asks to be admitted.
+  member_info me() const { return {config.node_name, config.http.listen, config.cluster.listen, member_state::up, 0}; }
+
   /// Starts this node's membership: alone, or by joining through seeds.
   void start() {
     auto partitions = env->partitions;
-    member_info me{config.node_name, config.http.listen, config.cluster.listen, member_state::up, 0};
     // The node actor adopts its first view when it first runs (CAF starts
     // actors asynchronously): wait for it, so no request meets an empty table.
     if (!rt.clustered()) {
-      ctx->node = spawn_node_actor(sys, ctx, founding_view(me, partitions));
+      ctx->node = spawn_node_actor(sys, ctx, founding_view(me(), partitions));
       if (!wait_admitted()) throw std::runtime_error("the node actor did not start");
       return;
     }
@@ -91,7 +93,7 @@ struct membership::impl {
 
     bool founding = seeds.empty();
     std::optional<cluster_view> initial;
-    if (founding) initial = persisted ? *persisted : founding_view(me, partitions);
+    if (founding) initial = persisted ? *persisted : founding_view(me(), partitions);
     ctx->node = spawn_node_actor(sys, ctx, initial);
 
     auto [host, port] = host_port(config.cluster.listen, "cluster.listen");
@@ -110,9 +112,10 @@ struct membership::impl {
     join(seeds, persisted);
   }
 
-  caf::expected<caf::actor> connect(const std::string& addr) {
+  caf::expected<node_actor_hdl> connect(const std::string& addr) {
     auto [host, port] = host_port(addr, "cluster.seeds");
-    return rt.tls() ? caf::openssl::remote_actor(sys, host, port) : sys.middleman().remote_actor(host, port);
+    return rt.tls() ? caf::openssl::remote_actor<node_actor_hdl>(sys, host, port)
+                    : sys.middleman().remote_actor<node_actor_hdl>(host, port);
   }
 
   /// One admission attempt through `seed`: true once the cluster accepted
@@ -124,18 +127,16 @@ struct membership::impl {
     self->request(*peer, std::chrono::seconds(5), hello_atom_v)
       .receive([&](std::string& n) { nonce = std::move(n); }, [&](caf::error&) {});
     if (nonce.empty()) return false;
-    json info = {{"name", config.node_name},
-                 {"http", config.http.listen},
-                 {"cluster", config.cluster.listen},
-                 {"partitions", env->partitions}};
-    reply r = error_reply(unavailable_error());
-    self->request(*peer, std::chrono::seconds(10), member_join_atom_v, info.dump(), nonce,
-                  join_proof(config.cluster.secret, nonce, config.node_name), ctx->node, ctx->gateway)
-      .receive([&](reply& x) { r = std::move(x); }, [&](caf::error&) {});
-    auto refused = r.error_code() == errc::forbidden || r.error_code() == errc::already_exists ||
-                   r.error_code() == errc::invalid_request;
-    if (refused) throw std::runtime_error("the cluster at " + seed + " refused this node: " + error_of(r).message);
-    return r.ok();
+    join_request req{nonce, join_proof(config.cluster.secret, nonce, config.node_name),
+                     joiner{me(), env->partitions, ctx->node, ctx->gateway}};
+    bool admitted = false;
+    error why;
+    self->request(*peer, std::chrono::seconds(10), std::move(req))
+      .receive([&](join_reply&) { admitted = true; }, [&](caf::error& e) { why = from_caf(e); });
+    auto refused = !admitted && (why.code == errc::forbidden || why.code == errc::already_exists ||
+                                 why.code == errc::invalid_request);
+    if (refused) throw std::runtime_error("the cluster at " + seed + " refused this node: " + why.message);
+    return admitted;
   }
 
   void join(const std::vector<std::string>& seeds, const std::optional<cluster_view>& persisted) {
@@ -162,8 +163,7 @@ struct membership::impl {
       if (resumes) {
         spdlog::warn("cluster: no member admitted this node; resuming the last view (epoch {}) as its "
                      "longest-standing member", persisted->epoch);
-        self->send(ctx->node, view_atom_v, env->credential, persisted->to_json().dump(), std::vector<caf::actor>{},
-                   std::vector<caf::actor>{});
+        self->send(ctx->node, view_update{env->credential, *persisted, {}, {}});
         if (wait_admitted()) return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -257,16 +257,15 @@ result<std::string> membership::leave() {
   if (!impl_->rt.clustered()) return make_error(errc::invalid_request, "this node is not in a cluster");
   if (!ctx.node) return unavailable_error();
   caf::scoped_actor self{impl_->sys};
-  result<reply> r = unavailable_error();
-  self->request(ctx.node, leave_timeout, leave_cluster_atom_v, impl_->env->credential, ctx.self_name())
-    .receive([&](reply& x) { r = std::move(x); },
+  result<leave_reply> r = unavailable_error();
+  self->request(ctx.node, leave_timeout, leave_request{impl_->env->credential, ctx.self_name()})
+    .receive([&](leave_reply& x) { r = std::move(x); },
              [&](caf::error& e) {
                if (e.category() != caf::atom("roster")) spdlog::warn("cluster: the leave request failed: {}", caf::to_string(e));
                r = from_caf(e);
              });
   if (!r) return r.err();
-  if (!r->ok()) return error_of(*r);
-  return r->body;
+  return json{{"leaving", r->leaving}, {"partitions_to_move", r->partitions_to_move}, {"epoch", r->epoch}}.dump();
 }
 
 uint16_t membership::cluster_port() const { return impl_->cluster_port; }

@@ -29,15 +29,14 @@ std::string join_proof(const std::string& secret, const std::string& nonce, cons
 
 namespace {
 
-using json = nlohmann::json;
-
 constexpr auto tick_period = std::chrono::milliseconds(500);
 
 struct node_state {
   static inline const char* name = "roster.node";
   std::shared_ptr<cluster_context> ctx;
   cluster_view view;  // epoch 0: not admitted yet
-  std::map<std::string, caf::actor> nodes, gateways;  // newest handles by member name
+  std::map<std::string, node_actor_hdl> nodes;        // newest handles by member name
+  std::map<std::string, gateway_hdl> gateways;
   std::set<caf::actor_addr> dead;                     // node handles seen down
   std::set<caf::node_id> trusted;                     // nodes of admitted members
   std::deque<std::string> nonces;
@@ -45,7 +44,7 @@ struct node_state {
   bool left = false;
 };
 
-using self_ptr = caf::stateful_actor<node_state>*;
+using self_ptr = node_actor_hdl::stateful_pointer<node_state>;
 
 const std::string& self_name(self_ptr self) { return self->state.ctx->self_name(); }
 
@@ -108,7 +107,7 @@ void publish_routes(self_ptr self) {
     member_route r;
     r.name = m.name;
     if (m.name == self_name(self)) {
-      r.node = caf::actor_cast<caf::actor>(self);
+      r.node = caf::actor_cast<node_actor_hdl>(self);
       r.gateway = ctx.gateway;
       r.up = true;
       snap->self = static_cast<int>(snap->members.size());
@@ -149,7 +148,7 @@ void apply_fence(self_ptr self) {
   }
 }
 
-void monitor_member(self_ptr self, const std::string& name, const caf::actor& node, const caf::actor& gw) {
+void monitor_member(self_ptr self, const std::string& name, const node_actor_hdl& node, const gateway_hdl& gw) {
   auto& st = self->state;
   if (name == self_name(self) || !node) return;
   auto it = st.nodes.find(name);
@@ -162,8 +161,8 @@ void monitor_member(self_ptr self, const std::string& name, const caf::actor& no
   self->monitor(node);
 }
 
-void adopt(self_ptr self, const cluster_view& v, const std::vector<caf::actor>& nodes,
-           const std::vector<caf::actor>& gateways) {
+void adopt(self_ptr self, const cluster_view& v, const std::vector<node_actor_hdl>& nodes,
+           const std::vector<gateway_hdl>& gateways) {
   auto& st = self->state;
   bool was_member = st.view.find(self_name(self)) != nullptr;
   st.view = v;
@@ -179,16 +178,16 @@ void adopt(self_ptr self, const cluster_view& v, const std::vector<caf::actor>& 
   }
 }
 
-void handle_lists(self_ptr self, const cluster_view& v, std::vector<caf::actor>& nodes,
-                  std::vector<caf::actor>& gateways) {
+void handle_lists(self_ptr self, const cluster_view& v, std::vector<node_actor_hdl>& nodes,
+                  std::vector<gateway_hdl>& gateways) {
   auto& st = self->state;
   for (auto& m : v.members) {
     if (m.name == self_name(self)) {
-      nodes.push_back(caf::actor_cast<caf::actor>(self));
+      nodes.push_back(caf::actor_cast<node_actor_hdl>(self));
       gateways.push_back(st.ctx->gateway);
     } else {
-      nodes.push_back(st.nodes.count(m.name) ? st.nodes[m.name] : caf::actor{});
-      gateways.push_back(st.gateways.count(m.name) ? st.gateways[m.name] : caf::actor{});
+      nodes.push_back(st.nodes.count(m.name) ? st.nodes[m.name] : node_actor_hdl{});
+      gateways.push_back(st.gateways.count(m.name) ? st.gateways[m.name] : gateway_hdl{});
     }
   }
 }
@@ -203,15 +202,16 @@ void change(self_ptr self, cluster_view next) {
   std::set<std::string> audience;
   for (auto& m : st.view.members) audience.insert(m.name);
   for (auto& m : next.members) audience.insert(m.name);
-  std::vector<caf::actor> nodes, gateways;
+  std::vector<node_actor_hdl> nodes;
+  std::vector<gateway_hdl> gateways;
   handle_lists(self, next, nodes, gateways);
-  std::map<std::string, caf::actor> node_of = st.nodes;
+  auto node_of = st.nodes;
   adopt(self, next, nodes, gateways);
-  auto text = st.view.to_json().dump();
+  view_update update{cred_of(self), st.view, std::move(nodes), std::move(gateways)};
   for (auto& name : audience) {
     if (name == self_name(self)) continue;
     auto it = node_of.find(name);
-    if (it != node_of.end() && reachable(self, name)) self->send(it->second, view_atom_v, cred_of(self), text, nodes, gateways);
+    if (it != node_of.end() && reachable(self, name)) self->send(it->second, update);
   }
   kick(self);
 }
@@ -222,48 +222,49 @@ void kick(self_ptr self) {
   auto& st = self->state;
   if (!is_coordinator(self) || !quorum(self)) return;
   for (auto& mv : st.handoffs.dispatch(st.view, [self](const std::string& name) { return reachable(self, name); })) {
-    auto src = mv.from == self_name(self) ? caf::actor_cast<caf::actor>(self) : st.nodes[mv.from];
-    self->send(src, handoff_atom_v, cred_of(self), mv.partition, mv.to);
+    auto src = mv.from == self_name(self) ? caf::actor_cast<node_actor_hdl>(self) : st.nodes[mv.from];
+    self->send(src, handoff_order{cred_of(self), mv.partition, mv.to});
   }
 }
 
-/// Sends a request to the coordinator as this node and passes its reply on.
-template <class... Ts>
-caf::result<reply> relay(self_ptr self, const Ts&... xs) {
+/// Sends a request to the coordinator as this node and passes its answer on;
+/// no answer at all is "moving" (the asker tries again).
+template <class Reply, class Msg>
+caf::result<Reply> relay(self_ptr self, Msg msg) {
   auto& st = self->state;
   auto c = coordinator(self);
-  if (c.empty() || c == self_name(self) || !st.nodes.count(c)) return error_reply(moving_error());
-  auto rp = self->make_response_promise<reply>();
-  self->request(st.nodes[c], std::chrono::seconds(10), xs...)
-    .then([rp](reply& r) mutable { rp.deliver(std::move(r)); },
-          [rp](caf::error&) mutable { rp.deliver(error_reply(moving_error())); });
+  if (c.empty() || c == self_name(self) || !st.nodes.count(c)) return to_caf(moving_error());
+  auto rp = self->template make_response_promise<Reply>();
+  self->request(st.nodes[c], std::chrono::seconds(10), std::move(msg))
+    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error& e) mutable {
+            rp.deliver(e.category() == caf::atom("roster") ? std::move(e) : to_caf(moving_error()));
+          });
   return rp;
 }
 
-caf::result<reply> do_admit(self_ptr self, const std::string& info_text, const caf::actor& node,
-                            const caf::actor& gw) {
+caf::result<join_reply> do_admit(self_ptr self, const joiner& who) {
   auto& st = self->state;
-  auto info = json::parse(info_text, nullptr, false);
-  if (!info.is_object() || !info.contains("name") || !info["name"].is_string())
-    return error_reply(errc::invalid_request, "malformed join");
-  if (info.value("partitions", 0u) != st.view.partitions)
-    return error_reply(errc::invalid_request, "partition count differs from the cluster's");
-  member_info m{info["name"], info.value("http", ""), info.value("cluster", ""), member_state::up, 0};
-  if (m.name == self_name(self)) return error_reply(errc::already_exists, "node name already in use");
+  if (who.info.name.empty()) return to_caf(make_error(errc::invalid_request, "malformed join"));
+  if (who.partitions != st.view.partitions)
+    return to_caf(make_error(errc::invalid_request, "partition count differs from the cluster's"));
+  member_info m{who.info.name, who.info.http, who.info.cluster, member_state::up, 0};
+  if (m.name == self_name(self)) return to_caf(make_error(errc::already_exists, "node name already in use"));
   // A restarted member comes back with new handles.
-  if (auto it = st.nodes.find(m.name); it != st.nodes.end() && it->second != node) {
+  if (auto it = st.nodes.find(m.name); it != st.nodes.end() && it->second != who.node) {
     st.dead.insert(it->second.address());
     st.nodes.erase(it);
   }
-  if (!quorum(self, m.name)) return error_reply(moving_error());  // try again once a majority is back
-  monitor_member(self, m.name, node, gw);
-  st.dead.erase(node.address());
+  if (!quorum(self, m.name)) return to_caf(moving_error());  // try again once a majority is back
+  monitor_member(self, m.name, who.node, who.gateway);
+  st.dead.erase(who.node.address());
   spdlog::info("cluster: admitting {} ({})", m.name, m.cluster);
   change(self, admit(st.view, m));
-  return ok_reply(st.view.to_json().dump());
+  return join_reply{st.view};
 }
 
-caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, std::optional<cluster_view> initial) {
+node_actor_hdl::behavior_type node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx,
+                                         std::optional<cluster_view> initial) {
   self->state.ctx = std::move(ctx);
   if (initial) adopt(self, *initial, {}, {});
   else publish_routes(self);
@@ -283,89 +284,88 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
     }
   });
   return {
-    [self](hello_atom) {
+    [self](hello_atom) -> std::string {
       auto nonce = hex_encode(random_bytes(16));
       auto& n = self->state.nonces;
       n.push_back(nonce);
       if (n.size() > 64) n.pop_front();
       return nonce;
     },
-    [self](member_join_atom, const std::string& info, const std::string& nonce, const std::string& proof,
-           const caf::actor& node, const caf::actor& gw) -> caf::result<reply> {
+    [self](const join_request& req) -> caf::result<join_reply> {
       auto& st = self->state;
-      auto it = std::find(st.nonces.begin(), st.nonces.end(), nonce);
-      auto name = json::parse(info, nullptr, false).value("name", std::string());
+      auto it = std::find(st.nonces.begin(), st.nonces.end(), req.nonce);
+      auto& name = req.who.info.name;
       bool valid = it != st.nonces.end() && !name.empty() &&
-                   constant_time_equal(proof, join_proof(st.ctx->config.cluster.secret, nonce, name));
+                   constant_time_equal(req.proof, join_proof(st.ctx->config.cluster.secret, req.nonce, name));
       if (it != st.nonces.end()) st.nonces.erase(it);
-      if (!valid || !node || !gw) {
+      if (!valid || !req.who.node || !req.who.gateway) {
         spdlog::warn("cluster: refused a join (wrong cluster secret)");
-        return error_reply(errc::forbidden, "cluster secret does not match");
+        return to_caf(make_error(errc::forbidden, "cluster secret does not match"));
       }
-      if (st.view.epoch == 0) return error_reply(moving_error());
-      if (is_coordinator(self)) return do_admit(self, info, node, gw);
+      if (st.view.epoch == 0) return to_caf(moving_error());
+      if (is_coordinator(self)) return do_admit(self, req.who);
       // Ask the coordinator ourselves (a delegated message would carry the
       // joiner as sender, whom the coordinator does not trust yet).
-      return relay(self, admit_atom_v, cred_of(self), info, node, gw);
+      return relay<join_reply>(self, admit_request{cred_of(self), req.who});
     },
-    [self](admit_atom, const std::string& cred, const std::string& info, const caf::actor& node,
-           const caf::actor& gw) -> caf::result<reply> {
-      if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
-      if (!is_coordinator(self)) return error_reply(moving_error());
-      return do_admit(self, info, node, gw);
+    [self](const admit_request& req) -> caf::result<join_reply> {
+      if (!from_member(self, req.credential)) return to_caf(refused_error());
+      if (!is_coordinator(self)) return to_caf(moving_error());
+      return do_admit(self, req.who);
     },
-    [self](view_atom, const std::string& cred, const std::string& text, const std::vector<caf::actor>& nodes,
-           const std::vector<caf::actor>& gws) {
+    [self](const view_update& msg) {
       auto& st = self->state;
       auto sender = self->current_sender();
       bool named_in_view = false;
-      for (auto& n : nodes)
+      for (auto& n : msg.nodes)
         if (n && sender && n.node() == sender->node()) named_in_view = true;
-      if (!st.ctx->env->accept(cred, "node actor", sender)) return;
-      if (!from_member(self, cred) && !(st.view.epoch == 0 && named_in_view)) return;
-      auto v = cluster_view::from_json(json::parse(text, nullptr, false));
-      if (!v || v->epoch <= st.view.epoch) return;
-      adopt(self, *v, nodes, gws);
+      if (!st.ctx->env->accept(msg.credential, "node actor", sender)) return;
+      if (!from_member(self, msg.credential) && !(st.view.epoch == 0 && named_in_view)) return;
+      if (!msg.view.well_formed() || msg.view.epoch <= st.view.epoch) return;
+      adopt(self, msg.view, msg.nodes, msg.gateways);
     },
-    [self](leave_cluster_atom, const std::string& cred, const std::string& name) -> caf::result<reply> {
+    [self](const leave_request& req) -> caf::result<leave_reply> {
       auto& st = self->state;
-      if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
-      if (!is_coordinator(self)) return relay(self, leave_cluster_atom_v, cred_of(self), name);
-      auto* m = st.view.find(name);
-      if (!m) return error_reply(errc::not_found, "no such member");
-      if (!quorum(self)) return error_reply(unavailable_error());
+      if (!from_member(self, req.credential)) return to_caf(refused_error());
+      if (!is_coordinator(self)) return relay<leave_reply>(self, leave_request{cred_of(self), req.name});
+      auto* m = st.view.find(req.name);
+      if (!m) return to_caf(make_error(errc::not_found, "no such member"));
+      if (!quorum(self)) return to_caf(unavailable_error());
       size_t staying = 0;
-      for (auto& x : st.view.members) staying += x.state != member_state::leaving && x.name != name;
-      if (staying == 0) return error_reply(errc::invalid_request, "the last member cannot leave");
-      auto moving = st.view.owned_by(name);
-      spdlog::info("cluster: {} is leaving; {} partitions to hand off", name, moving);
-      change(self, begin_leave(st.view, name));
-      return ok_reply(json{{"leaving", name}, {"partitions_to_move", moving}, {"epoch", st.view.epoch}}.dump());
+      for (auto& x : st.view.members) staying += x.state != member_state::leaving && x.name != req.name;
+      if (staying == 0) return to_caf(make_error(errc::invalid_request, "the last member cannot leave"));
+      auto moving = st.view.owned_by(req.name);
+      spdlog::info("cluster: {} is leaving; {} partitions to hand off", req.name, moving);
+      change(self, begin_leave(st.view, req.name));
+      return leave_reply{req.name, moving, st.view.epoch};
     },
     // Handoffs: the handoff manager keeps their state; see its header.
-    [self](handoff_atom, const std::string& cred, uint32_t p, const std::string& to) {
+    [self](const handoff_order& msg) {
       auto& st = self->state;
-      if (!from_member(self, cred)) return;
-      auto target = st.nodes.find(to);
-      st.handoffs.start(self, st.ctx, st.view, p, to, target == st.nodes.end() ? nullptr : &target->second);
+      if (!from_member(self, msg.credential)) return;
+      auto target = st.nodes.find(msg.to);
+      st.handoffs.start(self, st.ctx, st.view, msg.partition, msg.to,
+                        target == st.nodes.end() ? nullptr : &target->second);
     },
-    [self](seal_atom, const std::string& cred, uint32_t p) {
+    [self](const seal_partition& msg) {
       auto& st = self->state;
-      if (!from_here(self) || !st.ctx->env->accept(cred, "node actor", self->current_sender())) return false;
-      return st.handoffs.seal(self, *st.ctx, p, st.view.epoch);
+      if (!from_here(self) || !st.ctx->env->accept(msg.credential, "node actor", self->current_sender())) return false;
+      return st.handoffs.seal(self, *st.ctx, msg.partition, st.view.epoch);
     },
-    [self](unseal_atom, const std::string& cred, uint32_t p) {
+    [self](const unseal_partition& msg) {
       auto& st = self->state;
-      if (!from_member(self, cred) || !st.handoffs.unseal(p)) return;
+      if (!from_member(self, msg.credential) || !st.handoffs.unseal(msg.partition)) return;
       apply_fence(self);
     },
-    [self](moved_atom, const std::string& cred, uint32_t p, const std::string& to) {
+    [self](const partition_moved& msg) {
       auto& st = self->state;
-      if (!from_member(self, cred)) return;
+      auto p = msg.partition;
+      auto& to = msg.to;
+      if (!from_member(self, msg.credential)) return;
       if (self->current_sender() && self->current_sender()->node() == self->node()) st.handoffs.finished(p);
       if (!is_coordinator(self)) {
         auto c = coordinator(self);
-        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], moved_atom_v, cred_of(self), p, to);
+        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], partition_moved{cred_of(self), p, to});
         return;
       }
       st.handoffs.settled(p);
@@ -378,29 +378,32 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
       // it off again.
       if (p < st.view.owners.size()) {
         auto& source = st.view.owners[p];
-        if (source == self_name(self)) self->send(self, unseal_atom_v, cred_of(self), p);
-        else if (st.nodes.count(source)) self->send(st.nodes[source], unseal_atom_v, cred_of(self), p);
+        if (source == self_name(self)) self->send(self, unseal_partition{cred_of(self), p});
+        else if (st.nodes.count(source)) self->send(st.nodes[source], unseal_partition{cred_of(self), p});
       }
       kick(self);
     },
-    [self](handoff_failed_atom, const std::string& cred, uint32_t p) {
+    [self](const handoff_failed& msg) {
       auto& st = self->state;
-      if (!from_member(self, cred)) return;
+      auto p = msg.partition;
+      if (!from_member(self, msg.credential)) return;
       if (self->current_sender() && self->current_sender()->node() == self->node() && st.handoffs.failed(p)) {
         // Our worker gave up: p stays here and is served again.
         apply_fence(self);
       }
       if (!is_coordinator(self)) {
         auto c = coordinator(self);
-        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed_atom_v, cred_of(self), p);
+        if (!c.empty() && st.nodes.count(c)) self->send(st.nodes[c], handoff_failed{cred_of(self), p});
         return;
       }
       st.handoffs.settled(p);  // retried on a later tick
     },
-    [self](chunk_atom, const std::string& cred, uint32_t p, bool reset, const std::string& blob) -> reply {
+    [self](const handoff_chunk& msg) -> caf::result<done> {
       auto& st = self->state;
-      if (!from_member(self, cred)) return error_reply(errc::forbidden, "not a member");
-      return st.handoffs.receive(*st.ctx, st.view, p, reset, blob);
+      if (!from_member(self, msg.credential)) return to_caf(refused_error());
+      auto applied = st.handoffs.receive(*st.ctx, st.view, msg.partition, msg.reset, msg.blob);
+      if (!applied) return to_caf(applied.err());
+      return done{};
     },
     [self](tick_atom) {
       if (!from_here(self)) return;
@@ -412,8 +415,8 @@ caf::behavior node_actor(self_ptr self, std::shared_ptr<cluster_context> ctx, st
 
 } // namespace
 
-caf::actor spawn_node_actor(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx,
-                            std::optional<cluster_view> initial) {
+node_actor_hdl spawn_node_actor(caf::actor_system& sys, std::shared_ptr<cluster_context> ctx,
+                                std::optional<cluster_view> initial) {
   return sys.spawn(node_actor, std::move(ctx), std::move(initial));
 }
 

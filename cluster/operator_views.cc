@@ -37,15 +37,21 @@ nlohmann::json operator_views::debug_actors() {
     }
     self->request(m.gateway, stats_timeout, stats_atom_v, env.credential)
       .receive(
-        [&](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          if (!j.is_object()) return;
-          total += j.value("user_actors", int64_t{0});
-          spawns += j.value("user_actor_spawns", int64_t{0});
-          passivations += j.value("user_actor_passivations", int64_t{0});
-          cached += j.value("reads_answered_from_cache", int64_t{0});
-          j["reachable"] = true;
-          nodes.push_back(j);
+        [&](const node_stats& s) {
+          total += s.user_actors;
+          spawns += s.user_actor_spawns;
+          passivations += s.user_actor_passivations;
+          cached += s.reads_answered_from_cache;
+          nodes.push_back({{"node", s.node},
+                           {"reachable", true},
+                           {"user_actors", s.user_actors},
+                           {"user_actor_spawns", s.user_actor_spawns},
+                           {"user_actor_passivations", s.user_actor_passivations},
+                           {"read_cache_entries", s.read_cache_entries},
+                           {"reads_answered_from_cache", s.reads_answered_from_cache},
+                           {"refused_messages", s.refused_messages},
+                           {"partitions_served", s.partitions_served},
+                           {"scheduler_threads", s.scheduler_threads}});
         },
         [&](caf::error&) { nodes.push_back({{"node", m.name}, {"reachable", false}}); });
   }

@@ -92,7 +92,7 @@ struct router::impl {
     auto deadline = std::chrono::steady_clock::now() + moving_budget;
     for (int attempt = 0;; ++attempt) {
       bool here = false;
-      caf::actor remote;  // stays empty when the owner is unknown or down
+      gateway_hdl remote;  // stays empty when the owner is unknown or down
       {
         const auto& snap = ctx->current();
         here = snap.mine(p);
@@ -159,7 +159,7 @@ std::vector<scan_reply> router::scatter(scan_op op, std::vector<std::string>* mi
   req.credential = impl_->env->credential;
   req.op = std::move(op);
   // One request per member: each gateway scans the partitions its node serves.
-  using handle_t = decltype((*self)->request(caf::actor{}, request_timeout, req));
+  using handle_t = decltype((*self)->request(gateway_hdl{}, request_timeout, req));
   std::vector<std::pair<std::string, handle_t>> pending;
   for (auto& m : snap->members) {
     if (m.up && m.gateway) pending.emplace_back(m.name, (*self)->request(m.gateway, std::chrono::seconds(30), req));

@@ -125,8 +125,8 @@ void node_runtime::stop() {
   ctx.publish(std::make_shared<const route_snapshot>());
   ctx.hosts.clear();
   ctx.indexes.clear();
-  ctx.gateway = caf::actor{};
-  ctx.node = caf::actor{};
+  ctx.gateway = nullptr;
+  ctx.node = nullptr;
   impl_->sys.await_all_actors_done();
 }
 

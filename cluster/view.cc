@@ -74,6 +74,8 @@ uint32_t cluster_view::owned_by(const std::string& name) const {
   return static_cast<uint32_t>(std::count(owners.begin(), owners.end(), name));
 }
 
+bool cluster_view::well_formed() const { return owners.size() == partitions && targets.size() == partitions; }
+
 json cluster_view::to_json() const {
   json ms = json::array();
   for (auto& m : members)
@@ -96,7 +98,7 @@ std::optional<cluster_view> cluster_view::from_json(const json& j) {
     }
     v.owners = j.at("owners").get<std::vector<std::string>>();
     v.targets = j.at("targets").get<std::vector<std::string>>();
-    if (v.owners.size() != v.partitions || v.targets.size() != v.partitions) return std::nullopt;
+    if (!v.well_formed()) return std::nullopt;
     return v;
   } catch (const json::exception&) {
     return std::nullopt;

@@ -52,6 +52,9 @@ struct cluster_view {
   /// Partitions whose owner differs from their target.
   std::vector<partition_move> moves() const;
   uint32_t owned_by(const std::string& name) const;
+  /// Whether owners and targets have one entry per partition: a view read
+  /// from the disk or received from a peer is used only then.
+  bool well_formed() const;
 
   nlohmann::json to_json() const;
   static std::optional<cluster_view> from_json(const nlohmann::json& j);

@@ -173,7 +173,7 @@ TEST(HandoffReceive, ResetsThenAppliesAndRefusesForeignKeys) {
   std::string blob;
   chunk::append(blob, keys::index_entry(2, "email:new@x.y"), std::string_view("new"));
   auto r = receive_chunk(fence, 2, true, blob);
-  ASSERT_TRUE(r.ok()) << r.body;
+  ASSERT_TRUE(r.ok()) << r.err().message;
   EXPECT_FALSE(testing::stored(inner->get(keys::index_entry(2, "email:old@x.y"))));  // reset dropped the stale copy
   EXPECT_EQ(*testing::stored(inner->get(keys::index_entry(2, "email:new@x.y"))), "new");
   EXPECT_EQ(*testing::stored(inner->get(keys::index_entry(3, "email:other@x.y"))), "keep");
@@ -181,10 +181,10 @@ TEST(HandoffReceive, ResetsThenAppliesAndRefusesForeignKeys) {
   std::string foreign;
   chunk::append(foreign, keys::index_entry(2, "email:a@x.y"), std::string_view("a"));
   chunk::append(foreign, keys::index_entry(3, "email:b@x.y"), std::string_view("b"));
-  EXPECT_EQ(receive_chunk(fence, 2, true, foreign).error_code(), errc::invalid_request);
+  EXPECT_EQ(receive_chunk(fence, 2, true, foreign).err().code, errc::invalid_request);
   EXPECT_TRUE(testing::stored(inner->get(keys::index_entry(2, "email:new@x.y"))));  // refused whole, nothing reset
   EXPECT_FALSE(testing::stored(inner->get(keys::index_entry(2, "email:a@x.y"))));
-  EXPECT_EQ(receive_chunk(fence, 2, false, "garbage").error_code(), errc::invalid_request);
+  EXPECT_EQ(receive_chunk(fence, 2, false, "garbage").err().code, errc::invalid_request);
 
   std::string del;
   chunk::append(del, keys::index_entry(2, "email:new@x.y"), std::nullopt);

@@ -34,7 +34,7 @@ using namespace roster;
 namespace {
 
 int login(caf::actor_system& sys, const std::string& host, uint16_t port, const std::string& uuid) {
-  auto node = sys.middleman().remote_actor(host, port);
+  auto node = sys.middleman().remote_actor<node_actor_hdl>(host, port);
   if (!node) {
     std::printf("{\"connected\":false,\"sessions\":0,\"reads\":0,\"refused\":0,\"other\":0}\n");
     return 0;
