@@ -10,10 +10,10 @@ namespace roster {
 
 bool actor_env::accept(const std::string& presented, const char* where, const caf::strong_actor_ptr& sender) {
   if (!credential.empty() && constant_time_equal(presented, credential)) return true;
-  auto n = refused_messages.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto n = counters.refused_messages.fetch_add(1, std::memory_order_relaxed) + 1;
   auto now = now_ms();
-  auto last = last_refusal_log.load(std::memory_order_relaxed);
-  if (now - last >= 1000 && last_refusal_log.compare_exchange_strong(last, now))
+  auto last = counters.last_refusal_log.load(std::memory_order_relaxed);
+  if (now - last >= 1000 && counters.last_refusal_log.compare_exchange_strong(last, now))
     spdlog::warn("cluster: refused a message to the {} without this cluster's credential (from node {}; {} refused "
                  "so far)", where, sender ? caf::to_string(sender->node()) : std::string("unknown"), n);
   return false;

@@ -1,8 +1,9 @@
 #pragma once
 // actor_env: the services every actor of a node shares: the store and its
 // write fence, the policies, the directory of live user actors
-// (actors/directory.h), the read cache (actors/read_cache.h), the member
-// credential and the counters. Created by the node runtime
+// (actors/directory.h), the read cache (actors/read_cache.h; served by
+// actors/read_path.h), the member credential and the counters
+// (actors/counters.h). Created by the node runtime
 // (cluster/runtime.cc) before any actor is spawned and kept alive
 // (shared_ptr) until the last actor quits.
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/counters.h"
 #include "actors/directory.h"
 #include "actors/read_cache.h"
 #include "actors/user/user_protocol.h"
@@ -63,31 +65,6 @@ struct actor_env {
 
   /// True while this node owns partition `p` and may serve and write it.
   bool serving(uint16_t p) const { return !fence || fence->writable(p); }
-  /// The answer published for this user's session (read_cache), if it is
-  /// valid now, partition `p` is served here and its publisher is still the
-  /// user's live actor; records the hit. Null otherwise: ask the actor.
-  std::shared_ptr<const read_cache::entry> cached_read(const std::string& uid16, const std::string& token_hash,
-                                                       uint16_t p) {
-    if (token_hash.empty() || !serving(p)) return nullptr;
-    auto hit = reads.find(token_hash);
-    if (!hit || hit->uid16.view() != uid16) return nullptr;
-    auto now = now_ms();
-    auto live = directory.find(uid16);
-    if (now >= hit->valid_until || !live || live->address() != hit->actor) return nullptr;
-    hit->last_hit.store(now, std::memory_order_relaxed);
-    cached_reads.fetch_add(1, std::memory_order_relaxed);
-    return hit;
-  }
-  /// The one cached-read fast path (the router's for local requests, the
-  /// gateway's for requests from other nodes): the answer to `req` from the
-  /// read cache if it is a read the cache holds (authenticate, i.e. GET
-  /// /v1/account) and cached_read() finds it valid. Nullopt: ask the actor.
-  std::optional<user_reply> cached_answer(const user_request& req, uint16_t p) {
-    if (!std::holds_alternative<authenticate>(req.op)) return std::nullopt;
-    auto hit = cached_read(req.user_id, req.token_hash, p);
-    if (!hit) return std::nullopt;
-    return user_reply{view{hit->body}};
-  }
   /// How many partitions this node serves now.
   uint32_t partitions_served() const {
     uint32_t n = 0;
@@ -95,13 +72,7 @@ struct actor_env {
     return n;
   }
 
-  // Counters read by /metrics and /debug/actors.
-  std::atomic<int64_t> live_user_actors{0};
-  std::atomic<int64_t> user_actor_spawns{0};
-  std::atomic<int64_t> user_actor_passivations{0};
-  std::atomic<int64_t> cached_reads{0};  // GET /v1/account answered from `reads`
-  std::atomic<int64_t> refused_messages{0};  // without the credential (accept())
-  std::atomic<millis> last_refusal_log{0};
+  actor_counters counters;
 };
 
 } // namespace roster

@@ -2,7 +2,7 @@
 // read_cache: answers to GET /v1/account that user actors publish for the
 // router and gateway to serve. Node-local; one per node, a member of
 // actor_env (actors/env.h), which also holds the check that serves an entry
-// (actor_env::cached_read).
+// (actors/read_path.h).
 #include <array>
 #include <atomic>
 #include <caf/actor_addr.hpp>

@@ -8,6 +8,7 @@
 
 #include "base/placement.h"
 #include "cluster/context.h"
+#include "actors/read_path.h"
 #include "cluster/node_protocol.h"
 
 namespace roster {
@@ -50,7 +51,7 @@ caf::result<user_reply> user(self_ptr self, user_request& req, int32_t hops) {
   auto p = partition_of_user(req.user_id, ctx.env->partitions);
   // GET /v1/account from another node: the answer the user's actor published
   // here, as the router does for local requests.
-  if (auto cached = ctx.env->cached_answer(req, p)) return std::move(*cached);
+  if (auto cached = cached_answer(*ctx.env, req, p)) return std::move(*cached);
   return serve<user_reply>(self, p, hops, ctx.hosts[p], forward_user_atom_v, req);
 }
 
@@ -102,12 +103,12 @@ gateway_hdl::behavior_type gateway(self_ptr self, std::shared_ptr<cluster_contex
       auto& env = *self->state.ctx->env;
       if (!env.accept(credential, "gateway", self->current_sender())) return to_caf(refused_error());
       return node_stats{env.node_name,
-                        env.live_user_actors.load(),
-                        env.user_actor_spawns.load(),
-                        env.user_actor_passivations.load(),
+                        env.counters.live_user_actors.load(),
+                        env.counters.user_actor_spawns.load(),
+                        env.counters.user_actor_passivations.load(),
                         env.reads.size(),
-                        env.cached_reads.load(),
-                        env.refused_messages.load(),
+                        env.counters.cached_reads.load(),
+                        env.counters.refused_messages.load(),
                         env.partitions_served(),
                         self->system().scheduler().num_workers()};
     },

@@ -139,7 +139,7 @@ nlohmann::json operator_views::debug_cluster() {
           {"recent_handoffs", recent},
           {"security",
            {{"links", rt_.clustered() ? (rt_.tls() ? "mutual_tls" : "insecure_loopback") : "none"},
-            {"refused_messages", env.refused_messages.load()},
+            {"refused_messages", env.counters.refused_messages.load()},
             {"connections_closed_by_door", members_.connections_closed_by_door()}}}};
 }
 
@@ -179,7 +179,7 @@ std::map<std::string, uint64_t> operator_views::store_stats() const {
   return env.db ? env.db->stats() : std::map<std::string, uint64_t>{};
 }
 
-int64_t operator_views::live_user_actors() const { return rt_.context()->env->live_user_actors.load(); }
+int64_t operator_views::live_user_actors() const { return rt_.context()->env->counters.live_user_actors.load(); }
 const std::string& operator_views::node_name() const { return rt_.context()->env->node_name; }
 bool operator_views::ready() const { return !rt_.stopped() && rt_.context()->snapshot()->self >= 0; }
 

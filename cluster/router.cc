@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "actors/env.h"
+#include "actors/read_path.h"
 #include "base/placement.h"
 #include "cluster/context.h"
 #include "cluster/runtime.h"
@@ -129,7 +130,7 @@ result<user_reply> router::send_user(std::string_view uid16, user_op op, std::st
   return im.route<user_reply>(p, [&]() -> result<user_reply> {
     // Fastest path, GET /v1/account: an answer the user's live actor
     // published for this session a moment ago (read_cache says why it is exact).
-    if (auto cached = im.env->cached_answer(req, p)) return std::move(*cached);
+    if (auto cached = cached_answer(*im.env, req, p)) return std::move(*cached);
     // Fast path: straight to the live user actor. If it has just retired,
     // the partition host takes over (and spawns a fresh one once the old is
     // gone).

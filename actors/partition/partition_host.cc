@@ -227,7 +227,7 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
         st.env->directory.erase(l->first, dm.source);
         st.activity->free.push_back(l->second.slot);  // nothing writes it any more
         st.live.erase(l);
-        st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+        st.env->counters.user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
         return;
       }
       return;
@@ -236,7 +236,7 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
     st.retiring_uid.erase(by_addr);
     auto r = st.retiring.find(k);
     if (r == st.retiring.end() || r->second.actor != dm.source) return;
-    st.env->user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
+    st.env->counters.user_actor_passivations.fetch_add(1, std::memory_order_relaxed);
     st.activity->free.push_back(r->second.slot);  // nothing writes it any more
     auto waiting = std::move(r->second.waiting);
     st.retiring.erase(r);

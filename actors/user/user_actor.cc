@@ -97,7 +97,7 @@ struct user_actor_state {
   ~user_actor_state() {
     if (!env) return;
     withdraw_reads();
-    env->live_user_actors.fetch_sub(1, std::memory_order_relaxed);
+    env->counters.live_user_actors.fetch_sub(1, std::memory_order_relaxed);
   }
 };
 
@@ -619,8 +619,8 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
   st.activity = activity ? std::move(activity) : std::make_shared<activity_slot>();
   st.activity->last.store(now_ms(), std::memory_order_relaxed);
   st.activity->publishing.store(false, std::memory_order_relaxed);
-  env->live_user_actors.fetch_add(1, std::memory_order_relaxed);
-  env->user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
+  env->counters.live_user_actors.fetch_add(1, std::memory_order_relaxed);
+  env->counters.user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
   // No timer of its own: the host's idle sweep asks (idle_atom) when this
   // actor's activity slot says it has been idle for idle_passivation.

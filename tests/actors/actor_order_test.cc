@@ -9,6 +9,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/partition/partition_host.h"
+#include "actors/read_path.h"
 #include "base/crypto.h"
 #include "domain/user.h"
 #include "persistence/keys.h"
@@ -91,7 +92,7 @@ TEST_F(ActorOrder, ARequestDuringRetirementIsParkedAndServedByTheNextActor) {
   auto token = create();
   auto first = live_actor();
   ASSERT_TRUE(first);
-  EXPECT_EQ(env->user_actor_spawns.load(), 1);
+  EXPECT_EQ(env->counters.user_actor_spawns.load(), 1);
 
   // The host's idle sweep fires and asks the actor, which finds itself idle
   // and asks its host to retire it...
@@ -110,7 +111,7 @@ TEST_F(ActorOrder, ARequestDuringRetirementIsParkedAndServedByTheNextActor) {
   self->send(host, request(authenticate{}, sha256(token)));
   ASSERT_TRUE(sched.prioritize(host));
   sched.run_once();
-  EXPECT_EQ(env->user_actor_spawns.load(), 1);
+  EXPECT_EQ(env->counters.user_actor_spawns.load(), 1);
 
   // The old actor stops; only its down message lets the host spawn the next
   // one, which serves the parked request.
@@ -118,8 +119,8 @@ TEST_F(ActorOrder, ARequestDuringRetirementIsParkedAndServedByTheNextActor) {
   auto r = reply();
   ASSERT_TRUE(r) << r.err().message;
   EXPECT_EQ(json::parse(std::get<view>(r->value).json)["id"], uuid_to_string(uid16));
-  EXPECT_EQ(env->user_actor_spawns.load(), 2);
-  EXPECT_EQ(env->live_user_actors.load(), 1);
+  EXPECT_EQ(env->counters.user_actor_spawns.load(), 2);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 1);
   EXPECT_NE(live_actor(), first);
 }
 
@@ -127,12 +128,12 @@ TEST_F(ActorOrder, AnIdleActorIsRetiredAndTheNextRequestReloadsItsUser) {
   auto token = create();
   sched.trigger_timeouts();
   sched.run();
-  EXPECT_EQ(env->live_user_actors.load(), 0);
-  EXPECT_EQ(env->user_actor_passivations.load(), 1);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 0);
+  EXPECT_EQ(env->counters.user_actor_passivations.load(), 1);
   self->send(host, request(authenticate{}, sha256(token)));
   sched.run();
   EXPECT_TRUE(reply());
-  EXPECT_EQ(env->live_user_actors.load(), 1);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 1);
 }
 
 TEST_F(ActorOrder, TheIdleSweepLeavesAnActorThatServedRecently) {
@@ -144,14 +145,14 @@ TEST_F(ActorOrder, TheIdleSweepLeavesAnActorThatServedRecently) {
   ASSERT_EQ(sched.trigger_timeouts(), 1u);
   sched.run();
   EXPECT_EQ(live_actor(), first);
-  EXPECT_EQ(env->user_actor_passivations.load(), 0);
+  EXPECT_EQ(env->counters.user_actor_passivations.load(), 0);
   // The sweep is armed again while the partition has live actors; once the
   // actor looks idle, the next sweep retires it.
   env->idle_passivation = 0;
   ASSERT_EQ(sched.trigger_timeouts(), 1u);
   sched.run();
   EXPECT_FALSE(live_actor());
-  EXPECT_EQ(env->user_actor_passivations.load(), 1);
+  EXPECT_EQ(env->counters.user_actor_passivations.load(), 1);
   // The sweep that retired it was armed again (the actor was still live
   // then); it finds no live actor and arms no other.
   EXPECT_EQ(sched.trigger_timeouts(), 1u);
@@ -181,7 +182,7 @@ TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredFor
   // answered a read from what it published: asked, it stays...
   EXPECT_TRUE(slot->publishing.load());
   slot->last.store(0);
-  ASSERT_TRUE(env->cached_read(uid16, hash, 0));
+  ASSERT_TRUE(cached_read(*env, uid16, hash, 0));
   self->send(a, idle_atom_v);
   sched.run();
   bool asked_to_retire = false;
@@ -241,7 +242,7 @@ TEST_F(ActorOrder, AnActorAskedWhileBusyTakesBackOnlyItsExpiredAnswers) {
   self->send(a, idle_atom_v);
   sched.run();
   EXPECT_FALSE(env->reads.find(first));
-  EXPECT_TRUE(env->cached_read(uid16, second, 0));
+  EXPECT_TRUE(cached_read(*env, uid16, second, 0));
   EXPECT_TRUE(slot->publishing.load());
   // Once that one has expired too, nothing is left and the slot says so:
   // the sweep stops asking.
@@ -266,12 +267,12 @@ TEST_F(ActorOrder, AnActorThatDiesWithoutAskingIsForgottenAndTheNextRequestRespa
   self->send_exit(first, caf::exit_reason::kill);
   sched.run();
   EXPECT_FALSE(live_actor());
-  EXPECT_EQ(env->live_user_actors.load(), 0);
-  EXPECT_EQ(env->user_actor_passivations.load(), 1);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 0);
+  EXPECT_EQ(env->counters.user_actor_passivations.load(), 1);
   self->send(host, request(authenticate{}, sha256(token)));
   sched.run();
   EXPECT_TRUE(reply());
-  EXPECT_EQ(env->user_actor_spawns.load(), 2);
+  EXPECT_EQ(env->counters.user_actor_spawns.load(), 2);
   EXPECT_TRUE(live_actor());
   EXPECT_NE(live_actor(), first);
 }
@@ -282,7 +283,7 @@ TEST_F(ActorOrder, AnUnknownUserIsRetiredRightAfterItsAnswer) {
   auto r = reply();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.err().code, errc::not_found);
-  EXPECT_EQ(env->live_user_actors.load(), 0);  // at once: no timer needed
+  EXPECT_EQ(env->counters.live_user_actors.load(), 0);  // at once: no timer needed
 }
 
 TEST_F(ActorOrder, PublishedReadsAreWithdrawnBeforeAChangeRuns) {
@@ -291,16 +292,16 @@ TEST_F(ActorOrder, PublishedReadsAreWithdrawnBeforeAChangeRuns) {
   self->send(host, request(authenticate{}, hash));
   sched.run();
   ASSERT_TRUE(reply());
-  ASSERT_TRUE(env->cached_read(uid16, hash, 0));  // the router may answer the next read itself
+  ASSERT_TRUE(cached_read(*env, uid16, hash, 0));  // the router may answer the next read itself
   // A change is queued; before it runs, the cached answer still stands...
   profile_patch patch;
   patch.display_name = "Renamed";
   self->send(live_actor(), request(update_profile{patch, false}, hash));
-  EXPECT_TRUE(env->cached_read(uid16, hash, 0));
+  EXPECT_TRUE(cached_read(*env, uid16, hash, 0));
   // ...and once the actor takes the change up, the answer is gone before the
   // change is acknowledged.
   sched.run();
-  EXPECT_FALSE(env->cached_read(uid16, hash, 0));
+  EXPECT_FALSE(cached_read(*env, uid16, hash, 0));
   auto r = reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(std::get<profile_updated>(r->value).user)["display_name"], "Renamed");
@@ -312,19 +313,19 @@ TEST_F(ActorOrder, RetirementWithdrawsEveryPublishedRead) {
   self->send(host, request(authenticate{}, hash));
   sched.run();
   ASSERT_TRUE(reply());
-  ASSERT_TRUE(env->cached_read(uid16, hash, 0));
+  ASSERT_TRUE(cached_read(*env, uid16, hash, 0));
   sched.trigger_timeouts();
   sched.run();
-  EXPECT_FALSE(env->cached_read(uid16, hash, 0));
+  EXPECT_FALSE(cached_read(*env, uid16, hash, 0));
   EXPECT_EQ(env->reads.size(), 0u);
 }
 
 TEST_F(ActorOrder, SealingRetiresEveryLiveActorOfThePartition) {
   create();
-  ASSERT_EQ(env->live_user_actors.load(), 1);
+  ASSERT_EQ(env->counters.live_user_actors.load(), 1);
   self->send(host, seal_atom_v);
   sched.run();
-  EXPECT_EQ(env->live_user_actors.load(), 0);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 0);
   EXPECT_FALSE(live_actor());
 }
 

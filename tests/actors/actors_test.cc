@@ -307,10 +307,10 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
     EXPECT_EQ(code_of(refused), errc::forbidden) << message_of(refused);
     EXPECT_EQ(code_of(ask(op, "member-credentiaL")), errc::forbidden);
   }
-  EXPECT_EQ(env->refused_messages.load(), 6);
-  EXPECT_EQ(env->live_user_actors.load(), 0);
+  EXPECT_EQ(env->counters.refused_messages.load(), 6);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 0);
   ASSERT_TRUE(ask(authenticate{}));
-  EXPECT_EQ(env->live_user_actors.load(), 1);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 1);
   fence.revoke(p, 2);
   profile_patch change;
   change.metadata = json{{"fenced", true}};
@@ -321,9 +321,9 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
   EXPECT_FALSE(rec->metadata.contains("fenced"));
   // Sealing retires the live actors of the partition.
   self->send(host, seal_atom_v);
-  for (int i = 0; i < 100 && env->live_user_actors.load() > 0; ++i)
+  for (int i = 0; i < 100 && env->counters.live_user_actors.load() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(env->live_user_actors.load(), 0);
+  EXPECT_EQ(env->counters.live_user_actors.load(), 0);
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
 }
 
