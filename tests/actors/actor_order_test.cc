@@ -195,7 +195,7 @@ TEST_F(ActorOrder, AnActorAskedWhetherItIsIdleCountsTheReadsTheRouterAnsweredFor
   // Idle for real. Only its host may ask: an idle_atom from anyone else is
   // ignored...
   env->idle_passivation = 0;
-  sys.spawn([=](caf::event_based_actor* s) { s->send(a, idle_atom_v); });
+  caf::anon_send(a, idle_atom_v);
   sched.run();
   self->receive([&](passivate_atom, const std::string&) { asked_to_retire = true; },
                 caf::after(std::chrono::seconds(0)) >> [] {});
