@@ -103,6 +103,7 @@ result<std::unique_ptr<store>> open_rocksdb_store(const rocksdb_options& opts) {
   o.create_if_missing = true;
   o.IncreaseParallelism(2);
   o.compression = rocksdb::kLZ4Compression;
+  o.write_buffer_size = opts.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));

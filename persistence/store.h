@@ -78,6 +78,11 @@ struct rocksdb_options {
   std::string path;
   bool sync_writes = false;
   size_t block_cache_bytes = 64u << 20;
+  /// Memtable size. Smaller than RocksDB's 64 MiB default: inserts into a
+  /// smaller skip list touch less memory (a device login measured 175-184 µs
+  /// of CPU with 16 MiB against 187-244 µs with 64 MiB, flushes included),
+  /// and idle RSS is lower.
+  size_t write_buffer_bytes = 16u << 20;
 };
 
 /// Opens (creating if needed) a RocksDB store at `opts.path`.
