@@ -33,8 +33,21 @@ struct key_def {
 using str = std::string;
 using strs = std::vector<std::string>;
 
+/// `table` plus templates.<kind>.{subject,text,html} for every message kind.
+std::vector<key_def> with_template_keys(std::vector<key_def> table) {
+  for (auto& message : message_kinds())
+    for (auto [field, member] : {std::pair{"subject", &message_template::subject},
+                                 std::pair{"text", &message_template::text}, std::pair{"html", &message_template::html}})
+      table.push_back(key_def{"templates." + message + "." + field, kind::string,
+                              [message = message, member = member](node_config& c, const void* v) {
+                                c.templates[message].*member = *static_cast<const std::string*>(v);
+                                return true;
+                              }});
+  return table;
+}
+
 const std::vector<key_def>& key_table() {
-  static const std::vector<key_def> table = {
+  static const std::vector<key_def> table = with_template_keys({
     ROSTER_KEY("node_name", string, str, node_name),
     ROSTER_KEY("log_level", string, str, log_level),
     ROSTER_KEY("http.listen", string, str, http.listen),
@@ -78,11 +91,19 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("providers.facebook.graph_url", string, str, providers.facebook_graph_url),
     ROSTER_KEY("mail.sender", string, str, mail.sender),
     ROSTER_KEY("mail.smtp_url", string, str, mail.smtp_url),
+    ROSTER_KEY("mail.smtp_user", string, str, mail.smtp_user),
+    ROSTER_KEY("mail.smtp_password", string, str, mail.smtp_password),
     ROSTER_KEY("mail.from", string, str, mail.from),
+    ROSTER_KEY("outbox.max_attempts", integer, int64_t, outbox.max_attempts),
+    ROSTER_KEY("outbox.backoff_initial", duration, millis, outbox.backoff_initial),
+    ROSTER_KEY("outbox.backoff_max", duration, millis, outbox.backoff_max),
+    ROSTER_KEY("outbox.in_flight", integer, int64_t, outbox.in_flight),
+    ROSTER_KEY("notifications.keep_per_user", integer, int64_t, notifications.keep_per_user),
     ROSTER_KEY("sms.sender", string, str, sms.sender),
     ROSTER_KEY("sms.webhook_url", string, str, sms.webhook_url),
     ROSTER_KEY("webhooks.urls", string_list, strs, webhooks.urls),
     ROSTER_KEY("webhooks.secret", string, str, webhooks.secret),
+    ROSTER_KEY("webhooks.events", string_list, strs, webhooks.events),
     ROSTER_KEY("moderation.flag_distinct_reporters", integer, int64_t, moderation.flag_distinct_reporters),
     ROSTER_KEY("moderation.flag_window", duration, millis, moderation.flag_window),
     ROSTER_KEY("social.max_friends", integer, int64_t, social.max_friends),
@@ -101,7 +122,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("cluster.insecure", boolean, bool, cluster.insecure),
     ROSTER_KEY("cluster.max_connections", integer, int64_t, cluster.max_connections),
     ROSTER_KEY("cluster.handshake_timeout", duration, millis, cluster.handshake_timeout),
-  };
+  });
   return table;
 }
 #undef ROSTER_KEY
@@ -284,6 +305,21 @@ status validate(const node_config& c) {
     return bad("log_level", "must be trace, debug, info, warn, error or off");
   if (c.mail.sender != "log" && c.mail.sender != "smtp") return bad("mail.sender", "must be log or smtp");
   if (c.sms.sender != "log" && c.sms.sender != "webhook") return bad("sms.sender", "must be log or webhook");
+  if (c.mail.sender == "smtp" && c.mail.smtp_url.rfind("smtp://", 0) != 0 && c.mail.smtp_url.rfind("smtps://", 0) != 0)
+    return bad("mail.smtp_url", "must be smtp://host:port (STARTTLS) or smtps://host:port with mail.sender = smtp");
+  if (c.sms.sender == "webhook" && c.sms.webhook_url.rfind("http://", 0) != 0 && c.sms.webhook_url.rfind("https://", 0) != 0)
+    return bad("sms.webhook_url", "must be an http:// or https:// URL with sms.sender = webhook");
+  for (auto& u : c.webhooks.urls)
+    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) return bad("webhooks.urls", "each must be an http:// or https:// URL");
+  if (!c.webhooks.urls.empty() && c.webhooks.secret.size() < 16)
+    return bad("webhooks.secret", "at least 16 characters are needed to sign webhook calls");
+  if (c.outbox.max_attempts < 1 || c.outbox.max_attempts > 100) return bad("outbox.max_attempts", "must be 1..100");
+  if (c.outbox.backoff_initial < 10) return bad("outbox.backoff_initial", "must be at least 10ms");
+  if (c.outbox.backoff_max < c.outbox.backoff_initial)
+    return bad("outbox.backoff_max", "must be at least outbox.backoff_initial");
+  if (c.outbox.in_flight < 1 || c.outbox.in_flight > 1024) return bad("outbox.in_flight", "must be 1..1024");
+  if (c.notifications.keep_per_user < 1 || c.notifications.keep_per_user > 100'000)
+    return bad("notifications.keep_per_user", "must be 1..100000");
   return {};
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/errc.h"
+#include "domain/message_text.h"
 
 namespace roster {
 
@@ -71,7 +72,21 @@ struct providers_config {
 struct mail_config {
   std::string sender = "log";
   std::string smtp_url;
+  std::string smtp_user;
+  std::string smtp_password;
   std::string from = "Roster <no-reply@localhost>";
+};
+
+/// The notification sender's outbox (SPEC §5).
+struct outbox_config {
+  int64_t max_attempts = 12;     // then the message is a dead letter
+  millis backoff_initial = 2'000;  // doubling, with jitter
+  millis backoff_max = 600'000;
+  int64_t in_flight = 32;        // sends in progress per node
+};
+
+struct notifications_config {
+  int64_t keep_per_user = 1000;
 };
 
 struct sms_config {
@@ -82,6 +97,7 @@ struct sms_config {
 struct webhooks_config {
   std::vector<std::string> urls;
   std::string secret;
+  std::vector<std::string> events;  // event types to send; empty = all
 };
 
 struct moderation_config {
@@ -129,6 +145,11 @@ struct node_config {
   mail_config mail;
   sms_config sms;
   webhooks_config webhooks;
+  outbox_config outbox;
+  notifications_config notifications;
+  /// `[templates.<kind>]`: every kind of domain/message_text.h, its built-in
+  /// default with the fields config sets replaced.
+  std::map<std::string, message_template> templates = default_templates();
   moderation_config moderation;
   social_config social;
   limits_config limits;

@@ -169,13 +169,58 @@ TEST(Config, BackupRoot) {
   EXPECT_NE(std::find(keys.begin(), keys.end(), "admin.backup_root"), keys.end());
 }
 
+TEST(Config, OutboxWebhooksAndTemplates) {
+  auto c = load_config_text(R"(
+[outbox]
+max_attempts = 3
+backoff_initial = "500ms"
+backoff_max = "1m"
+in_flight = 4
+[webhooks]
+urls = ["http://127.0.0.1:9000/hook"]
+secret = "a-webhook-secret-123"
+events = ["user.registered"]
+[templates.email_code]
+subject = "Ton code"
+[notifications]
+keep_per_user = 50
+)", "inline.toml", {{"ROSTER_TEMPLATES_MAGIC_LINK_TEXT", "Go: {{link}}"}}, key_flag);
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->outbox.max_attempts, 3);
+  EXPECT_EQ(c->outbox.backoff_initial, 500);
+  EXPECT_EQ(c->outbox.backoff_max, 60'000);
+  EXPECT_EQ(c->outbox.in_flight, 4);
+  EXPECT_EQ(c->webhooks.events, std::vector<std::string>{"user.registered"});
+  EXPECT_EQ(c->notifications.keep_per_user, 50);
+  // A template is overridden field by field; the rest stays the default.
+  EXPECT_EQ(c->templates.at("email_code").subject, "Ton code");
+  EXPECT_EQ(c->templates.at("email_code").text, default_template("email_code").text);
+  EXPECT_EQ(c->templates.at("magic_link").text, "Go: {{link}}");
+  EXPECT_EQ(c->templates.size(), message_kinds().size());
+
+  auto unknown_kind = load_config_text("[templates.fax]\ntext = \"x\"\n", "inline.toml", {}, key_flag);
+  ASSERT_FALSE(unknown_kind);
+  EXPECT_NE(unknown_kind.err().message.find("templates.fax.text"), std::string::npos);
+  auto weak_secret = load_config_text("[webhooks]\nurls = [\"http://127.0.0.1:1/h\"]\nsecret = \"short\"\n",
+                                      "inline.toml", {}, key_flag);
+  ASSERT_FALSE(weak_secret);
+  EXPECT_NE(weak_secret.err().message.find("webhooks.secret"), std::string::npos);
+  auto backwards = load_config_text("[outbox]\nbackoff_initial = \"10m\"\nbackoff_max = \"1s\"\n", "inline.toml",
+                                    {}, key_flag);
+  ASSERT_FALSE(backwards);
+  EXPECT_NE(backwards.err().message.find("outbox.backoff_max"), std::string::npos);
+}
+
 TEST(Config, EverySpecKeyIsKnown) {
   auto keys = config_keys();
   for (const char* k : {"http.cors_origins", "store.sync_writes", "jwt.key_file", "providers.steam.api_url",
                         "mail.smtp_url", "sms.webhook_url", "webhooks.secret", "moderation.flag_window",
                         "social.max_friends", "cluster.tls_ca", "limits.registrations_per_minute",
                         "limits.device_logins_per_minute", "limits.anonymous_logins_per_minute",
-                        "limits.username_lookups_per_minute"})
+                        "limits.username_lookups_per_minute", "outbox.max_attempts", "outbox.backoff_initial",
+                        "outbox.backoff_max", "outbox.in_flight", "mail.smtp_user", "mail.smtp_password",
+                        "webhooks.events", "notifications.keep_per_user", "templates.email_code.subject",
+                        "templates.email_code.text", "templates.email_code.html"})
     EXPECT_NE(std::find(keys.begin(), keys.end(), k), keys.end()) << k;
 }
 

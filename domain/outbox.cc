@@ -1,0 +1,132 @@
+#include "domain/outbox.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+
+namespace roster {
+
+using json = nlohmann::json;
+
+std::string_view outbox_kind_name(outbox_kind k) {
+  switch (k) {
+    case outbox_kind::email: return "email";
+    case outbox_kind::sms: return "sms";
+    case outbox_kind::webhook: return "webhook";
+  }
+  return "webhook";
+}
+
+std::optional<outbox_kind> outbox_kind_from_name(std::string_view s) {
+  if (s == "email") return outbox_kind::email;
+  if (s == "sms") return outbox_kind::sms;
+  if (s == "webhook") return outbox_kind::webhook;
+  return std::nullopt;
+}
+
+std::string new_outbox_id(millis now) {
+  std::string id;
+  auto t = static_cast<uint64_t>(std::max<millis>(now, 0));
+  for (int i = 7; i >= 0; --i) id.push_back(static_cast<char>((t >> (8 * i)) & 0xff));
+  id += random_bytes(8);
+  return id;
+}
+
+std::string outbox_id_text(std::string_view id16) { return hex_encode(id16); }
+
+std::optional<std::string> outbox_id_from_text(std::string_view text) {
+  if (text.size() != 32) return std::nullopt;
+  std::string out;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 32; i += 2) {
+    int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string encode_outbox(const outbox_entry& e) {
+  json j = {{"id", outbox_id_text(e.id)},
+            {"kind", outbox_kind_name(e.kind)},
+            {"user_id", e.user_id},
+            {"to", e.to},
+            {"subject", e.subject},
+            {"text", e.text},
+            {"html", e.html},
+            {"purpose", e.purpose},
+            {"state", e.state == outbox_state::dead ? "dead" : "pending"},
+            {"attempts", e.attempts},
+            {"created_at", e.created_at},
+            {"next_at", e.next_at},
+            {"last_error", e.last_error}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
+  auto j = json::parse(bytes, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  outbox_entry e;
+  auto text = [&](const char* k) -> std::optional<std::string> {
+    auto it = j.find(k);
+    if (it == j.end()) return std::string();
+    if (!it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto number = [&](const char* k) -> std::optional<int64_t> {
+    auto it = j.find(k);
+    if (it == j.end()) return int64_t{0};
+    if (!it->is_number_integer()) return std::nullopt;
+    return it->get<int64_t>();
+  };
+  auto id = text("id");
+  auto kind = text("kind");
+  auto state = text("state");
+  if (!id || !kind || !state) return std::nullopt;
+  auto raw = outbox_id_from_text(*id);
+  auto k = outbox_kind_from_name(*kind);
+  if (!raw || !k || (*state != "pending" && *state != "dead")) return std::nullopt;
+  e.id = *raw;
+  e.kind = *k;
+  e.state = *state == "dead" ? outbox_state::dead : outbox_state::pending;
+  for (auto [field, out] : {std::pair{"user_id", &e.user_id}, std::pair{"to", &e.to}, std::pair{"subject", &e.subject},
+                            std::pair{"text", &e.text}, std::pair{"html", &e.html}, std::pair{"purpose", &e.purpose},
+                            std::pair{"last_error", &e.last_error}}) {
+    auto v = text(field);
+    if (!v) return std::nullopt;
+    *out = std::move(*v);
+  }
+  for (auto [field, out] : {std::pair{"attempts", &e.attempts}, std::pair{"created_at", &e.created_at},
+                            std::pair{"next_at", &e.next_at}}) {
+    auto v = number(field);
+    if (!v) return std::nullopt;
+    *out = *v;
+  }
+  return e;
+}
+
+std::optional<millis> next_attempt(const outbox_entry& e, millis now, const retry_policy& p, double jitter) {
+  if (e.attempts >= p.max_attempts) return std::nullopt;
+  // initial × 2^(attempts-1), without overflowing for large counts.
+  double delay = static_cast<double>(std::max<millis>(p.initial, 1));
+  for (int64_t i = 1; i < e.attempts && delay < static_cast<double>(p.max); ++i) delay *= 2;
+  delay = std::min(delay, static_cast<double>(p.max));
+  jitter = std::clamp(jitter, 0.0, 1.0);
+  return now + static_cast<millis>(std::llround(delay * (0.5 + 0.5 * jitter)));
+}
+
+std::string webhook_signature(std::string_view secret, int64_t unix_seconds, std::string_view body) {
+  auto t = std::to_string(unix_seconds);
+  std::string signed_text = t;
+  signed_text += '.';
+  signed_text.append(body);
+  return "t=" + t + ",v1=" + hex_encode(hmac_sha256(secret, signed_text));
+}
+
+} // namespace roster
