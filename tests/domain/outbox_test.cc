@@ -3,6 +3,7 @@
 // message templates.
 #include <gtest/gtest.h>
 
+#include "domain/events.h"
 #include "domain/message_text.h"
 #include "domain/outbox.h"
 
@@ -102,6 +103,39 @@ TEST(MessageText, EveryKindHasADefaultThatUsesItsValues) {
     EXPECT_TRUE(carries) << kind;
   }
   EXPECT_TRUE(default_template("no_such_kind").text.empty());
+}
+
+} // namespace
+} // namespace roster
+
+namespace roster {
+namespace {
+
+TEST(Events, AnEventIsItsUserSequenceTypeTimeAndData) {
+  auto text = event_json(event_type::login, "0b1e5f2c-7d4a-4c3e-9f00-112233445566", 7, 1'700'000'000'000,
+                         {{"method", "device"}});
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["id"], "0b1e5f2c-7d4a-4c3e-9f00-112233445566:7");
+  EXPECT_EQ(j["seq"], 7);
+  EXPECT_EQ(j["type"], "user.login");
+  EXPECT_EQ(j["at"], "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(j["data"]["method"], "device");
+  EXPECT_TRUE(nlohmann::json::parse(event_json(event_type::deleted, "u", 1, 0, nullptr))["data"].is_object());
+}
+
+TEST(Events, EachWebhookThatWantsTheTypeGetsItsOwnEntry) {
+  std::vector<std::string> urls = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"};
+  auto all = webhook_entries(event_type::registered, "u", "{}", urls, {}, 5);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].to, urls[0]);
+  EXPECT_EQ(all[1].to, urls[1]);
+  EXPECT_NE(all[0].id, all[1].id);  // separate deliveries, each retried on its own
+  EXPECT_EQ(all[0].kind, outbox_kind::webhook);
+  EXPECT_EQ(all[0].purpose, "user.registered");
+  EXPECT_EQ(all[0].next_at, 5);
+  EXPECT_TRUE(webhook_entries(event_type::login, "u", "{}", urls, {"user.registered"}, 5).empty());
+  EXPECT_EQ(webhook_entries(event_type::login, "u", "{}", urls, {"user.login"}, 5).size(), 2u);
+  EXPECT_TRUE(webhook_entries(event_type::login, "u", "{}", {}, {}, 5).empty());
 }
 
 } // namespace
