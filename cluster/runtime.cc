@@ -29,10 +29,14 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const node_co
   // times faster than work stealing for our request/response pattern
   // (STACK.md: 8 µs vs 67 µs per in-process round trip).
   cfg.set("scheduler.policy", caf::atom("sharing"));
-  // One scheduler thread per core (CAF's default is at least 4): actors never
-  // block, so more threads than cores only add hand-offs between them. On 2
-  // cores this cut a device login's CPU by 6-18% (docs/performance.md).
-  cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  // One scheduler thread per core (CAF's default is at least 4): with writes
+  // that do not wait for the disk, an actor holds its thread for tens of µs,
+  // and more threads than cores only add hand-offs between them (on 2 cores a
+  // device login's CPU fell 6-18%, docs/performance.md). With
+  // store.sync_writes every commit waits for an fsync: CAF's default stays,
+  // so that more writes can wait for the disk at once.
+  if (!c.store.sync_writes)
+    cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
   cfg.set("logger.console", caf::atom("none"));
   cfg.set("logger.verbosity", caf::atom("quiet"));
   if (is_clustered(c)) {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <toml++/toml.h>
 
+#include "domain/events.h"
+
 extern char** environ;
 
 namespace roster {
@@ -311,6 +313,11 @@ status validate(const node_config& c) {
     return bad("sms.webhook_url", "must be an http:// or https:// URL with sms.sender = webhook");
   for (auto& u : c.webhooks.urls)
     if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) return bad("webhooks.urls", "each must be an http:// or https:// URL");
+  for (auto& e : c.webhooks.events)
+    if (std::find(event_types().begin(), event_types().end(), e) == event_types().end())
+      return bad("webhooks.events", "unknown event type " + e + " (docs/operations.md lists them)");
+  if (c.mail.smtp_user.empty() != c.mail.smtp_password.empty())
+    return bad("mail.smtp_user", "mail.smtp_user and mail.smtp_password must be set together");
   if (!c.webhooks.urls.empty() && c.webhooks.secret.size() < 16)
     return bad("webhooks.secret", "at least 16 characters are needed to sign webhook calls");
   if (c.outbox.max_attempts < 1 || c.outbox.max_attempts > 100) return bad("outbox.max_attempts", "must be 1..100");

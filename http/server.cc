@@ -66,11 +66,23 @@ std::string request_id_of(const httplib::Request& req) {
   if (!given.empty() && given.size() <= 128 &&
       std::all_of(given.begin(), given.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
     return given;
-  // Unique, not secret: a random prefix per process and a counter (no CSPRNG
-  // call per request).
+  // Unique and cheap (no CSPRNG call per request): a random prefix per
+  // process, then a counter passed through a keyed bijection on 48 bits so
+  // that ids do not reveal the node's request rate.
   static const std::string prefix = hex_encode(random_bytes(6));
+  static const uint64_t key = [] {
+    auto b = random_bytes(8);
+    uint64_t k = 0;
+    for (unsigned char c : b) k = (k << 8) | c;
+    return k;
+  }();
   static std::atomic<uint64_t> next{0};
-  uint64_t n = next.fetch_add(1, std::memory_order_relaxed);
+  constexpr uint64_t mask = (uint64_t{1} << 48) - 1;
+  uint64_t n = (next.fetch_add(1, std::memory_order_relaxed) ^ key) & mask;
+  n = (n * 0x9E3779B97F4Bull) & mask;  // odd: invertible mod 2^48
+  n ^= n >> 24;
+  n = (n * 0xBF58476D1CE5ull) & mask;
+  n ^= (key >> 16) & mask;
   std::string id = prefix;
   id.resize(prefix.size() + 12);
   for (size_t i = id.size(); i-- > prefix.size(); n >>= 4) id[i] = "0123456789abcdef"[n & 15];

@@ -209,6 +209,12 @@ keep_per_user = 50
                                     {}, key_flag);
   ASSERT_FALSE(backwards);
   EXPECT_NE(backwards.err().message.find("outbox.backoff_max"), std::string::npos);
+  auto typo = load_config_text("[webhooks]\nevents = [\"user.register\"]\n", "inline.toml", {}, key_flag);
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.err().message.find("user.register"), std::string::npos);
+  auto half_auth = load_config_text("[mail]\nsmtp_user = \"roster\"\n", "inline.toml", {}, key_flag);
+  ASSERT_FALSE(half_auth);
+  EXPECT_NE(half_auth.err().message.find("mail.smtp_password"), std::string::npos);
 }
 
 TEST(Config, EverySpecKeyIsKnown) {

@@ -251,23 +251,25 @@ TEST_F(AccountWorkflows, ANewUsernameIsClaimedBeforeAndTheOldReleasedAfter) {
   EXPECT_TRUE(fake.index["username:anna"].confirmed);
 }
 
-TEST_F(AccountWorkflows, ATakenNewUsernameChangesNothing) {
+TEST_F(AccountWorkflows, ATakenNewEmailReleasesTheNewUsernameAndChangesNothing) {
   auto r = acc.register_account(ann(), ci);
   ASSERT_TRUE(r);
-  fake.index["username:bob"] = {"bob-id", true};
+  fake.index["email:bob@example.com"] = {"bob-id", true};
   fake.calls.clear();
   profile_patch p;
-  p.username = "bob";
-  p.email = "ann2@example.com";
+  p.username = "anna";
+  p.email = "bob@example.com";
   auto v = acc.update_profile(uid16_of(*r), "token-hash", p, ci);
   ASSERT_FALSE(v);
-  EXPECT_EQ(v.err().code, errc::username_taken);
-  EXPECT_EQ(fake.count("user update_profile"), 0u);
+  EXPECT_EQ(v.err().code, errc::email_taken);
+  EXPECT_EQ(fake.calls, (std::vector<std::string>{"user authenticate", "claim username:anna", "claim email:bob@example.com",
+                                                  "release username:anna"}));
   EXPECT_EQ(fake.users.at(uid16_of(*r)).username, "ann");
-  EXPECT_FALSE(fake.index.count("email:ann2@example.com"));
+  EXPECT_FALSE(fake.index.count("username:anna"));
+  EXPECT_EQ(fake.index["email:bob@example.com"].uid, "bob-id");
 }
 
-TEST_F(AccountWorkflows, UnknownAndWrongLoginsFailAlikeAndLockTheLoginKey) {
+TEST_F(AccountWorkflows, UnknownAndWrongLoginsFailAlike) {
   ASSERT_TRUE(acc.register_account(ann(), ci));
   auto unknown = acc.password_login("nobody", "whatever", ci);
   ASSERT_FALSE(unknown);
@@ -277,9 +279,27 @@ TEST_F(AccountWorkflows, UnknownAndWrongLoginsFailAlikeAndLockTheLoginKey) {
   EXPECT_EQ(wrong.err().code, errc::invalid_credentials);
   EXPECT_EQ(unknown.err().message, wrong.err().message);
   EXPECT_EQ(fake.count("user login_failed"), 1u);  // the account counts its own failure
-  // auth.max_failed_logins (3) for this address: the next check is refused
-  // before anything is asked.
-  ASSERT_FALSE(acc.password_login("ann", "wrong again", ci));
+}
+
+TEST_F(AccountWorkflows, FailuresLockTheLoginFromEveryAddress) {
+  ASSERT_TRUE(acc.register_account(ann(), ci));
+  // auth.max_failed_logins (3) wrong passwords for "ann", each from its own address...
+  for (int i = 0; i < 3; ++i)
+    ASSERT_FALSE(acc.password_login("ann", "wrong", client_info{"198.51.100." + std::to_string(i), "t"}));
+  // ...and the login is locked for a fresh address, before anything is asked.
+  fake.calls.clear();
+  auto locked = acc.password_login("ANN", "correct horse", client_info{"198.51.100.99", "t"});
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(locked.err().code, errc::rate_limited);
+  EXPECT_TRUE(fake.calls.empty());
+  // Another login from that address still runs.
+  EXPECT_EQ(acc.password_login("nobody", "x", client_info{"198.51.100.99", "t"}).err().code,
+            errc::invalid_credentials);
+}
+
+TEST_F(AccountWorkflows, FailuresLockTheAddressForEveryLogin) {
+  ASSERT_TRUE(acc.register_account(ann(), ci));
+  for (auto login : {"nobody1", "nobody2", "nobody3"}) ASSERT_FALSE(acc.password_login(login, "x", ci));
   fake.calls.clear();
   auto locked = acc.password_login("ann", "correct horse", ci);
   ASSERT_FALSE(locked);
