@@ -265,7 +265,30 @@ result<view> accounts::update_profile(std::string_view uid16, const std::string&
     release_all(claimed, uid);
     return r.err();
   }
-  for (auto& k : claimed) router_.call_index(confirm_key{k, uid});
+  // Confirm the new keys. One that another user holds now (our claim was
+  // repaired away as stale while this change stalled) means the change must
+  // not stand: the unique fields go back to their old values, whose keys are
+  // still ours (they are released only below), and the caller gets 409.
+  std::optional<std::string> lost;
+  for (auto& k : claimed) {
+    auto c = router_.call_index(confirm_key{k, uid});
+    if (!c && c.err().code == errc::already_exists && !lost) lost = k;
+  }
+  if (lost) {
+    spdlog::warn("profile change lost its claim during confirm; putting the unique fields back");
+    profile_patch back;
+    auto old_text = [&](const char* field) {
+      auto v = cur.value(field, json(nullptr));
+      return v.is_string() ? v.get<std::string>() : std::string();
+    };
+    if (patch.username) back.username = old_text("username");
+    if (patch.email) back.email = old_text("email");
+    if (auto undo = router_.call_user(uid16, roster::update_profile{back, admin}, token_hash, ci); !undo)
+      spdlog::error("profile change: could not put the unique fields back: {}", undo.err().message);
+    for (auto& k : claimed)
+      if (k != *lost) router_.call_index(release_key{k, uid});
+    return taken_error(*lost);
+  }
   release_all(r->released_keys, uid);
   return view{std::move(r->user)};
 }

@@ -269,6 +269,23 @@ TEST_F(AccountWorkflows, ATakenNewEmailReleasesTheNewUsernameAndChangesNothing) 
   EXPECT_EQ(fake.index["email:bob@example.com"].uid, "bob-id");
 }
 
+TEST_F(AccountWorkflows, ANewUsernameLostBeforeConfirmIsPutBack) {
+  auto r = acc.register_account(ann(), ci);
+  ASSERT_TRUE(r);
+  fake.failing["confirm"] = make_error(errc::already_exists, "taken");
+  fake.calls.clear();
+  profile_patch p;
+  p.username = "anna";
+  p.display_name = "Anna";
+  auto v = acc.update_profile(uid16_of(*r), "token-hash", p, ci);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.err().code, errc::username_taken);
+  EXPECT_EQ(fake.users.at(uid16_of(*r)).username, "ann");  // put back
+  EXPECT_EQ(fake.count("user update_profile"), 2u);
+  EXPECT_EQ(fake.count("release username:ann"), 0u);  // the old name is still the user's
+  EXPECT_TRUE(fake.index["username:ann"].confirmed);
+}
+
 TEST_F(AccountWorkflows, UnknownAndWrongLoginsFailAlike) {
   ASSERT_TRUE(acc.register_account(ann(), ci));
   auto unknown = acc.password_login("nobody", "whatever", ci);
