@@ -2,37 +2,9 @@
 
 #include <charconv>
 
+#include "domain/validation.h"
+
 namespace roster {
-
-namespace {
-
-/// Whether `s` is valid UTF-8 (no overlongs, surrogates or code points past
-/// U+10FFFF), as nlohmann's serializer decides it.
-bool valid_utf8(std::string_view s) {
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) { ++i; continue; }
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
-} // namespace
 
 void json_text::separate() {
   if (!after_key_ && need_comma_) out_ += ',';
@@ -55,8 +27,7 @@ json_text& json_text::close(char c) {
 
 json_text& json_text::key(std::string_view k) {
   if (need_comma_) out_ += ',';
-  need_comma_ = false;
-  string(k);
+  escaped(k);
   out_ += ':';
   after_key_ = true;
   need_comma_ = false;
@@ -65,9 +36,16 @@ json_text& json_text::key(std::string_view k) {
 
 json_text& json_text::string(std::string_view s) {
   separate();
+  escaped(s);
+  return *this;
+}
+
+void json_text::escaped(std::string_view s) {
+  // Invalid UTF-8 (the same rule as nlohmann's: no overlongs, surrogates or
+  // code points past U+10FFFF) goes to nlohmann, which replaces it.
   if (!valid_utf8(s)) {
     out_ += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return *this;
+    return;
   }
   out_ += '"';
   for (char ch : s) {
@@ -91,7 +69,6 @@ json_text& json_text::string(std::string_view s) {
     }
   }
   out_ += '"';
-  return *this;
 }
 
 json_text& json_text::number(int64_t v) {

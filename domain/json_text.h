@@ -42,6 +42,8 @@ class json_text {
   json_text& open(char c);
   json_text& close(char c);
   void separate();
+  /// `s` as a JSON string literal.
+  void escaped(std::string_view s);
 
   std::string out_;
   bool need_comma_ = false;  // a value precedes in the open container
