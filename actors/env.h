@@ -16,6 +16,7 @@
 
 #include "actors/counters.h"
 #include "actors/directory.h"
+#include "actors/notify/notify_protocol.h"
 #include "actors/read_cache.h"
 #include "actors/user/user_protocol.h"
 #include "config/config.h"
@@ -71,6 +72,14 @@ struct actor_env {
     for (uint32_t p = 0; p < partitions; ++p) n += serving(static_cast<uint16_t>(p)) ? 1 : 0;
     return n;
   }
+
+  /// Webhook targets and their event filter (config `[webhooks]`): a change
+  /// that makes an event writes one outbox entry per URL that takes it.
+  std::vector<std::string> webhook_urls;
+  std::vector<std::string> webhook_events;
+  /// The node's notification sender, told of every outbox entry committed
+  /// (null in unit tests without one: the entries wait in the store).
+  notify_hdl notify;
 
   actor_counters counters;
 };

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/index/index_protocol.h"
+#include "actors/notify/notify_protocol.h"
 #include "actors/partition/partition_protocol.h"
 #include "actors/user/user_protocol.h"
 
@@ -46,6 +47,7 @@ void register_actor_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::roster_user>();
   cfg.add_message_types<caf::id_block::roster_partition>();
   cfg.add_message_types<caf::id_block::roster_index>();
+  cfg.add_message_types<caf::id_block::roster_notify>();
 }
 
 } // namespace roster

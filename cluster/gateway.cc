@@ -110,7 +110,11 @@ gateway_hdl::behavior_type gateway(self_ptr self, std::shared_ptr<cluster_contex
                         env.counters.cached_reads.load(),
                         env.counters.refused_messages.load(),
                         env.partitions_served(),
-                        self->system().scheduler().num_workers()};
+                        self->system().scheduler().num_workers(),
+                        env.counters.outbox_depth.load(),
+                        env.counters.outbox_in_flight.load(),
+                        env.counters.outbox_dead.load(),
+                        outbox_oldest_age(env.counters, now_ms())};
     },
   };
 }

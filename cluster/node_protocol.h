@@ -110,6 +110,7 @@ struct node_stats {
   int64_t reads_answered_from_cache = 0, refused_messages = 0;
   uint32_t partitions_served = 0;
   uint64_t scheduler_threads = 0;
+  int64_t outbox_depth = 0, outbox_in_flight = 0, outbox_dead = 0, outbox_oldest_age_ms = 0;
 };
 
 // -- node actor: membership -------------------------------------------------------
@@ -218,7 +219,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("node_stats"), x.node, x.user_actors, x.user_actor_spawns, x.user_actor_passivations,
            x.read_cache_entries, x.reads_answered_from_cache, x.refused_messages, x.partitions_served,
-           x.scheduler_threads);
+           x.scheduler_threads, x.outbox_depth, x.outbox_in_flight, x.outbox_dead, x.outbox_oldest_age_ms);
 }
 
 /// The state travels as its number; an unknown one is refused on arrival.

@@ -29,7 +29,7 @@ nlohmann::json operator_views::debug_actors() {
   auto snap = ctx.snapshot();
   caf::scoped_actor self{rt_.system()};
   json nodes = json::array();
-  int64_t total = 0, spawns = 0, passivations = 0, cached = 0;
+  int64_t total = 0, spawns = 0, passivations = 0, cached = 0, outbox = 0, dead = 0;
   for (auto& m : snap->members) {
     if (!m.up || !m.gateway) {
       nodes.push_back({{"node", m.name}, {"reachable", false}});
@@ -42,6 +42,8 @@ nlohmann::json operator_views::debug_actors() {
           spawns += s.user_actor_spawns;
           passivations += s.user_actor_passivations;
           cached += s.reads_answered_from_cache;
+          outbox += s.outbox_depth;
+          dead += s.outbox_dead;
           nodes.push_back({{"node", s.node},
                            {"reachable", true},
                            {"user_actors", s.user_actors},
@@ -51,7 +53,11 @@ nlohmann::json operator_views::debug_actors() {
                            {"reads_answered_from_cache", s.reads_answered_from_cache},
                            {"refused_messages", s.refused_messages},
                            {"partitions_served", s.partitions_served},
-                           {"scheduler_threads", s.scheduler_threads}});
+                           {"scheduler_threads", s.scheduler_threads},
+                           {"outbox", {{"depth", s.outbox_depth},
+                                       {"in_flight", s.outbox_in_flight},
+                                       {"dead_letters", s.outbox_dead},
+                                       {"oldest_pending_age_ms", s.outbox_oldest_age_ms}}}});
         },
         [&](caf::error&) { nodes.push_back({{"node", m.name}, {"reachable", false}}); });
   }
@@ -80,7 +86,8 @@ nlohmann::json operator_views::debug_actors() {
           {"partition_mailbox_total", mailbox_total},
           {"busy_partitions", parts},
           {"moderation_queue_depth", 0},
-          {"outbox_depth", 0},
+          {"outbox_depth", outbox},
+          {"outbox_dead_letters", dead},
           {"scheduler_threads", rt_.system().scheduler().num_workers()}};
 }
 
@@ -177,6 +184,17 @@ std::map<std::string, uint64_t> operator_views::cluster_stats() const {
 std::map<std::string, uint64_t> operator_views::store_stats() const {
   auto& env = *rt_.context()->env;
   return env.db ? env.db->stats() : std::map<std::string, uint64_t>{};
+}
+
+std::map<std::string, uint64_t> operator_views::outbox_stats() const {
+  auto& c = rt_.context()->env->counters;
+  auto u = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
+  return {{"depth", u(c.outbox_depth.load())},
+          {"in_flight", u(c.outbox_in_flight.load())},
+          {"dead_letters", u(c.outbox_dead.load())},
+          {"oldest_pending_age_seconds", u(outbox_oldest_age(c, now_ms()) / 1000)},
+          {"sent_total", u(c.outbox_sent.load())},
+          {"failures_total", u(c.outbox_failures.load())}};
 }
 
 int64_t operator_views::live_user_actors() const { return rt_.context()->env->counters.live_user_actors.load(); }

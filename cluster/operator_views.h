@@ -40,6 +40,9 @@ class operator_views {
   std::map<std::string, uint64_t> cluster_stats() const;
   /// Size figures of this node's store (for /metrics); empty if it is not open.
   std::map<std::string, uint64_t> store_stats() const;
+  /// The notification sender's figures (for /metrics): depth, in_flight,
+  /// dead_letters, oldest_pending_age_seconds, sent_total, failures_total.
+  std::map<std::string, uint64_t> outbox_stats() const;
   const std::string& node_name() const;
   /// True once every owned partition has its actors (readiness).
   bool ready() const;

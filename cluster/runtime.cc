@@ -10,6 +10,7 @@
 
 #include "actors/env.h"
 #include "actors/index/index_actor.h"
+#include "actors/notify/notify_actor.h"
 #include "actors/partition/partition_host.h"
 #include "base/crypto.h"
 #include "cluster/context.h"
@@ -68,6 +69,7 @@ struct node_runtime::impl {
   std::unique_ptr<fenced_store> fence;
   std::shared_ptr<actor_env> env;
   std::shared_ptr<cluster_context> ctx;
+  std::shared_ptr<sender_pool> senders;
   std::atomic<bool> stopped{false};
 
   impl(const node_config& c, store& db) : config(c), sys(configure(cfg, c)) {
@@ -86,6 +88,14 @@ struct node_runtime::impl {
     env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;
+    env->webhook_urls = c.webhooks.urls;
+    env->webhook_events = c.webhooks.events;
+    // The notification sender and its threads (one per send in flight, at
+    // most 64): before any actor that writes an outbox entry.
+    senders = std::make_shared<sender_pool>(delivery_config_of(c), static_cast<size_t>(std::min<int64_t>(c.outbox.in_flight, 64)));
+    env->notify = spawn_notify_actor(sys, env, senders,
+                                     retry_policy{c.outbox.max_attempts, c.outbox.backoff_initial, c.outbox.backoff_max},
+                                     static_cast<size_t>(c.outbox.in_flight));
     ctx = std::make_shared<cluster_context>();
     ctx->config = c;
     ctx->env = env;
@@ -124,6 +134,7 @@ void node_runtime::stop() {
   for (auto& a : ctx.indexes) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (ctx.gateway) caf::anon_send_exit(ctx.gateway, caf::exit_reason::user_shutdown);
   if (ctx.node) caf::anon_send_exit(ctx.node, caf::exit_reason::user_shutdown);
+  if (impl_->env->notify) caf::anon_send_exit(impl_->env->notify, caf::exit_reason::user_shutdown);
   impl_->env->host_of = nullptr;
   impl_->env->directory.clear();
   ctx.publish(std::make_shared<const route_snapshot>());
@@ -132,6 +143,9 @@ void node_runtime::stop() {
   ctx.gateway = nullptr;
   ctx.node = nullptr;
   impl_->sys.await_all_actors_done();
+  // Sends in progress are aborted; their entries stay pending in the store.
+  impl_->senders->stop();
+  impl_->env->notify = nullptr;
 }
 
 } // namespace roster

@@ -96,6 +96,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("mail.smtp_user", string, str, mail.smtp_user),
     ROSTER_KEY("mail.smtp_password", string, str, mail.smtp_password),
     ROSTER_KEY("mail.from", string, str, mail.from),
+    ROSTER_KEY("mail.smtp_ca_file", string, str, mail.smtp_ca_file),
     ROSTER_KEY("outbox.max_attempts", integer, int64_t, outbox.max_attempts),
     ROSTER_KEY("outbox.backoff_initial", duration, millis, outbox.backoff_initial),
     ROSTER_KEY("outbox.backoff_max", duration, millis, outbox.backoff_max),
@@ -318,8 +319,8 @@ status validate(const node_config& c) {
       return bad("webhooks.events", "unknown event type " + e + " (docs/operations.md lists them)");
   if (c.mail.smtp_user.empty() != c.mail.smtp_password.empty())
     return bad("mail.smtp_user", "mail.smtp_user and mail.smtp_password must be set together");
-  if (!c.webhooks.urls.empty() && c.webhooks.secret.size() < 16)
-    return bad("webhooks.secret", "at least 16 characters are needed to sign webhook calls");
+  if ((!c.webhooks.urls.empty() || c.sms.sender == "webhook") && c.webhooks.secret.size() < 16)
+    return bad("webhooks.secret", "at least 16 characters are needed to sign webhook calls (webhooks.urls, sms.sender = webhook)");
   if (c.outbox.max_attempts < 1 || c.outbox.max_attempts > 100) return bad("outbox.max_attempts", "must be 1..100");
   if (c.outbox.backoff_initial < 10) return bad("outbox.backoff_initial", "must be at least 10ms");
   if (c.outbox.backoff_max < c.outbox.backoff_initial)

@@ -75,6 +75,7 @@ struct mail_config {
   std::string smtp_user;
   std::string smtp_password;
   std::string from = "Roster <no-reply@localhost>";
+  std::string smtp_ca_file;  // CA bundle that verifies the SMTP server; empty = the system's
 };
 
 /// The notification sender's outbox (SPEC §5).

@@ -32,14 +32,14 @@ bool event_wanted(const std::vector<std::string>& filter, std::string_view type)
   return filter.empty() || std::find(filter.begin(), filter.end(), type) != filter.end();
 }
 
-std::vector<outbox_entry> webhook_entries(std::string_view type, std::string_view user_id, const std::string& body,
-                                          const std::vector<std::string>& urls,
+std::vector<outbox_entry> webhook_entries(std::string_view type, std::string_view user_id, uint16_t partition,
+                                          const std::string& body, const std::vector<std::string>& urls,
                                           const std::vector<std::string>& filter, millis now) {
   std::vector<outbox_entry> out;
   if (!event_wanted(filter, type)) return out;
   for (auto& url : urls) {
     outbox_entry e;
-    e.id = new_outbox_id(now);
+    e.id = new_outbox_id(now, partition);
     e.kind = outbox_kind::webhook;
     e.user_id = std::string(user_id);
     e.to = url;

@@ -41,9 +41,10 @@ std::string event_json(std::string_view type, std::string_view user_id, uint64_t
 bool event_wanted(const std::vector<std::string>& filter, std::string_view type);
 
 /// One pending outbox entry per URL for an event that `filter` takes (none
-/// otherwise): kind webhook, `text` the event's JSON, `purpose` its type.
-std::vector<outbox_entry> webhook_entries(std::string_view type, std::string_view user_id, const std::string& body,
-                                          const std::vector<std::string>& urls,
+/// otherwise): kind webhook, `text` the event's JSON, `purpose` its type,
+/// stored in `partition` (the user's).
+std::vector<outbox_entry> webhook_entries(std::string_view type, std::string_view user_id, uint16_t partition,
+                                          const std::string& body, const std::vector<std::string>& urls,
                                           const std::vector<std::string>& filter, millis now);
 
 } // namespace roster

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/crypto.h"
+#include "domain/json_text.h"
 
 namespace roster {
 
@@ -26,12 +27,25 @@ std::optional<outbox_kind> outbox_kind_from_name(std::string_view s) {
   return std::nullopt;
 }
 
-std::string new_outbox_id(millis now) {
+std::string new_outbox_id(millis now, uint16_t partition) {
   std::string id;
   auto t = static_cast<uint64_t>(std::max<millis>(now, 0));
   for (int i = 7; i >= 0; --i) id.push_back(static_cast<char>((t >> (8 * i)) & 0xff));
-  id += random_bytes(8);
+  id.push_back(static_cast<char>(partition >> 8));
+  id.push_back(static_cast<char>(partition & 0xff));
+  id += random_bytes(6);
   return id;
+}
+
+uint16_t outbox_partition(std::string_view id16) {
+  if (id16.size() < 10) return 0;
+  return static_cast<uint16_t>((static_cast<unsigned char>(id16[8]) << 8) | static_cast<unsigned char>(id16[9]));
+}
+
+millis outbox_time(std::string_view id16) {
+  uint64_t t = 0;
+  for (size_t i = 0; i < 8 && i < id16.size(); ++i) t = (t << 8) | static_cast<unsigned char>(id16[i]);
+  return static_cast<millis>(t);
 }
 
 std::string outbox_id_text(std::string_view id16) { return hex_encode(id16); }
@@ -52,21 +66,45 @@ std::optional<std::string> outbox_id_from_text(std::string_view text) {
   return out;
 }
 
+// Written as text (domain/json_text.h): an entry rides in the write batch of
+// the change that causes it, on the hot path of every write with webhooks on.
 std::string encode_outbox(const outbox_entry& e) {
-  json j = {{"id", outbox_id_text(e.id)},
-            {"kind", outbox_kind_name(e.kind)},
-            {"user_id", e.user_id},
-            {"to", e.to},
-            {"subject", e.subject},
-            {"text", e.text},
-            {"html", e.html},
-            {"purpose", e.purpose},
-            {"state", e.state == outbox_state::dead ? "dead" : "pending"},
-            {"attempts", e.attempts},
-            {"created_at", e.created_at},
-            {"next_at", e.next_at},
-            {"last_error", e.last_error}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  json_text w(256 + e.text.size() + e.html.size());
+  w.open_object();
+  w.key("attempts").number(e.attempts);
+  w.key("created_at").number(e.created_at);
+  w.key("html").string(e.html);
+  w.key("id").string(outbox_id_text(e.id));
+  w.key("kind").string(outbox_kind_name(e.kind));
+  w.key("last_error").string(e.last_error);
+  w.key("next_at").number(e.next_at);
+  w.key("purpose").string(e.purpose);
+  w.key("state").string(e.state == outbox_state::dead ? "dead" : "pending");
+  w.key("subject").string(e.subject);
+  w.key("text").string(e.text);
+  w.key("to").string(e.to);
+  w.key("user_id").string(e.user_id);
+  w.close_object();
+  return w.take();
+}
+
+std::string outbox_admin_view(const outbox_entry& e) {
+  json_text w(256);
+  w.open_object();
+  w.key("attempts").number(e.attempts);
+  w.key("created_at").string(format_time(e.created_at));
+  w.key("id").string(outbox_id_text(e.id));
+  w.key("kind").string(outbox_kind_name(e.kind));
+  w.key("last_error").string(e.last_error);
+  w.key("next_attempt_at");
+  if (e.state == outbox_state::pending) w.string(format_time(e.next_at));
+  else w.null();
+  w.key("purpose").string(e.purpose);
+  w.key("state").string(e.state == outbox_state::dead ? "dead" : "pending");
+  w.key("to").string(e.to);
+  w.key("user_id").string(e.user_id);
+  w.close_object();
+  return w.take();
 }
 
 std::optional<outbox_entry> decode_outbox(std::string_view bytes) {

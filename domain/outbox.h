@@ -22,9 +22,10 @@ std::optional<outbox_kind> outbox_kind_from_name(std::string_view s);
 enum class outbox_state : uint8_t { pending, dead };
 
 /// One message to send. `id` is 16 bytes: the creation time in ms (8 bytes,
-/// big-endian) then 8 random bytes, so keys sort oldest first; its text form
-/// (outbox_id_text) is the delivery id a receiver de-duplicates on
-/// (X-Roster-Delivery-Id, the mail's Message-ID).
+/// big-endian), the partition that holds it (2 bytes, big-endian) and 6
+/// random bytes, so keys sort oldest first and an id names where its entry
+/// lives; its text form (outbox_id_text) is the delivery id a receiver
+/// de-duplicates on (X-Roster-Delivery-Id, the mail's Message-ID).
 struct outbox_entry {
   std::string id;       // 16 bytes
   outbox_kind kind = outbox_kind::webhook;
@@ -41,13 +42,21 @@ struct outbox_entry {
   std::string last_error;
 };
 
-/// A new id for an entry created at `now`.
-std::string new_outbox_id(millis now);
+/// A new id for an entry of `partition` created at `now`.
+std::string new_outbox_id(millis now, uint16_t partition);
+/// The partition an id names.
+uint16_t outbox_partition(std::string_view id16);
+/// The creation time an id names.
+millis outbox_time(std::string_view id16);
 /// 32 lowercase hex characters.
 std::string outbox_id_text(std::string_view id16);
 std::optional<std::string> outbox_id_from_text(std::string_view text);
 
 std::string encode_outbox(const outbox_entry& e);
+/// What an operator sees of an entry (GET /v1/admin/outbox): id, kind,
+/// user, recipient, purpose, state, attempts, times, last error — never the
+/// body (it may hold a code or a link).
+std::string outbox_admin_view(const outbox_entry& e);
 std::optional<outbox_entry> decode_outbox(std::string_view bytes);
 
 struct retry_policy {

@@ -20,7 +20,7 @@ template <class T>
 void get_to(const json& j, const char* name, T& out) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return;
-  if constexpr (std::is_same_v<T, millis>) require_integer(*it);
+  if constexpr (std::is_same_v<T, millis> || std::is_same_v<T, uint64_t>) require_integer(*it);
   if constexpr (std::is_same_v<T, std::vector<millis>>)
     if (it->is_array()) for (auto& v : *it) require_integer(v);
   it->get_to(out);
@@ -43,6 +43,7 @@ std::string encode_user(const user_record& u) {
   w.key("display_name").string(u.display_name);
   w.key("email").string(u.email);
   w.key("email_verified").boolean(u.email_verified);
+  if (u.event_seq) w.key("event_seq").number(static_cast<int64_t>(u.event_seq));
   w.key("failed_logins").open_array();
   for (auto t : u.failed_logins) w.number(t);
   w.close_array();
@@ -82,6 +83,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "last_login_at", u.last_login_at);
     get_to(j, "last_seen_at", u.last_seen_at);
     get_to(j, "failed_logins", u.failed_logins);
+    get_to(j, "event_seq", u.event_seq);
     return u;
   } catch (const json::exception&) {
     return std::nullopt;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/crypto.h"
+#include "domain/outbox.h"
 #include "domain/validation.h"
 #include "http/errors.h"
 #include "http/routes.h"
@@ -101,6 +102,56 @@ void admin_stats(context& c) {
               {"by_provider", total.by_provider}};
   mark_partial(out, missing);
   write_json(c.res, 200, out.dump());
+}
+
+// GET /v1/admin/outbox?state=pending|dead&cursor=&limit=: every partition's
+// entries after the cursor, merged oldest first (ids sort by creation time).
+void admin_outbox(context& c) {
+  if (!admin_only(c)) return;
+  auto state = c.query("state").value_or("pending");
+  if (state != "pending" && state != "dead") {
+    error e = make_error(errc::invalid_request, "invalid query");
+    e.fields["state"] = "must be pending or dead";
+    write_error(c.res, e);
+    return;
+  }
+  auto limit = int_query(c, "limit", 50, 1, 200);
+  if (!limit) return;
+  auto cursor = c.cursor();
+  if (!cursor) return write_error(c.res, cursor.err());
+  std::string after;
+  if (!cursor->empty()) {
+    auto id = outbox_id_from_text(*cursor);
+    if (!id) {
+      error e = make_error(errc::invalid_request, "invalid cursor");
+      e.fields["cursor"] = "is not a cursor this server handed out";
+      return write_error(c.res, e);
+    }
+    after = *id;
+  }
+  std::vector<std::string> missing;
+  std::vector<json> items;
+  for (auto& part : c.svc.route.scatter(list_outbox{state == "dead", after, static_cast<uint32_t>(*limit + 1)}, &missing))
+    for (auto& r : part.items) items.push_back(json::parse(r));
+  std::sort(items.begin(), items.end(),
+            [](const json& a, const json& b) { return a.value("id", std::string()) < b.value("id", std::string()); });
+  bool more = items.size() > static_cast<size_t>(*limit);
+  if (more) items.resize(static_cast<size_t>(*limit));
+  json out = {{"items", items}, {"next_cursor", more ? items.back()["id"] : json(nullptr)}};
+  mark_partial(out, missing);
+  write_json(c.res, 200, out.dump());
+}
+
+// POST /v1/admin/outbox/{id}/retry: the entry becomes pending and due now.
+void admin_outbox_retry(context& c) {
+  if (!admin_only(c)) return;
+  auto id = outbox_id_from_text(c.params["id"]);
+  if (!id) return write_error(c.res, errc::not_found, "outbox entry not found");
+  std::vector<std::string> missing;
+  for (auto& part : c.svc.route.scatter(retry_outbox{*id}, &missing))
+    if (!part.items.empty()) return write_json(c.res, 200, part.items.front());
+  if (!missing.empty()) return write_error(c.res, errc::partition_unavailable, "the node holding this entry did not answer");
+  write_error(c.res, errc::not_found, "outbox entry not found");
 }
 
 void admin_get_user(context& c) { admin_user_op(c, admin_get{}); }

@@ -19,7 +19,8 @@ class metrics {
   void watch_edge(std::function<std::map<std::string, uint64_t>()> sample);
   /// Prometheus text exposition, with the given gauges sampled now.
   std::string render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
-                     const std::map<std::string, uint64_t>& cluster_stats = {});
+                     const std::map<std::string, uint64_t>& cluster_stats = {},
+                     const std::map<std::string, uint64_t>& outbox_stats = {});
 
  private:
   struct impl;

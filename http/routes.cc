@@ -43,6 +43,8 @@ std::vector<route> build_routes() {
     {"DELETE", "/v1/admin/users/{id}/sessions", admin_revoke_sessions},
     {"POST", "/v1/admin/cluster/leave", admin_cluster_leave},
     {"POST", "/v1/admin/backup", admin_backup},
+    {"GET", "/v1/admin/outbox", admin_outbox},
+    {"POST", "/v1/admin/outbox/{id}/retry", admin_outbox_retry},
     // operators
     {"GET", "/debug/actors", debug_actors},
     {"GET", "/debug/cluster", debug_cluster},

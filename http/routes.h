@@ -51,6 +51,8 @@ void username_available(context&);
 
 void admin_search(context&);
 void admin_stats(context&);
+void admin_outbox(context&);
+void admin_outbox_retry(context&);
 void admin_get_user(context&);
 void admin_patch_user(context&);
 void admin_delete_user(context&);

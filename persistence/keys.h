@@ -5,6 +5,7 @@
 //   session       P 'u' uid16 's' sid16
 //   security log  P 'u' uid16 'l' at_ms:u64be seq:u32be
 //   index entry   P 'i' "<kind>:<normalised value>"
+//   outbox entry  P 'o' id16   (id16: at_ms:u64be partition:u16be random:6)
 // Node-level metadata lives under the reserved prefix 0xFF 0xFF (partition
 // numbers stop at 4096, so it never collides).
 #include <cstdint>
@@ -62,6 +63,21 @@ inline std::string index_entry(uint16_t p, std::string_view key) {
   std::string k = partition_prefix(p);
   k.push_back('i');
   k.append(key);
+  return k;
+}
+
+/// A message the notification sender has to send: P 'o' id16. Beside the
+/// users, not under one: a deleted user's last events are still sent, and a
+/// sender reads a partition's outbox with one scan, oldest first.
+inline std::string outbox_entry(uint16_t p, std::string_view id16) {
+  std::string k = partition_prefix(p);
+  k.push_back('o');
+  k.append(id16);
+  return k;
+}
+inline std::string outbox_of_partition(uint16_t p) {
+  std::string k = partition_prefix(p);
+  k.push_back('o');
   return k;
 }
 

@@ -10,6 +10,7 @@
 
 #include "actors/uid_key.h"
 #include "base/crypto.h"
+#include "domain/outbox.h"
 #include "domain/user_codec.h"
 #include "domain/user_views.h"
 #include "persistence/keys.h"
@@ -194,6 +195,41 @@ struct scanner {
       if (!u.device_ids.empty()) c.by_provider["device"] += 1;
       if (u.password_hash.empty() && u.device_ids.empty() && u.email.empty()) c.by_provider["anonymous"] += 1;
     });
+  }
+
+  void operator()(const list_outbox& op) {
+    auto& st = self->state;
+    auto prefix = keys::outbox_of_partition(st.partition);
+    auto begin = prefix + op.after;
+    if (!op.after.empty()) begin.push_back('\0');  // strictly after
+    auto scanned = st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view, std::string_view v) {
+      if (out.items.size() >= op.limit) return false;
+      auto e = decode_outbox(v);
+      if (e && (e->state == outbox_state::dead) == op.dead) out.items.push_back(outbox_admin_view(*e));
+      return true;
+    });
+    if (!scanned) spdlog::error("partition {}: outbox scan stopped early: {}", st.partition, scanned.err().message);
+  }
+
+  void operator()(const retry_outbox& op) {
+    auto& st = self->state;
+    if (op.id16.size() != 16 || outbox_partition(op.id16) != st.partition) return;
+    auto key = keys::outbox_entry(st.partition, op.id16);
+    auto raw = st.env->db->get(key);
+    if (!raw || !raw->has_value()) return;
+    auto e = decode_outbox(**raw);
+    if (!e) return;
+    bool was_dead = e->state == outbox_state::dead;
+    e->state = outbox_state::pending;
+    e->attempts = 0;
+    e->next_at = now_ms();
+    write_batch b;
+    b.put(key, encode_outbox(*e));
+    if (!st.env->db->write(b)) return;
+    spdlog::info("outbox: {} put back for delivery by an operator", outbox_id_text(e->id));
+    if (st.env->notify)
+      self->send(st.env->notify, outbox_added{st.env->credential, {outbox_ref{e->id, e->next_at}}, was_dead ? 1 : 0});
+    out.items.push_back(outbox_admin_view(*e));
   }
 };
 

@@ -6,6 +6,9 @@
 //     op: search_users{q} → scan_reply{items: admin views (JSON)}
 //         count_users{since_registered, since_active, online_since}
 //           → scan_reply{counts}
+//         list_outbox{dead, after, limit} → scan_reply{items: outbox admin views, oldest first}
+//         retry_outbox{id16} → scan_reply{items: the entry, now pending and due} from
+//           the partition the id names; nothing from the others
 // A partition not served by the node answers an empty scan_reply: the node
 // that serves it counts it.
 #include <cstdint>
@@ -31,7 +34,21 @@ struct count_users {
   millis online_since = 0;
 };
 
-using scan_op = std::variant<search_users, count_users>;
+/// The outbox entries of a partition in one state (pending, or dead
+/// letters), oldest first, after the id `after` (16 bytes; empty: from the
+/// start), at most `limit`.
+struct list_outbox {
+  bool dead = false;
+  std::string after;
+  uint32_t limit = 50;
+};
+/// Makes an outbox entry pending and due now, its attempts counted afresh (an
+/// operator's retry of a dead letter).
+struct retry_outbox {
+  std::string id16;
+};
+
+using scan_op = std::variant<search_users, count_users, list_outbox, retry_outbox>;
 
 struct scan_request {
   uint8_t version = protocol_version;
@@ -68,6 +85,14 @@ typename Inspector::result_type inspect(Inspector& f, search_users& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, count_users& x) {
   return f(caf::meta::type_name("count_users"), x.since_registered, x.since_active, x.online_since);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_outbox& x) {
+  return f(caf::meta::type_name("list_outbox"), x.dead, x.after, x.limit);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retry_outbox& x) {
+  return f(caf::meta::type_name("retry_outbox"), x.id16);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_request& x) {

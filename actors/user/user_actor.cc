@@ -9,6 +9,7 @@
 
 #include "actors/uid_key.h"
 #include "base/crypto.h"
+#include "domain/events.h"
 #include "domain/json_text.h"
 #include "domain/session_book.h"
 #include "domain/throttle.h"
@@ -112,12 +113,15 @@ using self_ptr = user_actor_hdl::stateful_pointer<user_actor_state>;
 constexpr millis seen_persist_interval = 10 * 60'000;
 constexpr millis online_window = 5 * 60'000;
 
-/// What every handler gets: the actor, its state, the envelope and the time.
+/// What every handler gets: the actor, its state, the envelope and the time;
+/// and what its next commit adds (the record, outbox entries to announce).
 struct ctx {
   self_ptr self;
   user_actor_state& st;
   const user_request& req;
   millis now;
+  bool record_changed = false;     // commit() writes the record once, last
+  std::vector<outbox_ref> outbox;  // entries in the batch, for the notification sender
 };
 
 /// Drops everything held in memory about the user.
@@ -171,8 +175,25 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
 
 std::string sid16_of(const std::string& sid) { return uuid_from_string(sid).value_or(sid); }
 
-void put_record(ctx& c, write_batch& b) {
-  b.put(keys::user_record(c.st.partition, c.st.uid16.view()), encode_user(*c.st.user));
+/// The record goes into the batch at commit(), once, however many steps
+/// changed it.
+void put_record(ctx& c, write_batch&) { c.record_changed = true; }
+
+/// Records an event (domain/events.h) in `b`: the user's next sequence
+/// number and one outbox entry per webhook whose filter takes it. `data`
+/// holds methods, reasons, ids and field names — never a secret, code or
+/// token. With `keep_seq` false (a deletion) the record is not written back.
+void emit(ctx& c, write_batch& b, std::string_view type, const json& data = json::object(), bool keep_seq = true) {
+  auto& env = *c.st.env;
+  auto& u = *c.st.user;
+  u.event_seq += 1;
+  if (keep_seq) put_record(c, b);
+  if (env.webhook_urls.empty()) return;
+  auto body = event_json(type, u.id, u.event_seq, c.now, data);
+  for (auto& e : webhook_entries(type, u.id, c.st.partition, body, env.webhook_urls, env.webhook_events, c.now)) {
+    b.put(keys::outbox_entry(c.st.partition, e.id), encode_outbox(e));
+    c.outbox.push_back(outbox_ref{e.id, e.next_at});
+  }
 }
 
 /// Turns the session book's writes into batch entries.
@@ -196,10 +217,19 @@ error store_failed(const ctx& c) {
 
 /// Applies `b` to the store; on failure reloads state so memory never runs
 /// ahead of what is stored.
-bool commit(ctx& c, const write_batch& b) {
+bool commit(ctx& c, write_batch& b) {
+  if (c.record_changed && c.st.user)
+    b.put(keys::user_record(c.st.partition, c.st.uid16.view()), encode_user(*c.st.user));
+  c.record_changed = false;
   if (b.empty()) return true;
   auto st = c.st.env->db->write(b);
-  if (st.ok()) return true;
+  auto announced = std::move(c.outbox);
+  c.outbox.clear();
+  if (st.ok()) {
+    if (!announced.empty() && c.st.env->notify)
+      c.self->send(c.st.env->notify, outbox_added{c.st.env->credential, std::move(announced), 0});
+    return true;
+  }
   spdlog::error("user actor: write failed: {}", st.err().message);
   forget(c.st);
   load(c.st);
@@ -265,11 +295,12 @@ std::vector<std::string> released_keys(const std::vector<std::string>& before, c
   return out;
 }
 
-result<revoked> revoke_all(ctx& c, const std::string& event) {
+result<revoked> revoke_all(ctx& c, const std::string& event, const char* reason) {
   auto gone = c.st.sessions.revoke_all();
   write_batch b;
   apply(c, b, gone.writes);
   add_log(c, b, event, true, {{"count", *gone.value}});
+  emit(c, b, event_type::session_revoked, {{"count", *gone.value}, {"reason", reason}});
   if (!commit(c, b)) return store_failed(c);
   return revoked{*gone.value};
 }
@@ -298,7 +329,9 @@ result<signed_in> on(ctx& c, create_user& op) {
     put_record(c, b);
     session = new_session(c, b, op.session_method);
   }
-  add_log(c, b, "register", true, {{"method", op.session_method.empty() ? "password" : op.session_method}});
+  auto method = op.session_method.empty() ? std::string("password") : op.session_method;
+  add_log(c, b, "register", true, {{"method", method}});
+  emit(c, b, event_type::registered, {{"method", method}, {"status", status_name(st.user->status)}});
   if (!commit(c, b)) return store_failed(c);
   return signed_in{own_view_text(*st.user), std::move(session)};
 }
@@ -336,7 +369,9 @@ result<done> on(ctx& c, login_failed& op) {
   st.guard.failed(op.reservation, st.user->failed_logins, c.now, st.env->login_throttle);
   write_batch b;
   put_record(c, b);
-  add_log(c, b, "login", false, {{"method", op.method.empty() ? std::string("password") : op.method}});
+  auto method = op.method.empty() ? std::string("password") : op.method;
+  add_log(c, b, "login", false, {{"method", method}});
+  emit(c, b, event_type::login_failed, {{"method", method}, {"reason", "invalid_credentials"}});
   if (!commit(c, b)) return store_failed(c);
   return done{};
 }
@@ -355,6 +390,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
   write_batch b;
   if (auto gate = status_gate(*st.user); gate != errc::ok) {
     add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
+    emit(c, b, event_type::login_failed, {{"method", method}, {"reason", errc_name(gate)}});
     commit(c, b);
     return status_gate_error(gate);
   }
@@ -363,6 +399,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
   put_record(c, b);
   auto session = new_session(c, b, method);
   add_log(c, b, "login", true, {{"method", method}});
+  emit(c, b, event_type::login, {{"method", method}});
   if (!commit(c, b)) return store_failed(c);
   return signed_in{own_view_text(*st.user), std::move(session)};
 }
@@ -401,13 +438,14 @@ result<done> on(ctx& c, revoke_session& op) {
     write_batch b;
     apply(c, b, gone.writes);
     add_log(c, b, "session_revoked", true, {{"session_id", *gone.value}});
+    emit(c, b, event_type::session_revoked, {{"session_ids", {*gone.value}}, {"reason", "user"}});
     if (!commit(c, b)) return store_failed(c);
     return done{};
   });
 }
 
 result<revoked> on(ctx& c, revoke_all_sessions&) {
-  return with_session(c, [&](const session_record&) { return revoke_all(c, "sessions_revoked"); });
+  return with_session(c, [&](const session_record&) { return revoke_all(c, "sessions_revoked", "user"); });
 }
 
 result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool admin) {
@@ -420,6 +458,14 @@ result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool adm
   write_batch b;
   put_record(c, b);
   add_log(c, b, admin ? "profile_updated_by_admin" : "profile_updated", true);
+  json fields = json::array();
+  for (auto [name, set] : {std::pair{"avatar_url", patch.avatar_url.has_value()}, std::pair{"display_name", patch.display_name.has_value()},
+                           std::pair{"email", patch.email.has_value()}, std::pair{"lang", patch.lang.has_value()},
+                           std::pair{"metadata", patch.metadata.has_value()}, std::pair{"username", patch.username.has_value()}})
+    if (set) fields.push_back(name);
+  const char* by = admin ? "admin" : "user";
+  emit(c, b, event_type::profile_updated, {{"by", by}, {"fields", fields}});
+  if (saved.email != c.st.user->email) emit(c, b, event_type::email_changed, {{"by", by}});
   if (!commit(c, b)) return store_failed(c);
   auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()).dump() : own_view_text(*c.st.user);
   return profile_updated{std::move(shown), released_keys(before, *c.st.user)};
@@ -458,6 +504,7 @@ result<revoked> on(ctx& c, set_password& op) {
     auto others = st.sessions.change_password(cur.id, c.now);
     apply(c, b, others.writes);
     add_log(c, b, "password_changed", true, {{"sessions_revoked", *others.value}});
+    emit(c, b, event_type::password_changed, {{"sessions_revoked", *others.value}});
     if (!commit(c, b)) return store_failed(c);
     return revoked{*others.value};
   });
@@ -466,6 +513,9 @@ result<revoked> on(ctx& c, set_password& op) {
 result<deleted> delete_now(ctx& c, const char* event) {
   auto index_keys = index_keys_of(*c.st.user);
   write_batch b;
+  // The event's outbox entries live beside the users (P 'o'), not under
+  // this one: the scan below does not remove them.
+  emit(c, b, event_type::deleted, {{"by", event}}, false);
   auto scanned =
       c.st.env->db->scan_prefix(keys::user_prefix(c.st.partition, c.st.uid16.view()), [&](std::string_view k, std::string_view) {
         b.remove(std::string(k));
@@ -542,13 +592,14 @@ result<view> on(ctx& c, admin_set_status& op) {
   write_batch b;
   put_record(c, b);
   add_log(c, b, "status_changed", true, {{"from", status_name(before)}, {"to", status_name(op.status)}});
+  emit(c, b, event_type::status_changed, {{"from", status_name(before)}, {"to", status_name(op.status)}});
   if (!commit(c, b)) return store_failed(c);
   return view{admin_view(*st.user, st.sessions.size()).dump()};
 }
 
 result<revoked> on(ctx& c, admin_revoke_sessions&) {
   if (!c.st.user) return not_found();
-  return revoke_all(c, "sessions_revoked_by_admin");
+  return revoke_all(c, "sessions_revoked_by_admin", "admin");
 }
 
 result<holds> on(ctx& c, holds_key& op) {
@@ -584,7 +635,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
     request_passivation(self);
     return to_caf(unavailable_error());
   }
-  ctx c{self, st, req, now_ms()};
+  ctx c{self, st, req, now_ms(), false, {}};
   bool probe = is_probe(req.op);
   if (!probe) st.activity->last.store(c.now, std::memory_order_relaxed);
   // Anything but a read may change what a published answer says: take them

@@ -11,10 +11,13 @@ namespace roster {
 namespace {
 
 TEST(Outbox, IdsSortByCreationTimeAndRoundTripAsText) {
-  auto a = new_outbox_id(1'700'000'000'000), b = new_outbox_id(1'700'000'000'001);
+  auto a = new_outbox_id(1'700'000'000'000, 300), b = new_outbox_id(1'700'000'000'001, 2);
   ASSERT_EQ(a.size(), 16u);
   EXPECT_LT(a, b);
-  EXPECT_NE(new_outbox_id(5), new_outbox_id(5));
+  EXPECT_NE(new_outbox_id(5, 1), new_outbox_id(5, 1));
+  EXPECT_EQ(outbox_partition(a), 300);
+  EXPECT_EQ(outbox_partition(b), 2);
+  EXPECT_EQ(outbox_time(a), 1'700'000'000'000);
   auto text = outbox_id_text(a);
   EXPECT_EQ(text.size(), 32u);
   EXPECT_EQ(outbox_id_from_text(text), a);
@@ -25,7 +28,7 @@ TEST(Outbox, IdsSortByCreationTimeAndRoundTripAsText) {
 
 TEST(Outbox, EntriesRoundTripThroughTheirStoredForm) {
   outbox_entry e;
-  e.id = new_outbox_id(42);
+  e.id = new_outbox_id(42, 7);
   e.kind = outbox_kind::email;
   e.user_id = "0b1e5f2c-7d4a-4c3e-9f00-112233445566";
   e.to = "ann@example.com";
@@ -49,6 +52,12 @@ TEST(Outbox, EntriesRoundTripThroughTheirStoredForm) {
   EXPECT_EQ(back->next_at, 99);
   EXPECT_EQ(back->last_error, e.last_error);
   EXPECT_EQ(encode_outbox(*back), encode_outbox(e));
+  auto shown = nlohmann::json::parse(outbox_admin_view(e));
+  EXPECT_EQ(shown["id"], outbox_id_text(e.id));
+  EXPECT_EQ(shown["state"], "dead");
+  EXPECT_TRUE(shown["next_attempt_at"].is_null());
+  EXPECT_FALSE(shown.contains("text"));  // the body may hold a code: never shown
+  EXPECT_FALSE(shown.contains("html"));
   EXPECT_FALSE(decode_outbox("[]"));
   EXPECT_FALSE(decode_outbox(R"({"id":"00","kind":"email","state":"pending"})"));
   EXPECT_FALSE(decode_outbox(R"({"id":"000000000000000000000000000000aa","kind":"fax","state":"pending"})"));
@@ -125,7 +134,7 @@ TEST(Events, AnEventIsItsUserSequenceTypeTimeAndData) {
 
 TEST(Events, EachWebhookThatWantsTheTypeGetsItsOwnEntry) {
   std::vector<std::string> urls = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"};
-  auto all = webhook_entries(event_type::registered, "u", "{}", urls, {}, 5);
+  auto all = webhook_entries(event_type::registered, "u", 3, "{}", urls, {}, 5);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].to, urls[0]);
   EXPECT_EQ(all[1].to, urls[1]);
@@ -133,9 +142,9 @@ TEST(Events, EachWebhookThatWantsTheTypeGetsItsOwnEntry) {
   EXPECT_EQ(all[0].kind, outbox_kind::webhook);
   EXPECT_EQ(all[0].purpose, "user.registered");
   EXPECT_EQ(all[0].next_at, 5);
-  EXPECT_TRUE(webhook_entries(event_type::login, "u", "{}", urls, {"user.registered"}, 5).empty());
-  EXPECT_EQ(webhook_entries(event_type::login, "u", "{}", urls, {"user.login"}, 5).size(), 2u);
-  EXPECT_TRUE(webhook_entries(event_type::login, "u", "{}", {}, {}, 5).empty());
+  EXPECT_TRUE(webhook_entries(event_type::login, "u", 3, "{}", urls, {"user.registered"}, 5).empty());
+  EXPECT_EQ(webhook_entries(event_type::login, "u", 3, "{}", urls, {"user.login"}, 5).size(), 2u);
+  EXPECT_TRUE(webhook_entries(event_type::login, "u", 3, "{}", {}, {}, 5).empty());
 }
 
 } // namespace

@@ -1,0 +1,250 @@
+#include "actors/notify/notify_actor.h"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <unordered_set>
+
+#include "base/crypto.h"
+#include "domain/validation.h"
+#include "persistence/keys.h"
+
+namespace roster {
+
+namespace {
+
+constexpr auto tick_interval = std::chrono::milliseconds(100);
+constexpr millis fence_check_interval = 500;  // how often served partitions are compared with loaded ones
+
+struct notify_state {
+  static inline const char* name = "roster.notify";
+
+  std::shared_ptr<actor_env> env;
+  std::shared_ptr<sender_pool> pool;
+  retry_policy retry;
+  size_t max_in_flight = 32;
+
+  std::vector<bool> loaded;          // partition → its outbox is in memory
+  std::vector<int64_t> dead_of;      // partition → dead letters stored
+  std::map<std::string, millis> known;  // pending id16 → due (queued or in flight); sorted oldest first
+  std::set<std::pair<millis, std::string>> queue;  // (due, id16), not in flight
+  std::unordered_set<std::string> in_flight;
+  millis last_fence_check = 0;
+  std::mt19937_64 rng;
+
+  void publish() {
+    auto& c = env->counters;
+    c.outbox_depth.store(static_cast<int64_t>(known.size()), std::memory_order_relaxed);
+    c.outbox_in_flight.store(static_cast<int64_t>(in_flight.size()), std::memory_order_relaxed);
+    int64_t dead = 0;
+    for (auto d : dead_of) dead += d;
+    c.outbox_dead.store(dead, std::memory_order_relaxed);
+    c.outbox_oldest_at.store(known.empty() ? 0 : outbox_time(known.begin()->first), std::memory_order_relaxed);
+  }
+
+  void enqueue(const std::string& id16, millis due) {
+    if (in_flight.count(id16)) return;
+    auto [it, fresh] = known.emplace(id16, due);
+    if (!fresh) {
+      queue.erase({it->second, id16});
+      it->second = due;
+    }
+    queue.emplace(due, id16);
+  }
+
+  void forget(const std::string& id16) {
+    auto it = known.find(id16);
+    if (it == known.end()) return;
+    queue.erase({it->second, id16});
+    known.erase(it);
+  }
+
+  /// Loads the outbox of every partition served now and not loaded; drops
+  /// the entries of partitions no longer served.
+  void follow_fence(millis now) {
+    last_fence_check = now;
+    for (uint32_t p = 0; p < env->partitions; ++p) {
+      auto part = static_cast<uint16_t>(p);
+      bool serving = env->serving(part);
+      if (serving && !loaded[p]) load(part);
+      else if (!serving && loaded[p]) drop(part);
+    }
+  }
+
+  void load(uint16_t p) {
+    int64_t dead = 0;
+    std::vector<std::pair<std::string, millis>> found;
+    auto prefix = keys::outbox_of_partition(p);
+    auto scanned = env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
+      auto e = decode_outbox(v);
+      if (!e) return true;
+      if (e->state == outbox_state::dead) ++dead;
+      else found.emplace_back(std::string(k.substr(prefix.size())), e->next_at);
+      return true;
+    });
+    if (!scanned) {  // tried again at the next fence check
+      spdlog::error("notification sender: cannot read the outbox of partition {}: {}", p, scanned.err().message);
+      return;
+    }
+    loaded[p] = true;
+    dead_of[p] = dead;
+    for (auto& [id, due] : found) enqueue(id, due);
+    if (!found.empty()) spdlog::info("notification sender: {} pending message(s) in partition {}", found.size(), p);
+  }
+
+  void drop(uint16_t p) {
+    loaded[p] = false;
+    dead_of[p] = 0;
+    for (auto it = known.begin(); it != known.end();) {
+      if (outbox_partition(it->first) != p) {
+        ++it;
+        continue;
+      }
+      queue.erase({it->second, it->first});
+      in_flight.erase(it->first);  // its result will find the partition gone
+      it = known.erase(it);
+    }
+  }
+
+  double jitter() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
+};
+
+using self_ptr = notify_hdl::stateful_pointer<notify_state>;
+
+/// Hands due entries to the sender threads, up to the in-flight limit.
+void dispatch(self_ptr self, millis now) {
+  auto& st = self->state;
+  while (st.in_flight.size() < st.max_in_flight && !st.queue.empty() && st.queue.begin()->first <= now) {
+    auto id16 = st.queue.begin()->second;
+    st.queue.erase(st.queue.begin());
+    auto p = outbox_partition(id16);
+    if (!st.env->serving(p)) {
+      st.known.erase(id16);
+      continue;
+    }
+    auto raw = st.env->db->get(keys::outbox_entry(p, id16));
+    if (!raw) {  // a read error: try again later
+      st.queue.emplace(now + st.retry.initial, id16);
+      st.known[id16] = now + st.retry.initial;
+      continue;
+    }
+    std::optional<outbox_entry> e;
+    if (raw->has_value()) e = decode_outbox(**raw);
+    if (!e || e->state != outbox_state::pending) {  // sent or dead meanwhile, or unreadable
+      if (raw->has_value() && !e) spdlog::error("notification sender: entry {} is unreadable", outbox_id_text(id16));
+      st.known.erase(id16);
+      continue;
+    }
+    st.in_flight.insert(id16);
+    auto me = caf::actor_cast<caf::actor_addr>(self);
+    auto credential = st.env->credential;
+    st.pool->submit(std::move(*e), [me, credential](const outbox_entry& sent, const delivery_outcome& out) {
+      if (auto to = caf::actor_cast<notify_hdl>(me))
+        caf::anon_send(to, outbox_sent{credential, sent.id, out.ok, out.error});
+    });
+  }
+  st.publish();
+}
+
+void on_sent(self_ptr self, outbox_sent& msg) {
+  auto& st = self->state;
+  if (!st.in_flight.erase(msg.id16)) return;  // its partition was handed off meanwhile
+  auto now = now_ms();
+  auto p = outbox_partition(msg.id16);
+  auto key = keys::outbox_entry(p, msg.id16);
+  auto& counters = st.env->counters;
+  if (msg.ok) {
+    counters.outbox_sent.fetch_add(1, std::memory_order_relaxed);
+    write_batch b;
+    b.remove(key);
+    if (auto w = st.env->db->write(b); !w)
+      spdlog::warn("notification sender: sent {} but cannot remove it ({}): its next owner sends it again",
+                   outbox_id_text(msg.id16), w.err().message);
+    st.known.erase(msg.id16);
+    return;
+  }
+  counters.outbox_failures.fetch_add(1, std::memory_order_relaxed);
+  auto raw = st.env->db->get(key);
+  std::optional<outbox_entry> e;
+  if (raw && raw->has_value()) e = decode_outbox(**raw);
+  if (!e) {
+    st.known.erase(msg.id16);
+    return;
+  }
+  e->attempts += 1;
+  e->last_error = msg.error.substr(0, 300);
+  auto next = next_attempt(*e, now, st.retry, st.jitter());
+  if (next) e->next_at = *next;
+  else e->state = outbox_state::dead;
+  write_batch b;
+  b.put(key, encode_outbox(*e));
+  if (auto w = st.env->db->write(b); !w) {  // handed off: the new owner has it
+    st.known.erase(msg.id16);
+    return;
+  }
+  if (next) {
+    st.known.erase(msg.id16);
+    st.enqueue(msg.id16, *next);
+  } else {
+    st.known.erase(msg.id16);
+    st.dead_of[p] += 1;
+    spdlog::warn("notification sender: {} {} to {} is a dead letter after {} attempts: {}", outbox_kind_name(e->kind),
+                 outbox_id_text(e->id), log_safe(e->kind == outbox_kind::webhook ? e->to : e->purpose), e->attempts,
+                 log_safe(e->last_error));
+  }
+}
+
+notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env> env, std::shared_ptr<sender_pool> pool,
+                                       retry_policy retry, size_t in_flight) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.pool = std::move(pool);
+  st.retry = retry;
+  st.max_in_flight = std::max<size_t>(in_flight, 1);
+  st.loaded.assign(st.env->partitions, false);
+  st.dead_of.assign(st.env->partitions, 0);
+  auto seed = random_bytes(8);
+  uint64_t s = 0;
+  for (char c : seed) s = (s << 8) | static_cast<unsigned char>(c);
+  st.rng.seed(s);
+  self->send(self, drain_atom_v);
+  return {
+    [self](outbox_added& msg) {
+      auto& st = self->state;
+      if (!st.env->accept(msg.credential, "notification sender", self->current_sender())) return;
+      for (auto& r : msg.refs)
+        if (st.loaded[outbox_partition(r.id16) % st.loaded.size()]) st.enqueue(r.id16, r.next_at);
+      if (msg.revived > 0)
+        for (auto& r : msg.refs) {
+          auto p = outbox_partition(r.id16) % st.loaded.size();
+          if (st.loaded[p] && st.dead_of[p] > 0) st.dead_of[p] -= 1;
+        }
+      dispatch(self, now_ms());
+    },
+    [self](outbox_sent& msg) {
+      if (!self->state.env->accept(msg.credential, "notification sender", self->current_sender())) return;
+      on_sent(self, msg);
+      dispatch(self, now_ms());
+    },
+    [self](drain_atom) {
+      auto& st = self->state;
+      if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self)) return;
+      auto now = now_ms();
+      if (now - st.last_fence_check >= fence_check_interval) st.follow_fence(now);
+      dispatch(self, now);
+      self->delayed_send(self, tick_interval, drain_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+notify_hdl spawn_notify_actor(caf::actor_system& sys, std::shared_ptr<actor_env> env, std::shared_ptr<sender_pool> pool,
+                              retry_policy retry, size_t in_flight) {
+  return sys.spawn(notify_actor, std::move(env), std::move(pool), retry, in_flight);
+}
+
+} // namespace roster
