@@ -5,6 +5,8 @@
 // an error's code is one the response lists. It fails too when an operation of the document
 // was never called, so a new endpoint needs a call here.
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +41,11 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
   std::string exchanges = dir + "/exchanges.jsonl", backup_root = dir + "/backups";
   std::filesystem::create_directory(backup_root);
   {
-    roster_server s(env{{"ROSTER_ADMIN_BACKUP_ROOT", backup_root}});
+    // Webhooks to a port nobody listens on, one attempt each: dead letters to list.
+    roster_server s(env{{"ROSTER_ADMIN_BACKUP_ROOT", backup_root},
+                        {"ROSTER_WEBHOOKS_URLS", "http://127.0.0.1:" + std::to_string(free_port()) + "/hooks"},
+                        {"ROSTER_WEBHOOKS_SECRET", "whsec-openapi-0123456789"},
+                        {"ROSTER_OUTBOX_MAX_ATTEMPTS", "1"}});
     s.record_to(exchanges);
     auto bearer = [&](const std::string& t) { return httplib::Headers{{"Authorization", "Bearer " + t}}; };
 
@@ -124,6 +130,16 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.admin("GET", "/v1/admin/stats").status, 200);
     EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=30").status, 200);
     EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=0").status, 400);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/outbox").status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/outbox?state=bogus").status, 400);
+    json dead;
+    for (int i = 0; i < 100 && dead.empty(); ++i) {
+      dead = s.admin("GET", "/v1/admin/outbox?state=dead&limit=1").body["items"];
+      if (dead.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/outbox/" + dead[0]["id"].get<std::string>() + "/retry").status, 200);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/outbox/" + std::string(32, 'f') + "/retry").status, 404);
     EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + bob_id).status, 200);
     EXPECT_EQ(s.admin("GET", "/v1/admin/users/00000000-0000-4000-8000-000000000000").status, 404);
     EXPECT_EQ(s.admin("PATCH", "/v1/admin/users/" + bob_id, {{"email", "bob@example.com"}}).status, 200);
