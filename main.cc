@@ -26,7 +26,11 @@
 #include "service/accounts.h"
 #include "config/config.h"
 #include "http/metrics.h"
+#include "http/event_streams.h"
 #include "http/server.h"
+#include "actors/stream/stream_relay.h"
+#include "cluster/context.h"
+#include <caf/all.hpp>
 #include "persistence/data_dir.h"
 #include "persistence/store.h"
 
@@ -123,7 +127,10 @@ int serve(const serve_flags& f) {
                         {lim.device_logins_per_minute, 60'000},
                         {lim.anonymous_logins_per_minute, 60'000},
                         {lim.username_lookups_per_minute, 60'000}};
-  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits};
+  // Open event streams (GET /v1/events) and the relay that feeds them.
+  auto streams = std::make_shared<http::event_streams>(http::stream_limits{cfg->http.max_connections}, route);
+  streams->set_relay(spawn_stream_relay(runtime->system(), runtime->context()->env, streams));
+  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 
@@ -139,6 +146,9 @@ int serve(const serve_flags& f) {
   if (members->cluster_port() != 0) std::cout << "cluster listening on " << members->cluster_port() << std::endl;
   std::cout << "listening on " << server.port() << std::endl;
   server.run();
+  // Streams end (their clients reconnect, with Last-Event-ID, to another node).
+  streams->stop();
+  caf::anon_send_exit(streams->relay(), caf::exit_reason::user_shutdown);
   // Reverse order: no more HTTP, then the router's blocking actors, the
   // membership threads, every actor, and last the store.
   route.stop();

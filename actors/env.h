@@ -42,6 +42,10 @@ struct actor_env {
   millis claim_ttl = 30'000;  // an unconfirmed index claim older than this is repaired
   size_t max_sessions_per_user = 100;
   size_t max_log_entries = 1000;  // per user; older security-log entries are pruned
+  size_t notifications_kept = 1000;  // per user (notifications.keep_per_user)
+  /// Per partition: how many of its users have an open event stream (are
+  /// online). Kept by the user actors; null in unit tests.
+  std::unique_ptr<std::atomic<int64_t>[]> online;
 
   actor_directory directory;
   read_cache reads;

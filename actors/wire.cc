@@ -4,6 +4,7 @@
 
 #include "actors/index/index_protocol.h"
 #include "actors/notify/notify_protocol.h"
+#include "actors/stream/stream_protocol.h"
 #include "actors/partition/partition_protocol.h"
 #include "actors/user/user_protocol.h"
 
@@ -48,6 +49,7 @@ void register_actor_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::roster_partition>();
   cfg.add_message_types<caf::id_block::roster_index>();
   cfg.add_message_types<caf::id_block::roster_notify>();
+  cfg.add_message_types<caf::id_block::roster_stream>();
 }
 
 } // namespace roster

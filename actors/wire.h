@@ -185,7 +185,7 @@ void register_actor_types(caf::actor_system_config& cfg);
 
 // Fixed ranges, one block per component: core 200–299, user actor 300–349,
 // partition host 350–399, index actor 400–449, node (cluster) 450–549,
-// notification sender 550–599.
+// notification sender 550–599, stream relay 600–649.
 CAF_BEGIN_TYPE_ID_BLOCK(roster_core, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(roster_core, (std::map<std::string, std::string>))
   CAF_ADD_TYPE_ID(roster_core, (std::vector<std::string>))

@@ -88,6 +88,8 @@ struct node_runtime::impl {
     env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;
+    env->notifications_kept = static_cast<size_t>(c.notifications.keep_per_user);
+    env->online = std::make_unique<std::atomic<int64_t>[]>(partitions);
     env->webhook_urls = c.webhooks.urls;
     env->webhook_events = c.webhooks.events;
     // The notification sender and its threads (one per send in flight, at

@@ -3,9 +3,12 @@
 #include <algorithm>
 
 #include "base/crypto.h"
+#include "domain/notifications.h"
 #include "domain/throttle.h"
 #include "domain/validation.h"
+#include "http/edge.h"
 #include "http/errors.h"
+#include "http/event_streams.h"
 #include "http/routes.h"
 
 namespace roster::http::handlers {
@@ -296,6 +299,120 @@ void username_available(context& c) {
   auto found = c.svc.route.call_index(lookup_key{username_key(name)});
   if (!found && found.err().code != errc::not_found) return write_error(c.res, found.err());
   write_json(c.res, 200, json{{"username", name}, {"available", !found}}.dump());
+}
+
+} // namespace roster::http::handlers
+
+// -- notifications and live events (SPEC §4) ---------------------------------------
+
+namespace roster::http::handlers {
+
+namespace {
+
+/// A notification id from the path or a body: its sequence number.
+std::optional<uint64_t> notification_id(std::string_view s) {
+  auto v = parse_last_event_id(s);
+  if (!v || *v == 0) return std::nullopt;
+  return v;
+}
+
+} // namespace
+
+void list_notifications(context& c) { paged_list<roster::list_notifications>(c); }
+
+void read_notifications(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid request");
+  if (!only_fields(c, *body, {"ids", "all"}, e)) return finish_validation(c, e), void();
+  roster::read_notifications op;
+  auto all = body->find("all");
+  auto ids = body->find("ids");
+  if (all != body->end() && !all->is_boolean()) e.fields["all"] = "must be a boolean";
+  else if (all != body->end()) op.all = all->get<bool>();
+  if (ids != body->end()) {
+    if (!ids->is_array() || ids->size() > 1000) e.fields["ids"] = "must be an array of at most 1000 notification ids";
+    else
+      for (auto& id : *ids) {
+        auto v = id.is_string() ? notification_id(id.get<std::string>()) : std::nullopt;
+        if (!v) {
+          e.fields["ids"] = "must hold notification ids (strings of digits)";
+          break;
+        }
+        op.ids.push_back(*v);
+      }
+  }
+  if (e.fields.empty() && op.all == (ids != body->end() && !ids->empty()))
+    e.fields[op.all ? "ids" : "all"] = "give either ids or all: true";
+  if (!finish_validation(c, e)) return;
+  with_user(c, std::move(op));
+}
+
+void delete_notification(context& c) {
+  if (auto who = c.auth(); !take(c, who)) return;
+  auto id = notification_id(c.params["id"]);
+  if (!id) return write_error(c.res, errc::not_found, "notification not found");
+  with_user(c, roster::delete_notification{*id}, 204);
+}
+
+void events_ticket(context& c) { with_user(c, roster::events_ticket{}, 201); }
+
+// GET /v1/events: authenticated by the token or a ticket, subscribed at the
+// user's actor, then the socket goes to the node's event streams
+// (http/event_streams.h) and this worker is free.
+void events(context& c) {
+  std::string uid16, token_hash, ticket_hash;
+  if (auto ticket = c.query("ticket")) {
+    auto uid = user_id_of_token(*ticket);
+    if (!uid) return write_error(c.res, errc::unauthorized, "invalid or expired ticket");
+    uid16 = *uid;
+    ticket_hash = sha256(*ticket);
+  } else {
+    auto who = c.auth();
+    if (!take(c, who)) return;
+    uid16 = who->uid16;
+    token_hash = who->token_hash;
+  }
+  uint64_t last = 0;
+  auto resume = c.req.get_header_value("Last-Event-ID");
+  if (resume.empty()) resume = c.query("last_event_id").value_or("");
+  if (!resume.empty()) {
+    auto v = parse_last_event_id(resume);
+    if (!v) {
+      error e = make_error(errc::invalid_request, "invalid Last-Event-ID");
+      e.fields["last_event_id"] = "must be the id of an event this server sent";
+      return write_error(c.res, e);
+    }
+    last = *v;
+  }
+  auto& hub = c.svc.streams;
+  auto id = hub.reserve(uid16);
+  if (id == 0) {
+    error e = make_error(errc::rate_limited, "this node serves as many event streams as it may; try again later");
+    e.retry_after = 5;
+    return write_error(c.res, e);
+  }
+  auto sub = c.svc.route.call_user(uid16, subscribe{hub.relay(), id, last, ticket_hash, {}}, token_hash, c.client);
+  if (!sub) {
+    hub.cancel(id);
+    return write_error(c.res, sub.err());
+  }
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-store\r\n"
+                     "Connection: keep-alive\r\nX-Accel-Buffering: no\r\n";
+  for (auto& [k, v] : c.res.headers) head += k + ": " + v + "\r\n";  // X-Request-Id, CORS
+  head += "\r\nretry: 2000\n: connected\n\n" + sub->replay;
+  auto* streams = &hub;
+  bool taken = take_connection([streams, id, head = std::move(head), session = sub->session_id,
+                                at = sub->last_seq](int fd) mutable {
+    streams->attach(id, fd, std::move(head), std::move(session), at);
+  });
+  if (!taken) {  // the HTTPS front end: no hand-over
+    hub.cancel(id);
+    (void)c.svc.route.call_user(uid16, unsubscribe{hub.relay(), id});
+    return write_error(c.res, errc::invalid_request,
+                       "event streams are served on the node's plain HTTP listener; terminate TLS in front of it");
+  }
+  c.res.status = 200;
 }
 
 } // namespace roster::http::handlers

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/crypto.h"
+#include "domain/notifications.h"
 #include "domain/outbox.h"
 #include "domain/validation.h"
 #include "http/errors.h"
@@ -90,7 +91,7 @@ void admin_stats(context& c) {
   millis since = now - static_cast<millis>(*days) * 86'400'000;
   user_counts total;
   std::vector<std::string> missing;
-  for (auto& part : c.svc.route.scatter(count_users{since, since, now - 5 * 60'000}, &missing)) total += part.counts;
+  for (auto& part : c.svc.route.scatter(count_users{since, since}, &missing)) total += part.counts;
   json out = {{"users", total.users},
               {"online", total.online},
               {"days", *days},
@@ -102,6 +103,44 @@ void admin_stats(context& c) {
               {"by_provider", total.by_provider}};
   mark_partial(out, missing);
   write_json(c.res, 200, out.dump());
+}
+
+// POST /v1/admin/notifications {user_ids (≤ 1000), title, body?, data?}: one
+// notification per user, each stored in its user's partition and pushed to
+// the user's open streams. Unknown ids are listed, not an error.
+void admin_notifications(context& c) {
+  if (!admin_only(c)) return;
+  auto body = c.body();
+  if (!body) return write_error(c.res, body.err());
+  auto input = parse_notification_input(*body);
+  error e = input ? make_error(errc::invalid_request, "invalid notification") : input.err();
+  std::vector<std::string> ids;
+  auto users = body->find("user_ids");
+  if (users == body->end() || !users->is_array() || users->empty() || users->size() > 1000)
+    e.fields["user_ids"] = "must be an array of 1 to 1000 user ids";
+  else
+    for (auto& u : *users)
+      if (!u.is_string() || !uuid_from_string(u.get<std::string>())) {
+        e.fields["user_ids"] = "must hold user ids";
+        break;
+      } else {
+        ids.push_back(u.get<std::string>());
+      }
+  for (auto& item : body->items())
+    if (item.key() != "user_ids" && item.key() != "title" && item.key() != "body" && item.key() != "data")
+      e.fields[item.key()] = "unknown field";
+  if (!e.fields.empty()) return write_error(c.res, e);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto data = input->data.dump();
+  json sent = json::array(), unknown = json::array();
+  for (auto& id : ids) {
+    auto r = c.svc.route.call_user(*uuid_from_string(id), add_notification{input->title, input->body, data}, {}, c.client);
+    if (r) sent.push_back({{"user_id", id}, {"id", json::parse(r->json)["id"]}});
+    else if (r.err().code == errc::not_found) unknown.push_back(id);
+    else return write_error(c.res, r.err());  // retryable: those sent stay sent
+  }
+  write_json(c.res, 200, json{{"sent", sent}, {"not_found", unknown}}.dump());
 }
 
 // GET /v1/admin/outbox?state=pending|dead&cursor=&limit=: every partition's

@@ -22,6 +22,7 @@
 namespace roster::http {
 
 class metrics;
+class event_streams;
 
 struct services {
   router& route;
@@ -32,6 +33,7 @@ struct services {
   const node_config& config;
   metrics& stats;
   address_limits& limits;  // per client IP request budgets ([limits])
+  event_streams& streams;  // GET /v1/events
 };
 
 /// The caller's session: the user id carried by the token and the token's hash.

@@ -57,6 +57,10 @@ std::string peer_address(int fd) {
 /// socket, so a worker never waits for a client; past the frame it reads an
 /// end of stream. Writes wait for the socket until `deadline` (one budget for
 /// the worker's whole turn on the connection, not per write).
+/// Set while a worker runs a request from the edge; `taker` by take_connection.
+thread_local bool on_edge_worker = false;
+thread_local std::function<void(int)> taker;
+
 class framed_stream final : public httplib::Stream {
  public:
   framed_stream(int fd, const std::string& buf, size_t frame, const std::string& ip, millis deadline)
@@ -73,6 +77,7 @@ class framed_stream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
+    if (taker) return static_cast<ssize_t>(size);  // the connection is taken: its new owner writes
     size_t done = 0;
     while (done < size) {
       auto n = ::send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
@@ -198,6 +203,13 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     stats.open.fetch_sub(1, std::memory_order_relaxed);
   }
 
+  /// The connection leaves the edge without being closed (take_connection).
+  void release(conn& c) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = per_address.find(c.ip); it != per_address.end() && --it->second <= 0) per_address.erase(it);
+    stats.open.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   void adopt(int fd) {
     auto ip = peer_address(fd);
     {
@@ -232,12 +244,23 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
       bool closed = false, ok = false, exact = false;
       {
         framed_stream s(c.fd, c.buf, c.frame, c.ip, deadline);
+        on_edge_worker = true;
         try {
           ok = serve(s, closed);
         } catch (const std::exception& e) {
           spdlog::error("http: a request failed outside its handler: {}", e.what());
         }
+        on_edge_worker = false;
         exact = s.consumed_frame();
+      }
+      if (taker) {  // an event stream: the socket has a new owner
+        auto fn = std::move(taker);
+        taker = nullptr;
+        int fd = c.fd;
+        c.fd = -1;
+        release(c);
+        fn(fd);
+        return;
       }
       // A request answered without reading all of its frame (refused before
       // its body), or followed by a body the edge did not frame: what follows
@@ -457,6 +480,12 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     conns.clear();
   }
 };
+
+bool take_connection(std::function<void(int fd)> fn) {
+  if (!on_edge_worker) return false;
+  taker = std::move(fn);
+  return true;
+}
 
 edge::edge(edge_limits limits, serve_fn serve, worker_pool& pool)
     : impl_(std::make_shared<impl>(limits, std::move(serve), pool)) {

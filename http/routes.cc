@@ -31,6 +31,11 @@ std::vector<route> build_routes() {
     {"GET", "/v1/users", get_users},
     {"GET", "/v1/users/{id}", get_user},
     {"GET", "/v1/usernames/{name}", username_available},
+    {"GET", "/v1/notifications", list_notifications},
+    {"POST", "/v1/notifications/read", read_notifications},
+    {"DELETE", "/v1/notifications/{id}", delete_notification},
+    {"POST", "/v1/events/ticket", events_ticket},
+    {"GET", "/v1/events", events},
     // admin
     {"GET", "/v1/admin/users", admin_search},
     {"GET", "/v1/admin/stats", admin_stats},
@@ -43,6 +48,7 @@ std::vector<route> build_routes() {
     {"DELETE", "/v1/admin/users/{id}/sessions", admin_revoke_sessions},
     {"POST", "/v1/admin/cluster/leave", admin_cluster_leave},
     {"POST", "/v1/admin/backup", admin_backup},
+    {"POST", "/v1/admin/notifications", admin_notifications},
     {"GET", "/v1/admin/outbox", admin_outbox},
     {"POST", "/v1/admin/outbox/{id}/retry", admin_outbox_retry},
     // operators

@@ -51,6 +51,12 @@ void username_available(context&);
 
 void admin_search(context&);
 void admin_stats(context&);
+void admin_notifications(context&);
+void list_notifications(context&);
+void read_notifications(context&);
+void delete_notification(context&);
+void events_ticket(context&);
+void events(context&);
 void admin_outbox(context&);
 void admin_outbox_retry(context&);
 void admin_get_user(context&);

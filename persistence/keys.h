@@ -4,6 +4,8 @@
 //   user record   P 'u' uid16 'r'
 //   session       P 'u' uid16 's' sid16
 //   security log  P 'u' uid16 'l' at_ms:u64be seq:u32be
+//   notification  P 'u' uid16 'n' inv_seq:u64be   (newest first)
+//   recent event  P 'u' uid16 'e' seq:u64be       (for streams' Last-Event-ID)
 //   index entry   P 'i' "<kind>:<normalised value>"
 //   outbox entry  P 'o' id16   (id16: at_ms:u64be partition:u16be random:6)
 // Node-level metadata lives under the reserved prefix 0xFF 0xFF (partition
@@ -59,6 +61,18 @@ inline std::string log_entry(uint16_t p, std::string_view uid16, uint64_t at, ui
   return k;
 }
 inline std::string logs_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'l'; }
+inline std::string notification(uint16_t p, std::string_view uid16, uint64_t seq) {
+  std::string k = user_prefix(p, uid16) + 'n';
+  append_u64(k, ~seq);
+  return k;
+}
+inline std::string notifications_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'n'; }
+inline std::string recent_event(uint16_t p, std::string_view uid16, uint64_t seq) {
+  std::string k = user_prefix(p, uid16) + 'e';
+  append_u64(k, seq);
+  return k;
+}
+inline std::string recent_events_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'e'; }
 inline std::string index_entry(uint16_t p, std::string_view key) {
   std::string k = partition_prefix(p);
   k.push_back('i');

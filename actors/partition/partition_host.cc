@@ -185,7 +185,6 @@ struct scanner {
     auto& c = out.counts;
     each_user([&](const user_record& u) {
       c.users += 1;
-      if (u.last_seen_at >= op.online_since) c.online += 1;
       if (u.created_at >= op.since_registered) c.registered += 1;
       if (std::max(u.last_login_at, u.last_seen_at) >= op.since_active) c.active += 1;
       if (!u.password_hash.empty()) c.with_password += 1;
@@ -195,6 +194,9 @@ struct scanner {
       if (!u.device_ids.empty()) c.by_provider["device"] += 1;
       if (u.password_hash.empty() && u.device_ids.empty() && u.email.empty()) c.by_provider["anonymous"] += 1;
     });
+    // Online: users with an open event stream, counted by their actors.
+    auto& env = *self->state.env;
+    c.online = env.online ? env.online[self->state.partition].load(std::memory_order_relaxed) : 0;
   }
 
   void operator()(const list_outbox& op) {

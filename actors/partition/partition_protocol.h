@@ -4,7 +4,7 @@
 //
 //   scan_request{version, credential, op}
 //     op: search_users{q} → scan_reply{items: admin views (JSON)}
-//         count_users{since_registered, since_active, online_since}
+//         count_users{since_registered, since_active}
 //           → scan_reply{counts}
 //         list_outbox{dead, after, limit} → scan_reply{items: outbox admin views, oldest first}
 //         retry_outbox{id16} → scan_reply{items: the entry, now pending and due} from
@@ -31,7 +31,6 @@ struct search_users {
 struct count_users {
   millis since_registered = 0;
   millis since_active = 0;
-  millis online_since = 0;
 };
 
 /// The outbox entries of a partition in one state (pending, or dead
@@ -84,7 +83,7 @@ typename Inspector::result_type inspect(Inspector& f, search_users& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, count_users& x) {
-  return f(caf::meta::type_name("count_users"), x.since_registered, x.since_active, x.online_since);
+  return f(caf::meta::type_name("count_users"), x.since_registered, x.since_active);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_outbox& x) {

@@ -11,6 +11,7 @@
 #include "base/crypto.h"
 #include "domain/events.h"
 #include "domain/json_text.h"
+#include "domain/notifications.h"
 #include "domain/session_book.h"
 #include "domain/throttle.h"
 #include "domain/user_codec.h"
@@ -43,6 +44,45 @@ struct user_actor_state {
   // guesses from any node cannot pass the limit. Memory only: a reservation
   // lost with the actor only lifts a limit early.
   login_guard guard;
+
+  /// The user's open event streams, on any node (GET /v1/events): the relay
+  /// that holds each, its number there, and the session it lives on. A user
+  /// with one is online.
+  struct stream_sub {
+    stream_relay_hdl relay;
+    uint64_t stream = 0;
+    std::string session_id;
+  };
+  std::vector<stream_sub> subs;
+  /// Stream tickets handed out and not used yet (memory only: 30 s each).
+  struct stream_ticket {
+    std::string hash;
+    std::string session_id;
+    millis expires_at = 0;
+  };
+  std::vector<stream_ticket> tickets;
+  uint32_t notifications_added = 0;  // prune the list now and then
+  uint32_t events_kept = 0;          // the same for the recent events
+
+  void set_online(bool now_online) {
+    if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
+  }
+
+  /// Sends `frame` to the given streams, one message per relay.
+  template <class Pick>
+  void to_relays(Pick&& pick, const std::function<void(const stream_relay_hdl&, std::vector<uint64_t>)>& send) {
+    std::vector<bool> done(subs.size(), false);
+    for (size_t i = 0; i < subs.size(); ++i) {
+      if (done[i] || !pick(subs[i])) continue;
+      std::vector<uint64_t> ids;
+      for (size_t j = i; j < subs.size(); ++j)
+        if (!done[j] && subs[j].relay == subs[i].relay && pick(subs[j])) {
+          ids.push_back(subs[j].stream);
+          done[j] = true;
+        }
+      send(subs[i].relay, std::move(ids));
+    }
+  }
 
   /// The last time the router served one of this actor's answers (0: never).
   millis last_hit() const {
@@ -97,6 +137,16 @@ struct user_actor_state {
 
   ~user_actor_state() {
     if (!env) return;
+    // Going away with streams open (a handoff, shutdown): they subscribe
+    // again at the user's next actor, wherever it is.
+    if (!subs.empty()) {
+      auto cred = env->credential;
+      to_relays([](const stream_sub&) { return true; },
+                [&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
+                  caf::anon_send(r, stream_detached{cred, std::move(ids)});
+                });
+      set_online(false);
+    }
     withdraw_reads();
     env->counters.live_user_actors.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -111,7 +161,9 @@ using self_ptr = user_actor_hdl::stateful_pointer<user_actor_state>;
 // last_used_at: session_rules). Activity is counted in minutes and days, so
 // this keeps reads from turning into writes.
 constexpr millis seen_persist_interval = 10 * 60'000;
-constexpr millis online_window = 5 * 60'000;
+constexpr millis ticket_ttl = 30'000;
+constexpr size_t max_tickets = 16;
+constexpr size_t max_streams_per_user = 8;
 
 /// What every handler gets: the actor, its state, the envelope and the time;
 /// and what its next commit adds (the record, outbox entries to announce).
@@ -122,6 +174,7 @@ struct ctx {
   millis now;
   bool record_changed = false;     // commit() writes the record once, last
   std::vector<outbox_ref> outbox;  // entries in the batch, for the notification sender
+  std::vector<std::pair<uint64_t, std::string>> pushes;  // (seq, Server-Sent Event) for the streams
 };
 
 /// Drops everything held in memory about the user.
@@ -184,14 +237,34 @@ void put_record(ctx& c, write_batch&) { c.record_changed = true; }
 /// holds methods, reasons, ids and field names — never a secret, code or
 /// token. With `keep_seq` false (a deletion) the record is not written back.
 void emit(ctx& c, write_batch& b, std::string_view type, const json& data = json::object(), bool keep_seq = true) {
-  auto& env = *c.st.env;
-  auto& u = *c.st.user;
+  auto& st = c.st;
+  auto& env = *st.env;
+  auto& u = *st.user;
   u.event_seq += 1;
   if (keep_seq) put_record(c, b);
-  if (env.webhook_urls.empty()) return;
+  bool live = streamed(type);
+  if (env.webhook_urls.empty() && !live) return;
   auto body = event_json(type, u.id, u.event_seq, c.now, data);
-  for (auto& e : webhook_entries(type, u.id, c.st.partition, body, env.webhook_urls, env.webhook_events, c.now)) {
-    b.put(keys::outbox_entry(c.st.partition, e.id), encode_outbox(e));
+  if (live) {
+    // Kept for streams that reconnect with Last-Event-ID (the newest
+    // stream_replay_kept), and pushed to the open ones once stored.
+    auto frame = sse_frame(u.event_seq, type, body);
+    if (keep_seq) {
+      b.put(keys::recent_event(st.partition, st.uid16.view(), u.event_seq), frame);
+      if (st.events_kept++ % 32 == 0) {
+        std::vector<std::string> all;
+        (void)env.db->scan_prefix(keys::recent_events_prefix(st.partition, st.uid16.view()),
+                                  [&](std::string_view k, std::string_view) {
+                                    all.emplace_back(k);
+                                    return true;
+                                  });
+        for (size_t i = 0; i + stream_replay_kept < all.size() + 1; ++i) b.remove(all[i]);
+      }
+    }
+    c.pushes.emplace_back(u.event_seq, std::move(frame));
+  }
+  for (auto& e : webhook_entries(type, u.id, st.partition, body, env.webhook_urls, env.webhook_events, c.now)) {
+    b.put(keys::outbox_entry(st.partition, e.id), encode_outbox(e));
     c.outbox.push_back(outbox_ref{e.id, e.next_at});
   }
 }
@@ -224,10 +297,17 @@ bool commit(ctx& c, write_batch& b) {
   if (b.empty()) return true;
   auto st = c.st.env->db->write(b);
   auto announced = std::move(c.outbox);
+  auto pushes = std::move(c.pushes);
   c.outbox.clear();
+  c.pushes.clear();
   if (st.ok()) {
-    if (!announced.empty() && c.st.env->notify)
-      c.self->send(c.st.env->notify, outbox_added{c.st.env->credential, std::move(announced), 0});
+    auto& env = *c.st.env;
+    if (!announced.empty() && env.notify)
+      c.self->send(env.notify, outbox_added{env.credential, std::move(announced), 0});
+    for (auto& [seq, frame] : pushes)
+      c.st.to_relays([](auto&) { return true; }, [&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
+        c.self->send(r, stream_push{env.credential, std::move(ids), seq, frame});
+      });
     return true;
   }
   spdlog::error("user actor: write failed: {}", st.err().message);
@@ -575,7 +655,7 @@ result<view> on(ctx& c, get_logs& op) {
 
 result<view> on(ctx& c, get_public&) {
   if (!c.st.user) return not_found();
-  return view{public_view(*c.st.user, c.now - c.st.user->last_seen_at < online_window).dump()};
+  return view{public_view(*c.st.user, !c.st.subs.empty()).dump()};
 }
 
 result<view> on(ctx& c, admin_get&) {
@@ -613,11 +693,217 @@ result<view> on(ctx& c, debug_info&) {
   return view{json{{"live", true},
                    {"exists", st.user.has_value()},
                    {"sessions", st.sessions.size()},
-                   {"subscribers", 0},
+                   {"subscribers", st.subs.size()},
                    {"passivating", st.passivating},
                    {"last_activity", format_time(st.activity->last.load(std::memory_order_relaxed))},
                    {"mailbox", c.self->mailbox().size()}}
                   .dump()};
+}
+
+// -- notifications and streams -----------------------------------------------------
+
+result<view> on(ctx& c, add_notification& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  notification n;
+  n.title = std::move(op.title);
+  n.body = std::move(op.body);
+  n.data = json::parse(op.data, nullptr, false);
+  if (!n.data.is_object()) n.data = json::object();
+  n.created_at = c.now;
+  write_batch b;
+  json shown = {{"title", n.title}, {"body", n.body}, {"data", n.data}};
+  emit(c, b, notification_event, shown);
+  n.seq = st.user->event_seq;
+  b.put(keys::notification(st.partition, st.uid16.view(), n.seq), encode_notification(n));
+  // Keep the newest notifications.keep_per_user: now and then, drop the rest.
+  if (st.notifications_added++ % 64 == 0) {
+    size_t seen = 1;
+    (void)st.env->db->scan_prefix(keys::notifications_prefix(st.partition, st.uid16.view()),
+                                  [&](std::string_view k, std::string_view) {
+                                    if (++seen > st.env->notifications_kept) b.remove(std::string(k));
+                                    return true;
+                                  });
+  }
+  if (!commit(c, b)) return store_failed(c);
+  return view{notification_view(n).dump()};
+}
+
+/// Visits the user's stored notifications, newest first, from the one
+/// after `after_seq` (0: from the newest). Stops when `fn` returns false.
+template <class F>
+status each_notification(user_actor_state& st, uint64_t after_seq, F&& fn) {
+  auto prefix = keys::notifications_prefix(st.partition, st.uid16.view());
+  auto begin = after_seq ? keys::notification(st.partition, st.uid16.view(), after_seq - 1) : prefix;
+  return st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
+    auto n = decode_notification(v);
+    return n ? fn(std::string(k), *n) : true;
+  });
+}
+
+result<view> on(ctx& c, list_notifications& op) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    uint64_t after = 0;
+    if (!op.cursor.empty()) {
+      auto seq = parse_last_event_id(op.cursor);
+      if (!seq || *seq == 0) return invalid_cursor();
+      after = *seq;
+    }
+    json items = json::array();
+    bool more = false;
+    uint64_t last = 0;
+    // The page, then the unread count over the whole list (≤ keep_per_user).
+    auto listed = each_notification(c.st, after, [&](const std::string&, const notification& n) {
+      if (items.size() == op.limit) {
+        more = true;
+        return false;
+      }
+      items.push_back(notification_view(n));
+      last = n.seq;
+      return true;
+    });
+    int64_t unread = 0;
+    auto counted = each_notification(c.st, 0, [&](const std::string&, const notification& n) {
+      unread += n.read ? 0 : 1;
+      return true;
+    });
+    if (!listed || !counted) return unavailable_error();
+    return view{json{{"items", items}, {"next_cursor", more ? json(std::to_string(last)) : json(nullptr)}, {"unread", unread}}
+                    .dump()};
+  });
+}
+
+result<view> on(ctx& c, read_notifications& op) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    write_batch b;
+    int64_t updated = 0, unread = 0;
+    std::sort(op.ids.begin(), op.ids.end());
+    auto scanned = each_notification(c.st, 0, [&](const std::string& key, notification n) {
+      bool named = op.all || std::binary_search(op.ids.begin(), op.ids.end(), n.seq);
+      if (named && !n.read) {
+        n.read = true;
+        b.put(key, encode_notification(n));
+        ++updated;
+      }
+      unread += n.read ? 0 : 1;
+      return true;
+    });
+    if (!scanned) return unavailable_error();
+    if (!commit(c, b)) return store_failed(c);
+    return view{json{{"updated", updated}, {"unread", unread}}.dump()};
+  });
+}
+
+result<done> on(ctx& c, delete_notification& op) {
+  return with_session(c, [&](const session_record&) -> result<done> {
+    auto key = keys::notification(c.st.partition, c.st.uid16.view(), op.id);
+    auto raw = c.st.env->db->get(key);
+    if (!raw) return unavailable_error();
+    if (!raw->has_value()) return make_error(errc::not_found, "notification not found");
+    write_batch b;
+    b.remove(key);
+    if (!commit(c, b)) return store_failed(c);
+    return done{};
+  });
+}
+
+result<view> on(ctx& c, events_ticket&) {
+  return with_session(c, [&](const session_record& cur) -> result<view> {
+    auto& t = c.st.tickets;
+    t.erase(std::remove_if(t.begin(), t.end(), [&](auto& x) { return x.expires_at <= c.now; }), t.end());
+    if (t.size() >= max_tickets) t.erase(t.begin());
+    auto made = new_session_token(c.st.uid16.view());  // the same form as a token: it names its user
+    t.push_back({made.token_hash, cur.id, c.now + ticket_ttl});
+    return view{json{{"ticket", made.token}, {"expires_at", format_time(c.now + ticket_ttl)}}.dump()};
+  });
+}
+
+/// The retained events after `after`, as Server-Sent Event text.
+result<std::pair<std::string, uint64_t>> replay_after(user_actor_state& st, uint64_t after) {
+  std::string out;
+  uint64_t last = after;
+  auto prefix = keys::recent_events_prefix(st.partition, st.uid16.view());
+  auto scanned = st.env->db->scan(keys::recent_event(st.partition, st.uid16.view(), after + 1), prefix_end(prefix),
+                                  [&](std::string_view k, std::string_view v) {
+                                    uint64_t seq = 0;
+                                    for (size_t i = prefix.size(); i < k.size(); ++i)
+                                      seq = (seq << 8) | static_cast<unsigned char>(k[i]);
+                                    out.append(v);
+                                    last = seq;
+                                    return true;
+                                  });
+  if (!scanned) return unavailable_error();
+  return std::make_pair(std::move(out), last);
+}
+
+result<subscription> on(ctx& c, subscribe& op) {
+  auto& st = c.st;
+  if (!st.user) return make_error(errc::unauthorized, "invalid session");
+  // Who opens it: the token, a ticket (used up), or the stream's own session.
+  std::string session_id;
+  if (!c.req.token_hash.empty()) {
+    auto s = authenticated_session(c);
+    if (!s) return s.err();
+    session_id = (*s)->id;
+  } else {
+    if (!op.ticket_hash.empty()) {
+      auto& t = st.tickets;
+      auto it = std::find_if(t.begin(), t.end(), [&](auto& x) { return constant_time_equal(x.hash, op.ticket_hash); });
+      if (it == t.end() || it->expires_at <= c.now) {
+        if (it != t.end()) t.erase(it);
+        return make_error(errc::unauthorized, "invalid or expired ticket");
+      }
+      session_id = it->session_id;
+      t.erase(it);
+    } else {
+      session_id = op.session_id;
+    }
+    auto* s = st.sessions.find(session_id);
+    if (!s || session_state(*s, c.now, st.env->sessions) != errc::ok) return make_error(errc::unauthorized, "invalid session");
+    if (auto gate = status_gate(*st.user); gate != errc::ok) return status_gate_error(gate);
+  }
+  auto same = [&](auto& x) { return x.relay == op.relay && x.stream == op.stream; };
+  bool known = std::any_of(st.subs.begin(), st.subs.end(), same);
+  if (!known && st.subs.size() >= max_streams_per_user)
+    return make_error(errc::rate_limited, "too many open event streams for this user");
+  auto replay = replay_after(st, op.last_event_id);
+  if (!replay) return replay.err();
+  if (!known) {
+    if (st.subs.empty()) st.set_online(true);
+    c.self->monitor(op.relay);
+    st.subs.push_back({op.relay, op.stream, session_id});
+  }
+  return subscription{session_id, std::move(replay->first), replay->second};
+}
+
+result<done> on(ctx& c, unsubscribe& op) {
+  auto& subs = c.st.subs;
+  auto before = subs.size();
+  subs.erase(std::remove_if(subs.begin(), subs.end(),
+                            [&](auto& x) { return x.relay == op.relay && x.stream == op.stream; }),
+             subs.end());
+  if (before > 0 && subs.empty()) c.st.set_online(false);
+  return done{};
+}
+
+/// Ends the streams that may no longer run after a change: all of them when
+/// the user is gone or may not use sessions, and those whose session ended.
+void close_streams(ctx& c) {
+  auto& st = c.st;
+  if (st.subs.empty()) return;
+  std::string_view all_reason;
+  if (!st.user) all_reason = "account_deleted";
+  else if (auto gate = status_gate(*st.user); gate != errc::ok) all_reason = errc_name(gate);
+  auto& cred = st.env->credential;
+  auto keep = std::remove_if(st.subs.begin(), st.subs.end(), [&](auto& s) {
+    std::string_view reason = all_reason;
+    if (reason.empty() && !st.sessions.find(s.session_id)) reason = "session_revoked";
+    if (reason.empty()) return false;
+    c.self->send(s.relay, stream_end{cred, s.stream, sse_end_frame(reason)});
+    return true;
+  });
+  st.subs.erase(keep, st.subs.end());
+  if (st.subs.empty()) st.set_online(false);
 }
 
 /// Operator and index probes: they neither count as use nor change what a
@@ -653,6 +939,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   } catch (const std::exception& e) {
     spdlog::error("user actor: {}", log_safe(e.what()));  // may quote request data
   }
+  if (!probe) close_streams(c);
   // An absent user has nothing worth keeping in memory.
   if (!st.user && !std::holds_alternative<create_user>(req.op)) request_passivation(self);
   if (!r) return to_caf(r.err());
@@ -673,6 +960,14 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
   env->counters.live_user_actors.fetch_add(1, std::memory_order_relaxed);
   env->counters.user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
+  // A node that held streams is gone (or its relay stopped): drop them.
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& subs = self->state.subs;
+    if (subs.empty()) return;
+    subs.erase(std::remove_if(subs.begin(), subs.end(), [&](auto& s) { return s.relay.address() == dm.source; }),
+               subs.end());
+    if (subs.empty()) self->state.set_online(false);
+  });
   // No timer of its own: the host's idle sweep asks (idle_atom) when this
   // actor's activity slot says it has been idle for idle_passivation.
   return {
@@ -686,7 +981,8 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
       auto now = now_ms();
       auto last = std::max(st.activity->last.load(std::memory_order_relaxed), st.last_hit());
       st.activity->last.store(last, std::memory_order_relaxed);
-      if (now - last >= st.env->idle_passivation) request_passivation(self);
+      // A user with an open stream is online: its actor stays.
+      if (now - last >= st.env->idle_passivation && st.subs.empty()) request_passivation(self);
       else st.withdraw_expired(now);
     },
   };

@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/stream/stream_protocol.h"
 #include "actors/wire.h"
 #include "domain/user.h"
 
@@ -116,11 +117,51 @@ struct holds_key {
 };
 /// internal (operators): the live actor's state; never wakes a passivated user.
 struct debug_info {};
+/// admin: a new in-app notification (the data object as JSON text).
+struct add_notification {
+  std::string title, body, data;
+};
+/// token: a page of the caller's notifications, newest first, with the unread count.
+struct list_notifications {
+  uint32_t limit = 50;
+  std::string cursor;
+};
+/// token: marks notifications read (the ids, or all).
+struct read_notifications {
+  std::vector<uint64_t> ids;
+  bool all = false;
+};
+/// token: deletes one notification.
+struct delete_notification {
+  uint64_t id = 0;
+};
+/// token: a single-use ticket (30 s) that opens an event stream in place of
+/// the token (browsers' EventSource cannot send headers).
+struct events_ticket {};
+/// token, ticket or internal: opens a live stream of the user's events at
+/// `relay` (stream number `stream`): replies the retained events after
+/// `last_event_id` and pushes every new one. Authenticated by the envelope's
+/// token, else by `ticket_hash` (used up), else by `session_id` (the HTTP
+/// layer re-subscribing its own stream after a handoff; never client input).
+struct subscribe {
+  stream_relay_hdl relay;
+  uint64_t stream = 0;
+  uint64_t last_event_id = 0;
+  std::string ticket_hash;
+  std::string session_id;
+};
+/// internal: the stream went away.
+struct unsubscribe {
+  stream_relay_hdl relay;
+  uint64_t stream = 0;
+};
 
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
-                             admin_set_status, admin_revoke_sessions, holds_key, debug_info>;
+                             admin_set_status, admin_revoke_sessions, holds_key, debug_info, add_notification,
+                             list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
+                             unsubscribe>;
 
 /// The routable envelope.
 struct user_request {
@@ -165,9 +206,16 @@ struct deleted {
 struct holds {
   bool value = false;
 };
+/// An opened stream: the session it lives on, the retained events it
+/// missed (Server-Sent Event text) and the sequence number it is at.
+struct subscription {
+  std::string session_id;
+  std::string replay;
+  uint64_t last_seq = 0;
+};
 
 using user_reply_value = std::variant<done, view, signed_in, login_ticket, profile_updated, credentials, revoked,
-                                      deleted, holds>;
+                                      deleted, holds, subscription>;
 struct user_reply {
   user_reply_value value;
 };
@@ -186,6 +234,9 @@ template <> struct reply_of<set_password> { using type = revoked; };
 template <> struct reply_of<delete_user> { using type = deleted; };
 template <> struct reply_of<admin_revoke_sessions> { using type = revoked; };
 template <> struct reply_of<holds_key> { using type = holds; };
+template <> struct reply_of<delete_notification> { using type = done; };
+template <> struct reply_of<subscribe> { using type = subscription; };
+template <> struct reply_of<unsubscribe> { using type = done; };
 template <class Op> using reply_of_t = typename reply_of<Op>::type;
 
 // -- inspect --------------------------------------------------------------------
@@ -234,6 +285,7 @@ ROSTER_INSPECT_EMPTY(get_public)
 ROSTER_INSPECT_EMPTY(admin_get)
 ROSTER_INSPECT_EMPTY(admin_revoke_sessions)
 ROSTER_INSPECT_EMPTY(debug_info)
+ROSTER_INSPECT_EMPTY(events_ticket)
 #undef ROSTER_INSPECT_EMPTY
 
 template <class Inspector>
@@ -287,6 +339,30 @@ typename Inspector::result_type inspect(Inspector& f, holds_key& x) {
   return f(caf::meta::type_name("holds_key"), x.key);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, add_notification& x) {
+  return f(caf::meta::type_name("add_notification"), x.title, x.body, x.data);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_notifications& x) {
+  return f(caf::meta::type_name("list_notifications"), x.limit, x.cursor);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_notifications& x) {
+  return f(caf::meta::type_name("read_notifications"), x.ids, x.all);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_notification& x) {
+  return f(caf::meta::type_name("delete_notification"), x.id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscribe& x) {
+  return f(caf::meta::type_name("subscribe"), x.relay, x.stream, x.last_event_id, x.ticket_hash, x.session_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, unsubscribe& x) {
+  return f(caf::meta::type_name("unsubscribe"), x.relay, x.stream);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_request& x) {
   return f(caf::meta::type_name("user_request"), x.version, x.user_id, x.token_hash, x.client, x.credential, x.op);
 }
@@ -322,6 +398,10 @@ typename Inspector::result_type inspect(Inspector& f, deleted& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, holds& x) {
   return f(caf::meta::type_name("holds"), x.value);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription& x) {
+  return f(caf::meta::type_name("subscription"), x.session_id, x.replay, x.last_seq);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_reply& x) {
