@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 
 #include "actors/uid_key.h"
 #include "base/crypto.h"
@@ -61,8 +62,11 @@ struct user_actor_state {
     millis expires_at = 0;
   };
   std::vector<stream_ticket> tickets;
-  uint32_t notifications_added = 0;  // prune the list now and then
-  uint32_t events_kept = 0;          // the same for the recent events
+  /// The stored notifications' sequence numbers, oldest first: read from the
+  /// store the first time one is added or deleted, so the list is cut at
+  /// notifications.keep_per_user exactly.
+  std::optional<std::deque<uint64_t>> notification_seqs;
+  uint32_t events_kept = 0;  // prune the recent events now and then
 
   void set_online(bool now_online) {
     if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
@@ -702,6 +706,23 @@ result<view> on(ctx& c, debug_info&) {
 
 // -- notifications and streams -----------------------------------------------------
 
+/// The stored notifications' sequence numbers (read once), or null when
+/// the store cannot be read.
+std::deque<uint64_t>* notification_seqs(user_actor_state& st) {
+  if (st.notification_seqs) return &*st.notification_seqs;
+  std::deque<uint64_t> seqs;
+  auto prefix = keys::notifications_prefix(st.partition, st.uid16.view());
+  auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view) {
+    uint64_t inverted = 0;
+    for (size_t i = prefix.size(); i < k.size(); ++i) inverted = (inverted << 8) | static_cast<unsigned char>(k[i]);
+    seqs.push_front(~inverted);  // keys run newest first
+    return true;
+  });
+  if (!scanned) return nullptr;
+  st.notification_seqs = std::move(seqs);
+  return &*st.notification_seqs;
+}
+
 result<view> on(ctx& c, add_notification& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
@@ -716,16 +737,18 @@ result<view> on(ctx& c, add_notification& op) {
   emit(c, b, notification_event, shown);
   n.seq = st.user->event_seq;
   b.put(keys::notification(st.partition, st.uid16.view(), n.seq), encode_notification(n));
-  // Keep the newest notifications.keep_per_user: now and then, drop the rest.
-  if (st.notifications_added++ % 64 == 0) {
-    size_t seen = 1;
-    (void)st.env->db->scan_prefix(keys::notifications_prefix(st.partition, st.uid16.view()),
-                                  [&](std::string_view k, std::string_view) {
-                                    if (++seen > st.env->notifications_kept) b.remove(std::string(k));
-                                    return true;
-                                  });
+  // Keep the newest notifications.keep_per_user.
+  auto* seqs = notification_seqs(st);
+  if (!seqs) return unavailable_error();
+  seqs->push_back(n.seq);
+  while (seqs->size() > st.env->notifications_kept) {
+    b.remove(keys::notification(st.partition, st.uid16.view(), seqs->front()));
+    seqs->pop_front();
   }
-  if (!commit(c, b)) return store_failed(c);
+  if (!commit(c, b)) {
+    st.notification_seqs.reset();
+    return store_failed(c);
+  }
   return view{notification_view(n).dump()};
 }
 
@@ -803,6 +826,8 @@ result<done> on(ctx& c, delete_notification& op) {
     write_batch b;
     b.remove(key);
     if (!commit(c, b)) return store_failed(c);
+    if (auto& seqs = c.st.notification_seqs)
+      seqs->erase(std::remove(seqs->begin(), seqs->end(), op.id), seqs->end());
     return done{};
   });
 }
