@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "tests/support/roster_server.h"
+#include "tests/support/sse_client.h"
+#include "tests/support/webhook_receiver.h"
 
 using namespace roster::testing;
 
@@ -470,6 +472,113 @@ TEST_F(ClusterTest, Kill9MakesItsPartitionsUnavailableUntilItReturns) {
   stats = at(0).admin("GET", "/v1/admin/stats").body;
   EXPECT_EQ(stats["partial"], false);
   EXPECT_EQ(stats["users"], users.size());
+}
+
+// A stream held by one node for a user another node owns: the user's actor
+// pushes over the cluster link; presence is counted where the user lives.
+TEST_F(ClusterTest, AStreamOnOneNodeReceivesEventsOfAUserOwnedByAnother) {
+  start_cluster(2);
+  auto users = device_users(20, "remote-stream");
+  auto owner = owners(0, users);
+  auto remote = std::find_if(users.begin(), users.end(), [&](auto& u) { return owner[u.id] == "node-2"; });
+  ASSERT_NE(remote, users.end());
+  sse_client stream(at(0).port(), "/v1/events", {{"Authorization", "Bearer " + remote->token}});
+  ASSERT_EQ(stream.status(), 200) << stream.body;
+  EXPECT_EQ(at(1).call("GET", "/v1/users/" + remote->id).body["online"], true);
+  EXPECT_EQ(at(0).admin("GET", "/v1/admin/stats").body["online"], 1);
+  auto sent = at(1).admin("POST", "/v1/admin/notifications", {{"user_ids", {remote->id}}, {"title", "across"}});
+  ASSERT_EQ(sent.status, 200) << sent.raw;
+  auto e = stream.next();
+  ASSERT_TRUE(e) << logs();
+  EXPECT_EQ(json::parse(e->data)["data"]["title"], "across");
+  ASSERT_EQ(at(1).as(remote->token, "DELETE", "/v1/sessions/current").status, 204);
+  while ((e = stream.next()) && e->event != "end") {
+  }
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(stream.wait_closed());
+}
+
+// Streams whose users' partition moves to a joining node resubscribe at the
+// new owner: notifications sent all along arrive, in order, none twice.
+TEST_F(ClusterTest, StreamsFollowTheirUsersAcrossAHandoff) {
+  env two{{"ROSTER_CLUSTER_PARTITIONS", "2"}};
+  add_node(secret, two);
+  auto users = device_users(12, "follow");
+  std::vector<std::unique_ptr<sse_client>> streams;
+  for (auto& u : users) {
+    streams.push_back(std::make_unique<sse_client>(at(0).port(), "/v1/events",
+                                                   std::map<std::string, std::string>{{"Authorization", "Bearer " + u.token}}));
+    ASSERT_EQ(streams.back()->status(), 200);
+  }
+  std::atomic<bool> stop{false};
+  std::map<std::string, int> acked;  // user → notifications answered 200
+  std::thread sender([&] {
+    for (int i = 0; !stop && i < 400; ++i) {
+      auto& u = users[i % users.size()];
+      auto r = at(0).admin("POST", "/v1/admin/notifications", {{"user_ids", {u.id}}, {"title", std::to_string(i)}});
+      if (r.status == 200) ++acked[u.id];
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  add_node(secret, two);
+  settled(0, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  sender.join();
+  auto moved = owners(0, users);
+  int on_new = 0;
+  for (size_t i = 0; i < users.size(); ++i) {
+    on_new += moved[users[i].id] == "node-2";
+    uint64_t last = 0;
+    int got = 0;
+    while (got < acked[users[i].id]) {
+      auto e = streams[i]->next(10'000);
+      ASSERT_TRUE(e) << users[i].id << " got " << got << " of " << acked[users[i].id] << "\n" << logs();
+      if (e->event != "notification") continue;
+      auto seq = std::stoull(e->id);
+      EXPECT_GT(seq, last) << "out of order or twice";
+      last = seq;
+      ++got;
+    }
+  }
+  EXPECT_GT(on_new, 0) << "no user moved";
+}
+
+// Messages pending in a partition that moves are sent by its new owner.
+TEST_F(ClusterTest, PendingOutboxEntriesAreSentByTheNewOwner) {
+  webhook_receiver hook(free_port(), "whsec-cluster-0123456789");
+  env e{{"ROSTER_CLUSTER_PARTITIONS", "2"},
+        {"ROSTER_WEBHOOKS_URLS", hook.url()},
+        {"ROSTER_WEBHOOKS_SECRET", "whsec-cluster-0123456789"},
+        {"ROSTER_OUTBOX_BACKOFF_INITIAL", "200ms"},
+        {"ROSTER_OUTBOX_BACKOFF_MAX", "500ms"}};
+  add_node(secret, e);
+  auto users = device_users(30, "outbox");  // 30 user.registered events, pending: the receiver is down
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(at(0).admin("GET", "/v1/admin/outbox?limit=200").body["items"].size(), 30u);
+  add_node(secret, e);
+  settled(0, 2);
+  hook.start();
+  std::set<std::string> registered;
+  ASSERT_TRUE(hook.wait_for(
+      [&](const std::vector<delivery>& ds) {
+        registered.clear();
+        for (auto& d : ds)
+          if (d.event == "user.registered") registered.insert(json::parse(d.body)["user_id"].get<std::string>());
+        return registered.size() == users.size();
+      },
+      std::chrono::seconds(20)))
+      << registered.size() << "\n" << logs();
+  // Both nodes sent some: the moved partition's entries went with it.
+  auto sent_by = [&](size_t i) {
+    auto m = at(i).call("GET", "/metrics").raw;
+    auto at_ = m.find("roster_outbox{figure=\"sent_total\"} ");
+    return at_ == std::string::npos ? 0 : std::stoi(m.substr(at_ + 35));
+  };
+  EXPECT_GT(sent_by(0), 0);
+  EXPECT_GT(sent_by(1), 0);
+  for (auto& d : hook.deliveries()) EXPECT_TRUE(d.signature_ok);
 }
 
 TEST_F(ClusterTest, FrozenNodeIsMarkedDownAndRejoinsWhenItThaws) {
