@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
     fd_seen = fd;
   });
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  // A webhook receiver for bench/messages.sh: any POST, the same 2 bytes.
+  svr.Post(".*", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
   if (!svr.bind_to_port("127.0.0.1", port)) return 1;
   if (fd_seen >= 0) ::listen(fd_seen, 1024);
   svr.listen_after_bind();
