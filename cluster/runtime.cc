@@ -92,9 +92,12 @@ struct node_runtime::impl {
     env->online = std::make_unique<std::atomic<int64_t>[]>(partitions);
     env->webhook_urls = c.webhooks.urls;
     env->webhook_events = c.webhooks.events;
-    // The notification sender and its threads (one per send in flight, at
-    // most 64): before any actor that writes an outbox entry.
-    senders = std::make_shared<sender_pool>(delivery_config_of(c), static_cast<size_t>(std::min<int64_t>(c.outbox.in_flight, 64)));
+    // The notification sender and its threads: one per send in flight, at
+    // most 4 per core (more only trade CPU for context switches while a
+    // local receiver answers in microseconds; a slow receiver is what
+    // outbox.in_flight is for); before any actor that writes an outbox entry.
+    auto sender_threads = std::min<int64_t>(c.outbox.in_flight, 4 * std::max(1u, std::thread::hardware_concurrency()));
+    senders = std::make_shared<sender_pool>(delivery_config_of(c), static_cast<size_t>(sender_threads));
     env->notify = spawn_notify_actor(sys, env, senders,
                                      retry_policy{c.outbox.max_attempts, c.outbox.backoff_initial, c.outbox.backoff_max},
                                      static_cast<size_t>(c.outbox.in_flight));

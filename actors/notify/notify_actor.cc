@@ -18,6 +18,7 @@ namespace {
 
 constexpr auto tick_interval = std::chrono::milliseconds(100);
 constexpr millis fence_check_interval = 500;  // how often served partitions are compared with loaded ones
+constexpr size_t remove_batch = 256;
 
 struct notify_state {
   static inline const char* name = "roster.notify";
@@ -34,6 +35,25 @@ struct notify_state {
   std::unordered_set<std::string> in_flight;
   millis last_fence_check = 0;
   std::mt19937_64 rng;
+  /// Keys of entries sent and not yet removed: removed in one batch per
+  /// drain tick (or every `remove_batch`), not one write per delivery. A crash
+  /// before that write sends them again (at least once; the delivery id
+  /// lets receivers tell).
+  write_batch sent;
+
+  void remove_sent() {
+    if (sent.empty()) return;
+    if (auto w = env->db->write(sent); !w) {
+      // A fenced partition (handed off meanwhile) fails the whole batch: its
+      // entries are sent again by the new owner; remove the others one by one.
+      for (auto& op : sent.ops()) {
+        write_batch one;
+        one.remove(op.key);
+        (void)env->db->write(one);
+      }
+    }
+    sent = write_batch{};
+  }
 
   void publish() {
     auto& c = env->counters;
@@ -158,11 +178,8 @@ void on_sent(self_ptr self, outbox_sent& msg) {
   auto& counters = st.env->counters;
   if (msg.ok) {
     counters.outbox_sent.fetch_add(1, std::memory_order_relaxed);
-    write_batch b;
-    b.remove(key);
-    if (auto w = st.env->db->write(b); !w)
-      spdlog::warn("notification sender: sent {} but cannot remove it ({}): its next owner sends it again",
-                   outbox_id_text(msg.id16), w.err().message);
+    st.sent.remove(key);
+    if (st.sent.size() >= remove_batch) st.remove_sent();
     st.known.erase(msg.id16);
     return;
   }
@@ -233,6 +250,7 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
       auto& st = self->state;
       if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self)) return;
       auto now = now_ms();
+      st.remove_sent();
       if (now - st.last_fence_check >= fence_check_interval) st.follow_fence(now);
       dispatch(self, now);
       self->delayed_send(self, tick_interval, drain_atom_v);
