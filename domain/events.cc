@@ -10,7 +10,8 @@ const std::vector<std::string_view>& event_types() {
   static const std::vector<std::string_view> all = {
     event_type::registered,       event_type::login,         event_type::login_failed,
     event_type::profile_updated,  event_type::password_changed, event_type::email_changed,
-    event_type::session_revoked,  event_type::status_changed,   event_type::deleted};
+    event_type::session_revoked,  event_type::status_changed,   event_type::deleted,
+    event_type::notification};
   return all;
 }
 

@@ -27,6 +27,7 @@ inline constexpr std::string_view email_changed = "user.email_changed";
 inline constexpr std::string_view session_revoked = "session.revoked";
 inline constexpr std::string_view status_changed = "user.status_changed";
 inline constexpr std::string_view deleted = "user.deleted";
+inline constexpr std::string_view notification = "notification";  // an in-app notification (domain/notifications.h)
 } // namespace event_type
 
 /// Every event type, in documentation order.

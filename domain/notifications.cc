@@ -74,10 +74,9 @@ result<notification_input> parse_notification_input(const json& body) {
 }
 
 const std::vector<std::string_view>& stream_event_types() {
-  static const std::vector<std::string_view> types = {notification_event,      "user.profile_updated",
-                                                      "user.email_changed",    "user.password_changed",
-                                                      "session.revoked",       "user.status_changed",
-                                                      "user.deleted"};
+  static const std::vector<std::string_view> types = {
+    event_type::notification,    event_type::profile_updated, event_type::email_changed, event_type::password_changed,
+    event_type::session_revoked, event_type::status_changed,  event_type::deleted};
   return types;
 }
 

@@ -21,10 +21,10 @@
 
 #include "base/clock.h"
 #include "base/errc.h"
+#include "domain/events.h"
 
 namespace roster {
 
-inline constexpr std::string_view notification_event = "notification";
 /// Events kept per user for a reconnecting stream.
 inline constexpr size_t stream_replay_kept = 100;
 

@@ -321,6 +321,7 @@ std::optional<uint64_t> notification_id(std::string_view s) {
 void list_notifications(context& c) { paged_list<roster::list_notifications>(c); }
 
 void read_notifications(context& c) {
+  if (auto who = c.auth(); !take(c, who)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid request");
@@ -373,7 +374,12 @@ void events(context& c) {
     uid16 = who->uid16;
     token_hash = who->token_hash;
   }
-  uint64_t last = 0;
+  // The HTTPS front end keeps httplib's connection loop: no hand-over, so
+  // refuse before anything is spent (a ticket is single use).
+  if (!can_take_connection())
+    return write_error(c.res, errc::invalid_request,
+                       "event streams are served on the node's plain HTTP listener; terminate TLS in front of it");
+  uint64_t last = no_last_event;
   auto resume = c.req.get_header_value("Last-Event-ID");
   if (resume.empty()) resume = c.query("last_event_id").value_or("");
   if (!resume.empty()) {
@@ -402,16 +408,10 @@ void events(context& c) {
   for (auto& [k, v] : c.res.headers) head += k + ": " + v + "\r\n";  // X-Request-Id, CORS
   head += "\r\nretry: 2000\n: connected\n\n" + sub->replay;
   auto* streams = &hub;
-  bool taken = take_connection([streams, id, head = std::move(head), session = sub->session_id,
-                                at = sub->last_seq](int fd) mutable {
-    streams->attach(id, fd, std::move(head), std::move(session), at);
+  take_connection([streams, id, head = std::move(head), session = sub->session_id, at = sub->last_seq,
+                   source = sub->source](int fd) mutable {
+    streams->attach(id, fd, std::move(head), std::move(session), at, std::move(source));
   });
-  if (!taken) {  // the HTTPS front end: no hand-over
-    hub.cancel(id);
-    (void)c.svc.route.call_user(uid16, unsubscribe{hub.relay(), id});
-    return write_error(c.res, errc::invalid_request,
-                       "event streams are served on the node's plain HTTP listener; terminate TLS in front of it");
-  }
   c.res.status = 200;
 }
 

@@ -481,6 +481,8 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
   }
 };
 
+bool can_take_connection() { return on_edge_worker; }
+
 bool take_connection(std::function<void(int fd)> fn) {
   if (!on_edge_worker) return false;
   taker = std::move(fn);

@@ -41,6 +41,9 @@ class worker_pool;
 /// False when the request is not running on the edge (the HTTPS front end
 /// keeps httplib's own connection loop): then nothing is taken.
 bool take_connection(std::function<void(int fd)> fn);
+/// Whether take_connection would take the connection of the request running
+/// on this thread.
+bool can_take_connection();
 
 struct edge_limits {
   millis head_timeout = 10'000;

@@ -1,5 +1,6 @@
 #include "http/event_streams.h"
 
+#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -38,11 +39,13 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
     bool closing = false;  // close once `out` is written
     bool detach_pending = false;  // the actor went away before attach()
     bool want_out = false;  // EPOLLOUT armed
+    caf::strong_actor_ptr source;  // the user actor it is subscribed at
   };
 
   stream_limits limits;
   router_port& route;
   stream_relay_hdl relay;
+  std::string credential;
 
   mutable std::mutex mutex;
   std::unordered_map<uint64_t, stream> streams;
@@ -88,6 +91,14 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
   }
 
   // -- under `mutex` ---------------------------------------------------------------
+
+  /// The relay watches the user actor a stream is subscribed at.
+  void watch(stream& s, uint64_t id, caf::strong_actor_ptr source) {
+    if (s.source == source) return;
+    if (s.source) caf::anon_send(relay, stream_watch{credential, s.source, id, false});
+    s.source = std::move(source);
+    if (s.source) caf::anon_send(relay, stream_watch{credential, s.source, id, true});
+  }
 
   void arm(stream& s, bool want_out) {
     if (s.fd < 0 || s.want_out == want_out) return;
@@ -137,6 +148,7 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
     auto it = streams.find(id);
     if (it == streams.end()) return;
     auto& s = it->second;
+    watch(s, id, nullptr);
     if (s.fd >= 0) {
       ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, s.fd, nullptr);
       ::shutdown(s.fd, SHUT_RDWR);
@@ -192,7 +204,10 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
         return;
       }
       auto& s = it->second;
-      if (r) return open_with(id, s, r->replay, r->last_seq);
+      if (r) {
+        watch(s, id, r->source);
+        return open_with(id, s, r->replay, r->last_seq);
+      }
       auto code = r.err().code;
       if (code == errc::unauthorized || code == errc::session_expired || code == errc::account_blocked ||
           code == errc::account_banned || code == errc::pending_activation || code == errc::not_found) {
@@ -288,7 +303,10 @@ event_streams::event_streams(stream_limits limits, router_port& route)
 
 event_streams::~event_streams() { stop(); }
 
-void event_streams::set_relay(stream_relay_hdl relay) { impl_->relay = std::move(relay); }
+void event_streams::set_relay(stream_relay_hdl relay, std::string credential) {
+  impl_->relay = std::move(relay);
+  impl_->credential = std::move(credential);
+}
 const stream_relay_hdl& event_streams::relay() const { return impl_->relay; }
 
 uint64_t event_streams::reserve(const std::string& uid16) {
@@ -306,7 +324,8 @@ void event_streams::cancel(uint64_t id) {
   impl_->close_locked(id, false);
 }
 
-void event_streams::attach(uint64_t id, int fd, std::string first, std::string session_id, uint64_t last_seq) {
+void event_streams::attach(uint64_t id, int fd, std::string first, std::string session_id, uint64_t last_seq,
+                           caf::strong_actor_ptr source) {
   auto& im = *impl_;
   std::lock_guard<std::mutex> lock(im.mutex);
   auto it = im.streams.find(id);
@@ -318,6 +337,7 @@ void event_streams::attach(uint64_t id, int fd, std::string first, std::string s
   auto& s = it->second;
   s.fd = fd;
   s.session_id = std::move(session_id);
+  im.watch(s, id, std::move(source));
   im.by_fd[fd] = id;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;

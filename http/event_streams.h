@@ -40,8 +40,9 @@ class event_streams final : public stream_sink {
   event_streams(stream_limits limits, router_port& route);
   ~event_streams() override;
 
-  /// The relay that user actors send this node's stream events to.
-  void set_relay(stream_relay_hdl relay);
+  /// The relay that user actors send this node's stream events to, and the
+  /// member credential the hub's own messages to it carry.
+  void set_relay(stream_relay_hdl relay, std::string credential);
   const stream_relay_hdl& relay() const;
 
   /// A new stream of user `uid16`: its number, or 0 when the node is at its
@@ -51,8 +52,10 @@ class event_streams final : public stream_sink {
   void cancel(uint64_t id);
   /// The stream's socket (owned by the hub from now on, closed by it), the
   /// bytes to write first (the response head and the replay), the session
-  /// it lives on and the last event in the replay.
-  void attach(uint64_t id, int fd, std::string first, std::string session_id, uint64_t last_seq);
+  /// it lives on, the last event in the replay and the user actor it
+  /// subscribed at (watched by the relay).
+  void attach(uint64_t id, int fd, std::string first, std::string session_id, uint64_t last_seq,
+              caf::strong_actor_ptr source);
 
   // stream_sink (called by the relay actor)
   void push(const std::vector<uint64_t>& ids, uint64_t seq, const std::string& frame) override;

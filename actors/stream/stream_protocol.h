@@ -10,12 +10,18 @@
 //   stream_detached{credential, streams}           the user actor is going away (handoff,
 //                                                  shutdown): subscribe again at the new one
 //
+// and the node's own stream hub sends it stream_watch{credential, source,
+// stream, on}: the relay monitors each user actor its streams subscribed at,
+// so that streams whose user's node dies (no stream_detached then) subscribe
+// again too.
+//
 // CAF keeps the order of messages between two actors, so a stream sees its
 // user's events in order.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <caf/actor_control_block.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/wire.h"
@@ -38,6 +44,17 @@ struct stream_detached {
   std::vector<uint64_t> streams;
 };
 
+struct stream_watch {
+  std::string credential;
+  caf::strong_actor_ptr source;
+  uint64_t stream = 0;
+  bool on = true;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_watch& x) {
+  return f(caf::meta::type_name("stream_watch"), x.credential, x.source, x.stream, x.on);
+}
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_push& x) {
   return f(caf::meta::type_name("stream_push"), x.credential, x.streams, x.seq, x.frame);
@@ -57,12 +74,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(roster_stream, 600)
   CAF_ADD_TYPE_ID(roster_stream, (roster::stream_push))
   CAF_ADD_TYPE_ID(roster_stream, (roster::stream_end))
   CAF_ADD_TYPE_ID(roster_stream, (roster::stream_detached))
+  CAF_ADD_TYPE_ID(roster_stream, (roster::stream_watch))
 CAF_END_TYPE_ID_BLOCK(roster_stream)
 
 namespace roster {
 
-using stream_relay_hdl =
-    caf::typed_actor<caf::reacts_to<stream_push>, caf::reacts_to<stream_end>, caf::reacts_to<stream_detached>>;
+using stream_relay_hdl = caf::typed_actor<caf::reacts_to<stream_push>, caf::reacts_to<stream_end>,
+                                          caf::reacts_to<stream_detached>, caf::reacts_to<stream_watch>>;
 
 /// What a relay delivers to: the node's open streams (http/event_streams.h).
 class stream_sink {

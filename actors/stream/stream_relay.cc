@@ -2,6 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <map>
+
 namespace roster {
 
 namespace {
@@ -10,6 +13,7 @@ struct relay_state {
   static inline const char* name = "roster.stream_relay";
   std::shared_ptr<actor_env> env;
   std::shared_ptr<stream_sink> sink;
+  std::map<caf::actor_addr, std::vector<uint64_t>> watched;  // user actor → this node's streams subscribed there
 };
 
 stream_relay_hdl::behavior_type stream_relay(stream_relay_hdl::stateful_pointer<relay_state> self,
@@ -19,6 +23,15 @@ stream_relay_hdl::behavior_type stream_relay(stream_relay_hdl::stateful_pointer<
   auto ok = [self](const std::string& credential) {
     return self->state.env->accept(credential, "stream relay", self->current_sender());
   };
+  // A watched user actor is gone without saying so (its node died or lost
+  // the link): its streams subscribe again wherever the user lives now.
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto it = self->state.watched.find(dm.source);
+    if (it == self->state.watched.end()) return;
+    auto ids = std::move(it->second);
+    self->state.watched.erase(it);
+    self->state.sink->detached(ids);
+  });
   return {
     [self, ok](const stream_push& m) {
       if (ok(m.credential)) self->state.sink->push(m.streams, m.seq, m.frame);
@@ -28,6 +41,26 @@ stream_relay_hdl::behavior_type stream_relay(stream_relay_hdl::stateful_pointer<
     },
     [self, ok](const stream_detached& m) {
       if (ok(m.credential)) self->state.sink->detached(m.streams);
+    },
+    [self, ok](const stream_watch& m) {
+      if (!ok(m.credential) || !m.source) return;
+      auto addr = caf::actor_cast<caf::actor_addr>(m.source);
+      auto& w = self->state.watched;
+      auto it = w.find(addr);
+      if (m.on) {
+        if (it == w.end()) {
+          self->monitor(m.source);
+          it = w.emplace(addr, std::vector<uint64_t>{}).first;
+        }
+        it->second.push_back(m.stream);
+      } else if (it != w.end()) {
+        auto& ids = it->second;
+        ids.erase(std::remove(ids.begin(), ids.end(), m.stream), ids.end());
+        if (ids.empty()) {
+          self->demonitor(addr);
+          w.erase(it);
+        }
+      }
     },
   };
 }

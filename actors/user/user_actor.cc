@@ -734,7 +734,7 @@ result<view> on(ctx& c, add_notification& op) {
   n.created_at = c.now;
   write_batch b;
   json shown = {{"title", n.title}, {"body", n.body}, {"data", n.data}};
-  emit(c, b, notification_event, shown);
+  emit(c, b, event_type::notification, shown);
   n.seq = st.user->event_seq;
   b.put(keys::notification(st.partition, st.uid16.view(), n.seq), encode_notification(n));
   // Keep the newest notifications.keep_per_user.
@@ -891,14 +891,17 @@ result<subscription> on(ctx& c, subscribe& op) {
   bool known = std::any_of(st.subs.begin(), st.subs.end(), same);
   if (!known && st.subs.size() >= max_streams_per_user)
     return make_error(errc::rate_limited, "too many open event streams for this user");
-  auto replay = replay_after(st, op.last_event_id);
+  // An id beyond the user's last event names nothing this server sent:
+  // start from now (a client without Last-Event-ID sends the largest value).
+  auto replay = replay_after(st, std::min(op.last_event_id, st.user->event_seq));
   if (!replay) return replay.err();
   if (!known) {
     if (st.subs.empty()) st.set_online(true);
     c.self->monitor(op.relay);
     st.subs.push_back({op.relay, op.stream, session_id});
   }
-  return subscription{session_id, std::move(replay->first), replay->second};
+  return subscription{session_id, std::move(replay->first), replay->second,
+                      caf::actor_cast<caf::strong_actor_ptr>(c.self)};
 }
 
 result<done> on(ctx& c, unsubscribe& op) {
@@ -922,7 +925,11 @@ void close_streams(ctx& c) {
   auto& cred = st.env->credential;
   auto keep = std::remove_if(st.subs.begin(), st.subs.end(), [&](auto& s) {
     std::string_view reason = all_reason;
-    if (reason.empty() && !st.sessions.find(s.session_id)) reason = "session_revoked";
+    if (reason.empty()) {
+      auto* session = st.sessions.find(s.session_id);
+      if (!session) reason = "session_revoked";
+      else if (session_state(*session, c.now, st.env->sessions) != errc::ok) reason = "session_expired";
+    }
     if (reason.empty()) return false;
     c.self->send(s.relay, stream_end{cred, s.stream, sse_end_frame(reason)});
     return true;

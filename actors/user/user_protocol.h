@@ -138,6 +138,7 @@ struct delete_notification {
 /// token: a single-use ticket (30 s) that opens an event stream in place of
 /// the token (browsers' EventSource cannot send headers).
 struct events_ticket {};
+inline constexpr uint64_t no_last_event = ~uint64_t{0};
 /// token, ticket or internal: opens a live stream of the user's events at
 /// `relay` (stream number `stream`): replies the retained events after
 /// `last_event_id` and pushes every new one. Authenticated by the envelope's
@@ -146,7 +147,7 @@ struct events_ticket {};
 struct subscribe {
   stream_relay_hdl relay;
   uint64_t stream = 0;
-  uint64_t last_event_id = 0;
+  uint64_t last_event_id = no_last_event;  // no_last_event: only events from now on
   std::string ticket_hash;
   std::string session_id;
 };
@@ -212,6 +213,7 @@ struct subscription {
   std::string session_id;
   std::string replay;
   uint64_t last_seq = 0;
+  caf::strong_actor_ptr source;  // the user's actor: the relay watches it (a node that dies ends its pushes)
 };
 
 using user_reply_value = std::variant<done, view, signed_in, login_ticket, profile_updated, credentials, revoked,
@@ -401,7 +403,7 @@ typename Inspector::result_type inspect(Inspector& f, holds& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subscription& x) {
-  return f(caf::meta::type_name("subscription"), x.session_id, x.replay, x.last_seq);
+  return f(caf::meta::type_name("subscription"), x.session_id, x.replay, x.last_seq, x.source);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_reply& x) {

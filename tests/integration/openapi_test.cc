@@ -132,6 +132,23 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=0").status, 400);
     EXPECT_EQ(s.admin("GET", "/v1/admin/outbox").status, 200);
     EXPECT_EQ(s.admin("GET", "/v1/admin/outbox?state=bogus").status, 400);
+    // notifications and events
+    auto sent = s.admin("POST", "/v1/admin/notifications", {{"user_ids", {ann_id}}, {"title", "Welcome"}, {"data", {{"k", 1}}}});
+    ASSERT_EQ(sent.status, 200) << sent.raw;
+    EXPECT_EQ(s.admin("POST", "/v1/admin/notifications", {{"user_ids", {ann_id}}}).status, 400);
+    auto notes = s.as(t, "GET", "/v1/notifications?limit=1");
+    ASSERT_EQ(notes.status, 200) << notes.raw;
+    EXPECT_EQ(s.as(t, "GET", "/v1/notifications?cursor=x").status, 400);
+    auto note_id = notes.body["items"][0]["id"].get<std::string>();
+    EXPECT_EQ(s.as(t, "POST", "/v1/notifications/read", {{"ids", {note_id}}}).status, 200);
+    EXPECT_EQ(s.as(t, "POST", "/v1/notifications/read", {{"all", "yes"}}).status, 400);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/notifications/" + note_id).status, 204);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/notifications/" + note_id).status, 404);
+    EXPECT_EQ(s.as(t, "POST", "/v1/events/ticket").status, 201);
+    EXPECT_EQ(s.call("POST", "/v1/events/ticket").status, 401);
+    EXPECT_EQ(s.call("GET", "/v1/events").status, 401);
+    EXPECT_EQ(s.call("GET", "/v1/events?ticket=not-a-ticket").status, 401);
+    EXPECT_EQ(s.call("GET", "/v1/events", nullptr, {{"Authorization", "Bearer " + t}, {"Last-Event-ID", "x"}}).status, 400);
     json dead;
     for (int i = 0; i < 100 && dead.empty(); ++i) {
       dead = s.admin("GET", "/v1/admin/outbox?state=dead&limit=1").body["items"];
