@@ -10,6 +10,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/actor_control_block.hpp>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,24 @@ struct actor_env {
   /// The node's notification sender, told of every outbox entry committed
   /// (null in unit tests without one: the entries wait in the store).
   notify_hdl notify;
+  /// Outbox entries committed and not yet taken by the sender. A user actor
+  /// adds to it and wakes the sender (outbox_added) only when it was empty:
+  /// under load one wake-up carries many writes' entries.
+  struct outbox_inbox {
+    std::mutex mutex;
+    std::vector<outbox_ref> refs;
+    /// Adds; true when the inbox was empty (the sender must be woken).
+    bool add(std::vector<outbox_ref>& more) {
+      std::lock_guard<std::mutex> lock(mutex);
+      bool was_empty = refs.empty();
+      refs.insert(refs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+      return was_empty;
+    }
+    std::vector<outbox_ref> take() {
+      std::lock_guard<std::mutex> lock(mutex);
+      return std::move(refs);
+    }
+  } outbox_new;
 
   actor_counters counters;
 };

@@ -88,6 +88,19 @@ std::string encode_outbox(const outbox_entry& e) {
   return w.take();
 }
 
+std::string redact_url(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "…";
+  auto rest = url.substr(scheme + 3);
+  auto end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, end);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string out(url.substr(0, scheme + 3));
+  out.append(authority);
+  if (end != std::string_view::npos) out += "/…";
+  return out;
+}
+
 std::string outbox_admin_view(const outbox_entry& e) {
   json_text w(256);
   w.open_object();
@@ -101,7 +114,7 @@ std::string outbox_admin_view(const outbox_entry& e) {
   else w.null();
   w.key("purpose").string(e.purpose);
   w.key("state").string(e.state == outbox_state::dead ? "dead" : "pending");
-  w.key("to").string(e.to);
+  w.key("to").string(e.kind == outbox_kind::webhook ? redact_url(e.to) : e.to);
   w.key("user_id").string(e.user_id);
   w.close_object();
   return w.take();

@@ -53,6 +53,10 @@ std::string outbox_id_text(std::string_view id16);
 std::optional<std::string> outbox_id_from_text(std::string_view text);
 
 std::string encode_outbox(const outbox_entry& e);
+/// A URL without what may be a secret in it (user:password@, path, query):
+/// "scheme://host[:port]/…".
+std::string redact_url(std::string_view url);
+
 /// What an operator sees of an entry (GET /v1/admin/outbox): id, kind,
 /// user, recipient, purpose, state, attempts, times, last error — never the
 /// body (it may hold a code or a link).

@@ -392,7 +392,7 @@ void events(context& c) {
     last = *v;
   }
   auto& hub = c.svc.streams;
-  auto id = hub.reserve(uid16);
+  auto id = hub.reserve(uid16, c.client.ip);
   if (id == 0) {
     error e = make_error(errc::rate_limited, "this node serves as many event streams as it may; try again later");
     e.retry_after = 5;

@@ -133,14 +133,14 @@ void admin_notifications(context& c) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   auto data = input->data.dump();
-  json sent = json::array(), unknown = json::array();
+  json sent = json::array(), unknown = json::array(), failed = json::array();
   for (auto& id : ids) {
     auto r = c.svc.route.call_user(*uuid_from_string(id), add_notification{input->title, input->body, data}, {}, c.client);
     if (r) sent.push_back({{"user_id", id}, {"id", json::parse(r->json)["id"]}});
     else if (r.err().code == errc::not_found) unknown.push_back(id);
-    else return write_error(c.res, r.err());  // retryable: those sent stay sent
+    else failed.push_back({{"user_id", id}, {"code", errc_name(r.err().code)}});  // retry these only
   }
-  write_json(c.res, 200, json{{"sent", sent}, {"not_found", unknown}}.dump());
+  write_json(c.res, 200, json{{"sent", sent}, {"not_found", unknown}, {"failed", failed}}.dump());
 }
 
 // GET /v1/admin/outbox?state=pending|dead&cursor=&limit=: every partition's

@@ -256,6 +256,11 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
       if (taker) {  // an event stream: the socket has a new owner
         auto fn = std::move(taker);
         taker = nullptr;
+        if (c.buf.size() > c.frame) {  // a request pipelined after it would never be answered
+          close_conn(c);
+          fn(-1);
+          return;
+        }
         int fd = c.fd;
         c.fd = -1;
         release(c);

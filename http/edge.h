@@ -37,7 +37,9 @@ class worker_pool;
 /// For a handler that keeps its connection (an event stream): called on the
 /// worker thread while the request runs, it makes the edge write nothing of
 /// httplib's answer and, once the handler returns, hand the socket to `fn`,
-/// which owns it from then on (the edge's connection caps stop counting it).
+/// which owns it from then on (the edge's connection caps stop counting it);
+/// with -1 when the client pipelined more requests after this one (the
+/// connection is closed: they would never be answered).
 /// False when the request is not running on the edge (the HTTPS front end
 /// keeps httplib's own connection loop): then nothing is taken.
 bool take_connection(std::function<void(int fd)> fn);

@@ -21,14 +21,19 @@
 namespace roster::http {
 
 namespace {
-constexpr int resubscribe_attempts = 40;  // × 250 ms: a handoff's switch takes well under 10 s
+constexpr millis resubscribe_deadline = 10'000;  // a handoff's switch takes well under that
 constexpr auto resubscribe_pause = std::chrono::milliseconds(250);
+constexpr size_t max_held = 1000;        // events held for one resuming stream
+constexpr size_t max_input = 4096;       // bytes a stream's client may send (it has nothing to say)
+constexpr int control_threads = 4;       // router calls: resubscribe, unsubscribe
 } // namespace
 
 struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
   enum class phase { pending, open, resuming };
   struct stream {
     std::string uid16;
+    std::string ip;
+    size_t input = 0;  // bytes the client sent (and were read away)
     int fd = -1;
     phase ph = phase::pending;
     std::string out;  // bytes the socket has not taken yet
@@ -50,6 +55,7 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
   mutable std::mutex mutex;
   std::unordered_map<uint64_t, stream> streams;
   std::unordered_map<int, uint64_t> by_fd;
+  std::unordered_map<std::string, int64_t> per_address;
   uint64_t next_id = 1;
   std::atomic<int64_t> count{0};
 
@@ -61,7 +67,7 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
   std::mutex tasks_mutex;
   std::condition_variable tasks_wake;
   std::deque<std::function<void()>> tasks;
-  std::thread control;
+  std::vector<std::thread> control;
 
   impl(stream_limits l, router_port& r) : limits(l), route(r) {
     epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -78,7 +84,7 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
 
   void start() {
     io = std::thread([self = shared_from_this()] { self->run_io(); });
-    control = std::thread([self = shared_from_this()] { self->run_control(); });
+    for (int i = 0; i < control_threads; ++i) control.emplace_back([self = shared_from_this()] { self->run_control(); });
   }
 
   void later(std::function<void()> fn) {
@@ -160,6 +166,7 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
       auto self = shared_from_this();
       later([self, uid, id] { (void)self->route.call_user(uid, unsubscribe{self->relay, id}); });
     }
+    if (auto a = per_address.find(s.ip); a != per_address.end() && --a->second <= 0) per_address.erase(a);
     streams.erase(it);
     count.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -185,7 +192,8 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
   }
 
   void resubscribe(uint64_t id) {
-    for (int attempt = 0; attempt < resubscribe_attempts && !stopping; ++attempt) {
+    auto deadline = now_ms() + resubscribe_deadline;
+    while (!stopping && now_ms() < deadline) {
       std::string uid, session;
       uint64_t last = 0;
       {
@@ -271,7 +279,14 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
           char sink[512];
           for (;;) {
             auto r = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
-            if (r > 0) continue;
+            if (r > 0) {
+              s.input += static_cast<size_t>(r);
+              if (s.input > max_input) {  // a client that talks is no event-stream client
+                gone = true;
+                break;
+              }
+              continue;
+            }
             if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) gone = true;
             break;
           }
@@ -288,8 +303,9 @@ struct event_streams::impl : std::enable_shared_from_this<event_streams::impl> {
       if (now_ms() >= next_beat) {
         next_beat = now_ms() + limits.heartbeat;
         std::vector<uint64_t> dead;
+        // Resuming streams too: a comment between two events breaks nothing.
         for (auto& [id, s] : streams)
-          if (s.ph == phase::open && s.fd >= 0 && !write(s, ": heartbeat\n\n")) dead.push_back(id);
+          if (s.ph != phase::pending && s.fd >= 0 && !write(s, ": heartbeat\n\n")) dead.push_back(id);
         for (auto id : dead) close_locked(id, true);
       }
     }
@@ -309,12 +325,17 @@ void event_streams::set_relay(stream_relay_hdl relay, std::string credential) {
 }
 const stream_relay_hdl& event_streams::relay() const { return impl_->relay; }
 
-uint64_t event_streams::reserve(const std::string& uid16) {
+uint64_t event_streams::reserve(const std::string& uid16, const std::string& ip) {
   auto& im = *impl_;
   std::lock_guard<std::mutex> lock(im.mutex);
   if (im.stopping || im.count.load() >= im.limits.max_streams) return 0;
+  auto& mine = im.per_address[ip];
+  if (mine >= im.limits.max_per_address) return 0;
+  ++mine;
   auto id = im.next_id++;
-  im.streams[id].uid16 = uid16;
+  auto& s = im.streams[id];
+  s.uid16 = uid16;
+  s.ip = ip;
   im.count.fetch_add(1, std::memory_order_relaxed);
   return id;
 }
@@ -329,9 +350,12 @@ void event_streams::attach(uint64_t id, int fd, std::string first, std::string s
   auto& im = *impl_;
   std::lock_guard<std::mutex> lock(im.mutex);
   auto it = im.streams.find(id);
-  if (it == im.streams.end() || im.stopping) {
-    ::close(fd);
-    if (it != im.streams.end()) im.close_locked(id, true);
+  if (it == im.streams.end() || im.stopping || fd < 0) {
+    if (fd >= 0) ::close(fd);
+    if (it != im.streams.end()) {
+      im.watch(it->second, id, std::move(source));
+      im.close_locked(id, true);
+    }
     return;
   }
   auto& s = it->second;
@@ -353,14 +377,23 @@ void event_streams::attach(uint64_t id, int fd, std::string first, std::string s
   }
 }
 
-void event_streams::push(const std::vector<uint64_t>& ids, uint64_t seq, const std::string& frame) {
+std::vector<uint64_t> event_streams::push(const std::vector<uint64_t>& ids, uint64_t seq, const std::string& frame) {
   auto& im = *impl_;
+  std::vector<uint64_t> unknown;
   std::lock_guard<std::mutex> lock(im.mutex);
   for (auto id : ids) {
     auto it = im.streams.find(id);
-    if (it == im.streams.end()) continue;
+    if (it == im.streams.end()) {
+      unknown.push_back(id);
+      continue;
+    }
     auto& s = it->second;
     if (s.ph != impl::phase::open) {
+      if (s.held.size() >= max_held) {  // too far behind: the client reconnects with Last-Event-ID
+        s.held.clear();
+        s.end_frame = sse_end_frame("unavailable");
+        continue;
+      }
       s.held.emplace_back(seq, frame);
       continue;
     }
@@ -368,6 +401,7 @@ void event_streams::push(const std::vector<uint64_t>& ids, uint64_t seq, const s
     s.last_seq = seq;
     if (!im.write(s, frame)) im.close_locked(id, true);
   }
+  return unknown;
 }
 
 void event_streams::end(uint64_t id, const std::string& frame) {
@@ -403,12 +437,16 @@ void event_streams::detached(const std::vector<uint64_t>& ids) {
 
 void event_streams::stop() {
   auto& im = *impl_;
-  if (im.stopping.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(im.tasks_mutex);  // no control thread misses the wake-up
+    if (im.stopping.exchange(true)) return;
+  }
   uint64_t one = 1;
   (void)::write(im.wake_fd, &one, sizeof one);
   im.tasks_wake.notify_all();
   if (im.io.joinable()) im.io.join();
-  if (im.control.joinable()) im.control.join();
+  for (auto& t : im.control)
+    if (t.joinable()) t.join();
   std::lock_guard<std::mutex> lock(im.mutex);
   std::vector<uint64_t> all;
   for (auto& [id, s] : im.streams) all.push_back(id);

@@ -31,6 +31,7 @@ namespace roster::http {
 
 struct stream_limits {
   int64_t max_streams = 20'000;  // open streams on this node
+  int64_t max_per_address = 256;  // open streams from one client address
   millis heartbeat = 15'000;
   size_t max_buffered = 256 * 1024;  // unsent bytes of one stream before it is cut off
 };
@@ -45,9 +46,10 @@ class event_streams final : public stream_sink {
   void set_relay(stream_relay_hdl relay, std::string credential);
   const stream_relay_hdl& relay() const;
 
-  /// A new stream of user `uid16`: its number, or 0 when the node is at its
-  /// limit. Events for it are held until attach().
-  uint64_t reserve(const std::string& uid16);
+  /// A new stream of user `uid16` from client address `ip`: its number, or 0
+  /// when the node or that address is at its limit. Events for it are held
+  /// until attach().
+  uint64_t reserve(const std::string& uid16, const std::string& ip);
   /// The subscription failed: forget the stream.
   void cancel(uint64_t id);
   /// The stream's socket (owned by the hub from now on, closed by it), the
@@ -58,7 +60,7 @@ class event_streams final : public stream_sink {
               caf::strong_actor_ptr source);
 
   // stream_sink (called by the relay actor)
-  void push(const std::vector<uint64_t>& ids, uint64_t seq, const std::string& frame) override;
+  std::vector<uint64_t> push(const std::vector<uint64_t>& ids, uint64_t seq, const std::string& frame) override;
   void end(uint64_t id, const std::string& frame) override;
   void detached(const std::vector<uint64_t>& ids) override;
 

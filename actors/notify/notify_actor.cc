@@ -130,6 +130,20 @@ struct notify_state {
   }
 
   double jitter() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
+
+  /// Queues what user actors committed since the last look (env->outbox_new);
+  /// a partition not loaded yet gets them with its scan.
+  void take_new() {
+    for (auto& r : env->outbox_new.take())
+      if (loaded[outbox_partition(r.id16) % loaded.size()]) enqueue(r.id16, r.next_at);
+  }
+
+  /// An entry this actor can no longer account for (a read or write failed,
+  /// or its partition was not served for a moment): forget the partition's
+  /// queue so that the next fence check reads it again from the store.
+  void reload(uint16_t p) {
+    if (p < loaded.size() && loaded[p]) drop(p);
+  }
 };
 
 using self_ptr = notify_hdl::stateful_pointer<notify_state>;
@@ -143,6 +157,7 @@ void dispatch(self_ptr self, millis now) {
     auto p = outbox_partition(id16);
     if (!st.env->serving(p)) {
       st.known.erase(id16);
+      st.reload(p);
       continue;
     }
     auto raw = st.env->db->get(keys::outbox_entry(p, id16));
@@ -189,6 +204,7 @@ void on_sent(self_ptr self, outbox_sent& msg) {
   if (raw && raw->has_value()) e = decode_outbox(**raw);
   if (!e) {
     st.known.erase(msg.id16);
+    if (!raw) st.reload(p);  // unreadable now, not gone: read the partition again later
     return;
   }
   e->attempts += 1;
@@ -198,8 +214,9 @@ void on_sent(self_ptr self, outbox_sent& msg) {
   else e->state = outbox_state::dead;
   write_batch b;
   b.put(key, encode_outbox(*e));
-  if (auto w = st.env->db->write(b); !w) {  // handed off: the new owner has it
+  if (auto w = st.env->db->write(b); !w) {  // handed off (the new owner has it), or a failed write
     st.known.erase(msg.id16);
+    st.reload(p);
     return;
   }
   if (next) {
@@ -208,9 +225,9 @@ void on_sent(self_ptr self, outbox_sent& msg) {
   } else {
     st.known.erase(msg.id16);
     st.dead_of[p] += 1;
-    spdlog::warn("notification sender: {} {} to {} is a dead letter after {} attempts: {}", outbox_kind_name(e->kind),
-                 outbox_id_text(e->id), log_safe(e->kind == outbox_kind::webhook ? e->to : e->purpose), e->attempts,
-                 log_safe(e->last_error));
+    spdlog::warn("notification sender: {} {} ({}) is a dead letter after {} attempts: {}", outbox_kind_name(e->kind),
+                 outbox_id_text(e->id), log_safe(e->kind == outbox_kind::webhook ? redact_url(e->to) : e->purpose),
+                 e->attempts, log_safe(e->last_error));
   }
 }
 
@@ -228,10 +245,16 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
   for (char c : seed) s = (s << 8) | static_cast<unsigned char>(c);
   st.rng.seed(s);
   self->send(self, drain_atom_v);
+  // Shutdown: what was sent is removed first, so a restart does not send it again.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    self->state.remove_sent();
+    self->quit(em.reason);
+  });
   return {
     [self](outbox_added& msg) {
       auto& st = self->state;
       if (!st.env->accept(msg.credential, "notification sender", self->current_sender())) return;
+      st.take_new();
       for (auto& r : msg.refs)
         if (st.loaded[outbox_partition(r.id16) % st.loaded.size()]) st.enqueue(r.id16, r.next_at);
       if (msg.revived > 0)
@@ -251,6 +274,7 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
       if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self)) return;
       auto now = now_ms();
       st.remove_sent();
+      st.take_new();
       if (now - st.last_fence_check >= fence_check_interval) st.follow_fence(now);
       dispatch(self, now);
       self->delayed_send(self, tick_interval, drain_atom_v);

@@ -86,7 +86,9 @@ using stream_relay_hdl = caf::typed_actor<caf::reacts_to<stream_push>, caf::reac
 class stream_sink {
  public:
   virtual ~stream_sink() = default;
-  virtual void push(const std::vector<uint64_t>& streams, uint64_t seq, const std::string& frame) = 0;
+  /// Returns the streams it does not hold (any more): the relay tells the
+  /// sending user actor to forget them.
+  virtual std::vector<uint64_t> push(const std::vector<uint64_t>& streams, uint64_t seq, const std::string& frame) = 0;
   virtual void end(uint64_t stream, const std::string& frame) = 0;
   virtual void detached(const std::vector<uint64_t>& streams) = 0;
 };

@@ -1,5 +1,7 @@
 #include "actors/stream/stream_relay.h"
 
+#include "actors/user/user_actor.h"
+
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -34,7 +36,18 @@ stream_relay_hdl::behavior_type stream_relay(stream_relay_hdl::stateful_pointer<
   });
   return {
     [self, ok](const stream_push& m) {
-      if (ok(m.credential)) self->state.sink->push(m.streams, m.seq, m.frame);
+      if (!ok(m.credential)) return;
+      // A stream this node no longer holds (its subscription outlived a
+      // failed or timed-out request): the user's actor forgets it.
+      auto gone = self->state.sink->push(m.streams, m.seq, m.frame);
+      auto to = caf::actor_cast<user_actor_hdl>(self->current_sender());
+      if (gone.empty() || !to) return;
+      for (auto id : gone) {
+        user_request req;
+        req.credential = self->state.env->credential;
+        req.op = unsubscribe{self, id};
+        self->request(to, std::chrono::seconds(10), std::move(req)).then([](const user_reply&) {}, [](caf::error&) {});
+      }
     },
     [self, ok](const stream_end& m) {
       if (ok(m.credential)) self->state.sink->end(m.stream, m.frame);

@@ -306,8 +306,8 @@ bool commit(ctx& c, write_batch& b) {
   c.pushes.clear();
   if (st.ok()) {
     auto& env = *c.st.env;
-    if (!announced.empty() && env.notify)
-      c.self->send(env.notify, outbox_added{env.credential, std::move(announced), 0});
+    if (!announced.empty() && env.notify && env.outbox_new.add(announced))
+      c.self->send(env.notify, outbox_added{env.credential, {}, 0});
     for (auto& [seq, frame] : pushes)
       c.st.to_relays([](auto&) { return true; }, [&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
         c.self->send(r, stream_push{env.credential, std::move(ids), seq, frame});
@@ -971,7 +971,8 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   } catch (const std::exception& e) {
     spdlog::error("user actor: {}", log_safe(e.what()));  // may quote request data
   }
-  if (!probe) close_streams(c);
+  // (Not after a failed load: "could not read" is no deletion.)
+  if (!probe && !st.load_failed) close_streams(c);
   // An absent user has nothing worth keeping in memory.
   if (!st.user && !std::holds_alternative<create_user>(req.op)) request_passivation(self);
   if (!r) return to_caf(r.err());

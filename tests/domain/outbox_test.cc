@@ -58,6 +58,11 @@ TEST(Outbox, EntriesRoundTripThroughTheirStoredForm) {
   EXPECT_TRUE(shown["next_attempt_at"].is_null());
   EXPECT_FALSE(shown.contains("text"));  // the body may hold a code: never shown
   EXPECT_FALSE(shown.contains("html"));
+  EXPECT_EQ(redact_url("https://user:pw@hooks.example.com:8443/T0/B1/secret?x=1"), "https://hooks.example.com:8443/…");
+  EXPECT_EQ(redact_url("http://127.0.0.1:9"), "http://127.0.0.1:9");
+  e.kind = outbox_kind::webhook;
+  e.to = "https://hooks.example.com/services/secret-token";
+  EXPECT_EQ(nlohmann::json::parse(outbox_admin_view(e))["to"], "https://hooks.example.com/…");
   EXPECT_FALSE(decode_outbox("[]"));
   EXPECT_FALSE(decode_outbox(R"({"id":"00","kind":"email","state":"pending"})"));
   EXPECT_FALSE(decode_outbox(R"({"id":"000000000000000000000000000000aa","kind":"fax","state":"pending"})"));
