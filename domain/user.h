@@ -55,6 +55,7 @@ struct user_record {
   millis last_seen_at = 0;
   std::vector<millis> failed_logins;  // recent failures (throttling)
   uint64_t event_seq = 0;             // the sequence number of the user's last event (domain/events.h)
+  bool streams = false;               // has opened an event stream: streamed events are kept for Last-Event-ID
 };
 
 /// The unique keys a user holds in the index: "email:<lower>", "username:<tag>",

@@ -54,6 +54,7 @@ std::string encode_user(const user_record& u) {
   w.key("metadata").value(u.metadata);
   w.key("password_hash").string(u.password_hash);
   w.key("status").string(status_name(u.status));
+  if (u.streams) w.key("streams").boolean(true);
   w.key("updated_at").number(u.updated_at);
   w.key("username").string(u.username);
   w.close_object();
@@ -84,6 +85,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "last_seen_at", u.last_seen_at);
     get_to(j, "failed_logins", u.failed_logins);
     get_to(j, "event_seq", u.event_seq);
+    get_to(j, "streams", u.streams);
     return u;
   } catch (const json::exception&) {
     return std::nullopt;

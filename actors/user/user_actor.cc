@@ -247,13 +247,14 @@ void emit(ctx& c, write_batch& b, std::string_view type, const json& data = json
   u.event_seq += 1;
   if (keep_seq) put_record(c, b);
   bool live = streamed(type);
-  if (env.webhook_urls.empty() && !live) return;
+  if (env.webhook_urls.empty() && !(live && (u.streams || !st.subs.empty()))) return;
   auto body = event_json(type, u.id, u.event_seq, c.now, data);
-  if (live) {
+  if (live && (u.streams || !st.subs.empty())) {
     // Kept for streams that reconnect with Last-Event-ID (the newest
-    // stream_replay_kept), and pushed to the open ones once stored.
+    // stream_replay_kept), and pushed to the open ones once stored. Only for
+    // users who have opened a stream: a game that never does pays nothing.
     auto frame = sse_frame(u.event_seq, type, body);
-    if (keep_seq) {
+    if (keep_seq && u.streams) {
       b.put(keys::recent_event(st.partition, st.uid16.view(), u.event_seq), frame);
       if (st.events_kept++ % 32 == 0) {
         std::vector<std::string> all;
@@ -895,6 +896,12 @@ result<subscription> on(ctx& c, subscribe& op) {
   // start from now (a client without Last-Event-ID sends the largest value).
   auto replay = replay_after(st, std::min(op.last_event_id, st.user->event_seq));
   if (!replay) return replay.err();
+  if (!st.user->streams) {  // from now on its streamed events are kept for reconnects
+    st.user->streams = true;
+    write_batch b;
+    put_record(c, b);
+    if (!commit(c, b)) return store_failed(c);
+  }
   if (!known) {
     if (st.subs.empty()) st.set_online(true);
     c.self->monitor(op.relay);

@@ -101,3 +101,30 @@ TEST(UserCodec, TheStoredFormatIsUnchanged) {
 
 } // namespace
 } // namespace roster
+
+namespace roster {
+namespace {
+
+// Fields added with the event streams: written only when set (older
+// records' bytes are unchanged), read back, absent means 0 / false.
+TEST(UserCodec, EventSequenceAndStreamsFlagRoundTrip) {
+  user_record u;
+  u.id = "0b1e5f2c-7d4a-4c3e-9f00-112233445566";
+  auto plain = encode_user(u);
+  EXPECT_EQ(plain.find("event_seq"), std::string::npos);
+  EXPECT_EQ(plain.find("streams"), std::string::npos);
+  u.event_seq = 42;
+  u.streams = true;
+  auto back = decode_user(encode_user(u));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->event_seq, 42u);
+  EXPECT_TRUE(back->streams);
+  auto old = decode_user(plain);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->event_seq, 0u);
+  EXPECT_FALSE(old->streams);
+  EXPECT_FALSE(decode_user(R"({"id":"x","event_seq":"7"})"));
+}
+
+} // namespace
+} // namespace roster
