@@ -58,15 +58,6 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-/// Runs a shell command; its exit status and stdout.
-std::pair<int, std::string> run(const std::string& cmd) {
-  std::array<char, 4096> buf{};
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  while (p && std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int status = p ? ::pclose(p) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 /// Serves the page on its own loopback port, with /hold kept pending until /done.
 class page_server {
@@ -153,7 +144,7 @@ TEST(Browser, ChromiumEventSourceGetsAnAdminNotification) {
                     " --disable-sync --disable-component-update --user-data-dir=" + dir + "/profile" +
                     " --timeout=20000 --dump-dom '" + url + "' 2>" + err_file;
   auto browser_started = std::chrono::steady_clock::now();
-  auto [code, dom] = run(cmd);
+  auto [code, dom] = run_command(cmd);
   auto browser_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - browser_started).count();
   std::string browser_log = read_file(err_file);
   std::filesystem::remove_all(dir);
@@ -178,7 +169,7 @@ TEST(Browser, ChromiumEventSourceGetsAnAdminNotification) {
   // the latency's p99 under load).
   EXPECT_LT(elapsed, 1000) << "open to notification took " << elapsed << " ms";
   RecordProperty("elapsed_ms", std::to_string(elapsed));
-  auto version = run(chromium + " --version 2>/dev/null").second;
+  auto version = run_command(chromium + " --version 2>/dev/null").second;
   std::printf("[ browser  ] %s[ browser  ] the page: %s\n[ browser  ] stream open -> notification in %.1f ms; "
               "chromium ran %.2f s\n", version.c_str(), title.c_str(), elapsed, browser_secs);
 

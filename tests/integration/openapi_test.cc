@@ -25,14 +25,8 @@ std::string token_of(const response& r) { return r.body["session"]["token"].get<
 
 /// Runs the checker over the recorded answers; its exit code and report.
 std::pair<int, std::string> check_answers(const std::string& exchanges) {
-  std::string cmd = std::string(ROSTER_TEST_PYTHON) + " " ROSTER_SOURCE_DIR "/tests/support/openapi_check.py " +
-                    ROSTER_SOURCE_DIR " " + exchanges + " --every-operation 2>&1";
-  std::array<char, 4096> buf{};
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  while (p && std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int status = p ? ::pclose(p) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return run_command(std::string(ROSTER_TEST_PYTHON) + " " ROSTER_SOURCE_DIR "/tests/support/openapi_check.py " +
+                     ROSTER_SOURCE_DIR " " + exchanges + " --every-operation 2>&1");
 }
 
 TEST(OpenApi, EveryOperationAnswersAsDocumented) {

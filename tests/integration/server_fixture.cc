@@ -54,7 +54,10 @@ int free_port() {
 }
 
 std::pair<int, std::string> run_roster(const std::string& args) {
-  std::string cmd = std::string(ROSTER_BINARY) + " " + args + " 2>&1";
+  return run_command(std::string(ROSTER_BINARY) + " " + args + " 2>&1");
+}
+
+std::pair<int, std::string> run_command(const std::string& cmd) {
   std::array<char, 4096> buf{};
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");

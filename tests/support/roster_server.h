@@ -32,6 +32,9 @@ int free_port();
 /// code and combined stdout/stderr.
 std::pair<int, std::string> run_roster(const std::string& args);
 
+/// Runs a shell command; its exit status and stdout.
+std::pair<int, std::string> run_command(const std::string& cmd);
+
 class roster_server {
  public:
   /// `env`: extra ROSTER_* variables (e.g. {"ROSTER_AUTH_SUDO_WINDOW", "1s"}).
