@@ -72,15 +72,15 @@ struct user_actor_state {
     if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
   }
 
-  /// Sends `frame` to the given streams, one message per relay.
-  template <class Pick>
-  void to_relays(Pick&& pick, const std::function<void(const stream_relay_hdl&, std::vector<uint64_t>)>& send) {
+  /// Calls `send` once per relay with the numbers of its streams.
+  template <class Send>
+  void to_relays(Send&& send) {
     std::vector<bool> done(subs.size(), false);
     for (size_t i = 0; i < subs.size(); ++i) {
-      if (done[i] || !pick(subs[i])) continue;
+      if (done[i]) continue;
       std::vector<uint64_t> ids;
       for (size_t j = i; j < subs.size(); ++j)
-        if (!done[j] && subs[j].relay == subs[i].relay && pick(subs[j])) {
+        if (!done[j] && subs[j].relay == subs[i].relay) {
           ids.push_back(subs[j].stream);
           done[j] = true;
         }
@@ -145,10 +145,9 @@ struct user_actor_state {
     // again at the user's next actor, wherever it is.
     if (!subs.empty()) {
       auto cred = env->credential;
-      to_relays([](const stream_sub&) { return true; },
-                [&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
-                  caf::anon_send(r, stream_detached{cred, std::move(ids)});
-                });
+      to_relays([&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
+        caf::anon_send(r, stream_detached{cred, std::move(ids)});
+      });
       set_online(false);
     }
     withdraw_reads();
@@ -310,7 +309,7 @@ bool commit(ctx& c, write_batch& b) {
     if (!announced.empty() && env.notify && env.outbox_new.add(announced))
       c.self->send(env.notify, outbox_added{env.credential, {}, 0});
     for (auto& [seq, frame] : pushes)
-      c.st.to_relays([](auto&) { return true; }, [&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
+      c.st.to_relays([&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
         c.self->send(r, stream_push{env.credential, std::move(ids), seq, frame});
       });
     return true;
@@ -960,7 +959,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
     request_passivation(self);
     return to_caf(unavailable_error());
   }
-  ctx c{self, st, req, now_ms(), false, {}};
+  ctx c{self, st, req, now_ms(), false, {}, {}};
   bool probe = is_probe(req.op);
   if (!probe) st.activity->last.store(c.now, std::memory_order_relaxed);
   // Anything but a read may change what a published answer says: take them
