@@ -11,6 +11,12 @@
 
 namespace roster {
 
+uint64_t random_u64() {
+  uint64_t v = 0;
+  for (char c : random_bytes(8)) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
 std::string random_bytes(size_t n) {
   std::string out(n, '\0');
   if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)

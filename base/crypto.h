@@ -12,6 +12,8 @@ namespace roster {
 /// `n` bytes from OpenSSL's CSPRNG (RAND_bytes). Aborts if the CSPRNG fails:
 /// handing out a predictable token is worse than stopping.
 std::string random_bytes(size_t n);
+/// 8 bytes from the CSPRNG as a number (e.g. to seed a fast generator).
+uint64_t random_u64();
 
 /// Raw 32-byte SHA-256 digest.
 std::string sha256(std::string_view data);

@@ -27,6 +27,13 @@ inline void append_u32(std::string& s, uint32_t v) {
   for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+/// The big-endian number in `bytes` (at most 8 of them).
+inline uint64_t read_u64(std::string_view bytes) {
+  uint64_t v = 0;
+  for (char c : bytes.substr(0, 8)) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
 inline std::string partition_prefix(uint16_t p) {
   std::string k;
   append_u16(k, p);

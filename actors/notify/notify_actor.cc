@@ -240,10 +240,7 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
   st.max_in_flight = std::max<size_t>(in_flight, 1);
   st.loaded.assign(st.env->partitions, false);
   st.dead_of.assign(st.env->partitions, 0);
-  auto seed = random_bytes(8);
-  uint64_t s = 0;
-  for (char c : seed) s = (s << 8) | static_cast<unsigned char>(c);
-  st.rng.seed(s);
+  st.rng.seed(random_u64());
   self->send(self, drain_atom_v);
   // Shutdown: what was sent is removed first, so a restart does not send it again.
   self->set_exit_handler([self](caf::exit_msg& em) {

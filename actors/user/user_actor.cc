@@ -713,9 +713,7 @@ std::deque<uint64_t>* notification_seqs(user_actor_state& st) {
   std::deque<uint64_t> seqs;
   auto prefix = keys::notifications_prefix(st.partition, st.uid16.view());
   auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view) {
-    uint64_t inverted = 0;
-    for (size_t i = prefix.size(); i < k.size(); ++i) inverted = (inverted << 8) | static_cast<unsigned char>(k[i]);
-    seqs.push_front(~inverted);  // keys run newest first
+    seqs.push_front(~keys::read_u64(k.substr(prefix.size())));  // keys run newest first
     return true;
   });
   if (!scanned) return nullptr;
@@ -850,11 +848,8 @@ result<std::pair<std::string, uint64_t>> replay_after(user_actor_state& st, uint
   auto prefix = keys::recent_events_prefix(st.partition, st.uid16.view());
   auto scanned = st.env->db->scan(keys::recent_event(st.partition, st.uid16.view(), after + 1), prefix_end(prefix),
                                   [&](std::string_view k, std::string_view v) {
-                                    uint64_t seq = 0;
-                                    for (size_t i = prefix.size(); i < k.size(); ++i)
-                                      seq = (seq << 8) | static_cast<unsigned char>(k[i]);
                                     out.append(v);
-                                    last = seq;
+                                    last = keys::read_u64(k.substr(prefix.size()));
                                     return true;
                                   });
   if (!scanned) return unavailable_error();
