@@ -10,10 +10,11 @@
 #include <caf/actor_addr.hpp>
 #include <caf/actor_control_block.hpp>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "actors/counters.h"
 #include "actors/directory.h"
@@ -86,23 +87,34 @@ struct actor_env {
   /// (null in unit tests without one: the entries wait in the store).
   notify_hdl notify;
   /// Outbox entries committed and not yet taken by the sender. A user actor
-  /// adds to it and wakes the sender (outbox_added) only when it was empty:
-  /// under load one wake-up carries many writes' entries.
+  /// adds to it and wakes the sender (outbox_added) only when the sender
+  /// waits for work: under load one wake-up carries many writes' entries,
+  /// and a sender with every send slot taken (a slow receiver) is not woken
+  /// at all — it takes the inbox when a send finishes or at its next tick.
   struct outbox_inbox {
     std::mutex mutex;
     std::vector<outbox_ref> refs;
-    /// Adds; true when the inbox was empty (the sender must be woken).
+    bool waiting = true;
+    /// Adds; true when the sender waits and must be woken (once).
     bool add(std::vector<outbox_ref>& more) {
       std::lock_guard<std::mutex> lock(mutex);
-      bool was_empty = refs.empty();
       refs.insert(refs.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-      return was_empty;
+      return std::exchange(waiting, false);
     }
     std::vector<outbox_ref> take() {
       std::lock_guard<std::mutex> lock(mutex);
       return std::move(refs);
     }
-  } outbox_new;
+    /// The sender, done for now: it waits to be woken if it has a free send
+    /// slot (`can_send`). True when entries came in since it last took them
+    /// and it can send them: it goes on rather than waiting.
+    bool wait(bool can_send) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (can_send && !refs.empty()) return true;
+      waiting = can_send;
+      return false;
+    }
+    } outbox_new;
 
   actor_counters counters;
 };

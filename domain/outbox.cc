@@ -72,61 +72,47 @@ std::optional<std::string> outbox_id_from_text(std::string_view text) {
   return out;
 }
 
-// Written as text (domain/json_text.h): an entry rides in the write batch of
-// the change that causes it, on the hot path of every write with webhooks on.
-std::string encode_outbox(const outbox_entry& e) {
-  json_text w(256 + e.text.size() + e.html.size());
-  w.open_object();
-  w.key("attempts").number(e.attempts);
-  w.key("created_at").number(e.created_at);
-  w.key("html").string(e.html);
-  w.key("id").string(outbox_id_text(e.id));
-  w.key("kind").string(outbox_kind_name(e.kind));
-  w.key("last_error").string(e.last_error);
-  w.key("next_at").number(e.next_at);
-  w.key("purpose").string(e.purpose);
-  w.key("state").string(e.state == outbox_state::dead ? "dead" : "pending");
-  w.key("subject").string(e.subject);
-  w.key("text").string(e.text);
-  w.key("to").string(e.to);
-  w.key("user_id").string(e.user_id);
-  w.close_object();
-  return w.take();
+namespace {
+
+// The stored form (docs/storage.md): binary, because an entry rides in the
+// write batch of the change that causes it, on the hot path of every write
+// with webhooks on — a JSON form escaped the event's JSON body a second time
+// and doubled the bytes written. Format 1:
+//   0x01 kind:u8 state:u8 attempts:u64be created_at:u64be next_at:u64be id:16
+//   then user_id, to, subject, text, html, purpose, last_error, each u32be length + bytes.
+constexpr char format_binary = 0x01;
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-std::string redact_url(std::string_view url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return "…";
-  auto rest = url.substr(scheme + 3);
-  auto end = rest.find_first_of("/?#");
-  auto authority = rest.substr(0, end);
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
-  std::string out(url.substr(0, scheme + 3));
-  out.append(authority);
-  if (end != std::string_view::npos) out += "/…";
-  return out;
+void put_text(std::string& out, std::string_view s) {
+  auto n = static_cast<uint32_t>(s.size());
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  out.append(s);
 }
 
-std::string outbox_admin_view(const outbox_entry& e) {
-  json_text w(256);
-  w.open_object();
-  w.key("attempts").number(e.attempts);
-  w.key("created_at").string(format_time(e.created_at));
-  w.key("id").string(outbox_id_text(e.id));
-  w.key("kind").string(outbox_kind_name(e.kind));
-  w.key("last_error").string(e.last_error);
-  w.key("next_attempt_at");
-  if (e.state == outbox_state::pending) w.string(format_time(e.next_at));
-  else w.null();
-  w.key("purpose").string(e.purpose);
-  w.key("state").string(e.state == outbox_state::dead ? "dead" : "pending");
-  w.key("to").string(e.kind == outbox_kind::webhook ? redact_url(e.to) : e.to);
-  w.key("user_id").string(e.user_id);
-  w.close_object();
-  return w.take();
-}
+struct reader {
+  std::string_view in;
+  bool ok = true;
+  uint64_t number(size_t bytes) {
+    if (in.size() < bytes) return ok = false, 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+    in.remove_prefix(bytes);
+    return v;
+  }
+  std::string text(size_t n) {
+    if (!ok || in.size() < n) return ok = false, std::string();
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+  std::string text() { return text(number(4)); }
+};
 
-std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
+// Entries written before format 1 (a JSON object); read, never written.
+std::optional<outbox_entry> decode_outbox_json(std::string_view bytes) {
   auto j = json::parse(bytes, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   outbox_entry e;
@@ -166,6 +152,76 @@ std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
     *out = *v;
   }
   return e;
+}
+
+} // namespace
+
+std::string encode_outbox(const outbox_entry& e) {
+  std::string out;
+  out.reserve(64 + e.id.size() + e.user_id.size() + e.to.size() + e.subject.size() + e.text.size() + e.html.size() +
+              e.purpose.size() + e.last_error.size());
+  out.push_back(format_binary);
+  out.push_back(static_cast<char>(e.kind));
+  out.push_back(static_cast<char>(e.state));
+  put_u64(out, static_cast<uint64_t>(e.attempts));
+  put_u64(out, static_cast<uint64_t>(e.created_at));
+  put_u64(out, static_cast<uint64_t>(e.next_at));
+  std::string id = e.id;
+  id.resize(16, '\0');
+  out += id;
+  for (auto* s : {&e.user_id, &e.to, &e.subject, &e.text, &e.html, &e.purpose, &e.last_error}) put_text(out, *s);
+  return out;
+}
+
+std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
+  if (!bytes.empty() && bytes.front() == '{') return decode_outbox_json(bytes);
+  reader r{bytes};
+  if (r.number(1) != static_cast<uint64_t>(format_binary)) return std::nullopt;
+  auto kind = r.number(1), state = r.number(1);
+  outbox_entry e;
+  e.attempts = static_cast<int64_t>(r.number(8));
+  e.created_at = static_cast<millis>(r.number(8));
+  e.next_at = static_cast<millis>(r.number(8));
+  e.id = r.text(16);
+  for (auto* s : {&e.user_id, &e.to, &e.subject, &e.text, &e.html, &e.purpose, &e.last_error}) *s = r.text();
+  if (!r.ok || !r.in.empty() || kind > static_cast<uint64_t>(outbox_kind::webhook) ||
+      state > static_cast<uint64_t>(outbox_state::dead))
+    return std::nullopt;
+  e.kind = static_cast<outbox_kind>(kind);
+  e.state = static_cast<outbox_state>(state);
+  return e;
+}
+
+std::string redact_url(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "…";
+  auto rest = url.substr(scheme + 3);
+  auto end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, end);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string out(url.substr(0, scheme + 3));
+  out.append(authority);
+  if (end != std::string_view::npos) out += "/…";
+  return out;
+}
+
+std::string outbox_admin_view(const outbox_entry& e) {
+  json_text w(256);
+  w.open_object();
+  w.key("attempts").number(e.attempts);
+  w.key("created_at").string(format_time(e.created_at));
+  w.key("id").string(outbox_id_text(e.id));
+  w.key("kind").string(outbox_kind_name(e.kind));
+  w.key("last_error").string(e.last_error);
+  w.key("next_attempt_at");
+  if (e.state == outbox_state::pending) w.string(format_time(e.next_at));
+  else w.null();
+  w.key("purpose").string(e.purpose);
+  w.key("state").string(e.state == outbox_state::dead ? "dead" : "pending");
+  w.key("to").string(e.kind == outbox_kind::webhook ? redact_url(e.to) : e.to);
+  w.key("user_id").string(e.user_id);
+  w.close_object();
+  return w.take();
 }
 
 std::optional<millis> next_attempt(const outbox_entry& e, millis now, const retry_policy& p, double jitter) {

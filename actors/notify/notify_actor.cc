@@ -67,12 +67,15 @@ struct notify_state {
 
   void enqueue(const std::string& id16, millis due) {
     if (in_flight.count(id16)) return;
-    auto [it, fresh] = known.emplace(id16, due);
-    if (!fresh) {
+    // New entries come oldest first and due at once: both inserts are
+    // usually at the end, which the hint makes O(1) on a long backlog.
+    auto size = known.size();
+    auto it = known.emplace_hint(known.end(), id16, due);
+    if (known.size() == size) {
       queue.erase({it->second, id16});
       it->second = due;
     }
-    queue.emplace(due, id16);
+    queue.emplace_hint(queue.end(), due, id16);
   }
 
   void forget(const std::string& id16) {
@@ -148,9 +151,11 @@ struct notify_state {
 
 using self_ptr = notify_hdl::stateful_pointer<notify_state>;
 
-/// Hands due entries to the sender threads, up to the in-flight limit.
+/// Takes the inbox and hands due entries to the sender threads, up to the
+/// in-flight limit; then waits to be woken if a send slot is free.
 void dispatch(self_ptr self, millis now) {
   auto& st = self->state;
+  st.take_new();
   while (st.in_flight.size() < st.max_in_flight && !st.queue.empty() && st.queue.begin()->first <= now) {
     auto id16 = st.queue.begin()->second;
     st.queue.erase(st.queue.begin());
@@ -181,6 +186,8 @@ void dispatch(self_ptr self, millis now) {
         caf::anon_send(to, outbox_sent{credential, sent.id, out.ok, out.error});
     });
   }
+  if (st.env->outbox_new.wait(st.in_flight.size() < st.max_in_flight))
+    self->send(self, outbox_added{st.env->credential, {}, 0});
   st.publish();
 }
 
@@ -251,7 +258,6 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
     [self](outbox_added& msg) {
       auto& st = self->state;
       if (!st.env->accept(msg.credential, "notification sender", self->current_sender())) return;
-      st.take_new();
       for (auto& r : msg.refs)
         if (st.loaded[outbox_partition(r.id16) % st.loaded.size()]) st.enqueue(r.id16, r.next_at);
       if (msg.revived > 0)
@@ -271,7 +277,6 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
       if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self)) return;
       auto now = now_ms();
       st.remove_sent();
-      st.take_new();
       if (now - st.last_fence_check >= fence_check_interval) st.follow_fence(now);
       dispatch(self, now);
       self->delayed_send(self, tick_interval, drain_atom_v);

@@ -63,6 +63,23 @@ TEST(Outbox, EntriesRoundTripThroughTheirStoredForm) {
   e.kind = outbox_kind::webhook;
   e.to = "https://hooks.example.com/services/secret-token";
   EXPECT_EQ(nlohmann::json::parse(outbox_admin_view(e))["to"], "https://hooks.example.com/…");
+  // The stored form is binary; a cut or padded one is not an entry.
+  auto stored = encode_outbox(e);
+  EXPECT_EQ(stored.find("Your code is"), stored.rfind("Your code is"));  // the body once, unescaped
+  EXPECT_FALSE(decode_outbox(stored.substr(0, stored.size() - 1)));
+  EXPECT_FALSE(decode_outbox(stored + "x"));
+  EXPECT_FALSE(decode_outbox(""));
+  auto wrong_kind = stored;
+  wrong_kind[1] = 9;
+  EXPECT_FALSE(decode_outbox(wrong_kind));
+  // Entries stored as JSON (before the binary form) are still read.
+  auto legacy = decode_outbox(R"({"id":"000000000000000000000000000000aa","kind":"webhook","state":"pending",)"
+                              R"("to":"http://127.0.0.1:9/h","text":"{\"a\":1}","attempts":2,"next_at":7})");
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->kind, outbox_kind::webhook);
+  EXPECT_EQ(legacy->text, R"({"a":1})");
+  EXPECT_EQ(legacy->attempts, 2);
+  EXPECT_EQ(legacy->next_at, 7);
   EXPECT_FALSE(decode_outbox("[]"));
   EXPECT_FALSE(decode_outbox(R"({"id":"00","kind":"email","state":"pending"})"));
   EXPECT_FALSE(decode_outbox(R"({"id":"000000000000000000000000000000aa","kind":"fax","state":"pending"})"));
