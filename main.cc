@@ -126,7 +126,8 @@ int serve(const serve_flags& f) {
   address_limits limits{{lim.registrations_per_minute, 60'000},
                         {lim.device_logins_per_minute, 60'000},
                         {lim.anonymous_logins_per_minute, 60'000},
-                        {lim.username_lookups_per_minute, 60'000}};
+                        {lim.username_lookups_per_minute, 60'000},
+                        {lim.code_sends_per_minute, 60'000}};
   // Open event streams (GET /v1/events) and the relay that feeds them.
   auto streams = std::make_shared<http::event_streams>(http::stream_limits{cfg->http.max_connections, cfg->http.max_connections_per_address}, route);
   streams->set_relay(spawn_stream_relay(runtime->system(), runtime->context()->env, streams),

@@ -2,6 +2,7 @@
 
 #include <caf/actor_control_block.hpp>
 #include <caf/node_id.hpp>
+#include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
 #include "base/crypto.h"
@@ -17,6 +18,11 @@ bool actor_env::accept(const std::string& presented, const char* where, const ca
     spdlog::warn("cluster: refused a message to the {} without this cluster's credential (from node {}; {} refused "
                  "so far)", where, sender ? caf::to_string(sender->node()) : std::string("unknown"), n);
   return false;
+}
+
+void actor_env::announce_outbox(std::vector<outbox_ref> refs) {
+  if (refs.empty() || !notify) return;
+  if (outbox_new.add(refs)) caf::anon_send(notify, outbox_added{credential, {}, 0});
 }
 
 } // namespace roster

@@ -10,6 +10,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/actor_control_block.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,8 @@
 #include "config/config.h"
 #include "base/clock.h"
 #include "base/placement.h"  // for the actors that route (the index actor reaches a user's host)
+#include "domain/codes.h"
+#include "domain/message_text.h"
 #include "domain/throttle.h"
 #include "domain/user.h"
 #include "persistence/fenced_store.h"
@@ -45,6 +48,11 @@ struct actor_env {
   size_t max_sessions_per_user = 100;
   size_t max_log_entries = 1000;  // per user; older security-log entries are pruned
   size_t notifications_kept = 1000;  // per user (notifications.keep_per_user)
+  /// One-time codes and link tokens (auth.code_*; domain/codes.h), the base
+  /// of the links, and the texts of the messages that carry them.
+  code_policy codes;
+  std::string link_base_url;
+  std::map<std::string, message_template> templates;
   /// Per partition: how many of its users have an open event stream (are
   /// online). Kept by the user actors; null in unit tests.
   std::unique_ptr<std::atomic<int64_t>[]> online;
@@ -117,6 +125,10 @@ struct actor_env {
     } outbox_new;
 
   actor_counters counters;
+
+  /// Hands committed outbox entries to the node's notification sender
+  /// (through outbox_new; a message only when it waits for work).
+  void announce_outbox(std::vector<outbox_ref> refs);
 };
 
 } // namespace roster

@@ -65,6 +65,11 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("store.sync_writes", boolean, bool, store.sync_writes),
     ROSTER_KEY("admin.keys", string_list, strs, admin.keys),
     ROSTER_KEY("admin.backup_root", string, str, admin.backup_root),
+    ROSTER_KEY("auth.link_base_url", string, str, auth.link_base_url),
+    ROSTER_KEY("auth.redirect_allowlist", string_list, strs, auth.redirect_allowlist),
+    ROSTER_KEY("auth.code_send_per_minute", integer, int64_t, auth.code_send_per_minute),
+    ROSTER_KEY("auth.code_send_per_hour", integer, int64_t, auth.code_send_per_hour),
+    ROSTER_KEY("auth.code_ttl", duration, millis, auth.code_ttl),
     ROSTER_KEY("auth.device_auth", boolean, bool, auth.device_auth),
     ROSTER_KEY("auth.require_activation", boolean, bool, auth.require_activation),
     ROSTER_KEY("auth.require_verified_email", boolean, bool, auth.require_verified_email),
@@ -111,6 +116,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("moderation.flag_window", duration, millis, moderation.flag_window),
     ROSTER_KEY("social.max_friends", integer, int64_t, social.max_friends),
     ROSTER_KEY("limits.registrations_per_minute", integer, int64_t, limits.registrations_per_minute),
+    ROSTER_KEY("limits.code_sends_per_minute", integer, int64_t, limits.code_sends_per_minute),
     ROSTER_KEY("limits.device_logins_per_minute", integer, int64_t, limits.device_logins_per_minute),
     ROSTER_KEY("limits.anonymous_logins_per_minute", integer, int64_t, limits.anonymous_logins_per_minute),
     ROSTER_KEY("limits.username_lookups_per_minute", integer, int64_t, limits.username_lookups_per_minute),
@@ -273,8 +279,14 @@ status validate(const node_config& c) {
   if (c.auth.argon2_parallelism < 1 || c.auth.argon2_parallelism > 64)
     return bad("auth.argon2_parallelism", "must be 1..64");
   if (c.auth.session_ttl <= 0) return bad("auth.session_ttl", "must be positive");
+  if (c.auth.code_ttl < 1000) return bad("auth.code_ttl", "must be at least 1s");
+  if (c.auth.code_send_per_minute < 1 || c.auth.code_send_per_hour < 1)
+    return bad(c.auth.code_send_per_minute < 1 ? "auth.code_send_per_minute" : "auth.code_send_per_hour", "must be at least 1");
+  if (c.auth.link_base_url.rfind("http://", 0) != 0 && c.auth.link_base_url.rfind("https://", 0) != 0)
+    return bad("auth.link_base_url", "must be an http:// or https:// URL");
   if (c.auth.session_idle_ttl <= 0) return bad("auth.session_idle_ttl", "must be positive");
   for (auto [key, v] : {std::pair{"limits.registrations_per_minute", c.limits.registrations_per_minute},
+                        std::pair{"limits.code_sends_per_minute", c.limits.code_sends_per_minute},
                         std::pair{"limits.device_logins_per_minute", c.limits.device_logins_per_minute},
                         std::pair{"limits.anonymous_logins_per_minute", c.limits.anonymous_logins_per_minute},
                         std::pair{"limits.username_lookups_per_minute", c.limits.username_lookups_per_minute}})

@@ -37,6 +37,11 @@ struct admin_config {
 };
 
 struct auth_config {
+  std::string link_base_url = "http://127.0.0.1:8080/verify";  // magic and verification links start here
+  std::vector<std::string> redirect_allowlist;                 // redirect_url prefixes a link may carry
+  int64_t code_send_per_minute = 1;  // per identity and purpose
+  int64_t code_send_per_hour = 10;
+  millis code_ttl = 10 * 60'000;     // codes and link tokens (not in SPEC §8: docs/operations.md)
   bool device_auth = true;
   bool require_activation = false;
   bool require_verified_email = false;
@@ -114,6 +119,7 @@ struct social_config {
 /// limit. Over budget: 429 rate_limited with Retry-After.
 struct limits_config {
   int64_t registrations_per_minute = 20;      // POST /v1/accounts
+  int64_t code_sends_per_minute = 10;         // POST /v1/auth/email-code, /v1/auth/recovery (per client IP)
   int64_t device_logins_per_minute = 60;      // POST /v1/sessions/device
   int64_t anonymous_logins_per_minute = 20;   // POST /v1/sessions/anonymous
   int64_t username_lookups_per_minute = 120;  // GET /v1/usernames/{name}; GET /v1/users?usernames= counts each name

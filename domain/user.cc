@@ -121,4 +121,11 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
   return {};
 }
 
+bool mark_verified(user_record& u, std::string_view method, std::string_view via_key) {
+  bool by_code = method == "email_code" || method == "magic_link";
+  if (!by_code || u.email.empty() || via_key != email_key(u.email) || u.email_verified) return false;
+  u.email_verified = true;
+  return true;
+}
+
 } // namespace roster

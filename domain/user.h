@@ -97,6 +97,11 @@ struct profile_patch {
   }
 };
 
+/// A login by a code or link sent to an identity (method email_code,
+/// magic_link, phone_code; `via_key` the identity's index key) proves it:
+/// the identity becomes verified. True if that changed `u`.
+bool mark_verified(user_record& u, std::string_view method, std::string_view via_key);
+
 /// Parses and validates a patch; `allow_email` for admins. The error carries
 /// per-field problems.
 result<profile_patch> parse_profile_patch(const json& body, bool allow_email, const limits& l = {});

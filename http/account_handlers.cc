@@ -164,6 +164,72 @@ void login_device(context& c) {
   write_signed_in(c.res, r->in, 201, r->created);
 }
 
+namespace {
+
+/// The `email` of a code request, checked; nullopt after answering 400.
+std::optional<std::string> email_of(context& c, const json& body, std::initializer_list<const char*> fields, error& e) {
+  only_fields(c, body, fields, e);
+  auto email = string_field(body, "email", e, true);
+  if (email)
+    if (auto p = check_email(*email); !p.empty()) e.fields["email"] = p;
+  return email;
+}
+
+std::optional<std::string> code_of_body(const json& body, error& e) {
+  auto code = string_field(body, "code", e, true);
+  if (code && (code->size() != 6 || !std::all_of(code->begin(), code->end(), [](char ch) { return ch >= '0' && ch <= '9'; })))
+    e.fields["code"] = "must be 6 digits";
+  return code;
+}
+
+} // namespace
+
+void send_email_code(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email"}, e);
+  if (!finish_validation(c, e)) return;
+  write_status(c.res, c.svc.account.send_login_code(*email), 202);
+}
+
+void login_email_code(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email", "code"}, e);
+  auto code = code_of_body(*body, e);
+  if (!finish_validation(c, e)) return;
+  auto r = c.svc.account.email_code_login(*email, *code, c.client);
+  if (!r) return write_error(c.res, r.err());
+  write_signed_in(c.res, r->in, 201, r->created);
+}
+
+void send_recovery(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email"}, e);
+  if (!finish_validation(c, e)) return;
+  write_status(c.res, c.svc.account.send_recovery_code(*email), 202);
+}
+
+void confirm_recovery(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email", "code", "new_password"}, e);
+  auto code = code_of_body(*body, e);
+  auto password = string_field(*body, "new_password", e, true);
+  if (password)
+    if (auto p = check_password(*password); !p.empty()) e.fields["new_password"] = p;
+  if (!finish_validation(c, e)) return;
+  write_result(c.res, c.svc.account.recover(*email, *code, *password), 200,
+               [](const revoked& r) { return json{{"sessions_revoked", r.count}}.dump(); });
+}
+
 void login_anonymous(context& c) {
   if (!within(c, c.svc.limits.anonymous_logins)) return;
   auto body = c.body();

@@ -8,6 +8,7 @@
 //   recent event  P 'u' uid16 'e' seq:u64be       (for streams' Last-Event-ID)
 //   index entry   P 'i' "<kind>:<normalised value>"
 //   outbox entry  P 'o' id16   (id16: at_ms:u64be partition:u16be random:6)
+//   code record   P 'c' purpose:u8 "<identity key>"   (one-time codes, domain/codes.h)
 // Node-level metadata lives under the reserved prefix 0xFF 0xFF (partition
 // numbers stop at 4096, so it never collides).
 #include <cstdint>
@@ -99,6 +100,16 @@ inline std::string outbox_entry(uint16_t p, std::string_view id16) {
 inline std::string outbox_of_partition(uint16_t p) {
   std::string k = partition_prefix(p);
   k.push_back('o');
+  return k;
+}
+
+/// A one-time code's record: in the index partition of the identity it was
+/// sent to (the index actor of that partition is its only writer).
+inline std::string code_entry(uint16_t p, uint8_t purpose, std::string_view key) {
+  std::string k = partition_prefix(p);
+  k.push_back('c');
+  k.push_back(static_cast<char>(purpose));
+  k.append(key);
   return k;
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/crypto.h"
+#include "domain/codes.h"
 
 namespace roster {
 
@@ -334,6 +335,63 @@ status accounts::admin_delete(std::string_view uid16) {
   if (!r) return r.err();
   release_all(r->index_keys, uuid_to_string(uid16));
   return {};
+}
+
+status accounts::send_login_code(const std::string& email) {
+  auto r = router_.call_index(send_code{email_key(email), static_cast<uint8_t>(code_purpose::login), email, "email_code"});
+  if (!r) return r.err();
+  return {};
+}
+
+result<device_signed_in> accounts::email_code_login(const std::string& email, const std::string& code,
+                                                    const client_info& ci) {
+  auto key = email_key(email);
+  auto used = router_.call_index(use_code{key, static_cast<uint8_t>(code_purpose::login), code});
+  if (!used) return used.err();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto found = router_.call_index(lookup_key{key});
+    if (found) {
+      if (auto uid16 = uuid_from_string(found->user_id)) {
+        auto r = router_.call_user(*uid16, login_finish{"email_code", std::nullopt, 0, key}, {}, ci);
+        if (code_of(r) != errc::not_found) {
+          if (!r) return r.err();
+          return device_signed_in{std::move(*r), false};
+        }
+      }
+    } else if (found.err().code != errc::not_found) {
+      return found.err();
+    }
+    user_record rec = new_record();
+    rec.email = email;
+    rec.email_verified = true;
+    auto r = create_user(rec, "email_code", {key}, ci);
+    if (code_of(r) == errc::email_taken) continue;  // lost a race: log into the winner
+    if (!r) return r.err();
+    return device_signed_in{std::move(*r), true};
+  }
+  return make_error(errc::email_taken, "email is busy; retry");
+}
+
+status accounts::send_recovery_code(const std::string& email) {
+  auto key = email_key(email);
+  auto found = router_.call_index(lookup_key{key});
+  if (!found && found.err().code != errc::not_found) return found.err();
+  send_code op{key, static_cast<uint8_t>(code_purpose::recovery), "", "recovery"};
+  if (found) {
+    op.to = email;
+    op.user_id = found->user_id;
+  }
+  auto r = router_.call_index(std::move(op));
+  if (!r) return r.err();
+  return {};
+}
+
+result<revoked> accounts::recover(const std::string& email, const std::string& code, const std::string& new_password) {
+  auto used = router_.call_index(use_code{email_key(email), static_cast<uint8_t>(code_purpose::recovery), code});
+  if (!used) return used.err();
+  auto uid16 = uuid_from_string(used->user_id);
+  if (!uid16) return make_error(errc::invalid_credentials, "invalid or expired code");
+  return router_.call_user(*uid16, recover_password{hash_password(new_password, argon2_)}, {}, {});
 }
 
 } // namespace roster

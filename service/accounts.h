@@ -76,6 +76,23 @@ class accounts {
   /// DELETE /v1/admin/users/{id}.
   status admin_delete(std::string_view uid16);
 
+  // -- codes (domain/codes.h): the identity's index partition stores them --
+  /// POST /v1/auth/email-code: a login code to `email` (normalised, valid),
+  /// whether or not an account has it — the work is the same either way, so
+  /// the answer (202) and its time say nothing. 429 when the address's sends
+  /// are used up.
+  status send_login_code(const std::string& email);
+  /// POST /v1/sessions/email-code: the code's account (its email becomes
+  /// verified), or a new passwordless one with that verified email.
+  result<device_signed_in> email_code_login(const std::string& email, const std::string& code,
+                                            const client_info& ci);
+  /// POST /v1/auth/recovery: looks the email up, then stores a recovery code
+  /// for it either way — sent only if an account has it.
+  status send_recovery_code(const std::string& email);
+  /// POST /v1/auth/recovery/confirm: a right code sets the new password and
+  /// revokes every session.
+  result<revoked> recover(const std::string& email, const std::string& code, const std::string& new_password);
+
  private:
   /// A password that matched: the user, the hash it matched and the
   /// account's reservation of this check (see user_op::login_begin).

@@ -8,6 +8,9 @@
 #include "actors/user/user_actor.h"
 #include "base/crypto.h"
 #include "base/siphash.h"
+#include "domain/codes.h"
+#include "domain/message_text.h"
+#include "domain/outbox.h"
 #include "persistence/keys.h"
 
 namespace roster {
@@ -153,6 +156,9 @@ struct handler {
     return index_reply{};
   }
 
+  caf::result<index_reply> operator()(send_code&) { return to_caf(make_error(errc::internal, "unreachable")); }
+  caf::result<index_reply> operator()(use_code&) { return to_caf(make_error(errc::internal, "unreachable")); }
+
   caf::result<index_reply> operator()(lookup_key& op) {
     if (!current) return to_caf(free_key());
     if (current->confirmed) return index_reply{current->user_id};
@@ -180,11 +186,86 @@ struct handler {
   }
 };
 
+// -- one-time codes (domain/codes.h) ----------------------------------------------
+
+/// The code record of (purpose, key): none, the record, or the store's error.
+result<std::optional<code_record>> read_code(self_ptr self, const std::string& k) {
+  auto raw = self->state.env->db->get(k);
+  if (!raw) return raw.err();
+  if (!raw->has_value()) return std::optional<code_record>{};
+  return decode_code_record(**raw);  // an unreadable record counts as none
+}
+
+caf::result<index_reply> on_send_code(self_ptr self, send_code& op, millis now) {
+  auto& st = self->state;
+  auto& env = *st.env;
+  auto k = keys::code_entry(st.partition, op.purpose, op.key);
+  auto current = read_code(self, k);
+  if (!current) return to_caf(unavailable_error());
+  auto out = issue_code(*current, now, env.codes, !op.token.empty());
+  if (!out.ok) {
+    auto e = make_error(errc::rate_limited, "too many codes sent; retry later");
+    e.retry_after = out.retry_after_s;
+    return to_caf(e);
+  }
+  auto& rec = out.ok->record;
+  if (!op.token.empty()) rec.hash = sha256(op.token);  // the caller's token: its key names it
+  const auto& secret = op.token.empty() ? out.ok->secret : op.token;
+  rec.user_id = op.user_id;
+  rec.detail = op.detail;
+  write_batch b;
+  b.put(k, encode_code_record(rec));
+  std::vector<outbox_ref> refs;
+  if (!op.to.empty()) {
+    auto t = env.templates.find(op.kind);
+    auto text = render(t != env.templates.end() ? t->second : default_template(op.kind),
+                       {{"code", secret},
+                        {"link", env.link_base_url + "?token=" + secret},
+                        {"minutes", std::to_string(env.codes.ttl / 60'000)},
+                        {"email", op.detail}});
+    outbox_entry e;
+    e.id = new_outbox_id(now, st.partition);
+    e.kind = op.to.front() == '+' ? outbox_kind::sms : outbox_kind::email;
+    e.user_id = op.user_id;
+    e.to = op.to;
+    e.subject = std::move(text.subject);
+    e.text = std::move(text.text);
+    e.html = std::move(text.html);
+    e.purpose = op.kind;
+    e.created_at = e.next_at = now;
+    b.put(keys::outbox_entry(st.partition, e.id), encode_outbox(e));
+    refs.push_back(outbox_ref{e.id, e.next_at});
+  }
+  auto w = env.db->write(b);
+  if (!w) return to_caf(write_failed(self));
+  env.announce_outbox(std::move(refs));
+  return index_reply{};
+}
+
+caf::result<index_reply> on_use_code(self_ptr self, use_code& op, millis now) {
+  auto& st = self->state;
+  auto k = keys::code_entry(st.partition, op.purpose, op.key);
+  auto current = read_code(self, k);
+  if (!current) return to_caf(unavailable_error());
+  auto wrong = [] { return to_caf(make_error(errc::invalid_credentials, "invalid or expired code")); };
+  if (!*current) return wrong();
+  auto rec = std::move(**current);
+  auto verdict = check_code(rec, op.code, now);
+  write_batch b;
+  if (code_record_spent(rec, now)) b.remove(k);
+  else b.put(k, encode_code_record(rec));
+  if (!st.env->db->write(b)) return to_caf(write_failed(self));  // an attempt not recorded is not allowed
+  if (verdict != code_check::ok) return wrong();
+  return index_reply{rec.user_id, rec.detail};
+}
+
 caf::result<index_reply> handle(self_ptr self, index_request& req) {
   auto& st = self->state;
   if (!st.env->accept(req.credential, "index actor", self->current_sender())) return to_caf(refused_error());
   if (req.version != protocol_version) return to_caf(make_error(errc::invalid_request, "unknown protocol version"));
   if (!st.env->serving(st.partition)) return to_caf(moving_error());
+  if (auto* op = std::get_if<send_code>(&req.op)) return on_send_code(self, *op, now_ms());
+  if (auto* op = std::get_if<use_code>(&req.op)) return on_use_code(self, *op, now_ms());
   auto read = read_entry(self, key_of(req.op));
   if (!read) return to_caf(unavailable_error());  // retryable; nothing was done
   return std::visit(handler{self, std::move(*read), now_ms()}, req.op);

@@ -2,7 +2,7 @@
 // The index actor's protocol (SPEC §1 claim / write / confirm):
 //
 //   index_request{version, credential, op}
-//     op: claim_key | confirm_key | release_key | lookup_key
+//     op: claim_key | confirm_key | release_key | lookup_key | send_code | use_code
 //   → index_reply{user_id (uuid text) for lookup_key, empty otherwise}
 //     or a caf::error of errc: already_exists (the key is held), not_found
 //     (lookup of a free key), partition_moving, partition_unavailable.
@@ -35,7 +35,32 @@ struct lookup_key {
   std::string key;
 };
 
-using index_op = std::variant<claim_key, confirm_key, release_key, lookup_key>;
+/// Issues a one-time code (or, with `link`, a link token) for identity `key`
+/// and `purpose` (domain/codes.h code_purpose), replacing any before, and —
+/// with `to` set — writes the message that carries it (template `kind`, to
+/// the address `to`) into the outbox in the same write: a code is stored
+/// before the caller answers 202. `user_id` and `detail` are kept with it and
+/// handed back by use_code. 429 rate_limited when the identity's sends are
+/// used up. A link token's record is found by the token alone: its key is
+/// "link:<hex SHA-256 of the token>", so the token is issued by the caller
+/// (the index partition depends on it) and arrives here in `token`.
+struct send_code {
+  std::string key;
+  uint8_t purpose = 0;
+  std::string to;
+  std::string kind;
+  std::string user_id;
+  std::string detail;
+  std::string token;  // a link token (its key is derived from it); empty: a 6-digit code is drawn here
+};
+/// Checks and uses up a code: index_reply{user_id, detail} of the send, or
+/// 401 invalid_credentials (wrong, expired, used, or attempts spent).
+struct use_code {
+  std::string key;
+  uint8_t purpose = 0;
+  std::string code;
+};
+using index_op = std::variant<claim_key, confirm_key, release_key, lookup_key, send_code, use_code>;
 
 /// The key an index operation is about (it picks the partition).
 inline const std::string& key_of(const index_op& op) {
@@ -49,7 +74,8 @@ struct index_request {
 };
 
 struct index_reply {
-  std::string user_id;  // uuid text: the holder, for lookup_key
+  std::string user_id;  // uuid text: the holder, for lookup_key; the code's user, for use_code
+  std::string detail;   // use_code: what the code was sent with
 };
 
 template <class Inspector>
@@ -69,12 +95,20 @@ typename Inspector::result_type inspect(Inspector& f, lookup_key& x) {
   return f(caf::meta::type_name("lookup_key"), x.key);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, send_code& x) {
+  return f(caf::meta::type_name("send_code"), x.key, x.purpose, x.to, x.kind, x.user_id, x.detail, x.token);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, use_code& x) {
+  return f(caf::meta::type_name("use_code"), x.key, x.purpose, x.code);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_request& x) {
   return f(caf::meta::type_name("index_request"), x.version, x.credential, x.op);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_reply& x) {
-  return f(caf::meta::type_name("index_reply"), x.user_id);
+  return f(caf::meta::type_name("index_reply"), x.user_id, x.detail);
 }
 
 } // namespace roster

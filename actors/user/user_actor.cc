@@ -306,8 +306,7 @@ bool commit(ctx& c, write_batch& b) {
   c.pushes.clear();
   if (st.ok()) {
     auto& env = *c.st.env;
-    if (!announced.empty() && env.notify && env.outbox_new.add(announced))
-      c.self->send(env.notify, outbox_added{env.credential, {}, 0});
+    env.announce_outbox(std::move(announced));
     for (auto& [seq, frame] : pushes)
       c.st.to_relays([&](const stream_relay_hdl& r, std::vector<uint64_t> ids) {
         c.self->send(r, stream_push{env.credential, std::move(ids), seq, frame});
@@ -480,6 +479,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
   }
   st.user->failed_logins.clear();
   st.user->last_login_at = st.user->last_seen_at = c.now;
+  mark_verified(*st.user, method, op.via_key);
   put_record(c, b);
   auto session = new_session(c, b, method);
   add_log(c, b, "login", true, {{"method", method}});
@@ -592,6 +592,22 @@ result<revoked> on(ctx& c, set_password& op) {
     if (!commit(c, b)) return store_failed(c);
     return revoked{*others.value};
   });
+}
+
+result<revoked> on(ctx& c, recover_password& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  st.user->password_hash = op.password_hash;
+  st.user->failed_logins.clear();
+  st.user->updated_at = c.now;
+  auto gone = st.sessions.revoke_all();
+  write_batch b;
+  put_record(c, b);
+  apply(c, b, gone.writes);
+  add_log(c, b, "password_recovered", true, {{"sessions_revoked", *gone.value}});
+  emit(c, b, event_type::password_changed, {{"sessions_revoked", *gone.value}, {"by", "recovery"}});
+  if (!commit(c, b)) return store_failed(c);
+  return revoked{*gone.value};
 }
 
 result<deleted> delete_now(ctx& c, const char* event) {

@@ -157,12 +157,17 @@ struct unsubscribe {
   uint64_t stream = 0;
 };
 
+/// admin: a password reset by a recovery code (the caller checked it):
+/// sets the hash and revokes every session.
+struct recover_password {
+  std::string password_hash;
+};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
                              admin_set_status, admin_revoke_sessions, holds_key, debug_info, add_notification,
                              list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
-                             unsubscribe>;
+                             unsubscribe, recover_password>;
 
 /// The routable envelope.
 struct user_request {
@@ -233,6 +238,7 @@ template <> struct reply_of<revoke_all_sessions> { using type = revoked; };
 template <> struct reply_of<update_profile> { using type = profile_updated; };
 template <> struct reply_of<get_credentials> { using type = credentials; };
 template <> struct reply_of<set_password> { using type = revoked; };
+template <> struct reply_of<recover_password> { using type = revoked; };
 template <> struct reply_of<delete_user> { using type = deleted; };
 template <> struct reply_of<admin_revoke_sessions> { using type = revoked; };
 template <> struct reply_of<holds_key> { using type = holds; };
@@ -318,6 +324,10 @@ typename Inspector::result_type inspect(Inspector& f, revoke_session& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, update_profile& x) {
   return f(caf::meta::type_name("update_profile"), x.patch, x.admin);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recover_password& x) {
+  return f(caf::meta::type_name("recover_password"), x.password_hash);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_password& x) {

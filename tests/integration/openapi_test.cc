@@ -65,6 +65,14 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "console-0001-abc"}}).body["created"], false);
     EXPECT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "short"}}).status, 400);
     std::string dev_id = dev.body["user"]["id"], t_dev = token_of(dev);
+    // One-time codes: the answers only (tests/integration/codes_test.cc reads the codes).
+    EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "spec-code@example.com"}}).status, 202);
+    EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "spec-code@example.com"}}).status, 429);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "spec-code@example.com"}, {"code", "12"}}).status, 400);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "nobody@example.com"}, {"code", "123456"}}).status, 401);
+    EXPECT_EQ(s.call("POST", "/v1/auth/recovery", {{"email", "spec-code@example.com"}}).status, 202);
+    EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm",
+                     {{"email", "nobody@example.com"}, {"code", "123456"}, {"new_password", "battery-staple-77"}}).status, 401);
     auto guest = s.call("POST", "/v1/sessions/anonymous");
     ASSERT_EQ(guest.status, 201) << guest.raw;
 

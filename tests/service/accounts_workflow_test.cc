@@ -22,6 +22,7 @@ class fake_router final : public router_port {
   };
   std::map<std::string, hold> index;
   std::map<std::string, user_record> users;  // by 16-byte id
+  std::vector<std::string> sent_to;  // send_code recipients, in order
   std::vector<std::string> calls;           // "claim email:..", "user create_user", ...
   /// Operations (by the name they are logged with) answered with an error
   /// instead of being run.
@@ -106,6 +107,11 @@ class fake_router final : public router_port {
     if (auto it = index.find(o.key); it != index.end() && it->second.uid == o.user_id) index.erase(it);
     return r;
   }
+  result<index_reply> index_op_(const send_code& o) {
+    sent_to.push_back(o.to);
+    return logged("send_code", o.key);
+  }
+  result<index_reply> index_op_(const use_code& o) { return logged("use_code", o.key); }
   result<index_reply> index_op_(const lookup_key& o) {
     auto r = logged("lookup", o.key);
     if (!r) return r;
@@ -356,6 +362,17 @@ TEST_F(AccountWorkflows, SettingAFirstPasswordNeedsAFreshSession) {
   fake.sudo_fresh = true;
   EXPECT_TRUE(acc.change_password(uid16, "token-hash", "", "a new password", ci));
   EXPECT_EQ(fake.count("user set_password"), 1u);
+}
+
+TEST_F(AccountWorkflows, RecoveryLooksUpThenStoresACodeEitherWayButSendsOnlyToAnAccount) {
+  ASSERT_TRUE(acc.register_account(ann(), ci));
+  fake.calls.clear();
+  ASSERT_TRUE(acc.send_recovery_code("ann@example.com").ok());
+  ASSERT_TRUE(acc.send_recovery_code("nobody@example.com").ok());
+  EXPECT_EQ(fake.calls, (std::vector<std::string>{"lookup email:ann@example.com", "send_code email:ann@example.com",
+                                                  "lookup email:nobody@example.com",
+                                                  "send_code email:nobody@example.com"}));
+  EXPECT_EQ(fake.sent_to, (std::vector<std::string>{"ann@example.com", ""}));
 }
 
 } // namespace

@@ -1,0 +1,175 @@
+// One-time codes over HTTP (issue "Every way in, part 1"): email-code login
+// and password recovery, the code read from the `log` sender's files the way a
+// player reads the mail. Codes are single use, scoped to identity and purpose,
+// spent after 5 wrong tries, replaced by a newer code, throttled, stored before
+// the 202 (they survive kill -9).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/roster_server.h"
+
+using namespace roster::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The newest message the log sender wrote to `to` with `purpose`, waiting
+/// up to 5 s; "" if none.
+std::string last_message(const roster_server& s, const std::string& to, const std::string& purpose,
+                         size_t after = 0) {
+  auto dir = fs::path(s.data_dir()) / "messages";
+  for (int i = 0; i < 100; ++i) {
+    std::vector<std::pair<std::string, std::string>> found;  // name, text
+    if (fs::exists(dir))
+      for (auto& f : fs::directory_iterator(dir)) {
+        std::ifstream in(f.path());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.find("To: " + to + "\n") != std::string::npos && text.find("Purpose: " + purpose + "\n") != std::string::npos)
+          found.emplace_back(f.path().filename().string(), text);
+      }
+    std::sort(found.begin(), found.end());
+    if (found.size() > after) return found.back().second;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+std::string code_in(const std::string& text) {
+  std::smatch m;
+  return std::regex_search(text, m, std::regex("code is ([0-9]{6})")) ? m[1].str() : "";
+}
+
+size_t messages_to(const roster_server& s, const std::string& to) {
+  auto dir = fs::path(s.data_dir()) / "messages";
+  size_t n = 0;
+  if (fs::exists(dir))
+    for (auto& f : fs::directory_iterator(dir)) {
+      std::ifstream in(f.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      n += text.find("To: " + to + "\n") != std::string::npos;
+    }
+  return n;
+}
+
+env fast_sends() { return {{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"}}; }
+
+}  // namespace
+
+TEST(Codes, EmailCodeLoginCreatesAVerifiedPasswordlessUserThenLogsIntoIt) {
+  roster_server s(fast_sends());
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "Zoe@Example.com"}}).status, 202);
+  auto code = code_in(last_message(s, "Zoe@Example.com", "email_code"));
+  ASSERT_EQ(code.size(), 6u);
+  auto in = s.call("POST", "/v1/sessions/email-code", {{"email", "zoe@example.com"}, {"code", code}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_TRUE(in.body["created"].get<bool>());
+  EXPECT_TRUE(in.body["user"]["email_verified"].get<bool>());
+  EXPECT_FALSE(in.body["user"]["has_password"].get<bool>());
+  EXPECT_EQ(in.body["session"]["method"], "email_code");
+  auto uid = in.body["user"]["id"];
+  // Used once: the same code again fails.
+  auto again = s.call("POST", "/v1/sessions/email-code", {{"email", "zoe@example.com"}, {"code", code}});
+  EXPECT_EQ(again.status, 401);
+  EXPECT_EQ(again.body["error"]["code"], "invalid_credentials");
+  // A second code logs into the same account, and verifies an existing user's email.
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "zoe@example.com"}}).status, 202);
+  auto second = code_in(last_message(s, "zoe@example.com", "email_code"));
+  auto back = s.call("POST", "/v1/sessions/email-code", {{"email", "ZOE@example.com"}, {"code", second}});
+  ASSERT_EQ(back.status, 201) << back.raw;
+  EXPECT_FALSE(back.body["created"].get<bool>());
+  EXPECT_EQ(back.body["user"]["id"], uid);
+
+  ASSERT_EQ(s.register_user("reg@example.com", "reg_user").status, 201);
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "reg@example.com"}}).status, 202);
+  auto reg = s.call("POST", "/v1/sessions/email-code",
+                    {{"email", "reg@example.com"}, {"code", code_in(last_message(s, "reg@example.com", "email_code"))}});
+  ASSERT_EQ(reg.status, 201) << reg.raw;
+  EXPECT_FALSE(reg.body["created"].get<bool>());
+  EXPECT_TRUE(reg.body["user"]["email_verified"].get<bool>());
+}
+
+TEST(Codes, FiveWrongTriesSpendTheCodeAndANewCodeReplacesTheOld) {
+  roster_server s(fast_sends());
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "eve@example.com"}}).status, 202);
+  auto code = code_in(last_message(s, "eve@example.com", "email_code"));
+  auto wrong = code == "000000" ? "000001" : "000000";
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "eve@example.com"}, {"code", wrong}}).status, 401);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "eve@example.com"}, {"code", code}}).status, 401);
+
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "eve@example.com"}}).status, 202);
+  auto old = code_in(last_message(s, "eve@example.com", "email_code", 1));
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "eve@example.com"}}).status, 202);
+  auto fresh = code_in(last_message(s, "eve@example.com", "email_code", 2));
+  if (old != fresh)
+    EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "eve@example.com"}, {"code", old}}).status, 401);
+  // ... for another identity or another purpose the code is nothing.
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "eva@example.com"}, {"code", fresh}}).status, 401);
+  EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm",
+                   {{"email", "eve@example.com"}, {"code", fresh}, {"new_password", "battery-staple-77"}}).status, 401);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "eve@example.com"}, {"code", fresh}}).status, 201);
+}
+
+TEST(Codes, ExpireAndAreThrottledPerIdentityAndPerAddress) {
+  roster_server s(env{{"ROSTER_AUTH_CODE_TTL", "1s"}, {"ROSTER_LIMITS_CODE_SENDS_PER_MINUTE", "3"}});
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "old@example.com"}}).status, 202);
+  auto code = code_in(last_message(s, "old@example.com", "email_code"));
+  auto again = s.call("POST", "/v1/auth/email-code", {{"email", "old@example.com"}});
+  EXPECT_EQ(again.status, 429);
+  EXPECT_FALSE(again.headers.find("Retry-After") == again.headers.end());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "old@example.com"}, {"code", code}}).status, 401);
+  // The address's budget: 3 sends a minute from one IP, whatever the identity.
+  EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "a1@example.com"}}).status, 202);
+  auto third = s.call("POST", "/v1/auth/recovery", {{"email", "a2@example.com"}});
+  EXPECT_EQ(third.status, 429) << third.raw;  // the 429 above counted too
+}
+
+TEST(Codes, RecoveryResetsThePasswordRevokesEverySessionAndNeverRevealsAnAccount) {
+  roster_server s(fast_sends());
+  auto reg = s.register_user("rob@example.com", "rob_user");
+  ASSERT_EQ(reg.status, 201);
+  auto token = reg.body["session"]["token"].get<std::string>();
+  auto known = s.call("POST", "/v1/auth/recovery", {{"email", "rob@example.com"}});
+  auto unknown = s.call("POST", "/v1/auth/recovery", {{"email", "nobody@example.com"}});
+  EXPECT_EQ(known.status, 202);
+  EXPECT_EQ(unknown.status, 202);
+  EXPECT_EQ(known.raw, unknown.raw);
+  auto code = code_in(last_message(s, "rob@example.com", "recovery"));
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_EQ(messages_to(s, "nobody@example.com"), 0u);
+  auto bad = s.call("POST", "/v1/auth/recovery/confirm", {{"email", "rob@example.com"}, {"code", code}, {"new_password", "short"}});
+  EXPECT_EQ(bad.status, 400);
+  auto ok = s.call("POST", "/v1/auth/recovery/confirm",
+                   {{"email", "rob@example.com"}, {"code", code}, {"new_password", "battery-staple-77"}});
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(ok.body["sessions_revoked"], 1);
+  EXPECT_EQ(s.as(token, "GET", "/v1/account").status, 401);
+  EXPECT_EQ(s.login("rob@example.com", "correct-horse-9").status, 401);
+  EXPECT_EQ(s.login("rob@example.com", "battery-staple-77").status, 201);
+  EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm",
+                   {{"email", "rob@example.com"}, {"code", code}, {"new_password", "battery-staple-78"}}).status, 401);
+}
+
+TEST(Codes, ACodeSentIsHonouredAfterKill9) {
+  roster_server s(fast_sends());
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "kim@example.com"}}).status, 202);
+  auto code = code_in(last_message(s, "kim@example.com", "email_code"));
+  s.kill9();
+  s.start();
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "kim@example.com"}, {"code", code}}).status, 201);
+}
+
+TEST(Codes, BadInputIsA400) {
+  roster_server s;
+  EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "not-an-email"}}).status, 400);
+  EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "a@example.com"}, {"extra", 1}}).status, 400);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "a@example.com"}, {"code", "12345"}}).status, 400);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "a@example.com"}, {"code", 123456}}).status, 400);
+  EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm", {{"email", "a@example.com"}, {"code", "123456"}}).status, 400);
+}
