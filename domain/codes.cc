@@ -11,6 +11,7 @@ namespace roster {
 namespace {
 constexpr millis minute = 60'000;
 constexpr millis hour = 60 * minute;
+constexpr millis day = 24 * hour;
 }  // namespace
 
 std::string_view code_purpose_name(code_purpose p) {
@@ -41,7 +42,10 @@ std::string new_link_token() { return base64url_encode(random_bytes(32)); }
 
 issue_result issue_code(const std::optional<code_record>& current, millis now, const code_policy& p, bool link) {
   code_record r;
-  if (current) r.sends = current->sends;
+  if (current) {
+    r.sends = current->sends;
+    r.failures = current->failures;
+  }
   r.sends.erase(std::remove_if(r.sends.begin(), r.sends.end(), [&](millis t) { return t <= now - hour; }), r.sends.end());
   std::sort(r.sends.begin(), r.sends.end());
   auto in_last = [&](millis window) {
@@ -64,8 +68,11 @@ issue_result issue_code(const std::optional<code_record>& current, millis now, c
   return {std::move(out), 0};
 }
 
-code_check check_code(code_record& r, std::string_view presented, millis now) {
-  if (r.hash.empty() || r.attempts_left <= 0 || now >= r.expires_at) {
+code_check check_code(code_record& r, std::string_view presented, millis now, const code_policy& p) {
+  r.failures.erase(std::remove_if(r.failures.begin(), r.failures.end(), [&](millis t) { return t <= now - day; }),
+                   r.failures.end());
+  if (r.hash.empty() || r.attempts_left <= 0 || now >= r.expires_at ||
+      static_cast<int64_t>(r.failures.size()) >= p.failures_per_day) {
     r.hash.clear();
     return code_check::none;
   }
@@ -74,13 +81,15 @@ code_check check_code(code_record& r, std::string_view presented, millis now) {
     r.attempts_left = 0;
     return code_check::ok;
   }
+  r.failures.push_back(now);
   if (--r.attempts_left <= 0) r.hash.clear();
   return code_check::wrong;
 }
 
 bool code_record_spent(const code_record& r, millis now) {
   bool live = !r.hash.empty() && r.attempts_left > 0 && now < r.expires_at;
-  bool recent = std::any_of(r.sends.begin(), r.sends.end(), [&](millis t) { return t > now - hour; });
+  bool recent = std::any_of(r.sends.begin(), r.sends.end(), [&](millis t) { return t > now - hour; }) ||
+                std::any_of(r.failures.begin(), r.failures.end(), [&](millis t) { return t > now - day; });
   return !live && !recent;
 }
 
@@ -90,6 +99,9 @@ std::string encode_code_record(const code_record& r) {
   w.key("attempts_left").number(r.attempts_left);
   w.key("detail").string(r.detail);
   w.key("expires_at").number(r.expires_at);
+  w.key("failures").open_array();
+  for (auto t : r.failures) w.number(t);
+  w.close_array();
   w.key("hash").string(hex_encode(r.hash));
   w.key("sends").open_array();
   for (auto t : r.sends) w.number(t);
@@ -112,6 +124,7 @@ std::optional<code_record> decode_code_record(std::string_view bytes) {
     if (hex.size() % 2) return std::nullopt;
     for (size_t i = 0; i < hex.size(); i += 2) r.hash.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     for (auto& t : j.value("sends", nlohmann::json::array())) r.sends.push_back(t.get<millis>());
+    for (auto& t : j.value("failures", nlohmann::json::array())) r.failures.push_back(t.get<millis>());
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -29,6 +29,11 @@ struct code_policy {
   int64_t max_attempts = 5;
   int64_t per_minute = 1;   // sends per identity and purpose in any 60 s
   int64_t per_hour = 10;    // ... in any hour
+  /// Wrong tries per identity and purpose in any 24 hours, across codes: a
+  /// new code brings 5 new tries, so without this cap sending codes to a
+  /// victim's address would give an attacker 50 guesses an hour. Beyond it
+  /// every check fails until the oldest failure is a day old.
+  int64_t failures_per_day = 20;
 };
 
 struct code_record {
@@ -36,6 +41,7 @@ struct code_record {
   millis expires_at = 0;
   int64_t attempts_left = 0;
   std::vector<millis> sends;  // times of the sends within the last hour, oldest first
+  std::vector<millis> failures;  // times of the wrong tries within the last 24 hours
   std::string user_id;        // the user it was sent for, if any (uuid text)
   std::string detail;         // what the code stands for beyond its identity (a new email address)
 };
@@ -62,12 +68,12 @@ issue_result issue_code(const std::optional<code_record>& current, millis now, c
 enum class code_check { ok, wrong, none };
 /// Checks `presented` against `r` and updates it: a match uses the code up
 /// (ok); a mismatch spends an attempt, and the last one uses the code up
-/// (wrong); no code outstanding, expired or used up → none. Constant time in
-/// the presented value.
-code_check check_code(code_record& r, std::string_view presented, millis now);
+/// (wrong); no code outstanding, expired or used up, or the identity's
+/// failures_per_day spent → none. Constant time in the presented value.
+code_check check_code(code_record& r, std::string_view presented, millis now, const code_policy& p = {});
 
-/// True once the record holds nothing worth keeping (no code, no send within
-/// the last hour): it can be deleted.
+/// True once the record holds nothing worth keeping (no live code, no send
+/// within the last hour, no failure within the last day): it can be deleted.
 bool code_record_spent(const code_record& r, millis now);
 
 std::string encode_code_record(const code_record& r);

@@ -195,6 +195,7 @@ void send_email_code(context& c) {
 }
 
 void login_email_code(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid fields");
@@ -217,6 +218,7 @@ void send_recovery(context& c) {
 }
 
 void confirm_recovery(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid fields");

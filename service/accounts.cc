@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
+
 #include "base/crypto.h"
 #include "domain/codes.h"
 
@@ -365,7 +368,10 @@ result<device_signed_in> accounts::email_code_login(const std::string& email, co
     rec.email = email;
     rec.email_verified = true;
     auto r = create_user(rec, "email_code", {key}, ci);
-    if (code_of(r) == errc::email_taken) continue;  // lost a race: log into the winner
+    if (code_of(r) == errc::email_taken) {  // lost a race (or a registration is in flight): log into the winner
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+      continue;
+    }
     if (!r) return r.err();
     return device_signed_in{std::move(*r), true};
   }
@@ -387,11 +393,15 @@ status accounts::send_recovery_code(const std::string& email) {
 }
 
 result<revoked> accounts::recover(const std::string& email, const std::string& code, const std::string& new_password) {
-  auto used = router_.call_index(use_code{email_key(email), static_cast<uint8_t>(code_purpose::recovery), code});
+  auto key = email_key(email);
+  auto used = router_.call_index(use_code{key, static_cast<uint8_t>(code_purpose::recovery), code});
   if (!used) return used.err();
+  auto invalid = [] { return make_error(errc::invalid_credentials, "invalid or expired code"); };
   auto uid16 = uuid_from_string(used->user_id);
-  if (!uid16) return make_error(errc::invalid_credentials, "invalid or expired code");
-  return router_.call_user(*uid16, recover_password{hash_password(new_password, argon2_)}, {}, {});
+  if (!uid16) return invalid();
+  auto r = router_.call_user(*uid16, recover_password{hash_password(new_password, argon2_), key}, {}, {});
+  if (code_of(r) == errc::not_found) return invalid();  // the address left the account (or the account is gone)
+  return r;
 }
 
 } // namespace roster

@@ -221,7 +221,7 @@ caf::result<index_reply> on_send_code(self_ptr self, send_code& op, millis now) 
     auto text = render(t != env.templates.end() ? t->second : default_template(op.kind),
                        {{"code", secret},
                         {"link", env.link_base_url + "?token=" + secret},
-                        {"minutes", std::to_string(env.codes.ttl / 60'000)},
+                        {"minutes", std::to_string((env.codes.ttl + 59'999) / 60'000)},
                         {"email", op.detail}});
     outbox_entry e;
     e.id = new_outbox_id(now, st.partition);
@@ -250,7 +250,7 @@ caf::result<index_reply> on_use_code(self_ptr self, use_code& op, millis now) {
   auto wrong = [] { return to_caf(make_error(errc::invalid_credentials, "invalid or expired code")); };
   if (!*current) return wrong();
   auto rec = std::move(**current);
-  auto verdict = check_code(rec, op.code, now);
+  auto verdict = check_code(rec, op.code, now, st.env->codes);
   write_batch b;
   if (code_record_spent(rec, now)) b.remove(k);
   else b.put(k, encode_code_record(rec));

@@ -479,7 +479,16 @@ result<signed_in> on(ctx& c, login_finish& op) {
   }
   st.user->failed_logins.clear();
   st.user->last_login_at = st.user->last_seen_at = c.now;
-  mark_verified(*st.user, method, op.via_key);
+  if (mark_verified(*st.user, method, op.via_key)) {
+    // The address is proven only now: what was set up on this account before
+    // without that proof — a password, sessions, perhaps by someone who
+    // registered the address first to hijack it later — goes.
+    bool had_password = !st.user->password_hash.empty();
+    st.user->password_hash.clear();
+    auto gone = st.sessions.revoke_all();
+    apply(c, b, gone.writes);
+    add_log(c, b, "email_verified", true, {{"sessions_revoked", *gone.value}, {"password_cleared", had_password}});
+  }
   put_record(c, b);
   auto session = new_session(c, b, method);
   add_log(c, b, "login", true, {{"method", method}});
@@ -597,6 +606,10 @@ result<revoked> on(ctx& c, set_password& op) {
 result<revoked> on(ctx& c, recover_password& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
+  // The code was sent to an address; it is worth nothing once the account
+  // no longer has that address.
+  auto held = index_keys_of(*st.user);
+  if (std::find(held.begin(), held.end(), op.via_key) == held.end()) return not_found();
   st.user->password_hash = op.password_hash;
   st.user->failed_logins.clear();
   st.user->updated_at = c.now;

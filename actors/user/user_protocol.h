@@ -157,10 +157,12 @@ struct unsubscribe {
   uint64_t stream = 0;
 };
 
-/// admin: a password reset by a recovery code (the caller checked it):
-/// sets the hash and revokes every session.
+/// admin: a password reset by a recovery code (the caller checked it) sent
+/// to `via_key` ("email:<address>"): not_found unless the user still holds
+/// that key; sets the hash and revokes every session.
 struct recover_password {
   std::string password_hash;
+  std::string via_key;
 };
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
@@ -327,7 +329,7 @@ typename Inspector::result_type inspect(Inspector& f, update_profile& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recover_password& x) {
-  return f(caf::meta::type_name("recover_password"), x.password_hash);
+  return f(caf::meta::type_name("recover_password"), x.password_hash, x.via_key);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_password& x) {

@@ -88,7 +88,8 @@ TEST(Codes, SendsAreThrottledPerMinuteAndPerHour) {
   check_code(used, "x", t0 + 10 * 61'000);
   EXPECT_FALSE(code_record_spent(used, t0 + 10 * 61'000));
   used.hash.clear();
-  EXPECT_TRUE(code_record_spent(used, t0 + 9 * 61'000 + 3'600'001));
+  EXPECT_FALSE(code_record_spent(used, t0 + 9 * 61'000 + 3'600'001));  // its wrong try counts for a day
+  EXPECT_TRUE(code_record_spent(used, t0 + 10 * 61'000 + 86'400'001));
 }
 
 TEST(Codes, BadStoredFormsAreRejected) {
@@ -96,4 +97,28 @@ TEST(Codes, BadStoredFormsAreRejected) {
   EXPECT_FALSE(decode_code_record(R"({"hash":"abc"})"));
   EXPECT_FALSE(decode_code_record(R"({"hash":"zz"})"));
   EXPECT_FALSE(decode_code_record(R"({"sends":["x"]})"));
+}
+
+TEST(Codes, WrongTriesAreCappedPerDayAcrossNewCodes) {
+  auto p = policy();
+  p.per_minute = p.per_hour = 1000;
+  std::optional<code_record> rec;
+  int wrong = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = issue_code(rec, t0 + i * 1000, p, false);
+    ASSERT_TRUE(r.ok);
+    auto next = r.ok->record;
+    auto bad = r.ok->secret == "000000" ? "000001" : "000000";
+    for (int k = 0; k < 5; ++k) wrong += check_code(next, bad, t0 + i * 1000 + k, p) == code_check::wrong;
+    rec = next;
+  }
+  EXPECT_EQ(wrong, 20);  // not 50: fresh codes do not bring fresh guesses past the day's budget
+  auto last = issue_code(rec, t0 + 20'000, p, false);
+  auto spent = last.ok->record;
+  EXPECT_EQ(check_code(spent, last.ok->secret, t0 + 20'001, p), code_check::none);  // even the right code
+  auto back = decode_code_record(encode_code_record(spent));
+  EXPECT_EQ(back->failures.size(), 20u);
+  auto day_later = issue_code(rec, t0 + 86'400'000 + 10'000, p, false);
+  auto fresh = day_later.ok->record;
+  EXPECT_EQ(check_code(fresh, day_later.ok->secret, t0 + 86'400'000 + 10'001, p), code_check::ok);
 }

@@ -72,7 +72,8 @@ roster_server::roster_server(std::map<std::string, std::string> env, std::string
   // per-address budgets of [limits] are off unless a test sets them
   // (tests/integration/throttle_test.cc does).
   for (const char* k : {"ROSTER_LIMITS_REGISTRATIONS_PER_MINUTE", "ROSTER_LIMITS_DEVICE_LOGINS_PER_MINUTE",
-                        "ROSTER_LIMITS_ANONYMOUS_LOGINS_PER_MINUTE", "ROSTER_LIMITS_USERNAME_LOOKUPS_PER_MINUTE"})
+                        "ROSTER_LIMITS_ANONYMOUS_LOGINS_PER_MINUTE", "ROSTER_LIMITS_USERNAME_LOOKUPS_PER_MINUTE",
+                        "ROSTER_LIMITS_CODE_SENDS_PER_MINUTE"})
     env_.emplace(k, "0");
   if (const char* file = std::getenv("ROSTER_TEST_EXCHANGES"); file && *file) record_file_ = file;
   if (data_dir_.empty()) {
