@@ -38,6 +38,16 @@ std::string new_code() {
   }
 }
 
+std::string link_key(std::string_view token) { return "link:" + hex_encode(sha256(token)); }
+
+bool redirect_allowed(std::string_view url, const std::vector<std::string>& allowlist) {
+  if (url.empty() || url.size() > 2048) return false;
+  if (std::any_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+    return false;
+  return std::any_of(allowlist.begin(), allowlist.end(),
+                     [&](const std::string& prefix) { return !prefix.empty() && url.rfind(prefix, 0) == 0; });
+}
+
 std::string new_link_token() { return base64url_encode(random_bytes(32)); }
 
 issue_result issue_code(const std::optional<code_record>& current, millis now, const code_policy& p, bool link) {

@@ -46,6 +46,15 @@ struct code_record {
   std::string detail;         // what the code stands for beyond its identity (a new email address)
 };
 
+/// Where a link token's record is kept: "link:<hex SHA-256 of the token>",
+/// an index key (it picks the partition), so the token alone finds it.
+std::string link_key(std::string_view token);
+
+/// A magic link's redirect_url is allowed when it starts with an entry of
+/// auth.redirect_allowlist (an empty list allows none), is at most 2048
+/// bytes and holds no control characters or spaces.
+bool redirect_allowed(std::string_view url, const std::vector<std::string>& allowlist);
+
 /// Six decimal digits, uniform, from the CSPRNG.
 std::string new_code();
 /// 32 CSPRNG bytes, base64url (43 characters).

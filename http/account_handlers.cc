@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/crypto.h"
+#include "domain/codes.h"
 #include "domain/notifications.h"
 #include "domain/throttle.h"
 #include "domain/validation.h"
@@ -203,6 +204,34 @@ void login_email_code(context& c) {
   auto code = code_of_body(*body, e);
   if (!finish_validation(c, e)) return;
   auto r = c.svc.account.email_code_login(*email, *code, c.client);
+  if (!r) return write_error(c.res, r.err());
+  write_signed_in(c.res, r->in, 201, r->created);
+}
+
+void send_magic_link(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email", "redirect_url"}, e);
+  auto redirect = string_field(*body, "redirect_url", e);
+  if (redirect && !redirect_allowed(*redirect, c.svc.config.auth.redirect_allowlist))
+    e.fields["redirect_url"] = "is not in auth.redirect_allowlist";
+  if (!finish_validation(c, e)) return;
+  auto query = redirect ? "&redirect_url=" + httplib::detail::encode_query_param(*redirect) : std::string();
+  write_status(c.res, c.svc.account.send_magic_link(*email, query), 202);
+}
+
+void login_magic_link(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"token"}, e);
+  auto token = string_field(*body, "token", e, true);
+  if (token && (token->size() != 43 || !base64url_decode(*token))) e.fields["token"] = "must be the link's 43-character token";
+  if (!finish_validation(c, e)) return;
+  auto r = c.svc.account.magic_link_login(*token, c.client);
   if (!r) return write_error(c.res, r.err());
   write_signed_in(c.res, r->in, 201, r->created);
 }

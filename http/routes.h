@@ -36,6 +36,8 @@ void login_device(context&);
 void login_anonymous(context&);
 void send_email_code(context&);
 void login_email_code(context&);
+void send_magic_link(context&);
+void login_magic_link(context&);
 void send_recovery(context&);
 void confirm_recovery(context&);
 void get_account(context&);

@@ -348,14 +348,41 @@ status accounts::send_login_code(const std::string& email) {
 
 result<device_signed_in> accounts::email_code_login(const std::string& email, const std::string& code,
                                                     const client_info& ci) {
-  auto key = email_key(email);
-  auto used = router_.call_index(use_code{key, static_cast<uint8_t>(code_purpose::login), code});
+  auto used = router_.call_index(use_code{email_key(email), static_cast<uint8_t>(code_purpose::login), code});
   if (!used) return used.err();
+  return login_by_email(email, "email_code", ci);
+}
+
+status accounts::send_magic_link(const std::string& email, const std::string& link_query) {
+  auto purpose = static_cast<uint8_t>(code_purpose::magic_link);
+  // The address's send budget (and nothing else: the record's own code is
+  // never sent) ...
+  auto gate = router_.call_index(send_code{email_key(email), purpose, "", "magic_link"});
+  if (!gate) return gate.err();
+  // ... then the link: its record is found by the token alone.
+  auto token = new_link_token();
+  send_code op{link_key(token), purpose, email, "magic_link", "", email, token};
+  op.link_query = link_query;
+  auto r = router_.call_index(std::move(op));
+  if (!r) return r.err();
+  return {};
+}
+
+result<device_signed_in> accounts::magic_link_login(const std::string& token, const client_info& ci) {
+  auto used = router_.call_index(use_code{link_key(token), static_cast<uint8_t>(code_purpose::magic_link), token});
+  if (!used) return used.err();
+  if (used->detail.empty()) return make_error(errc::invalid_credentials, "invalid or expired link");
+  return login_by_email(used->detail, "magic_link", ci);
+}
+
+result<device_signed_in> accounts::login_by_email(const std::string& email, const std::string& method,
+                                                  const client_info& ci) {
+  auto key = email_key(email);
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto found = router_.call_index(lookup_key{key});
     if (found) {
       if (auto uid16 = uuid_from_string(found->user_id)) {
-        auto r = router_.call_user(*uid16, login_finish{"email_code", std::nullopt, 0, key}, {}, ci);
+        auto r = router_.call_user(*uid16, login_finish{method, std::nullopt, 0, key}, {}, ci);
         if (code_of(r) != errc::not_found) {
           if (!r) return r.err();
           return device_signed_in{std::move(*r), false};
@@ -367,7 +394,7 @@ result<device_signed_in> accounts::email_code_login(const std::string& email, co
     user_record rec = new_record();
     rec.email = email;
     rec.email_verified = true;
-    auto r = create_user(rec, "email_code", {key}, ci);
+    auto r = create_user(rec, method, {key}, ci);
     if (code_of(r) == errc::email_taken) {  // lost a race (or a registration is in flight): log into the winner
       std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
       continue;

@@ -86,6 +86,14 @@ class accounts {
   /// verified), or a new passwordless one with that verified email.
   result<device_signed_in> email_code_login(const std::string& email, const std::string& code,
                                             const client_info& ci);
+  /// POST /v1/auth/magic-link: a link with a fresh 32-byte token to `email`
+  /// (`link_query`: more query parameters for the link, e.g. an allowed
+  /// redirect_url, already encoded), under the address's send budget; 202
+  /// either way, like send_login_code.
+  status send_magic_link(const std::string& email, const std::string& link_query);
+  /// POST /v1/sessions/magic-link: the link's account, found or created as
+  /// for an email code (method magic_link).
+  result<device_signed_in> magic_link_login(const std::string& token, const client_info& ci);
   /// POST /v1/auth/recovery: looks the email up, then stores a recovery code
   /// for it either way — sent only if an account has it.
   status send_recovery_code(const std::string& email);
@@ -122,6 +130,9 @@ class accounts {
                                                   const std::string& password, const char* method,
                                                   const char* wrong_message, const client_info& ci);
 
+  /// The login of a code or link sent to `email`: its account (login_finish
+  /// via the email key, which verifies the address) or a new passwordless one.
+  result<device_signed_in> login_by_email(const std::string& email, const std::string& method, const client_info& ci);
   /// A fresh record: new id, creation time, status per auth.require_activation.
   user_record new_record() const;
   /// Claims `keys`, then runs `prepare` (e.g. the password hash: work done

@@ -220,7 +220,7 @@ caf::result<index_reply> on_send_code(self_ptr self, send_code& op, millis now) 
     auto t = env.templates.find(op.kind);
     auto text = render(t != env.templates.end() ? t->second : default_template(op.kind),
                        {{"code", secret},
-                        {"link", env.link_base_url + "?token=" + secret},
+                        {"link", env.link_base_url + "?token=" + secret + op.link_query},
                         {"minutes", std::to_string((env.codes.ttl + 59'999) / 60'000)},
                         {"email", op.detail}});
     outbox_entry e;

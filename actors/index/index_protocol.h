@@ -52,6 +52,7 @@ struct send_code {
   std::string user_id;
   std::string detail;
   std::string token;  // a link token (its key is derived from it); empty: a 6-digit code is drawn here
+  std::string link_query;  // appended to the link ("&redirect_url=..."), already encoded
 };
 /// Checks and uses up a code: index_reply{user_id, detail} of the send, or
 /// 401 invalid_credentials (wrong, expired, used, or attempts spent).
@@ -96,7 +97,8 @@ typename Inspector::result_type inspect(Inspector& f, lookup_key& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, send_code& x) {
-  return f(caf::meta::type_name("send_code"), x.key, x.purpose, x.to, x.kind, x.user_id, x.detail, x.token);
+  return f(caf::meta::type_name("send_code"), x.key, x.purpose, x.to, x.kind, x.user_id, x.detail, x.token,
+           x.link_query);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, use_code& x) {

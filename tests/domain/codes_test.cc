@@ -122,3 +122,17 @@ TEST(Codes, WrongTriesAreCappedPerDayAcrossNewCodes) {
   auto fresh = day_later.ok->record;
   EXPECT_EQ(check_code(fresh, day_later.ok->secret, t0 + 86'400'000 + 10'001, p), code_check::ok);
 }
+
+TEST(Codes, LinkTokensAreFoundByTheirHashAndRedirectsOnlyByPrefix) {
+  auto t = new_link_token();
+  EXPECT_EQ(link_key(t), "link:" + hex_encode(sha256(t)));
+  EXPECT_EQ(link_key(t).find(t), std::string::npos);  // the key never holds the token
+  std::vector<std::string> allow = {"https://game.example.com/", "mygame://"};
+  EXPECT_TRUE(redirect_allowed("https://game.example.com/welcome?x=1", allow));
+  EXPECT_TRUE(redirect_allowed("mygame://signed-in", allow));
+  EXPECT_FALSE(redirect_allowed("https://game.example.com.evil.net/", allow));
+  EXPECT_FALSE(redirect_allowed("https://evil.net/?https://game.example.com/", allow));
+  EXPECT_FALSE(redirect_allowed("https://game.example.com/a b", allow));
+  EXPECT_FALSE(redirect_allowed("https://game.example.com/", {}));
+  EXPECT_FALSE(redirect_allowed("anything", {""}));
+}

@@ -205,6 +205,58 @@ TEST(Codes, ACodeSentIsHonouredAfterKill9) {
   EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "kim@example.com"}, {"code", code}}).status, 201);
 }
 
+namespace {
+std::string link_in(const std::string& text) {
+  std::smatch m;
+  return std::regex_search(text, m, std::regex("(https?://[^\\s\"<]+\\?token=[A-Za-z0-9_-]{43}[^\\s\"<]*)")) ? m[1].str() : "";
+}
+std::string token_in(const std::string& link) {
+  std::smatch m;
+  return std::regex_search(link, m, std::regex("token=([A-Za-z0-9_-]{43})")) ? m[1].str() : "";
+}
+}  // namespace
+
+TEST(Codes, MagicLinkLogsInOnceAndCarriesOnlyAnAllowedRedirect) {
+  auto e = fast_sends();
+  e["ROSTER_AUTH_LINK_BASE_URL"] = "https://play.example.com/verify";
+  e["ROSTER_AUTH_REDIRECT_ALLOWLIST"] = "https://play.example.com/";
+  roster_server s(e);
+  ASSERT_EQ(s.call("POST", "/v1/auth/magic-link",
+                   {{"email", "mia@example.com"}, {"redirect_url", "https://play.example.com/home?a=1&b=2"}}).status, 202);
+  auto link = link_in(last_message(s, "mia@example.com", "magic_link"));
+  ASSERT_EQ(link.rfind("https://play.example.com/verify?token=", 0), 0u) << link;
+  EXPECT_NE(link.find("&redirect_url=https%3A%2F%2Fplay.example.com%2Fhome%3Fa%3D1%26b%3D2"), std::string::npos) << link;
+  auto token = token_in(link);
+  auto in = s.call("POST", "/v1/sessions/magic-link", {{"token", token}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_TRUE(in.body["created"].get<bool>());
+  EXPECT_EQ(in.body["user"]["email"], "mia@example.com");
+  EXPECT_TRUE(in.body["user"]["email_verified"].get<bool>());
+  EXPECT_EQ(in.body["session"]["method"], "magic_link");
+  EXPECT_EQ(s.call("POST", "/v1/sessions/magic-link", {{"token", token}}).status, 401);  // single use
+  // A second link logs into the same account.
+  ASSERT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "MIA@example.com"}}).status, 202);
+  auto second = token_in(link_in(last_message(s, "MIA@example.com", "magic_link")));
+  auto back = s.call("POST", "/v1/sessions/magic-link", {{"token", second}});
+  ASSERT_EQ(back.status, 201) << back.raw;
+  EXPECT_EQ(back.body["user"]["id"], in.body["user"]["id"]);
+  // Not allowed: another host, or any redirect when the list is empty.
+  auto bad = s.call("POST", "/v1/auth/magic-link", {{"email", "mia@example.com"}, {"redirect_url", "https://evil.example.net/"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_TRUE(bad.body["error"]["fields"].contains("redirect_url"));
+  EXPECT_EQ(s.call("POST", "/v1/sessions/magic-link", {{"token", std::string(43, 'A')}}).status, 401);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/magic-link", {{"token", "short"}}).status, 400);
+}
+
+TEST(Codes, MagicLinksShareTheAddressSendBudget) {
+  roster_server s;
+  ASSERT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "max@example.com"}}).status, 202);
+  auto again = s.call("POST", "/v1/auth/magic-link", {{"email", "max@example.com"}});
+  EXPECT_EQ(again.status, 429);
+  EXPECT_FALSE(again.header("Retry-After").empty());
+  EXPECT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "other@example.com"}}).status, 202);
+}
+
 TEST(Codes, BadInputIsA400) {
   roster_server s;
   EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "not-an-email"}}).status, 400);

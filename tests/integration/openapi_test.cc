@@ -71,6 +71,9 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "spec-code@example.com"}, {"code", "12"}}).status, 400);
     EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "nobody@example.com"}, {"code", "123456"}}).status, 401);
     EXPECT_EQ(s.call("POST", "/v1/auth/recovery", {{"email", "spec-code@example.com"}}).status, 202);
+    EXPECT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "spec-link@example.com"}}).status, 202);
+    EXPECT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "spec-link@example.com"}, {"redirect_url", "https://x/"}}).status, 400);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/magic-link", {{"token", std::string(43, 'A')}}).status, 401);
     EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm",
                      {{"email", "nobody@example.com"}, {"code", "123456"}, {"new_password", "battery-staple-77"}}).status, 401);
     auto guest = s.call("POST", "/v1/sessions/anonymous");
