@@ -51,6 +51,7 @@ struct actor_env {
   /// One-time codes and link tokens (auth.code_*; domain/codes.h), the base
   /// of the links, and the texts of the messages that carry them.
   code_policy codes;
+  bool require_verified_email = false;  // auth.require_verified_email
   std::string link_base_url;
   std::map<std::string, message_template> templates;
   /// Per partition: how many of its users have an open event stream (are

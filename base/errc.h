@@ -42,6 +42,7 @@ enum class errc : uint8_t {
   /// budget is spent.
   partition_moving,
   internal,
+  email_not_verified,  // appended: the codes travel between nodes as numbers
 };
 
 /// snake_case name of a code, as it appears in `{"error": {"code": ...}}`.

@@ -91,6 +91,7 @@ struct node_runtime::impl {
     env->notifications_kept = static_cast<size_t>(c.notifications.keep_per_user);
     env->codes = code_policy{c.auth.code_ttl, 5, c.auth.code_send_per_minute, c.auth.code_send_per_hour};
     env->link_base_url = c.auth.link_base_url;
+    env->require_verified_email = c.auth.require_verified_email;
     env->templates = c.templates;
     env->online = std::make_unique<std::atomic<int64_t>[]>(partitions);
     env->webhook_urls = c.webhooks.urls;

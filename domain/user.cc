@@ -128,4 +128,8 @@ bool mark_verified(user_record& u, std::string_view method, std::string_view via
   return true;
 }
 
+bool blocked_by_unverified_email(const user_record& u, std::string_view method, bool required) {
+  return required && method == "password" && !u.email.empty() && !u.email_verified;
+}
+
 } // namespace roster

@@ -97,6 +97,11 @@ struct profile_patch {
   }
 };
 
+/// auth.require_verified_email: a password login of an account whose email
+/// is not verified is refused (403 email_not_verified). Accounts without an
+/// email, and logins by code or link (which verify it), pass.
+bool blocked_by_unverified_email(const user_record& u, std::string_view method, bool required);
+
 /// A login by a code or link sent to an identity (method email_code,
 /// magic_link, phone_code; `via_key` the identity's index key) proves it:
 /// the identity becomes verified. True if that changed `u`.

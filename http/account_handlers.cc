@@ -109,7 +109,7 @@ void register_account(context& c) {
   registration in;
   in.email = string_field(*body, "email", e);
   in.username = string_field(*body, "username", e);
-  auto password = string_field(*body, "password", e, true);
+  auto password = string_field(*body, "password", e);
   in.display_name = optional_display_name(*body, e);
   if (in.email)
     if (auto p = check_email(*in.email); !p.empty()) e.fields["email"] = p;
@@ -119,12 +119,15 @@ void register_account(context& c) {
     if (auto p = check_password(*password); !p.empty()) e.fields["password"] = p;
   if (!in.email && !in.username && !e.fields.count("email") && !e.fields.count("username"))
     e.fields["email"] = "an email or a username is required";
+  // Without a password the account is reached through its email (codes,
+  // links): a username alone would be an account nobody can log into again.
+  if (!password && !in.email && !e.fields.count("password")) e.fields["password"] = "required without an email";
   if (auto it = body->find("metadata"); it != body->end() && !it->is_null()) {
     if (auto p = check_metadata(*it); !p.empty()) e.fields["metadata"] = p;
     else in.metadata = *it;
   }
   if (!finish_validation(c, e)) return;
-  in.password = *password;
+  in.password = password.value_or("");
   write_signed_in(c.res, c.svc.account.register_account(in, c.client), 201);
 }
 

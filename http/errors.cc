@@ -17,6 +17,7 @@ int status_of(errc e) {
     case errc::account_blocked:
     case errc::account_banned:
     case errc::pending_activation:
+    case errc::email_not_verified:
     case errc::reauthentication_required: return 403;
     case errc::not_found: return 404;
     case errc::method_not_allowed: return 405;

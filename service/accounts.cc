@@ -93,6 +93,9 @@ result<signed_in> accounts::register_account(const registration& in, const clien
   rec.display_name = in.display_name.value_or(in.username.value_or(""));
   rec.metadata = in.metadata;
   auto keys = index_keys_of(rec);
+  // No password (SPEC `password?`, an account with an email only): no
+  // Argon2id work; the player logs in by email code or magic link.
+  if (in.password.empty()) return create_user(std::move(rec), "email", keys, ci);
   return create_user(std::move(rec), "password", keys, ci,
                      [&](user_record& r) { r.password_hash = hash_password(in.password, argon2_); });
 }

@@ -26,7 +26,7 @@ struct registration {
   std::optional<std::string> email;
   std::optional<std::string> username;
   std::optional<std::string> display_name;
-  std::string password;
+  std::string password;  // empty: none (an account with an email, which logs in by code or link)
   json metadata = json::object();
 };
 

@@ -477,6 +477,13 @@ result<signed_in> on(ctx& c, login_finish& op) {
     commit(c, b);
     return status_gate_error(gate);
   }
+  if (blocked_by_unverified_email(*st.user, method, st.env->require_verified_email)) {
+    add_log(c, b, "login", false, {{"method", method}, {"reason", "email_not_verified"}});
+    emit(c, b, event_type::login_failed, {{"method", method}, {"reason", "email_not_verified"}});
+    commit(c, b);
+    return make_error(errc::email_not_verified,
+                      "verify your email first: log in with an email code or a magic link sent to it");
+  }
   st.user->failed_logins.clear();
   st.user->last_login_at = st.user->last_seen_at = c.now;
   if (mark_verified(*st.user, method, op.via_key)) {

@@ -41,6 +41,7 @@ TEST(Errors, EveryCodeHasTheSpecStatus) {
   EXPECT_EQ(status_of(errc::rate_limited), 429);
   EXPECT_EQ(status_of(errc::partition_unavailable), 503);
   EXPECT_EQ(status_of(errc::internal), 500);
+  EXPECT_EQ(status_of(errc::email_not_verified), 403);
   httplib::Response res;
   error e = make_error(errc::rate_limited, "slow down");
   e.retry_after = 7;

@@ -257,6 +257,44 @@ TEST(Codes, MagicLinksShareTheAddressSendBudget) {
   EXPECT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "other@example.com"}}).status, 202);
 }
 
+TEST(Codes, RegistrationWithoutAPasswordNeedsAnEmailAndLogsInByCode) {
+  roster_server s(fast_sends());
+  auto reg = s.call("POST", "/v1/accounts", {{"email", "nopw@example.com"}});
+  ASSERT_EQ(reg.status, 201) << reg.raw;
+  EXPECT_FALSE(reg.body["user"]["has_password"].get<bool>());
+  EXPECT_EQ(reg.body["session"]["method"], "email");
+  auto only_name = s.call("POST", "/v1/accounts", {{"username", "nopw_name"}});
+  EXPECT_EQ(only_name.status, 400);
+  EXPECT_TRUE(only_name.body["error"]["fields"].contains("password"));
+  EXPECT_EQ(s.login("nopw@example.com", "anything-at-all").status, 401);
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "nopw@example.com"}}).status, 202);
+  auto in = s.call("POST", "/v1/sessions/email-code",
+                   {{"email", "nopw@example.com"}, {"code", code_in(last_message(s, "nopw@example.com", "email_code"))}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_EQ(in.body["user"]["id"], reg.body["user"]["id"]);
+}
+
+TEST(Codes, RequireVerifiedEmailRefusesPasswordLoginsUntilACodeProvesTheAddress) {
+  auto e = fast_sends();
+  e["ROSTER_AUTH_REQUIRE_VERIFIED_EMAIL"] = "true";
+  roster_server s(e);
+  ASSERT_EQ(s.register_user("unv@example.com", "unv_user").status, 201);
+  auto refused = s.login("unv@example.com");
+  EXPECT_EQ(refused.status, 403) << refused.raw;
+  EXPECT_EQ(refused.body["error"]["code"], "email_not_verified");
+  EXPECT_EQ(s.login("unv@example.com", "wrong-horse-9").status, 401);  // a wrong password says nothing more
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "unv@example.com"}}).status, 202);
+  auto in = s.call("POST", "/v1/sessions/email-code",
+                   {{"email", "unv@example.com"}, {"code", code_in(last_message(s, "unv@example.com", "email_code"))}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  // Proving the address dropped the password set without proof; a new one works from now on.
+  auto token = in.body["session"]["token"].get<std::string>();
+  ASSERT_EQ(s.as(token, "PUT", "/v1/account/password", {{"current_password", ""}, {"new_password", "battery-staple-77"}}).status, 200);
+  EXPECT_EQ(s.login("unv@example.com", "battery-staple-77").status, 201);
+  ASSERT_EQ(s.register_user("", "name_only").status, 201);  // no email: nothing to verify
+  EXPECT_EQ(s.login("name_only").status, 201);
+}
+
 TEST(Codes, BadInputIsA400) {
   roster_server s;
   EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "not-an-email"}}).status, 400);

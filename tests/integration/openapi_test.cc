@@ -214,6 +214,13 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.login("cyril").status, 403);
     EXPECT_EQ(s.call("POST", "/v1/sessions/anonymous", {{"display_name", "Guest"}}).body["session"], nullptr);
   }
+  {
+    // Email verification required: a password login of an unverified email is refused.
+    roster_server s(env{{"ROSTER_AUTH_REQUIRE_VERIFIED_EMAIL", "true"}});
+    s.record_to(exchanges);
+    ASSERT_EQ(s.register_user("dora@example.com", "dora").status, 201);
+    EXPECT_EQ(s.login("dora").status, 403);
+  }
   auto [code, report] = check_answers(exchanges);
   EXPECT_EQ(code, 0) << report;
   EXPECT_NE(report.find("0 problems"), std::string::npos) << report;
