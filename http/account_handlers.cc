@@ -239,6 +239,26 @@ void login_magic_link(context& c) {
   write_signed_in(c.res, r->in, 201, r->created);
 }
 
+void send_verification(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  write_status(c.res, c.svc.account.send_email_verification(who->uid16, who->token_hash, c.client), 202);
+}
+
+void confirm_verification(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"code"}, e);
+  auto code = code_of_body(*body, e);
+  if (!finish_validation(c, e)) return;
+  write_view(c.res, c.svc.account.confirm_email_verification(who->uid16, who->token_hash, *code, c.client));
+}
+
 void send_recovery(context& c) {
   if (!within(c, c.svc.limits.code_sends)) return;
   auto body = c.body();

@@ -20,6 +20,8 @@ std::vector<route> build_routes() {
     {"POST", "/v1/sessions/email-code", login_email_code},
     {"POST", "/v1/auth/magic-link", send_magic_link},
     {"POST", "/v1/sessions/magic-link", login_magic_link},
+    {"POST", "/v1/account/verification/email", send_verification},
+    {"POST", "/v1/account/verification/email/confirm", confirm_verification},
     {"POST", "/v1/auth/recovery", send_recovery},
     {"POST", "/v1/auth/recovery/confirm", confirm_recovery},
     {"GET", "/v1/sessions", list_sessions},

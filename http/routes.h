@@ -38,6 +38,8 @@ void send_email_code(context&);
 void login_email_code(context&);
 void send_magic_link(context&);
 void login_magic_link(context&);
+void send_verification(context&);
+void confirm_verification(context&);
 void send_recovery(context&);
 void confirm_recovery(context&);
 void get_account(context&);

@@ -17,6 +17,17 @@ error taken_error(const std::string& key) {
   return make_error(errc::identity_taken, "identity is already linked to another account");
 }
 
+/// A send_code operation: a code (or link) for `key` and `p`, its message
+/// (template `kind`) to `to` — none when `to` is empty.
+send_code code_op(std::string key, code_purpose p, std::string to, std::string kind) {
+  send_code op;
+  op.key = std::move(key);
+  op.purpose = static_cast<uint8_t>(p);
+  op.to = std::move(to);
+  op.kind = std::move(kind);
+  return op;
+}
+
 template <class T>
 errc code_of(const result<T>& r) {
   return r ? errc::ok : r.err().code;
@@ -344,7 +355,7 @@ status accounts::admin_delete(std::string_view uid16) {
 }
 
 status accounts::send_login_code(const std::string& email) {
-  auto r = router_.call_index(send_code{email_key(email), static_cast<uint8_t>(code_purpose::login), email, "email_code"});
+  auto r = router_.call_index(code_op(email_key(email), code_purpose::login, email, "email_code"));
   if (!r) return r.err();
   return {};
 }
@@ -357,14 +368,15 @@ result<device_signed_in> accounts::email_code_login(const std::string& email, co
 }
 
 status accounts::send_magic_link(const std::string& email, const std::string& link_query) {
-  auto purpose = static_cast<uint8_t>(code_purpose::magic_link);
   // The address's send budget (and nothing else: the record's own code is
   // never sent) ...
-  auto gate = router_.call_index(send_code{email_key(email), purpose, "", "magic_link"});
+  auto gate = router_.call_index(code_op(email_key(email), code_purpose::magic_link, "", "magic_link"));
   if (!gate) return gate.err();
   // ... then the link: its record is found by the token alone.
   auto token = new_link_token();
-  send_code op{link_key(token), purpose, email, "magic_link", "", email, token};
+  auto op = code_op(link_key(token), code_purpose::magic_link, email, "magic_link");
+  op.detail = email;
+  op.token = token;
   op.link_query = link_query;
   auto r = router_.call_index(std::move(op));
   if (!r) return r.err();
@@ -412,7 +424,7 @@ status accounts::send_recovery_code(const std::string& email) {
   auto key = email_key(email);
   auto found = router_.call_index(lookup_key{key});
   if (!found && found.err().code != errc::not_found) return found.err();
-  send_code op{key, static_cast<uint8_t>(code_purpose::recovery), "", "recovery"};
+  auto op = code_op(key, code_purpose::recovery, "", "recovery");
   if (found) {
     op.to = email;
     op.user_id = found->user_id;
@@ -432,6 +444,46 @@ result<revoked> accounts::recover(const std::string& email, const std::string& c
   auto r = router_.call_user(*uid16, recover_password{hash_password(new_password, argon2_), key}, {}, {});
   if (code_of(r) == errc::not_found) return invalid();  // the address left the account (or the account is gone)
   return r;
+}
+
+namespace {
+/// The caller's own email and whether it is verified (from its own view).
+result<std::pair<std::string, bool>> own_email(router_port& r, std::string_view uid16, const std::string& token_hash,
+                                               const client_info& ci) {
+  auto me = r.call_user(uid16, authenticate{}, token_hash, ci);
+  if (!me) return me.err();
+  auto j = json::parse(me->json, nullptr, false);
+  std::string email;
+  if (j.is_object() && j.contains("email") && j["email"].is_string()) email = j["email"].get<std::string>();
+  return std::pair{email, j.is_object() && j.value("email_verified", false)};
+}
+}  // namespace
+
+status accounts::send_email_verification(std::string_view uid16, const std::string& token_hash, const client_info& ci) {
+  auto mine = own_email(router_, uid16, token_hash, ci);
+  if (!mine) return mine.err();
+  auto& [email, verified] = *mine;
+  if (email.empty()) return make_error(errc::invalid_request, "the account has no email");
+  if (verified) return make_error(errc::already_exists, "the email is verified already");
+  auto op = code_op(email_key(email), code_purpose::verify, email, "verification");
+  op.user_id = uuid_to_string(uid16);
+  auto r = router_.call_index(std::move(op));
+  if (!r) return r.err();
+  return {};
+}
+
+result<view> accounts::confirm_email_verification(std::string_view uid16, const std::string& token_hash,
+                                                  const std::string& code, const client_info& ci) {
+  auto mine = own_email(router_, uid16, token_hash, ci);
+  if (!mine) return mine.err();
+  auto& [email, verified] = *mine;
+  auto invalid = [] { return make_error(errc::invalid_credentials, "invalid or expired code"); };
+  if (email.empty()) return invalid();
+  auto key = email_key(email);
+  auto used = router_.call_index(use_code{key, static_cast<uint8_t>(code_purpose::verify), code});
+  if (!used) return used.err();
+  if (used->user_id != uuid_to_string(uid16)) return invalid();  // sent for another account that had this address
+  return router_.call_user(uid16, verify_email{key}, token_hash, ci);
 }
 
 } // namespace roster

@@ -94,6 +94,14 @@ class accounts {
   /// POST /v1/sessions/magic-link: the link's account, found or created as
   /// for an email code (method magic_link).
   result<device_signed_in> magic_link_login(const std::string& token, const client_info& ci);
+  /// POST /v1/account/verification/email: a verification code to the
+  /// caller's own email. 400 without an email, 409 already_exists when it is
+  /// verified already.
+  status send_email_verification(std::string_view uid16, const std::string& token_hash, const client_info& ci);
+  /// POST /v1/account/verification/email/confirm: the code marks the email
+  /// verified; the caller's own view.
+  result<view> confirm_email_verification(std::string_view uid16, const std::string& token_hash,
+                                          const std::string& code, const client_info& ci);
   /// POST /v1/auth/recovery: looks the email up, then stores a recovery code
   /// for it either way — sent only if an account has it.
   status send_recovery_code(const std::string& email);

@@ -610,6 +610,24 @@ result<revoked> on(ctx& c, set_password& op) {
   });
 }
 
+result<view> on(ctx& c, verify_email& op) {
+  return with_session(c, [&](const session_record& s) -> result<view> {
+    auto& st = c.st;
+    if (st.user->email.empty() || email_key(st.user->email) != op.via_key)
+      return make_error(errc::invalid_credentials, "invalid or expired code");
+    if (!st.user->email_verified) {
+      st.user->email_verified = true;
+      st.user->updated_at = c.now;
+      write_batch b;
+      put_record(c, b);
+      add_log(c, b, "email_verified", true, {{"method", "verification_code"}});
+      emit(c, b, event_type::profile_updated, {{"by", "user"}, {"fields", {"email_verified"}}});
+      if (!commit(c, b)) return store_failed(c);
+    }
+    return view{own_with_session(st, s)};
+  });
+}
+
 result<revoked> on(ctx& c, recover_password& op) {
   auto& st = c.st;
   if (!st.user) return not_found();

@@ -164,12 +164,17 @@ struct recover_password {
   std::string password_hash;
   std::string via_key;
 };
+/// token: marks the account's email verified, if `via_key` is still its
+/// email's index key (the caller checked a verification code sent there).
+struct verify_email {
+  std::string via_key;
+};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
                              admin_set_status, admin_revoke_sessions, holds_key, debug_info, add_notification,
                              list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
-                             unsubscribe, recover_password>;
+                             unsubscribe, recover_password, verify_email>;
 
 /// The routable envelope.
 struct user_request {
@@ -326,6 +331,10 @@ typename Inspector::result_type inspect(Inspector& f, revoke_session& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, update_profile& x) {
   return f(caf::meta::type_name("update_profile"), x.patch, x.admin);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verify_email& x) {
+  return f(caf::meta::type_name("verify_email"), x.via_key);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recover_password& x) {

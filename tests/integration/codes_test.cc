@@ -295,6 +295,29 @@ TEST(Codes, RequireVerifiedEmailRefusesPasswordLoginsUntilACodeProvesTheAddress)
   EXPECT_EQ(s.login("name_only").status, 201);
 }
 
+TEST(Codes, AVerificationCodeVerifiesTheCallersOwnEmail) {
+  roster_server s(fast_sends());
+  auto reg = s.register_user("ver@example.com", "ver_user");
+  ASSERT_EQ(reg.status, 201);
+  auto token = reg.body["session"]["token"].get<std::string>();
+  ASSERT_EQ(s.as(token, "POST", "/v1/account/verification/email").status, 202);
+  auto code = code_in(last_message(s, "ver@example.com", "verification"));
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "ver@example.com"}, {"code", code}}).status, 401);  // not a login code
+  auto wrong = code == "000000" ? "000001" : "000000";
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/verification/email/confirm", {{"code", wrong}}).status, 401);
+  auto ok = s.as(token, "POST", "/v1/account/verification/email/confirm", {{"code", code}});
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_TRUE(ok.body["email_verified"].get<bool>());
+  EXPECT_EQ(s.as(token, "GET", "/v1/account").status, 200);  // the session stays, the password too
+  EXPECT_EQ(s.login("ver@example.com").status, 201);
+  auto again = s.as(token, "POST", "/v1/account/verification/email");
+  EXPECT_EQ(again.status, 409);
+  auto guest = s.call("POST", "/v1/sessions/anonymous");
+  EXPECT_EQ(s.as(guest.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/email").status, 400);
+  EXPECT_EQ(s.call("POST", "/v1/account/verification/email").status, 401);
+}
+
 TEST(Codes, BadInputIsA400) {
   roster_server s;
   EXPECT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "not-an-email"}}).status, 400);

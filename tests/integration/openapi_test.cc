@@ -78,6 +78,9 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
                      {{"email", "nobody@example.com"}, {"code", "123456"}, {"new_password", "battery-staple-77"}}).status, 401);
     auto guest = s.call("POST", "/v1/sessions/anonymous");
     ASSERT_EQ(guest.status, 201) << guest.raw;
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/email").status, 202);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/email/confirm", {{"code", "123456"}}).status, 401);
+    EXPECT_EQ(s.as(token_of(guest), "POST", "/v1/account/verification/email").status, 400);
 
     // sessions
     auto page = s.as(t, "GET", "/v1/sessions?limit=1");
