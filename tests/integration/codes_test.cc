@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/support/roster_server.h"
+#include "tests/support/smtp_fixture.h"
 
 using namespace roster::testing;
 namespace fs = std::filesystem;
@@ -325,4 +326,66 @@ TEST(Codes, BadInputIsA400) {
   EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "a@example.com"}, {"code", "12345"}}).status, 400);
   EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "a@example.com"}, {"code", 123456}}).status, 400);
   EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm", {{"email", "a@example.com"}, {"code", "123456"}}).status, 400);
+}
+
+// Once per flow through a real SMTP server (STARTTLS, certificate checked):
+// the mail a player receives carries the code or the link that works.
+TEST(Codes, EveryFlowsMailArrivesOverSmtpAndWhatItCarriesWorks) {
+  roster::smtp_fixture::test_pki pki;
+  ASSERT_TRUE(pki.ok) << roster::smtp_fixture::read_file(pki.log);
+  roster::smtp_fixture::smtp_server mail({pki.server_cert, pki.server_key, "", "", false});
+  ASSERT_TRUE(mail.ready()) << mail.stderr_text();
+  auto e = fast_sends();
+  e["ROSTER_MAIL_SENDER"] = "smtp";
+  e["ROSTER_MAIL_SMTP_URL"] = mail.url();
+  e["ROSTER_MAIL_SMTP_CA_FILE"] = pki.ca;
+  e["ROSTER_MAIL_FROM"] = "Game <no-reply@game.test>";
+  e["ROSTER_AUTH_LINK_BASE_URL"] = "https://play.game.test/verify";
+  roster_server s(e);
+  // The n-th message received (1-based), waiting up to 10 s.
+  auto received = [&](size_t n) -> json {
+    for (int i = 0; i < 200; ++i) {
+      auto all = mail.messages();
+      if (all.size() >= n) return all[n - 1];
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return json();
+  };
+  auto code_of_mail = [](const json& m) { return m.is_object() ? code_in(m.value("text", "")) : std::string(); };
+
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "sam@game.test"}}).status, 202);
+  auto first = received(1);
+  ASSERT_TRUE(first.is_object()) << s.log();
+  EXPECT_TRUE(first["tls"].get<bool>());
+  EXPECT_EQ(first["rcpt_tos"], json::array({"sam@game.test"}));
+  EXPECT_EQ(first["subject"], "Your code");
+  EXPECT_NE(first["html"].get<std::string>().find("<strong>" + code_of_mail(first) + "</strong>"), std::string::npos);
+  auto in = s.call("POST", "/v1/sessions/email-code", {{"email", "sam@game.test"}, {"code", code_of_mail(first)}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  auto token = in.body["session"]["token"].get<std::string>();
+
+  ASSERT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "lin@game.test"}}).status, 202);
+  auto link_mail = received(2);
+  auto link = link_in(link_mail.value("text", ""));
+  ASSERT_EQ(link.rfind("https://play.game.test/verify?token=", 0), 0u) << link_mail.dump();
+  EXPECT_NE(link_mail["html"].get<std::string>().find("href=\"" + link + "\""), std::string::npos);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/magic-link", {{"token", token_in(link)}}).status, 201);
+
+  ASSERT_EQ(s.register_user("rec@game.test", "rec_user").status, 201);
+  ASSERT_EQ(s.call("POST", "/v1/auth/recovery", {{"email", "rec@game.test"}}).status, 202);
+  auto recovery = received(3);
+  EXPECT_EQ(recovery["subject"], "Reset your password");
+  EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm",
+                   {{"email", "rec@game.test"}, {"code", code_of_mail(recovery)}, {"new_password", "battery-staple-77"}})
+                .status,
+            200);
+
+  auto reg = s.register_user("ver@game.test", "ver_game");
+  ASSERT_EQ(reg.status, 201);
+  ASSERT_EQ(s.as(reg.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/email").status, 202);
+  auto verification = received(4);
+  EXPECT_EQ(verification["subject"], "Confirm your email");
+  EXPECT_EQ(s.as(reg.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/email/confirm",
+                 {{"code", code_of_mail(verification)}}).status, 200);
+  EXPECT_EQ(s.as(token, "GET", "/v1/account").status, 200);
 }
