@@ -259,6 +259,33 @@ void confirm_verification(context& c) {
   write_view(c.res, c.svc.account.confirm_email_verification(who->uid16, who->token_hash, *code, c.client));
 }
 
+void request_email_change(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email", "password"}, e);
+  auto password = string_field(*body, "password", e);
+  if (password && (password->empty() || password->size() > 256)) e.fields["password"] = "must be 1 to 256 bytes";
+  if (!finish_validation(c, e)) return;
+  write_status(c.res, c.svc.account.request_email_change(who->uid16, who->token_hash, *email, password, c.client), 202);
+}
+
+void confirm_email_change(context& c) {
+  if (!within(c, c.svc.limits.code_sends)) return;
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  auto email = email_of(c, *body, {"email", "code"}, e);
+  auto code = code_of_body(*body, e);
+  if (!finish_validation(c, e)) return;
+  write_view(c.res, c.svc.account.confirm_email_change(who->uid16, who->token_hash, *email, *code, c.client));
+}
+
 void send_recovery(context& c) {
   if (!within(c, c.svc.limits.code_sends)) return;
   auto body = c.body();

@@ -22,6 +22,8 @@ std::vector<route> build_routes() {
     {"POST", "/v1/sessions/magic-link", login_magic_link},
     {"POST", "/v1/account/verification/email", send_verification},
     {"POST", "/v1/account/verification/email/confirm", confirm_verification},
+    {"POST", "/v1/account/email", request_email_change},
+    {"POST", "/v1/account/email/confirm", confirm_email_change},
     {"POST", "/v1/auth/recovery", send_recovery},
     {"POST", "/v1/auth/recovery/confirm", confirm_recovery},
     {"GET", "/v1/sessions", list_sessions},

@@ -40,6 +40,8 @@ void send_magic_link(context&);
 void login_magic_link(context&);
 void send_verification(context&);
 void confirm_verification(context&);
+void request_email_change(context&);
+void confirm_email_change(context&);
 void send_recovery(context&);
 void confirm_recovery(context&);
 void get_account(context&);

@@ -486,4 +486,56 @@ result<view> accounts::confirm_email_verification(std::string_view uid16, const 
   return router_.call_user(uid16, verify_email{key}, token_hash, ci);
 }
 
+namespace {
+/// An email change's code is the account's own: keyed by address and user.
+std::string email_change_key(const std::string& email, std::string_view uid16) {
+  return email_key(email) + "|" + uuid_to_string(uid16);
+}
+}  // namespace
+
+status accounts::request_email_change(std::string_view uid16, const std::string& token_hash, const std::string& email,
+                                      const std::optional<std::string>& password, const client_info& ci) {
+  auto creds = router_.call_user(uid16, get_credentials{}, token_hash, ci);
+  if (!creds) return creds.err();
+  if (password) {
+    // A right password's reservation on the account is left to expire (30 s):
+    // it counts as one check in flight meanwhile, never as a failure.
+    auto ok = check_password({}, std::string(uid16), *password, "email_change", "password is wrong", ci);
+    if (!ok) return ok.err();
+  } else if (!creds->sudo_fresh) {
+    return make_error(errc::reauthentication_required, "log in again or send your password to change the email");
+  }
+  auto mine = own_email(router_, uid16, token_hash, ci);
+  if (!mine) return mine.err();
+  auto& old_email = mine->first;
+  if (!old_email.empty() && email_key(old_email) == email_key(email))
+    return make_error(errc::invalid_request, "that is the account's email already");
+  auto holder = router_.call_index(lookup_key{email_key(email)});
+  if (holder) return make_error(errc::email_taken, "email is already registered");
+  if (holder.err().code != errc::not_found) return holder.err();
+  auto op = code_op(email_change_key(email, uid16), code_purpose::email_change, email, "email_change_new");
+  op.user_id = uuid_to_string(uid16);
+  op.detail = email;
+  if (!old_email.empty()) {
+    op.notify_to = old_email;
+    op.notify_kind = "email_change_old";
+  }
+  auto r = router_.call_index(std::move(op));
+  if (!r) return r.err();
+  return {};
+}
+
+result<view> accounts::confirm_email_change(std::string_view uid16, const std::string& token_hash,
+                                            const std::string& email, const std::string& code, const client_info& ci) {
+  auto used = router_.call_index(
+      use_code{email_change_key(email, uid16), static_cast<uint8_t>(code_purpose::email_change), code});
+  if (!used) return used.err();
+  if (used->user_id != uuid_to_string(uid16)) return make_error(errc::invalid_credentials, "invalid or expired code");
+  profile_patch patch;
+  patch.email = used->detail;
+  auto changed = update_profile(uid16, token_hash, patch, ci);
+  if (!changed) return changed.err();
+  return router_.call_user(uid16, verify_email{email_key(used->detail)}, token_hash, ci);
+}
+
 } // namespace roster

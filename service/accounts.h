@@ -102,6 +102,17 @@ class accounts {
   /// verified; the caller's own view.
   result<view> confirm_email_verification(std::string_view uid16, const std::string& token_hash,
                                           const std::string& code, const client_info& ci);
+  /// POST /v1/account/email: needs `password` or a session inside the sudo
+  /// window. A code to the new address (its record keyed by address and
+  /// account, so users racing for one address each get theirs), a notice to
+  /// the old one. 409 email_taken when an account has the address now.
+  status request_email_change(std::string_view uid16, const std::string& token_hash, const std::string& email,
+                              const std::optional<std::string>& password, const client_info& ci);
+  /// POST /v1/account/email/confirm: the code sets the new (verified) email
+  /// through the claim / write / confirm of update_profile: of users racing
+  /// for one address, one wins, the others get 409 email_taken.
+  result<view> confirm_email_change(std::string_view uid16, const std::string& token_hash, const std::string& email,
+                                    const std::string& code, const client_info& ci);
   /// POST /v1/auth/recovery: looks the email up, then stores a recovery code
   /// for it either way — sent only if an account has it.
   status send_recovery_code(const std::string& email);

@@ -161,7 +161,7 @@ struct handler {
 
   caf::result<index_reply> operator()(lookup_key& op) {
     if (!current) return to_caf(free_key());
-    if (current->confirmed) return index_reply{current->user_id};
+    if (current->confirmed) return index_reply{current->user_id, {}};
     if (current->expires_at > now) return to_caf(free_key());
     auto seen = *current;
     auto rp = self->make_response_promise<index_reply>();
@@ -172,7 +172,7 @@ struct handler {
       if (!again || again->user_id != seen.user_id) return free_key();
       if (holds) {
         write_entry(self, key, entry{seen.user_id, true, 0});
-        return index_reply{seen.user_id};
+        return index_reply{seen.user_id, {}};
       }
       write_entry(self, key, std::nullopt);
       return free_key();
@@ -216,26 +216,30 @@ caf::result<index_reply> on_send_code(self_ptr self, send_code& op, millis now) 
   write_batch b;
   b.put(k, encode_code_record(rec));
   std::vector<outbox_ref> refs;
-  if (!op.to.empty()) {
-    auto t = env.templates.find(op.kind);
-    auto text = render(t != env.templates.end() ? t->second : default_template(op.kind),
-                       {{"code", secret},
-                        {"link", env.link_base_url + "?token=" + secret + op.link_query},
+  // `with_secret` false (the notice to another address): {{code}} and
+  // {{link}} stay empty whatever a configured template asks for.
+  auto message = [&](const std::string& to, const std::string& kind, bool with_secret) {
+    auto t = env.templates.find(kind);
+    auto text = render(t != env.templates.end() ? t->second : default_template(kind),
+                       {{"code", with_secret ? secret : ""},
+                        {"link", with_secret ? env.link_base_url + "?token=" + secret + op.link_query : ""},
                         {"minutes", std::to_string((env.codes.ttl + 59'999) / 60'000)},
                         {"email", op.detail}});
     outbox_entry e;
     e.id = new_outbox_id(now, st.partition);
-    e.kind = op.to.front() == '+' ? outbox_kind::sms : outbox_kind::email;
+    e.kind = to.front() == '+' ? outbox_kind::sms : outbox_kind::email;
     e.user_id = op.user_id;
-    e.to = op.to;
+    e.to = to;
     e.subject = std::move(text.subject);
     e.text = std::move(text.text);
     e.html = std::move(text.html);
-    e.purpose = op.kind;
+    e.purpose = kind;
     e.created_at = e.next_at = now;
     b.put(keys::outbox_entry(st.partition, e.id), encode_outbox(e));
     refs.push_back(outbox_ref{e.id, e.next_at});
-  }
+  };
+  if (!op.to.empty()) message(op.to, op.kind, true);
+  if (!op.notify_to.empty()) message(op.notify_to, op.notify_kind, false);
   auto w = env.db->write(b);
   if (!w) return to_caf(write_failed(self));
   env.announce_outbox(std::move(refs));

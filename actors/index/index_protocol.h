@@ -53,6 +53,8 @@ struct send_code {
   std::string detail;
   std::string token;  // a link token (its key is derived from it); empty: a 6-digit code is drawn here
   std::string link_query;  // appended to the link ("&redirect_url=..."), already encoded
+  std::string notify_to;    // another address told in the same write (template notify_kind), e.g. the old email
+  std::string notify_kind;
 };
 /// Checks and uses up a code: index_reply{user_id, detail} of the send, or
 /// 401 invalid_credentials (wrong, expired, used, or attempts spent).
@@ -98,7 +100,7 @@ typename Inspector::result_type inspect(Inspector& f, lookup_key& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, send_code& x) {
   return f(caf::meta::type_name("send_code"), x.key, x.purpose, x.to, x.kind, x.user_id, x.detail, x.token,
-           x.link_query);
+           x.link_query, x.notify_to, x.notify_kind);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, use_code& x) {

@@ -5,10 +5,12 @@
 // the 202 (they survive kill -9).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "tests/support/roster_server.h"
@@ -42,7 +44,7 @@ std::string last_message(const roster_server& s, const std::string& to, const st
 
 std::string code_in(const std::string& text) {
   std::smatch m;
-  return std::regex_search(text, m, std::regex("code is ([0-9]{6})")) ? m[1].str() : "";
+  return std::regex_search(text, m, std::regex("\\b([0-9]{6})\\b")) ? m[1].str() : "";
 }
 
 size_t messages_to(const roster_server& s, const std::string& to) {
@@ -317,6 +319,81 @@ TEST(Codes, AVerificationCodeVerifiesTheCallersOwnEmail) {
   auto guest = s.call("POST", "/v1/sessions/anonymous");
   EXPECT_EQ(s.as(guest.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/email").status, 400);
   EXPECT_EQ(s.call("POST", "/v1/account/verification/email").status, 401);
+}
+
+TEST(Codes, EmailChangeNeedsProofTellsTheOldAddressAndSetsAVerifiedEmail) {
+  roster_server s(env{{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"},
+                      {"ROSTER_AUTH_SUDO_WINDOW", "1s"}});
+  auto reg = s.register_user("old@example.com", "changer");
+  ASSERT_EQ(reg.status, 201);
+  auto token = reg.body["session"]["token"].get<std::string>();
+  ASSERT_EQ(s.register_user("taken@example.com", "holder").status, 201);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the sudo window is over
+  auto stale = s.as(token, "POST", "/v1/account/email", {{"email", "new@example.com"}});
+  EXPECT_EQ(stale.status, 403);
+  EXPECT_EQ(stale.body["error"]["code"], "reauthentication_required");
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/email", {{"email", "new@example.com"}, {"password", "wrong-horse-9"}}).status, 401);
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/email", {{"email", "taken@example.com"}, {"password", "correct-horse-9"}}).body["error"]["code"],
+            "email_taken");
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/email", {{"email", "OLD@example.com"}, {"password", "correct-horse-9"}}).status, 400);
+  ASSERT_EQ(s.as(token, "POST", "/v1/account/email", {{"email", "new@example.com"}, {"password", "correct-horse-9"}}).status, 202);
+  auto code = code_in(last_message(s, "new@example.com", "email_change_new"));
+  ASSERT_EQ(code.size(), 6u);
+  auto notice = last_message(s, "old@example.com", "email_change_old");
+  EXPECT_NE(notice.find("new@example.com"), std::string::npos);
+  EXPECT_EQ(notice.find(code), std::string::npos);  // the old address never sees the code
+  EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "new@example.com"}, {"code", code}}).status, 401);
+  auto done = s.as(token, "POST", "/v1/account/email/confirm", {{"email", "new@example.com"}, {"code", code}});
+  ASSERT_EQ(done.status, 200) << done.raw;
+  EXPECT_EQ(done.body["email"], "new@example.com");
+  EXPECT_TRUE(done.body["email_verified"].get<bool>());
+  EXPECT_EQ(s.login("new@example.com").status, 201);
+  EXPECT_EQ(s.login("old@example.com").status, 401);
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/email/confirm", {{"email", "new@example.com"}, {"code", code}}).status, 401);
+}
+
+TEST(Codes, UsersRacingForOneAddressEachGetACodeAndExactlyOneWins) {
+  roster_server s(env{{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"}});
+  constexpr int n = 20;
+  // Each user asks in turn, and the one new mail is that user's code.
+  std::vector<std::string> tokens, codes;
+  std::set<std::string> seen;
+  auto dir = fs::path(s.data_dir()) / "messages";
+  for (int i = 0; i < n; ++i) {
+    auto r = s.register_user("racer" + std::to_string(i) + "@example.com", "racer_" + std::to_string(i));
+    ASSERT_EQ(r.status, 201);
+    tokens.push_back(r.body["session"]["token"].get<std::string>());
+    ASSERT_EQ(s.as(tokens.back(), "POST", "/v1/account/email", {{"email", "prize@example.com"}}).status, 202);
+    std::string code;
+    for (int k = 0; k < 100 && code.empty(); ++k) {
+      if (fs::exists(dir))
+        for (auto& f : fs::directory_iterator(dir)) {
+          auto name = f.path().filename().string();
+          if (seen.count(name)) continue;
+          std::ifstream in(f.path());
+          std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          if (text.find("Purpose: email_change_new\n") == std::string::npos) continue;
+          seen.insert(name);
+          code = code_in(text);
+        }
+      if (code.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(code.size(), 6u) << i;
+    codes.push_back(code);
+  }
+  std::atomic<int> won{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      auto r = s.as(tokens[static_cast<size_t>(i)], "POST", "/v1/account/email/confirm",
+                    {{"email", "prize@example.com"}, {"code", codes[static_cast<size_t>(i)]}});
+      if (r.status == 200) ++won;
+      if (r.status == 409 && r.body["error"]["code"] == "email_taken") ++taken;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(won.load() + taken.load(), n);
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users?q=prize@example.com").body["total"], 1);
 }
 
 TEST(Codes, BadInputIsA400) {

@@ -79,6 +79,8 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     auto guest = s.call("POST", "/v1/sessions/anonymous");
     ASSERT_EQ(guest.status, 201) << guest.raw;
     EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/email").status, 202);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/email", {{"email", "spec-new@example.com"}}).status, 202);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/email/confirm", {{"email", "spec-new@example.com"}, {"code", "123456"}}).status, 401);
     EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/email/confirm", {{"code", "123456"}}).status, 401);
     EXPECT_EQ(s.as(token_of(guest), "POST", "/v1/account/verification/email").status, 400);
 
