@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -762,3 +763,77 @@ TEST_F(ClusterTest, NodeWithTheWrongSecretIsNotAdmitted) {
 }
 
 } // namespace
+
+namespace {
+/// Codes in the log sender's files of every node (a message is written by the
+/// node that owns the partition of the identity it was sent for) not in
+/// `seen`, for `purpose`, waiting up to 5 s for at least one.
+std::vector<std::pair<std::string, std::string>> new_codes(const std::vector<node>& nodes, std::set<std::string>& seen,
+                                                           const std::string& purpose) {
+  std::vector<std::pair<std::string, std::string>> out;  // (to, code)
+  for (int k = 0; k < 100 && out.empty(); ++k) {
+    for (auto& n : nodes) {
+      auto dir = std::filesystem::path(n.server->data_dir()) / "messages";
+      if (!std::filesystem::exists(dir)) continue;
+      for (auto& f : std::filesystem::directory_iterator(dir)) {
+        auto name = f.path().string();
+        if (seen.count(name)) continue;
+        std::ifstream in(f.path());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.find("Purpose: " + purpose + "\n") == std::string::npos) continue;
+        seen.insert(name);
+        std::smatch to, code;
+        std::regex_search(text, to, std::regex("To: ([^\n]+)"));
+        std::regex_search(text, code, std::regex("\\b([0-9]{6})\\b"));
+        out.emplace_back(to[1].str(), code[1].str());
+      }
+    }
+    if (out.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_F(ClusterTest, ACodeSentThroughOneNodeIsAcceptedThroughAnother) {
+  start_cluster(3);
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; ++i) {
+    auto email = "multi" + std::to_string(i) + "@example.com";
+    ASSERT_EQ(at(i % 3).call("POST", "/v1/auth/email-code", {{"email", email}}).status, 202);
+    auto got = new_codes(nodes, seen, "email_code");
+    ASSERT_EQ(got.size(), 1u) << logs();
+    EXPECT_EQ(got[0].first, email);
+    auto in = at((i + 1) % 3).call("POST", "/v1/sessions/email-code", {{"email", email}, {"code", got[0].second}});
+    EXPECT_EQ(in.status, 201) << in.raw;
+    EXPECT_EQ(at((i + 2) % 3).call("POST", "/v1/sessions/email-code", {{"email", email}, {"code", got[0].second}}).status,
+              401);  // used, whichever node is asked
+  }
+}
+
+TEST_F(ClusterTest, TwentyEmailChangesToOneAddressOverThreeNodesGiveOneWinner) {
+  start_cluster(3);
+  constexpr int n = 20;
+  std::vector<std::string> tokens(n), codes(n);
+  std::set<std::string> seen;
+  for (int i = 0; i < n; ++i) {
+    auto r = at(i % 3).call("POST", "/v1/sessions/anonymous");
+    ASSERT_EQ(r.status, 201);
+    tokens[i] = r.body["session"]["token"].get<std::string>();
+    ASSERT_EQ(at(i % 3).as(tokens[i], "POST", "/v1/account/email", {{"email", "prize@example.com"}}).status, 202);
+    auto got = new_codes(nodes, seen, "email_change_new");
+    ASSERT_EQ(got.size(), 1u) << logs();
+    codes[i] = got[0].second;
+  }
+  std::atomic<int> won{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      auto r = at((i + 1) % 3).as(tokens[i], "POST", "/v1/account/email/confirm",
+                                  {{"email", "prize@example.com"}, {"code", codes[i]}});
+      if (r.status == 200) ++won;
+      if (r.status == 409) ++taken;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(taken.load(), n - 1);
+}
