@@ -188,14 +188,20 @@ std::optional<std::string> code_of_body(const json& body, error& e) {
 
 } // namespace
 
-void send_email_code(context& c) {
+/// A "send me a code" endpoint: `{email}` → 202 through `send`.
+template <class Send>
+void send_to_email(context& c, Send&& send) {
   if (!within(c, c.svc.limits.code_sends)) return;
   auto body = c.body();
   if (!take(c, body)) return;
   error e = make_error(errc::invalid_request, "invalid fields");
   auto email = email_of(c, *body, {"email"}, e);
   if (!finish_validation(c, e)) return;
-  write_status(c.res, c.svc.account.send_login_code(*email), 202);
+  write_status(c.res, send(*email), 202);
+}
+
+void send_email_code(context& c) {
+  send_to_email(c, [&](const std::string& email) { return c.svc.account.send_login_code(email); });
 }
 
 void login_email_code(context& c) {
@@ -287,13 +293,7 @@ void confirm_email_change(context& c) {
 }
 
 void send_recovery(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email"}, e);
-  if (!finish_validation(c, e)) return;
-  write_status(c.res, c.svc.account.send_recovery_code(*email), 202);
+  send_to_email(c, [&](const std::string& email) { return c.svc.account.send_recovery_code(email); });
 }
 
 void confirm_recovery(context& c) {

@@ -330,16 +330,23 @@ result<revoked> accounts::change_password(std::string_view uid16, const std::str
   return router_.call_user(uid16, std::move(change), token_hash, ci);
 }
 
-status accounts::delete_account(std::string_view uid16, const std::string& token_hash,
-                                const std::optional<std::string>& password, const client_info& ci) {
+status accounts::prove_recent(std::string_view uid16, const std::string& token_hash,
+                              const std::optional<std::string>& password, const char* method, const char* what,
+                              const client_info& ci) {
   auto creds = router_.call_user(uid16, get_credentials{}, token_hash, ci);
   if (!creds) return creds.err();
   if (password) {
-    auto ok = check_password({}, std::string(uid16), *password, "account_delete", "password is wrong", ci);
+    auto ok = check_password({}, std::string(uid16), *password, method, "password is wrong", ci);
     if (!ok) return ok.err();
   } else if (!creds->sudo_fresh) {
-    return make_error(errc::reauthentication_required, "log in again or send your password to delete the account");
+    return make_error(errc::reauthentication_required, std::string("log in again or send your password to ") + what);
   }
+  return {};
+}
+
+status accounts::delete_account(std::string_view uid16, const std::string& token_hash,
+                                const std::optional<std::string>& password, const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "account_delete", "delete the account", ci); !ok) return ok;
   // Deleting the user also drops its reservation.
   auto r = router_.call_user(uid16, delete_user{false}, token_hash, ci);
   if (!r) return r.err();
@@ -495,16 +502,9 @@ std::string email_change_key(const std::string& email, std::string_view uid16) {
 
 status accounts::request_email_change(std::string_view uid16, const std::string& token_hash, const std::string& email,
                                       const std::optional<std::string>& password, const client_info& ci) {
-  auto creds = router_.call_user(uid16, get_credentials{}, token_hash, ci);
-  if (!creds) return creds.err();
-  if (password) {
-    // A right password's reservation on the account is left to expire (30 s):
-    // it counts as one check in flight meanwhile, never as a failure.
-    auto ok = check_password({}, std::string(uid16), *password, "email_change", "password is wrong", ci);
-    if (!ok) return ok.err();
-  } else if (!creds->sudo_fresh) {
-    return make_error(errc::reauthentication_required, "log in again or send your password to change the email");
-  }
+  // A right password's reservation on the account is left to expire (30 s):
+  // it counts as one check in flight meanwhile, never as a failure.
+  if (auto ok = prove_recent(uid16, token_hash, password, "email_change", "change the email", ci); !ok) return ok;
   auto mine = own_email(router_, uid16, token_hash, ci);
   if (!mine) return mine.err();
   auto& old_email = mine->first;

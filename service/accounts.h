@@ -152,6 +152,11 @@ class accounts {
   /// The login of a code or link sent to `email`: its account (login_finish
   /// via the email key, which verifies the address) or a new passwordless one.
   result<device_signed_in> login_by_email(const std::string& email, const std::string& method, const client_info& ci);
+  /// The rule of SPEC §3 for sensitive changes: the current `password` (a
+  /// check under the login throttle, as `method`) or a session inside the
+  /// sudo window; else 403 reauthentication_required ("... to `what`").
+  status prove_recent(std::string_view uid16, const std::string& token_hash, const std::optional<std::string>& password,
+                      const char* method, const char* what, const client_info& ci);
   /// A fresh record: new id, creation time, status per auth.require_activation.
   user_record new_record() const;
   /// Claims `keys`, then runs `prepare` (e.g. the password hash: work done
