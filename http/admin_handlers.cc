@@ -219,12 +219,15 @@ void admin_delete_user(context& c) {
 void admin_activate(context& c) { admin_user_op(c, admin_set_status{account_status::active}); }
 void admin_block(context& c) { admin_user_op(c, admin_set_status{account_status::blocked}); }
 void admin_unblock(context& c) { admin_user_op(c, admin_set_status{account_status::active}); }
+
+// DELETE /v1/admin/users/{id}/sessions: 204, no body (SPEC §2: delete 204).
+// The count is in the user's security log and the session.revoked event.
 void admin_revoke_sessions(context& c) {
   if (!admin_only(c)) return;
   auto uid16 = target(c);
   if (!uid16) return;
-  write_result(c.res, c.svc.route.call_user(*uid16, roster::admin_revoke_sessions{}, {}, c.client), 200,
-               [](const revoked& r) { return json{{"revoked", r.count}}.dump(); });
+  auto r = c.svc.route.call_user(*uid16, roster::admin_revoke_sessions{}, {}, c.client);
+  write_status(c.res, r ? status{} : status{r.err()});
 }
 
 void admin_cluster_leave(context& c) {
