@@ -57,8 +57,10 @@ error refused_error();
 /// Protocol version of the routable envelopes (riak_core's
 /// riak_vnode_req_v1 idea): a node refuses an envelope of another version
 /// with invalid_request instead of misreading it. Bump it when a message's
-/// fields change.
-constexpr uint8_t protocol_version = 1;
+/// fields change. 2: user_record keeps activation and blocking apart and its
+/// login methods, admin_set_status carries a status_change, user_counts has
+/// no blocked count.
+constexpr uint8_t protocol_version = 2;
 
 // -- inspect() adapters ---------------------------------------------------------
 

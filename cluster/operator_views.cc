@@ -199,6 +199,7 @@ std::map<std::string, uint64_t> operator_views::outbox_stats() const {
 
 int64_t operator_views::live_user_actors() const { return rt_.context()->env->counters.live_user_actors.load(); }
 const std::string& operator_views::node_name() const { return rt_.context()->env->node_name; }
+uint32_t operator_views::partitions_owned() const { return rt_.context()->env->partitions_served(); }
 bool operator_views::ready() const { return !rt_.stopped() && rt_.context()->snapshot()->self >= 0; }
 
 } // namespace roster

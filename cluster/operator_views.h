@@ -44,6 +44,9 @@ class operator_views {
   /// dead_letters, oldest_pending_age_seconds, sent_total, failures_total.
   std::map<std::string, uint64_t> outbox_stats() const;
   const std::string& node_name() const;
+  /// The partitions this node owns and serves now (all of them on a single
+  /// node; about P/N in a cluster of N; fewer while it hands some off).
+  uint32_t partitions_owned() const;
   /// True once every owned partition has its actors (readiness).
   bool ready() const;
 

@@ -389,8 +389,18 @@ result<node_config> load_from(const toml::table* t, const std::string& origin,
     for (auto& k : key_table())
       if (env_name(k.name) == name) def = &k;
     if (!def) {
-      if (warnings) warnings->push_back("ignoring unknown environment variable " + name);
-      continue;
+      // SPEC §8: an unknown key stops the start, from the environment as
+      // from the file. ROSTER_TEST_* are the test harness's own variables
+      // (ROSTER_TEST_EXCHANGES, ROSTER_TEST_CHROMIUM), which a node it starts
+      // inherits; no key's variable begins so (tests/config/config_test.cc).
+      if (name.rfind(test_harness_env_prefix, 0) == 0) {
+        if (warnings)
+          warnings->push_back("ignoring " + name + ": " + std::string(test_harness_env_prefix) +
+                              "* variables belong to the test harness");
+        continue;
+      }
+      return make_error(errc::invalid_request,
+                        "environment " + name + ": unknown key (ROSTER_<SECTION>_<KEY> of a setting in docs/operations.md)");
     }
     auto st = apply_text(c, *def, value, "environment " + name);
     if (!st) return st.err();

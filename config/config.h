@@ -164,10 +164,16 @@ struct node_config {
   cluster_config cluster;
 };
 
+/// Environment variables with this prefix belong to the test harness, not to
+/// the node (ROSTER_TEST_EXCHANGES, ROSTER_TEST_CHROMIUM): a node ignores
+/// them. No config key's variable begins so.
+constexpr std::string_view test_harness_env_prefix = "ROSTER_TEST_";
+
 /// Builds the config: defaults, then the TOML file at `file` (if non-empty),
 /// then `env` (ROSTER_<SECTION>_<KEY>), then `flags` ("section.key" → text).
-/// An unknown key in the file or the flags, or a bad value anywhere, is an
-/// error naming the key. Unknown ROSTER_* variables are returned in `warnings`.
+/// An unknown key in the file, the environment or the flags, or a bad value
+/// anywhere, is an error naming the key or variable. ROSTER_TEST_* variables
+/// are ignored, each named in `warnings`.
 result<node_config> load_config(const std::string& file, const std::map<std::string, std::string>& env,
                                 const std::map<std::string, std::string>& flags,
                                 std::vector<std::string>* warnings = nullptr);

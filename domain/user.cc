@@ -1,5 +1,7 @@
 #include "domain/user.h"
 
+#include <algorithm>
+
 namespace roster {
 
 std::string_view status_name(account_status s) {
@@ -16,6 +18,50 @@ std::optional<account_status> status_from_name(std::string_view s) {
   if (s == "pending_activation") return account_status::pending_activation;
   if (s == "blocked") return account_status::blocked;
   return std::nullopt;
+}
+
+std::string_view status_change_name(status_change c) {
+  switch (c) {
+    case status_change::activate: return "activate";
+    case status_change::block: return "block";
+    case status_change::unblock: return "unblock";
+  }
+  return "activate";
+}
+
+account_status shown_status(const user_record& u) {
+  if (u.blocked) return account_status::blocked;
+  return u.pending_activation ? account_status::pending_activation : account_status::active;
+}
+
+bool apply_status_change(user_record& u, status_change c) {
+  bool& flag = c == status_change::activate ? u.pending_activation : u.blocked;
+  bool want = c == status_change::block;
+  if (flag == want) return false;
+  flag = want;
+  return true;
+}
+
+std::vector<std::string> login_methods_of(const user_record& u) {
+  if (!u.login_methods.empty()) return u.login_methods;
+  std::vector<std::string> out;
+  if (!u.password_hash.empty()) out.push_back("password");
+  if (!u.device_ids.empty()) out.push_back("device");
+  if (u.password_hash.empty() && !u.email.empty()) out.push_back("email_code");
+  if (out.empty()) out.push_back("anonymous");
+  return out;
+}
+
+bool note_login_method(user_record& u, std::string_view method) {
+  if (method.empty()) return false;
+  bool seeded = false;
+  if (u.login_methods.empty()) {
+    u.login_methods = login_methods_of(u);
+    seeded = true;
+  }
+  if (std::find(u.login_methods.begin(), u.login_methods.end(), method) != u.login_methods.end()) return seeded;
+  u.login_methods.emplace_back(method);
+  return true;
 }
 
 std::string email_key(std::string_view email) { return "email:" + normalize_email(email); }
@@ -37,11 +83,8 @@ errc session_state(const session_record& s, millis now, const session_policy& p)
 }
 
 errc status_gate(const user_record& u) {
-  switch (u.status) {
-    case account_status::active: return errc::ok;
-    case account_status::pending_activation: return errc::pending_activation;
-    case account_status::blocked: return errc::account_blocked;
-  }
+  if (u.blocked) return errc::account_blocked;
+  if (u.pending_activation) return errc::pending_activation;
   return errc::ok;
 }
 

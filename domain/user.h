@@ -5,6 +5,7 @@
 // and is the only writer; this file knows nothing of CAF or the store.
 // The storage codec is domain/user_codec.h, the API views domain/user_views.h,
 // the rules over a user's set of sessions domain/session_book.h.
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -32,9 +33,17 @@ struct session_record {
   std::string user_agent;
 };
 
+/// The status the API shows (`status`): blocked wins over pending_activation.
+/// It is derived from two separate states of the record, activation and
+/// blocking (user_record::pending_activation, user_record::blocked): an
+/// admin's block, unblock and activate each change one of them only.
 enum class account_status { active, pending_activation, blocked };
 std::string_view status_name(account_status s);
 std::optional<account_status> status_from_name(std::string_view s);
+
+/// What an admin does to a user's status (POST /v1/admin/users/{id}/...).
+enum class status_change : uint8_t { activate, block, unblock };
+std::string_view status_change_name(status_change c);
 
 /// The persistent part of a user.
 struct user_record {
@@ -48,7 +57,8 @@ struct user_record {
   std::string password_hash;       // PHC Argon2id, empty if none
   std::vector<std::string> device_ids;
   bool email_verified = false;
-  account_status status = account_status::active;
+  bool pending_activation = false;  // waits for an admin's activation (auth.require_activation)
+  bool blocked = false;             // blocked by an admin; independent of activation
   millis created_at = 0;
   millis updated_at = 0;
   millis last_login_at = 0;
@@ -56,7 +66,29 @@ struct user_record {
   std::vector<millis> failed_logins;  // recent failures (throttling)
   uint64_t event_seq = 0;             // the sequence number of the user's last event (domain/events.h)
   bool streams = false;               // has opened an event stream: streamed events are kept for Last-Event-ID
+  /// The session methods the user registered or signed in with (password,
+  /// device, anonymous, email_code, ...), each once, in first-use order.
+  /// Empty on records stored before it was kept: see login_methods_of.
+  std::vector<std::string> login_methods;
 };
+
+/// The status the API shows: blocked, else pending_activation, else active.
+account_status shown_status(const user_record& u);
+
+/// Applies an admin's status change; true if the record changed. Activation
+/// and blocking are separate: unblocking a pending account leaves it
+/// pending, activating a blocked one leaves it blocked.
+bool apply_status_change(user_record& u, status_change c);
+
+/// The login methods a user is counted under (/v1/admin/stats by_provider):
+/// login_methods, or for a record stored before they were kept, what it
+/// holds (a password: password; devices: device; an email without a
+/// password: email_code; nothing: anonymous).
+std::vector<std::string> login_methods_of(const user_record& u);
+
+/// Records that the user registered or signed in with `method` (seeding an
+/// older record's list from login_methods_of first). True if that changed `u`.
+bool note_login_method(user_record& u, std::string_view method);
 
 /// The unique keys a user holds in the index: "email:<lower>", "username:<tag>",
 /// "device:<id>".
@@ -75,7 +107,9 @@ struct session_policy {
 /// ok, or session_expired when past its absolute or idle expiry.
 errc session_state(const session_record& s, millis now, const session_policy& p);
 
-/// ok, or why this account may not use sessions / log in now.
+/// ok, or why this account may not use sessions / log in now: a blocked
+/// account is account_blocked (pending or not), else a pending one
+/// pending_activation.
 errc status_gate(const user_record& u);
 
 /// The error for a gate other than ok: "account is blocked" or "account is

@@ -51,9 +51,18 @@ std::string encode_user(const user_record& u) {
   w.key("lang").string(u.lang);
   w.key("last_login_at").number(u.last_login_at);
   w.key("last_seen_at").number(u.last_seen_at);
+  if (!u.login_methods.empty()) {
+    w.key("login_methods").open_array();
+    for (auto& m : u.login_methods) w.string(m);
+    w.close_array();
+  }
   w.key("metadata").value(u.metadata);
   w.key("password_hash").string(u.password_hash);
-  w.key("status").string(status_name(u.status));
+  // "status" is the shown status, as every release wrote it (an older binary
+  // reading a blocked record sees it blocked); a blocked account that also
+  // waits for activation says so apart.
+  if (u.blocked && u.pending_activation) w.key("pending_activation").boolean(true);
+  w.key("status").string(status_name(shown_status(u)));
   if (u.streams) w.key("streams").boolean(true);
   w.key("updated_at").number(u.updated_at);
   w.key("username").string(u.username);
@@ -76,9 +85,16 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "password_hash", u.password_hash);
     get_to(j, "device_ids", u.device_ids);
     get_to(j, "email_verified", u.email_verified);
+    // Records before activation and blocking were separate hold one status;
+    // "blocked" then said nothing of activation: such an account is active
+    // once unblocked, as it was before.
     std::string st;
     get_to(j, "status", st);
-    u.status = status_from_name(st).value_or(account_status::active);
+    auto shown = status_from_name(st).value_or(account_status::active);
+    bool pending_too = false;
+    get_to(j, "pending_activation", pending_too);
+    u.blocked = shown == account_status::blocked;
+    u.pending_activation = shown == account_status::pending_activation || (u.blocked && pending_too);
     get_to(j, "created_at", u.created_at);
     get_to(j, "updated_at", u.updated_at);
     get_to(j, "last_login_at", u.last_login_at);
@@ -86,6 +102,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "failed_logins", u.failed_logins);
     get_to(j, "event_seq", u.event_seq);
     get_to(j, "streams", u.streams);
+    get_to(j, "login_methods", u.login_methods);
     return u;
   } catch (const json::exception&) {
     return std::nullopt;

@@ -29,7 +29,7 @@ std::string own_view_text(const user_record& u) {
   w.key("lang").nullable(u.lang);
   w.key("last_login_at").nullable(u.last_login_at == 0 ? std::string() : format_time(u.last_login_at));
   w.key("metadata").value(u.metadata);
-  w.key("status").string(status_name(u.status));
+  w.key("status").string(status_name(shown_status(u)));
   w.key("updated_at").string(format_time(u.updated_at));
   w.key("username").nullable(u.username);
   w.close_object();
@@ -49,6 +49,9 @@ json public_view(const user_record& u, bool online) {
 
 json admin_view(const user_record& u, size_t session_count) {
   json j = own_view(u);
+  // `status` shows one state (blocked wins); an admin sees both.
+  j["activated"] = !u.pending_activation;
+  j["blocked"] = u.blocked;
   j["device_ids"] = u.device_ids;
   j["last_seen_at"] = nullable_time(u.last_seen_at);
   j["recent_failed_logins"] = u.failed_logins.size();

@@ -32,7 +32,8 @@ bool same(const user_record& a, const user_record& b) {
   return a.id == b.id && a.email == b.email && a.username == b.username && a.display_name == b.display_name &&
          a.avatar_url == b.avatar_url && a.lang == b.lang && a.metadata == b.metadata &&
          a.password_hash == b.password_hash && a.device_ids == b.device_ids &&
-         a.email_verified == b.email_verified && a.status == b.status && a.created_at == b.created_at &&
+         a.email_verified == b.email_verified && a.pending_activation == b.pending_activation &&
+         a.blocked == b.blocked && a.login_methods == b.login_methods && a.created_at == b.created_at &&
          a.updated_at == b.updated_at && a.last_login_at == b.last_login_at && a.last_seen_at == b.last_seen_at &&
          a.failed_logins == b.failed_logins;
 }
@@ -94,7 +95,9 @@ void built_user(FuzzedDataProvider& in) {
   u.password_hash = in.ConsumeRandomLengthString(100);
   for (int n = in.ConsumeIntegralInRange(0, 3); n > 0; --n) u.device_ids.push_back(in.ConsumeRandomLengthString(40));
   u.email_verified = in.ConsumeBool();
-  u.status = static_cast<account_status>(in.ConsumeIntegralInRange(0, 2));
+  u.pending_activation = in.ConsumeBool();
+  u.blocked = in.ConsumeBool();
+  for (int n = in.ConsumeIntegralInRange(0, 3); n > 0; --n) u.login_methods.push_back(in.ConsumeRandomLengthString(20));
   u.created_at = some_time(in);
   u.updated_at = some_time(in);
   u.last_login_at = some_time(in);
@@ -106,6 +109,7 @@ void built_user(FuzzedDataProvider& in) {
   bool text = valid_utf8(u.id) && valid_utf8(u.email) && valid_utf8(u.username) && valid_utf8(u.display_name) &&
               valid_utf8(u.avatar_url) && valid_utf8(u.lang) && valid_utf8(u.password_hash);
   for (auto& d : u.device_ids) text = text && valid_utf8(d);
+  for (auto& m : u.login_methods) text = text && valid_utf8(m);
   if (text) FUZZ_CHECK(same(u, *back));
 }
 

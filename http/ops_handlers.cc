@@ -13,7 +13,7 @@ void readyz(context& c) {
   bool ready = store_ok && c.svc.views.ready();
   nlohmann::json j = {{"status", ready ? "ready" : "not_ready"},
                       {"store", store_ok},
-                      {"partitions_owned", c.svc.route.partitions()},
+                      {"partitions_owned", c.svc.views.partitions_owned()},
                       {"node", c.svc.views.node_name()}};
   if (ready) {
     write_json(c.res, 200, j.dump());

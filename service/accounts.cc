@@ -53,7 +53,7 @@ void accounts::release_all(const std::vector<std::string>& keys, const std::stri
 user_record accounts::new_record() const {
   user_record rec;
   rec.id = uuid_to_string(new_uuid_bytes());
-  rec.status = auth_.require_activation ? account_status::pending_activation : account_status::active;
+  rec.pending_activation = auth_.require_activation;
   rec.created_at = rec.updated_at = now_ms();
   return rec;
 }

@@ -188,11 +188,8 @@ struct scanner {
       if (u.created_at >= op.since_registered) c.registered += 1;
       if (std::max(u.last_login_at, u.last_seen_at) >= op.since_active) c.active += 1;
       if (!u.password_hash.empty()) c.with_password += 1;
-      if (u.status == account_status::pending_activation) c.unactivated += 1;
-      if (u.status == account_status::blocked) c.blocked += 1;
-      if (!u.password_hash.empty()) c.by_provider["password"] += 1;
-      if (!u.device_ids.empty()) c.by_provider["device"] += 1;
-      if (u.password_hash.empty() && u.device_ids.empty() && u.email.empty()) c.by_provider["anonymous"] += 1;
+      if (u.pending_activation) c.unactivated += 1;  // blocked or not
+      for (auto& m : login_methods_of(u)) c.by_provider[m] += 1;
     });
     // Online: users with an open event stream, counted by their actors.
     auto& env = *self->state.env;

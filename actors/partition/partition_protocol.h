@@ -56,7 +56,8 @@ struct scan_request {
 };
 
 struct user_counts {
-  int64_t users = 0, online = 0, registered = 0, active = 0, with_password = 0, unactivated = 0, blocked = 0;
+  int64_t users = 0, online = 0, registered = 0, active = 0, with_password = 0, unactivated = 0;
+  /// Users per login method they registered or signed in with (login_methods_of).
   std::map<std::string, int64_t> by_provider;
 
   user_counts& operator+=(const user_counts& o) {
@@ -66,7 +67,6 @@ struct user_counts {
     active += o.active;
     with_password += o.with_password;
     unactivated += o.unactivated;
-    blocked += o.blocked;
     for (auto& [k, v] : o.by_provider) by_provider[k] += v;
     return *this;
   }
@@ -100,7 +100,7 @@ typename Inspector::result_type inspect(Inspector& f, scan_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_counts& x) {
   return f(caf::meta::type_name("user_counts"), x.users, x.online, x.registered, x.active, x.with_password,
-           x.unactivated, x.blocked, x.by_provider);
+           x.unactivated, x.by_provider);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_reply& x) {

@@ -404,17 +404,18 @@ result<signed_in> on(ctx& c, create_user& op) {
   if (st.user) return make_error(errc::already_exists, "user exists");
   if (uuid_from_string(op.record.id) != st.uid16.view()) return make_error(errc::internal, "bad create request");
   st.user = std::move(op.record);
+  auto method = op.session_method.empty() ? std::string("password") : op.session_method;
+  st.user->login_methods = {method};
   write_batch b;
   put_record(c, b);
   std::string session;
-  if (!op.session_method.empty() && st.user->status == account_status::active) {
+  if (!op.session_method.empty() && status_gate(*st.user) == errc::ok) {
     st.user->last_login_at = st.user->last_seen_at = c.now;
     put_record(c, b);
     session = new_session(c, b, op.session_method);
   }
-  auto method = op.session_method.empty() ? std::string("password") : op.session_method;
   add_log(c, b, "register", true, {{"method", method}});
-  emit(c, b, event_type::registered, {{"method", method}, {"status", status_name(st.user->status)}});
+  emit(c, b, event_type::registered, {{"method", method}, {"status", status_name(shown_status(*st.user))}});
   if (!commit(c, b)) return store_failed(c);
   return signed_in{own_view_text(*st.user), std::move(session)};
 }
@@ -496,6 +497,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
     apply(c, b, gone.writes);
     add_log(c, b, "email_verified", true, {{"sessions_revoked", *gone.value}, {"password_cleared", had_password}});
   }
+  note_login_method(*st.user, method);
   put_record(c, b);
   auto session = new_session(c, b, method);
   add_log(c, b, "login", true, {{"method", method}});
@@ -724,14 +726,19 @@ result<view> on(ctx& c, admin_get&) {
 result<view> on(ctx& c, admin_set_status& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
-  auto before = st.user->status;
-  st.user->status = op.status;
-  st.user->updated_at = c.now;
-  write_batch b;
-  put_record(c, b);
-  add_log(c, b, "status_changed", true, {{"from", status_name(before)}, {"to", status_name(op.status)}});
-  emit(c, b, event_type::status_changed, {{"from", status_name(before)}, {"to", status_name(op.status)}});
-  if (!commit(c, b)) return store_failed(c);
+  auto before = shown_status(*st.user);
+  // Activation and blocking are separate states: each action changes its own
+  // one. Repeating an action changes nothing, logs nothing, emits nothing.
+  if (apply_status_change(*st.user, op.change)) {
+    st.user->updated_at = c.now;
+    write_batch b;
+    put_record(c, b);
+    auto after = shown_status(*st.user);
+    json data = {{"action", status_change_name(op.change)}, {"from", status_name(before)}, {"to", status_name(after)}};
+    add_log(c, b, "status_changed", true, data);
+    emit(c, b, event_type::status_changed, data);
+    if (!commit(c, b)) return store_failed(c);
+  }
   return view{admin_view(*st.user, st.sessions.size()).dump()};
 }
 

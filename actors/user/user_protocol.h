@@ -105,9 +105,10 @@ struct get_logs {
 struct get_public {};
 /// admin: the admin view.
 struct admin_get {};
-/// admin: changes the account status (active | blocked | pending_activation).
+/// admin: activates, blocks or unblocks (separate states: domain/user.h
+/// apply_status_change).
 struct admin_set_status {
-  account_status status = account_status::active;
+  status_change change = status_change::activate;
 };
 /// admin: revokes every session.
 struct admin_revoke_sessions {};
@@ -262,14 +263,14 @@ typename Inspector::result_type inspect(Inspector& f, session_record& x) {
            x.expires_at, x.authenticated_at, x.ip, x.user_agent);
 }
 
-// account_status and errc are enums: CAF writes their underlying value.
+// status_change and errc are enums: CAF writes their underlying value.
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_record& x) {
   json_field metadata{x.metadata};
   return f(caf::meta::type_name("user_record"), x.id, x.email, x.username, x.display_name, x.avatar_url, x.lang,
-           metadata, x.password_hash, x.device_ids, x.email_verified, x.status, x.created_at, x.updated_at,
-           x.last_login_at, x.last_seen_at, x.failed_logins);
+           metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
+           x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods);
 }
 
 template <class Inspector>
@@ -355,7 +356,7 @@ typename Inspector::result_type inspect(Inspector& f, get_logs& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, admin_set_status& x) {
-  return f(caf::meta::type_name("admin_set_status"), x.status);
+  return f(caf::meta::type_name("admin_set_status"), x.change);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, holds_key& x) {

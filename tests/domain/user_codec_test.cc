@@ -14,14 +14,17 @@ user_record sample() { return testing::sample_user(); }
 TEST(UserCodec, StorageEncodingRoundTrips) {
   auto u = sample();
   u.failed_logins = {1, 2};
-  u.status = account_status::blocked;
+  u.blocked = true;
+  u.login_methods = {"password", "email_code"};
   auto back = decode_user(encode_user(u));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->email, u.email);
   EXPECT_EQ(back->password_hash, u.password_hash);
   EXPECT_EQ(back->device_ids, u.device_ids);
   EXPECT_EQ(back->metadata, u.metadata);
-  EXPECT_EQ(back->status, account_status::blocked);
+  EXPECT_TRUE(back->blocked);
+  EXPECT_FALSE(back->pending_activation);
+  EXPECT_EQ(back->login_methods, u.login_methods);
   EXPECT_EQ(back->failed_logins.size(), 2u);
   EXPECT_FALSE(decode_user("not json"));
   EXPECT_FALSE(decode_user("{\"email\": 5}"));
@@ -70,7 +73,7 @@ TEST(UserCodec, TheStoredFormatIsUnchanged) {
   u.lang = "en";
   u.metadata = {{"level", 4}, {"title", "x"}};
   u.email_verified = true;
-  u.status = account_status::pending_activation;
+  u.pending_activation = true;
   u.updated_at = 1'700'000'000'001;
   u.last_login_at = 1'700'000'000'002;
   u.last_seen_at = 1'700'000'000'003;
@@ -79,7 +82,9 @@ TEST(UserCodec, TheStoredFormatIsUnchanged) {
   auto back = decode_user(stored_user);
   ASSERT_TRUE(back);
   EXPECT_EQ(encode_user(*back), stored_user);
-  EXPECT_EQ(back->status, account_status::pending_activation);
+  EXPECT_TRUE(back->pending_activation);
+  EXPECT_FALSE(back->blocked);
+  EXPECT_TRUE(back->login_methods.empty());  // derived when counted (login_methods_of)
   EXPECT_EQ(back->last_seen_at, 1'700'000'000'003);
 
   session_record s;
@@ -124,6 +129,36 @@ TEST(UserCodec, EventSequenceAndStreamsFlagRoundTrip) {
   EXPECT_EQ(old->event_seq, 0u);
   EXPECT_FALSE(old->streams);
   EXPECT_FALSE(decode_user(R"({"id":"x","event_seq":"7"})"));
+}
+
+TEST(UserCodec, ActivationAndBlockingAreStoredApartAndOldBlockedRecordsStayBlocked) {
+  // Written before the two were separate: "blocked" said nothing of activation.
+  std::string old_blocked = stored_user;
+  old_blocked.replace(old_blocked.find("\"pending_activation\""), 20, "\"blocked\"");
+  auto was_blocked = decode_user(old_blocked);
+  ASSERT_TRUE(was_blocked);
+  EXPECT_TRUE(was_blocked->blocked);
+  EXPECT_FALSE(was_blocked->pending_activation);  // unblocked, it is active, as before
+  EXPECT_EQ(status_gate(*was_blocked), errc::account_blocked);
+  EXPECT_EQ(encode_user(*was_blocked), old_blocked);  // its bytes are unchanged
+
+  // Blocked and pending: "status" says blocked (what an older release reads),
+  // the pending state is kept beside it.
+  auto u = sample();
+  u.blocked = true;
+  u.pending_activation = true;
+  auto bytes = encode_user(u);
+  EXPECT_NE(bytes.find(R"("pending_activation":true,"status":"blocked")"), std::string::npos) << bytes;
+  auto back = decode_user(bytes);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->blocked);
+  EXPECT_TRUE(back->pending_activation);
+  EXPECT_EQ(shown_status(*back), account_status::blocked);
+  EXPECT_EQ(encode_user(*back), bytes);
+  // Not blocked: the flag is not written, "status" carries it.
+  u.blocked = false;
+  EXPECT_EQ(encode_user(u).find("\"pending_activation\":"), std::string::npos);
+  EXPECT_TRUE(decode_user(encode_user(u))->pending_activation);
 }
 
 } // namespace

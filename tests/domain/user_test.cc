@@ -41,14 +41,50 @@ TEST(User, SessionExpiryAbsoluteAndIdle) {
 TEST(User, StatusGate) {
   auto u = sample();
   EXPECT_EQ(status_gate(u), errc::ok);
-  u.status = account_status::blocked;
+  u.blocked = true;
   EXPECT_EQ(status_gate(u), errc::account_blocked);
-  u.status = account_status::pending_activation;
+  u.pending_activation = true;  // both: blocked wins
+  EXPECT_EQ(status_gate(u), errc::account_blocked);
+  u.blocked = false;
   EXPECT_EQ(status_gate(u), errc::pending_activation);
   EXPECT_EQ(status_gate_error(errc::pending_activation).code, errc::pending_activation);
   EXPECT_EQ(status_gate_error(errc::pending_activation).message, "account is pending activation");
   EXPECT_EQ(status_gate_error(errc::account_blocked).code, errc::account_blocked);
   EXPECT_EQ(status_gate_error(errc::account_blocked).message, "account is blocked");
+}
+
+TEST(User, ActivationAndBlockingAreSeparateStates) {
+  auto u = sample();
+  u.pending_activation = true;
+  EXPECT_EQ(shown_status(u), account_status::pending_activation);
+  EXPECT_TRUE(apply_status_change(u, status_change::block));
+  EXPECT_EQ(shown_status(u), account_status::blocked);  // blocked wins in what is shown
+  EXPECT_FALSE(apply_status_change(u, status_change::block));  // nothing to change
+  EXPECT_TRUE(apply_status_change(u, status_change::unblock));
+  EXPECT_EQ(shown_status(u), account_status::pending_activation);  // unblock does not activate
+  EXPECT_TRUE(apply_status_change(u, status_change::block));
+  EXPECT_TRUE(apply_status_change(u, status_change::activate));
+  EXPECT_EQ(shown_status(u), account_status::blocked);  // activate does not unblock
+  EXPECT_FALSE(u.pending_activation);
+  EXPECT_TRUE(apply_status_change(u, status_change::unblock));
+  EXPECT_EQ(shown_status(u), account_status::active);
+  EXPECT_EQ(status_change_name(status_change::unblock), "unblock");
+}
+
+TEST(User, LoginMethodsAreRecordedOnceAndOlderRecordsDeriveThem) {
+  user_record legacy;  // stored before login methods were kept
+  EXPECT_EQ(login_methods_of(legacy), std::vector<std::string>{"anonymous"});
+  legacy.email = "a@example.com";
+  EXPECT_EQ(login_methods_of(legacy), std::vector<std::string>{"email_code"});
+  legacy.password_hash = "$argon2id$x";
+  legacy.device_ids = {"dev-123456"};
+  EXPECT_EQ(login_methods_of(legacy), (std::vector<std::string>{"password", "device"}));
+  // The first login seeds the list from what the record holds.
+  EXPECT_TRUE(note_login_method(legacy, "magic_link"));
+  EXPECT_EQ(legacy.login_methods, (std::vector<std::string>{"password", "device", "magic_link"}));
+  EXPECT_FALSE(note_login_method(legacy, "device"));
+  legacy.password_hash.clear();  // kept: the list says how the user came in
+  EXPECT_EQ(login_methods_of(legacy), (std::vector<std::string>{"password", "device", "magic_link"}));
 }
 
 TEST(User, ProfilePatchValidatesAndMergesMetadata) {

@@ -1,6 +1,11 @@
 // Admin and operator endpoints over HTTP.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "tests/support/roster_server.h"
@@ -39,20 +44,96 @@ TEST(Admin, SearchIsPartialCaseInsensitiveAndPaginated) {
   EXPECT_EQ(s.admin("GET", "/v1/admin/users?page_size=500").status, 400);
 }
 
+/// The code in the newest email_code message the log sender wrote to `to`
+/// (waits up to 5 s); "" if none.
+std::string emailed_code(const roster_server& s, const std::string& to) {
+  namespace fs = std::filesystem;
+  for (int i = 0; i < 100; ++i) {
+    std::string newest, text;
+    if (fs::exists(fs::path(s.data_dir()) / "messages"))
+      for (auto& f : fs::directory_iterator(fs::path(s.data_dir()) / "messages")) {
+        std::ifstream in(f.path());
+        std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (t.find("To: " + to + "\n") != std::string::npos && t.find("Purpose: email_code\n") != std::string::npos &&
+            f.path().filename().string() > newest)
+          newest = f.path().filename().string(), text = t;
+      }
+    std::smatch m;
+    if (std::regex_search(text, m, std::regex("code is ([0-9]{6})"))) return m[1];
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
 TEST(Admin, StatsCountUsersByKind) {
   roster_server s;
   ASSERT_EQ(s.register_user("a1@example.com", "a1_user").status, 201);
   ASSERT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "device-stats-0001"}}).status, 201);
   ASSERT_EQ(s.call("POST", "/v1/sessions/anonymous").status, 201);
+  // A login method with no field of its own on the record is counted too.
+  ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "coded@example.com"}}).status, 202);
+  auto code = emailed_code(s, "coded@example.com");
+  ASSERT_EQ(code.size(), 6u);
+  ASSERT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "coded@example.com"}, {"code", code}}).status, 201);
   auto st = s.admin("GET", "/v1/admin/stats");
   ASSERT_EQ(st.status, 200) << st.raw;
-  EXPECT_EQ(st.body["users"], 3);
+  // SPEC §4's keys, and `partial` (every cross-partition answer has it).
+  std::set<std::string> keys;
+  for (auto& [k, v] : st.body.items()) keys.insert(k);
+  EXPECT_EQ(keys, (std::set<std::string>{"users", "online", "registered_last_7d", "active_last_7d", "with_password",
+                                         "unactivated", "by_provider", "partial"}))
+      << st.raw;
+  EXPECT_EQ(st.body["users"], 4);
   EXPECT_EQ(st.body["with_password"], 1);
-  EXPECT_EQ(st.body["registered_last_7d"], 3);
-  EXPECT_EQ(st.body["by_provider"]["device"], 1);
-  EXPECT_EQ(st.body["by_provider"]["anonymous"], 1);
-  EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=30").body["registered_last_30d"], 3);
+  EXPECT_EQ(st.body["registered_last_7d"], 4);
+  EXPECT_EQ(st.body["by_provider"], (json{{"password", 1}, {"device", 1}, {"anonymous", 1}, {"email_code", 1}}));
+  // ?days= changes the window, not the names.
+  auto month = s.admin("GET", "/v1/admin/stats?days=30");
+  ASSERT_EQ(month.status, 200) << month.raw;
+  EXPECT_EQ(month.body["registered_last_7d"], 4);
+  EXPECT_EQ(month.body["active_last_7d"], 4);
+  EXPECT_FALSE(month.body.contains("registered_last_30d")) << month.raw;
   EXPECT_EQ(s.admin("GET", "/v1/admin/stats?days=-1").status, 400);
+}
+
+TEST(Admin, ActivationAndBlockingAreSeparateStates) {
+  roster_server s(env{{"ROSTER_AUTH_REQUIRE_ACTIVATION", "true"}});
+  auto r = s.register_user("pia@example.com", "pia");
+  ASSERT_EQ(r.status, 201) << r.raw;
+  auto id = r.body["user"]["id"].get<std::string>();
+  auto act = [&](const std::string& what) { return s.admin("POST", "/v1/admin/users/" + id + "/" + what); };
+  auto shown = [&](const response& a) { return a.body.value("status", std::string("?")); };
+
+  // Pending, then blocked: blocked is shown, and wins at login.
+  auto blocked = act("block");
+  ASSERT_EQ(blocked.status, 200) << blocked.raw;
+  EXPECT_EQ(shown(blocked), "blocked");
+  EXPECT_EQ(s.login("pia").body["error"]["code"], "account_blocked");
+  // Unblocking does not activate: still pending.
+  auto unblocked = act("unblock");
+  ASSERT_EQ(unblocked.status, 200) << unblocked.raw;
+  EXPECT_EQ(shown(unblocked), "pending_activation");
+  EXPECT_EQ(s.login("pia").body["error"]["code"], "pending_activation");
+  // Activating does not unblock: still blocked.
+  ASSERT_EQ(act("block").status, 200);
+  auto activated = act("activate");
+  ASSERT_EQ(activated.status, 200) << activated.raw;
+  EXPECT_EQ(shown(activated), "blocked");
+  EXPECT_EQ(activated.body["activated"], true);
+  EXPECT_EQ(activated.body["blocked"], true);
+  EXPECT_EQ(s.login("pia").body["error"]["code"], "account_blocked");
+  // Both lifted: active.
+  auto active = act("unblock");
+  EXPECT_EQ(shown(active), "active");
+  EXPECT_EQ(active.body["activated"], true);
+  EXPECT_EQ(active.body["blocked"], false);
+  EXPECT_EQ(s.login("pia").status, 201);
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + id).body["status"], "active");
+  // Each change that changed something is in the security log.
+  auto logs = s.as(token_of(s.login("pia")), "GET", "/v1/account/logs?limit=200");
+  int changes = 0;
+  for (auto& e : logs.body["items"]) changes += e["event"] == "status_changed";
+  EXPECT_EQ(changes, 5) << logs.raw;
 }
 
 TEST(Admin, ViewEditDeleteAndMassLogout) {
@@ -72,9 +153,10 @@ TEST(Admin, ViewEditDeleteAndMassLogout) {
   EXPECT_EQ(s.login("tom@example.com").status, 401);
   EXPECT_EQ(s.register_user("tom@example.com", "tom2").status, 201);  // old email released
   auto logout = s.admin("DELETE", "/v1/admin/users/" + id + "/sessions");
-  ASSERT_EQ(logout.status, 200);
-  EXPECT_EQ(logout.body["revoked"], 2);
+  ASSERT_EQ(logout.status, 204) << logout.raw;
+  EXPECT_EQ(logout.raw, "");
   EXPECT_EQ(s.as(token, "GET", "/v1/account").status, 401);
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + id).body["sessions"], 0);
   EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + id).status, 204);
   EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + id).status, 404);
   EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + id).status, 404);

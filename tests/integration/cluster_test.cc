@@ -242,6 +242,21 @@ TEST_F(ClusterTest, ReadsThroughAnyNodeSeeEveryChangeAtOnce) {
   EXPECT_EQ(at(1).as(token, "GET", "/v1/account").status, 403);
 }
 
+TEST_F(ClusterTest, ReadyzCountsThePartitionsThisNodeOwns) {
+  start_cluster(2);
+  int total = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    auto r = at(i).call("GET", "/readyz");
+    ASSERT_EQ(r.status, 200) << r.raw;
+    auto served = cluster_view(i)["partitions_served_here"].get<int>();
+    EXPECT_EQ(r.body["partitions_owned"], served) << r.raw;
+    EXPECT_GT(served, 0);
+    EXPECT_LT(served, partitions);
+    total += r.body["partitions_owned"].get<int>();
+  }
+  EXPECT_EQ(total, partitions);  // each partition owned by one node
+}
+
 TEST_F(ClusterTest, GarbageOnTheClusterPortDoesNotHurtTheNode) {
   start_cluster(2);
   auto users = device_users(10, "garbage");

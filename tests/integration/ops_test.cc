@@ -70,7 +70,22 @@ TEST(Ops, BadConfigStopsTheStartNamingTheKey) {
   auto [code3, out3] = run_roster("serve --data-dir " + dir);
   EXPECT_EQ(code3, 2);
   EXPECT_NE(out3.find("admin.keys"), std::string::npos) << out3;
+  // An unknown ROSTER_* variable stops the start as an unknown file key does.
+  // (timeout: a node that accepted it would serve until stopped.)
+  auto [code4, out4] = run_command("timeout 20 env ROSTER_AUTH_SESION_TTL=1d " + std::string(ROSTER_BINARY) +
+                                   " serve --admin-key k-0123456789abcdef --http-listen 127.0.0.1:" +
+                                   std::to_string(free_port()) + " --data-dir " + dir + " 2>&1");
+  EXPECT_EQ(code4, 2);
+  EXPECT_NE(out4.find("ROSTER_AUTH_SESION_TTL"), std::string::npos) << out4;
   std::filesystem::remove_all(dir);
+}
+
+TEST(Ops, TestHarnessVariablesDoNotStopTheStart) {
+  // ROSTER_TEST_* belong to the test harness (ROSTER_TEST_EXCHANGES, ...): a
+  // node that inherits them starts.
+  roster_server s(env{{"ROSTER_TEST_HARNESS_ONLY", "1"}});
+  EXPECT_EQ(s.call("GET", "/readyz").status, 200);
+  EXPECT_EQ(s.call("GET", "/readyz").body["partitions_owned"], 64);
 }
 
 TEST(Ops, DataDirRefusesAnotherPartitionCount) {
