@@ -33,7 +33,8 @@ std::string substitute(std::string_view t, const std::map<std::string, std::stri
 
 const std::vector<std::string>& message_kinds() {
   static const std::vector<std::string> kinds = {"email_code",       "magic_link",       "phone_code", "verification",
-                                                 "recovery",         "email_change_new", "email_change_old"};
+                                                 "recovery",         "email_change_new", "email_change_old",
+                                                 "phone_verification"};
   return kinds;
 }
 
@@ -45,6 +46,8 @@ message_template default_template(std::string_view kind) {
     return {"Your sign-in link", "Sign in with this link: {{link}}\nIt expires in {{minutes}} minutes.",
             "<p><a href=\"{{link}}\">Sign in</a>. The link expires in {{minutes}} minutes.</p>"};
   if (kind == "phone_code") return {"", "Your code is {{code}}. It expires in {{minutes}} minutes.", ""};
+  if (kind == "phone_verification")
+    return {"", "Your confirmation code is {{code}}. It expires in {{minutes}} minutes.", ""};
   if (kind == "verification")
     return {"Confirm your email", "Your confirmation code is {{code}}. It expires in {{minutes}} minutes.",
             "<p>Your confirmation code is <strong>{{code}}</strong>. It expires in {{minutes}} minutes.</p>"};

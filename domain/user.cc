@@ -48,6 +48,7 @@ std::vector<std::string> login_methods_of(const user_record& u) {
   if (!u.password_hash.empty()) out.push_back("password");
   if (!u.device_ids.empty()) out.push_back("device");
   if (u.password_hash.empty() && !u.email.empty()) out.push_back("email_code");
+  if (u.password_hash.empty() && !u.phone.empty()) out.push_back("phone_code");
   if (out.empty()) out.push_back("anonymous");
   return out;
 }
@@ -67,10 +68,12 @@ bool note_login_method(user_record& u, std::string_view method) {
 std::string email_key(std::string_view email) { return "email:" + normalize_email(email); }
 std::string username_key(std::string_view username) { return "username:" + username_tag(username); }
 std::string device_key(std::string_view device_id) { return "device:" + std::string(device_id); }
+std::string phone_key(std::string_view phone) { return "phone:" + std::string(phone); }
 
 std::vector<std::string> index_keys_of(const user_record& u) {
   std::vector<std::string> keys;
   if (!u.email.empty()) keys.push_back(email_key(u.email));
+  if (!u.phone.empty()) keys.push_back(phone_key(u.phone));
   if (!u.username.empty()) keys.push_back(username_key(u.username));
   for (auto& d : u.device_ids) keys.push_back(device_key(d));
   return keys;
@@ -145,6 +148,7 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
     if (normalize_email(*p.email) != normalize_email(u.email)) u.email_verified = false;
     u.email = *p.email;
   }
+  if (p.phone) u.phone = *p.phone;
   if (p.avatar_url) u.avatar_url = *p.avatar_url;
   if (p.lang) u.lang = *p.lang;
   if (p.metadata) {

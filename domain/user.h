@@ -49,6 +49,7 @@ std::string_view status_change_name(status_change c);
 struct user_record {
   std::string id;  // uuid text
   std::string email;
+  std::string phone;  // E.164; set only once proven by a code sent to it, so always verified
   std::string username;
   std::string display_name;
   std::string avatar_url;
@@ -90,12 +91,13 @@ std::vector<std::string> login_methods_of(const user_record& u);
 /// older record's list from login_methods_of first). True if that changed `u`.
 bool note_login_method(user_record& u, std::string_view method);
 
-/// The unique keys a user holds in the index: "email:<lower>", "username:<tag>",
-/// "device:<id>".
+/// The unique keys a user holds in the index: "email:<lower>", "phone:<E.164>",
+/// "username:<tag>", "device:<id>".
 std::vector<std::string> index_keys_of(const user_record& u);
 std::string email_key(std::string_view email);
 std::string username_key(std::string_view username);
 std::string device_key(std::string_view device_id);
+std::string phone_key(std::string_view phone);
 
 // -- rules --------------------------------------------------------------------
 struct session_policy {
@@ -123,11 +125,12 @@ struct profile_patch {
   std::optional<std::string> display_name;
   std::optional<std::string> username;
   std::optional<std::string> email;
+  std::optional<std::string> phone;  // never from a client's patch: set by a confirmed phone code
   std::optional<std::string> avatar_url;
   std::optional<std::string> lang;
   std::optional<json> metadata;  // object; null values delete keys
   bool empty() const {
-    return !display_name && !username && !email && !avatar_url && !lang && !metadata;
+    return !display_name && !username && !email && !phone && !avatar_url && !lang && !metadata;
   }
 };
 

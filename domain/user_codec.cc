@@ -58,6 +58,7 @@ std::string encode_user(const user_record& u) {
   }
   w.key("metadata").value(u.metadata);
   w.key("password_hash").string(u.password_hash);
+  if (!u.phone.empty()) w.key("phone").string(u.phone);
   // "status" is the shown status, as every release wrote it (an older binary
   // reading a blocked record sees it blocked); a blocked account that also
   // waits for activation says so apart.
@@ -77,6 +78,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     user_record u;
     get_to(j, "id", u.id);
     get_to(j, "email", u.email);
+    get_to(j, "phone", u.phone);
     get_to(j, "username", u.username);
     get_to(j, "display_name", u.display_name);
     get_to(j, "avatar_url", u.avatar_url);

@@ -195,6 +195,14 @@ std::string check_email(std::string_view email, const limits& l) {
   return {};
 }
 
+std::string check_phone(std::string_view phone) {
+  if (phone.empty()) return "is required";
+  auto digits = phone.substr(1);
+  bool shaped = phone.front() == '+' && digits.size() >= 8 && digits.size() <= 15 && digits.front() != '0' &&
+                std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return shaped ? std::string() : "must be an E.164 number: '+' and 8 to 15 digits, e.g. +14155550123";
+}
+
 std::string check_username(std::string_view u, const limits& l) {
   if (u.size() < l.username_min || u.size() > l.username_max)
     return "must be 3 to 32 characters";

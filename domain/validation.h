@@ -52,6 +52,10 @@ std::string check_display_name(std::string_view name, const limits& l = {});
 std::string check_password(std::string_view password, const limits& l = {});
 std::string check_url(std::string_view url);
 std::string check_lang(std::string_view lang);
+/// A phone number in E.164: '+', a country code not starting with 0, 8 to 15
+/// digits in all, nothing else (no spaces or dashes: the number is its own
+/// unique key).
+std::string check_phone(std::string_view phone);
 
 /// Lowercased email: the unique key for emails.
 std::string normalize_email(std::string_view email);

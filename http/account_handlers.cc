@@ -170,79 +170,117 @@ void login_device(context& c) {
 
 namespace {
 
-/// The `email` of a code request, checked; nullopt after answering 400.
-std::optional<std::string> email_of(context& c, const json& body, std::initializer_list<const char*> fields, error& e) {
-  only_fields(c, body, fields, e);
-  auto email = string_field(body, "email", e, true);
-  if (email)
-    if (auto p = check_email(*email); !p.empty()) e.fields["email"] = p;
-  return email;
-}
-
-std::optional<std::string> code_of_body(const json& body, error& e) {
-  auto code = string_field(body, "code", e, true);
-  if (code && (code->size() != 6 || !std::all_of(code->begin(), code->end(), [](char ch) { return ch >= '0' && ch <= '9'; })))
-    e.fields["code"] = "must be 6 digits";
-  return code;
-}
-
-} // namespace
-
-/// A "send me a code" endpoint: `{email}` → 202 through `send`.
-template <class Send>
-void send_to_email(context& c, Send&& send) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
+/// The start every code and link endpoint shares: the address's budget
+/// (sends and checks alike), the caller's session when `signed_in`, the JSON
+/// body with only `fields` in it. nullopt after answering 429/401/400.
+struct code_call {
+  std::optional<bearer> who;
+  json body;
   error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email"}, e);
-  if (!finish_validation(c, e)) return;
-  write_status(c.res, send(*email), 202);
-}
-
-void send_email_code(context& c) {
-  send_to_email(c, [&](const std::string& email) { return c.svc.account.send_login_code(email); });
-}
-
-void login_email_code(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
+};
+std::optional<code_call> begin_code_call(context& c, std::initializer_list<const char*> fields, bool signed_in = false) {
+  if (!within(c, c.svc.limits.code_sends)) return std::nullopt;
+  code_call call;
+  if (signed_in) {
+    auto who = c.auth();
+    if (!take(c, who)) return std::nullopt;
+    call.who = std::move(*who);
+  }
   auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email", "code"}, e);
-  auto code = code_of_body(*body, e);
-  if (!finish_validation(c, e)) return;
-  auto r = c.svc.account.email_code_login(*email, *code, c.client);
+  if (!take(c, body)) return std::nullopt;
+  call.body = std::move(*body);
+  only_fields(c, call.body, fields, call.e);
+  return call;
+}
+
+/// A checked field of a code request: `check` names the problem, if any.
+template <class Check>
+std::optional<std::string> checked(code_call& call, const char* name, Check check) {
+  auto v = string_field(call.body, name, call.e, true);
+  if (v)
+    if (auto p = check(*v); !p.empty()) call.e.fields[name] = p;
+  return v;
+}
+std::optional<std::string> email_of(code_call& call) {
+  return checked(call, "email", [](const std::string& v) { return check_email(v); });
+}
+std::optional<std::string> phone_of(code_call& call) {
+  return checked(call, "phone", [](const std::string& v) { return check_phone(v); });
+}
+std::optional<std::string> code_of_body(code_call& call) {
+  return checked(call, "code", [](const std::string& v) {
+    bool six = v.size() == 6 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    return six ? std::string() : std::string("must be 6 digits");
+  });
+}
+/// An optional `password` (proof for a sensitive change).
+std::optional<std::string> password_of(code_call& call) {
+  auto password = string_field(call.body, "password", call.e);
+  if (password && (password->empty() || password->size() > 256)) call.e.fields["password"] = "must be 1 to 256 bytes";
+  return password;
+}
+
+void write_code_login(context& c, const result<device_signed_in>& r) {
   if (!r) return write_error(c.res, r.err());
   write_signed_in(c.res, r->in, 201, r->created);
 }
 
+} // namespace
+
+void send_email_code(context& c) {
+  auto call = begin_code_call(c, {"email"});
+  if (!call) return;
+  auto email = email_of(*call);
+  if (!finish_validation(c, call->e)) return;
+  write_status(c.res, c.svc.account.send_login_code(*email), 202);
+}
+
+void login_email_code(context& c) {
+  auto call = begin_code_call(c, {"email", "code"});
+  if (!call) return;
+  auto email = email_of(*call);
+  auto code = code_of_body(*call);
+  if (!finish_validation(c, call->e)) return;
+  write_code_login(c, c.svc.account.email_code_login(*email, *code, c.client));
+}
+
+void send_phone_code(context& c) {
+  auto call = begin_code_call(c, {"phone"});
+  if (!call) return;
+  auto phone = phone_of(*call);
+  if (!finish_validation(c, call->e)) return;
+  write_status(c.res, c.svc.account.send_phone_code(*phone), 202);
+}
+
+void login_phone_code(context& c) {
+  auto call = begin_code_call(c, {"phone", "code"});
+  if (!call) return;
+  auto phone = phone_of(*call);
+  auto code = code_of_body(*call);
+  if (!finish_validation(c, call->e)) return;
+  write_code_login(c, c.svc.account.phone_code_login(*phone, *code, c.client));
+}
+
 void send_magic_link(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email", "redirect_url"}, e);
-  auto redirect = string_field(*body, "redirect_url", e);
+  auto call = begin_code_call(c, {"email", "redirect_url"});
+  if (!call) return;
+  auto email = email_of(*call);
+  auto redirect = string_field(call->body, "redirect_url", call->e);
   if (redirect && !redirect_allowed(*redirect, c.svc.config.auth.redirect_allowlist))
-    e.fields["redirect_url"] = "is not in auth.redirect_allowlist";
-  if (!finish_validation(c, e)) return;
+    call->e.fields["redirect_url"] = "is not in auth.redirect_allowlist";
+  if (!finish_validation(c, call->e)) return;
   auto query = redirect ? "&redirect_url=" + httplib::detail::encode_query_param(*redirect) : std::string();
   write_status(c.res, c.svc.account.send_magic_link(*email, query), 202);
 }
 
 void login_magic_link(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  only_fields(c, *body, {"token"}, e);
-  auto token = string_field(*body, "token", e, true);
-  if (token && (token->size() != 43 || !base64url_decode(*token))) e.fields["token"] = "must be the link's 43-character token";
-  if (!finish_validation(c, e)) return;
-  auto r = c.svc.account.magic_link_login(*token, c.client);
-  if (!r) return write_error(c.res, r.err());
-  write_signed_in(c.res, r->in, 201, r->created);
+  auto call = begin_code_call(c, {"token"});
+  if (!call) return;
+  auto token = checked(*call, "token", [](const std::string& v) {
+    return v.size() == 43 && base64url_decode(v) ? std::string() : std::string("must be the link's 43-character token");
+  });
+  if (!finish_validation(c, call->e)) return;
+  write_code_login(c, c.svc.account.magic_link_login(*token, c.client));
 }
 
 void send_verification(context& c) {
@@ -253,60 +291,70 @@ void send_verification(context& c) {
 }
 
 void confirm_verification(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto who = c.auth();
-  if (!take(c, who)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  only_fields(c, *body, {"code"}, e);
-  auto code = code_of_body(*body, e);
-  if (!finish_validation(c, e)) return;
-  write_view(c.res, c.svc.account.confirm_email_verification(who->uid16, who->token_hash, *code, c.client));
+  auto call = begin_code_call(c, {"code"}, true);
+  if (!call) return;
+  auto code = code_of_body(*call);
+  if (!finish_validation(c, call->e)) return;
+  auto& who = *call->who;
+  write_view(c.res, c.svc.account.confirm_email_verification(who.uid16, who.token_hash, *code, c.client));
+}
+
+void send_phone_verification(context& c) {
+  auto call = begin_code_call(c, {"phone", "password"}, true);
+  if (!call) return;
+  auto phone = phone_of(*call);
+  auto password = password_of(*call);
+  if (!finish_validation(c, call->e)) return;
+  auto& who = *call->who;
+  write_status(c.res, c.svc.account.send_phone_verification(who.uid16, who.token_hash, *phone, password, c.client),
+               202);
+}
+
+void confirm_phone_verification(context& c) {
+  auto call = begin_code_call(c, {"phone", "code"}, true);
+  if (!call) return;
+  auto phone = phone_of(*call);
+  auto code = code_of_body(*call);
+  if (!finish_validation(c, call->e)) return;
+  auto& who = *call->who;
+  write_view(c.res, c.svc.account.confirm_phone_verification(who.uid16, who.token_hash, *phone, *code, c.client));
 }
 
 void request_email_change(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto who = c.auth();
-  if (!take(c, who)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email", "password"}, e);
-  auto password = string_field(*body, "password", e);
-  if (password && (password->empty() || password->size() > 256)) e.fields["password"] = "must be 1 to 256 bytes";
-  if (!finish_validation(c, e)) return;
-  write_status(c.res, c.svc.account.request_email_change(who->uid16, who->token_hash, *email, password, c.client), 202);
+  auto call = begin_code_call(c, {"email", "password"}, true);
+  if (!call) return;
+  auto email = email_of(*call);
+  auto password = password_of(*call);
+  if (!finish_validation(c, call->e)) return;
+  auto& who = *call->who;
+  write_status(c.res, c.svc.account.request_email_change(who.uid16, who.token_hash, *email, password, c.client), 202);
 }
 
 void confirm_email_change(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto who = c.auth();
-  if (!take(c, who)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email", "code"}, e);
-  auto code = code_of_body(*body, e);
-  if (!finish_validation(c, e)) return;
-  write_view(c.res, c.svc.account.confirm_email_change(who->uid16, who->token_hash, *email, *code, c.client));
+  auto call = begin_code_call(c, {"email", "code"}, true);
+  if (!call) return;
+  auto email = email_of(*call);
+  auto code = code_of_body(*call);
+  if (!finish_validation(c, call->e)) return;
+  auto& who = *call->who;
+  write_view(c.res, c.svc.account.confirm_email_change(who.uid16, who.token_hash, *email, *code, c.client));
 }
 
 void send_recovery(context& c) {
-  send_to_email(c, [&](const std::string& email) { return c.svc.account.send_recovery_code(email); });
+  auto call = begin_code_call(c, {"email"});
+  if (!call) return;
+  auto email = email_of(*call);
+  if (!finish_validation(c, call->e)) return;
+  write_status(c.res, c.svc.account.send_recovery_code(*email), 202);
 }
 
 void confirm_recovery(context& c) {
-  if (!within(c, c.svc.limits.code_sends)) return;
-  auto body = c.body();
-  if (!take(c, body)) return;
-  error e = make_error(errc::invalid_request, "invalid fields");
-  auto email = email_of(c, *body, {"email", "code", "new_password"}, e);
-  auto code = code_of_body(*body, e);
-  auto password = string_field(*body, "new_password", e, true);
-  if (password)
-    if (auto p = check_password(*password); !p.empty()) e.fields["new_password"] = p;
-  if (!finish_validation(c, e)) return;
+  auto call = begin_code_call(c, {"email", "code", "new_password"});
+  if (!call) return;
+  auto email = email_of(*call);
+  auto code = code_of_body(*call);
+  auto password = checked(*call, "new_password", [](const std::string& v) { return check_password(v); });
+  if (!finish_validation(c, call->e)) return;
   write_result(c.res, c.svc.account.recover(*email, *code, *password), 200,
                [](const revoked& r) { return json{{"sessions_revoked", r.count}}.dump(); });
 }

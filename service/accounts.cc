@@ -14,6 +14,7 @@ namespace {
 error taken_error(const std::string& key) {
   if (key.rfind("email:", 0) == 0) return make_error(errc::email_taken, "email is already registered");
   if (key.rfind("username:", 0) == 0) return make_error(errc::username_taken, "username is taken");
+  if (key.rfind("phone:", 0) == 0) return make_error(errc::identity_taken, "phone number belongs to another account");
   return make_error(errc::identity_taken, "identity is already linked to another account");
 }
 
@@ -248,7 +249,7 @@ result<view> accounts::update_profile(std::string_view uid16, const std::string&
                                       const profile_patch& patch, const client_info& ci) {
   bool admin = token_hash.empty();
   // Nothing unique changes: no key to claim or release, one trip.
-  if (!patch.username && !patch.email) {
+  if (!patch.username && !patch.email && !patch.phone) {
     auto r = router_.call_user(uid16, roster::update_profile{patch, admin}, token_hash, ci);
     if (!r) return r.err();
     return view{std::move(r->user)};
@@ -270,7 +271,8 @@ result<view> accounts::update_profile(std::string_view uid16, const std::string&
     return code;
   };
   for (auto [value, field, fn] : {std::tuple{&patch.username, "username", &username_key},
-                                  std::tuple{&patch.email, "email", &email_key}}) {
+                                  std::tuple{&patch.email, "email", &email_key},
+                                  std::tuple{&patch.phone, "phone", &phone_key}}) {
     auto code = want(*value, field, fn);
     if (code != errc::ok) {
       release_all(claimed, uid);
@@ -301,6 +303,7 @@ result<view> accounts::update_profile(std::string_view uid16, const std::string&
     };
     if (patch.username) back.username = old_text("username");
     if (patch.email) back.email = old_text("email");
+    if (patch.phone) back.phone = old_text("phone");
     if (auto undo = router_.call_user(uid16, roster::update_profile{back, admin}, token_hash, ci); !undo)
       spdlog::error("profile change: could not put the unique fields back: {}", undo.err().message);
     for (auto& k : claimed)
@@ -399,7 +402,16 @@ result<device_signed_in> accounts::magic_link_login(const std::string& token, co
 
 result<device_signed_in> accounts::login_by_email(const std::string& email, const std::string& method,
                                                   const client_info& ci) {
-  auto key = email_key(email);
+  return login_by_code(email_key(email), method, ci, [&](user_record& rec) {
+    rec.email = email;
+    rec.email_verified = true;
+  });
+}
+
+result<device_signed_in> accounts::login_by_code(const std::string& key, const std::string& method,
+                                                 const client_info& ci,
+                                                 const std::function<void(user_record&)>& fill) {
+  auto taken = taken_error(key).code;
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto found = router_.call_index(lookup_key{key});
     if (found) {
@@ -414,17 +426,30 @@ result<device_signed_in> accounts::login_by_email(const std::string& email, cons
       return found.err();
     }
     user_record rec = new_record();
-    rec.email = email;
-    rec.email_verified = true;
+    fill(rec);
     auto r = create_user(rec, method, {key}, ci);
-    if (code_of(r) == errc::email_taken) {  // lost a race (or a registration is in flight): log into the winner
+    if (code_of(r) == taken) {  // lost a race (or a registration is in flight): log into the winner
       std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
       continue;
     }
     if (!r) return r.err();
     return device_signed_in{std::move(*r), true};
   }
-  return make_error(errc::email_taken, "email is busy; retry");
+  return make_error(taken, "the identity is busy; retry");
+}
+
+status accounts::send_phone_code(const std::string& phone) {
+  auto r = router_.call_index(code_op(phone_key(phone), code_purpose::login, phone, "phone_code"));
+  if (!r) return r.err();
+  return {};
+}
+
+result<device_signed_in> accounts::phone_code_login(const std::string& phone, const std::string& code,
+                                                    const client_info& ci) {
+  auto key = phone_key(phone);
+  auto used = router_.call_index(use_code{key, static_cast<uint8_t>(code_purpose::login), code});
+  if (!used) return used.err();
+  return login_by_code(key, "phone_code", ci, [&](user_record& rec) { rec.phone = phone; });
 }
 
 status accounts::send_recovery_code(const std::string& email) {
@@ -536,6 +561,44 @@ result<view> accounts::confirm_email_change(std::string_view uid16, const std::s
   auto changed = update_profile(uid16, token_hash, patch, ci);
   if (!changed) return changed.err();
   return router_.call_user(uid16, verify_email{email_key(used->detail)}, token_hash, ci);
+}
+
+namespace {
+/// A phone verification's code is the account's own: keyed by number and user.
+std::string phone_change_key(const std::string& phone, std::string_view uid16) {
+  return phone_key(phone) + "|" + uuid_to_string(uid16);
+}
+}  // namespace
+
+status accounts::send_phone_verification(std::string_view uid16, const std::string& token_hash,
+                                         const std::string& phone, const std::optional<std::string>& password,
+                                         const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "phone_change", "add a phone number", ci); !ok) return ok;
+  auto holder = router_.call_index(lookup_key{phone_key(phone)});
+  if (holder) {
+    if (holder->user_id == uuid_to_string(uid16))
+      return make_error(errc::already_exists, "that is the account's phone number already");
+    return taken_error(phone_key(phone));
+  }
+  if (holder.err().code != errc::not_found) return holder.err();
+  auto op = code_op(phone_change_key(phone, uid16), code_purpose::verify, phone, "phone_verification");
+  op.user_id = uuid_to_string(uid16);
+  op.detail = phone;
+  auto r = router_.call_index(std::move(op));
+  if (!r) return r.err();
+  return {};
+}
+
+result<view> accounts::confirm_phone_verification(std::string_view uid16, const std::string& token_hash,
+                                                  const std::string& phone, const std::string& code,
+                                                  const client_info& ci) {
+  auto used = router_.call_index(
+      use_code{phone_change_key(phone, uid16), static_cast<uint8_t>(code_purpose::verify), code});
+  if (!used) return used.err();
+  if (used->user_id != uuid_to_string(uid16)) return make_error(errc::invalid_credentials, "invalid or expired code");
+  profile_patch patch;
+  patch.phone = used->detail;
+  return update_profile(uid16, token_hash, patch, ci);
 }
 
 } // namespace roster

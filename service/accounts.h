@@ -113,6 +113,25 @@ class accounts {
   /// for one address, one wins, the others get 409 email_taken.
   result<view> confirm_email_change(std::string_view uid16, const std::string& token_hash, const std::string& email,
                                     const std::string& code, const client_info& ci);
+  /// POST /v1/auth/phone-code: a login code by SMS to `phone` (E.164,
+  /// checked), as send_login_code: 202 whether or not an account has it.
+  status send_phone_code(const std::string& phone);
+  /// POST /v1/sessions/phone-code: the number's account, or a new one with
+  /// that number and nothing else (method phone_code).
+  result<device_signed_in> phone_code_login(const std::string& phone, const std::string& code,
+                                            const client_info& ci);
+  /// POST /v1/account/verification/phone: needs `password` or a session
+  /// inside the sudo window (the number becomes a way in). A code by SMS to
+  /// the number, keyed by number and account like an email change. 409
+  /// already_exists when it is the account's number, identity_taken when
+  /// another account has it.
+  status send_phone_verification(std::string_view uid16, const std::string& token_hash, const std::string& phone,
+                                 const std::optional<std::string>& password, const client_info& ci);
+  /// POST /v1/account/verification/phone/confirm: the code sets the
+  /// (verified) number, replacing any other, through the claim / write /
+  /// confirm of update_profile; the caller's own view.
+  result<view> confirm_phone_verification(std::string_view uid16, const std::string& token_hash,
+                                          const std::string& phone, const std::string& code, const client_info& ci);
   /// POST /v1/auth/recovery: looks the email up, then stores a recovery code
   /// for it either way — sent only if an account has it.
   status send_recovery_code(const std::string& email);
@@ -149,8 +168,12 @@ class accounts {
                                                   const std::string& password, const char* method,
                                                   const char* wrong_message, const client_info& ci);
 
-  /// The login of a code or link sent to `email`: its account (login_finish
-  /// via the email key, which verifies the address) or a new passwordless one.
+  /// The login of a code or link sent to the identity of index key `key`
+  /// (an email or a phone number): its account (login_finish via the key,
+  /// which verifies an email) or a new passwordless one holding only that
+  /// identity, set on the fresh record by `fill`.
+  result<device_signed_in> login_by_code(const std::string& key, const std::string& method, const client_info& ci,
+                                         const std::function<void(user_record&)>& fill);
   result<device_signed_in> login_by_email(const std::string& email, const std::string& method, const client_info& ci);
   /// The rule of SPEC §3 for sensitive changes: the current `password` (a
   /// check under the login throttle, as `method`) or a session inside the

@@ -563,11 +563,13 @@ result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool adm
   json fields = json::array();
   for (auto [name, set] : {std::pair{"avatar_url", patch.avatar_url.has_value()}, std::pair{"display_name", patch.display_name.has_value()},
                            std::pair{"email", patch.email.has_value()}, std::pair{"lang", patch.lang.has_value()},
-                           std::pair{"metadata", patch.metadata.has_value()}, std::pair{"username", patch.username.has_value()}})
+                           std::pair{"metadata", patch.metadata.has_value()}, std::pair{"phone", patch.phone.has_value()},
+                           std::pair{"username", patch.username.has_value()}})
     if (set) fields.push_back(name);
   const char* by = admin ? "admin" : "user";
   emit(c, b, event_type::profile_updated, {{"by", by}, {"fields", fields}});
   if (saved.email != c.st.user->email) emit(c, b, event_type::email_changed, {{"by", by}});
+  if (saved.phone != c.st.user->phone) add_log(c, b, "phone_verified", true, {{"method", "verification_code"}});
   if (!commit(c, b)) return store_failed(c);
   auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()).dump() : own_view_text(*c.st.user);
   return profile_updated{std::move(shown), released_keys(before, *c.st.user)};

@@ -268,17 +268,17 @@ typename Inspector::result_type inspect(Inspector& f, session_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_record& x) {
   json_field metadata{x.metadata};
-  return f(caf::meta::type_name("user_record"), x.id, x.email, x.username, x.display_name, x.avatar_url, x.lang,
+  return f(caf::meta::type_name("user_record"), x.id, x.email, x.phone, x.username, x.display_name, x.avatar_url, x.lang,
            metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
            x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, profile_patch& x) {
-  opt_field<std::string> display_name{x.display_name}, username{x.username}, email{x.email},
+  opt_field<std::string> display_name{x.display_name}, username{x.username}, email{x.email}, phone{x.phone},
       avatar_url{x.avatar_url}, lang{x.lang};
   opt_field<json> metadata{x.metadata};
-  return f(caf::meta::type_name("profile_patch"), display_name, username, email, avatar_url, lang, metadata);
+  return f(caf::meta::type_name("profile_patch"), display_name, username, email, phone, avatar_url, lang, metadata);
 }
 
 template <class Inspector>

@@ -26,6 +26,9 @@ TEST(UserCodec, StorageEncodingRoundTrips) {
   EXPECT_FALSE(back->pending_activation);
   EXPECT_EQ(back->login_methods, u.login_methods);
   EXPECT_EQ(back->failed_logins.size(), 2u);
+  EXPECT_EQ(back->phone, "");
+  u.phone = "+14155550123";
+  EXPECT_EQ(decode_user(encode_user(u))->phone, "+14155550123");
   EXPECT_FALSE(decode_user("not json"));
   EXPECT_FALSE(decode_user("{\"email\": 5}"));
 }

@@ -22,6 +22,24 @@ TEST(User, IndexKeysAreNormalised) {
   EXPECT_EQ(keys[0], "email:ann@example.com");
   EXPECT_EQ(keys[1], "username:annl");
   EXPECT_EQ(keys[2], "device:dev-123456");
+  auto u = sample();
+  u.phone = "+14155550123";
+  EXPECT_EQ(index_keys_of(u)[1], "phone:+14155550123");
+  EXPECT_EQ(phone_key(u.phone), "phone:+14155550123");
+}
+
+TEST(User, APhonePatchSetsTheNumberAndOnlyThat) {
+  auto u = sample();
+  profile_patch p;
+  p.phone = "+14155550123";
+  ASSERT_TRUE(apply_profile_patch(u, p, 5));
+  EXPECT_EQ(u.phone, "+14155550123");
+  EXPECT_TRUE(u.email_verified == sample().email_verified);
+  // Clients cannot patch it: only a confirmed code sets it.
+  EXPECT_FALSE(parse_profile_patch(json{{"phone", "+14155550123"}}, true));
+  user_record phone_only;
+  phone_only.phone = "+14155550123";
+  EXPECT_EQ(login_methods_of(phone_only), std::vector<std::string>{"phone_code"});
 }
 
 TEST(User, SessionExpiryAbsoluteAndIdle) {

@@ -44,6 +44,20 @@ TEST(Validation, Emails) {
   EXPECT_EQ(normalize_email("Ann@Example.COM"), "ann@example.com");
 }
 
+TEST(Validation, PhonesAreE164) {
+  EXPECT_TRUE(check_phone("+14155550123").empty());
+  EXPECT_TRUE(check_phone("+447700900123").empty());
+  EXPECT_TRUE(check_phone("+123456789012345").empty());  // 15 digits: the longest
+  EXPECT_FALSE(check_phone("").empty());
+  EXPECT_FALSE(check_phone("+").empty());
+  EXPECT_FALSE(check_phone("14155550123").empty());       // no '+'
+  EXPECT_FALSE(check_phone("+04155550123").empty());      // no country code starts with 0
+  EXPECT_FALSE(check_phone("+1234567").empty());          // 7 digits
+  EXPECT_FALSE(check_phone("+1234567890123456").empty()); // 16 digits
+  EXPECT_FALSE(check_phone("+1 415 555 0123").empty());
+  EXPECT_FALSE(check_phone("+1415555012\xd9\xa3").empty());  // a non-ASCII digit
+}
+
 TEST(Validation, DisplayNamesCountCodePoints) {
   EXPECT_TRUE(check_display_name("Zoë").empty());
   EXPECT_TRUE(check_display_name(std::string(64 / 2 * 2, 'x')).empty());

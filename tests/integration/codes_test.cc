@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -17,6 +18,7 @@
 
 #include "tests/support/roster_server.h"
 #include "tests/support/smtp_fixture.h"
+#include "tests/support/webhook_receiver.h"
 
 using namespace roster::testing;
 namespace fs = std::filesystem;
@@ -59,6 +61,21 @@ size_t messages_to(const roster_server& s, const std::string& to) {
       n += text.find("To: " + to + "\n") != std::string::npos;
     }
   return n;
+}
+
+/// Runs `call(i)` for every i < n at once: how many answered 200, and how
+/// many 409 with error `code`.
+std::pair<int, int> race(int n, const std::function<response(size_t)>& call, const std::string& code) {
+  std::atomic<int> won{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      auto r = call(static_cast<size_t>(i));
+      if (r.status == 200) ++won;
+      if (r.status == 409 && r.body["error"]["code"] == code) ++taken;
+    });
+  for (auto& t : threads) t.join();
+  return {won.load(), taken.load()};
 }
 
 env fast_sends() { return {{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"}}; }
@@ -383,19 +400,148 @@ TEST(Codes, UsersRacingForOneAddressEachGetACodeAndExactlyOneWins) {
     ASSERT_EQ(code.size(), 6u) << i;
     codes.push_back(code);
   }
-  std::atomic<int> won{0}, taken{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      auto r = s.as(tokens[static_cast<size_t>(i)], "POST", "/v1/account/email/confirm",
-                    {{"email", "prize@example.com"}, {"code", codes[static_cast<size_t>(i)]}});
-      if (r.status == 200) ++won;
-      if (r.status == 409 && r.body["error"]["code"] == "email_taken") ++taken;
-    });
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(won.load(), 1);
-  EXPECT_EQ(won.load() + taken.load(), n);
+  auto [won, taken] = race(n, [&](size_t i) {
+    return s.as(tokens[i], "POST", "/v1/account/email/confirm", {{"email", "prize@example.com"}, {"code", codes[i]}});
+  }, "email_taken");
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(won + taken, n);
   EXPECT_EQ(s.admin("GET", "/v1/admin/users?q=prize@example.com").body["total"], 1);
+}
+
+TEST(Codes, PhoneCodeLoginCreatesAUserWithTheNumberThenLogsIntoIt) {
+  roster_server s(fast_sends());
+  const std::string phone = "+14155550123";
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  auto sms = last_message(s, phone, "phone_code");
+  EXPECT_EQ(sms.find("Subject:"), std::string::npos);  // an SMS, not a mail
+  auto code = code_in(sms);
+  ASSERT_EQ(code.size(), 6u);
+  // Scoped to the number: another number, or the email flow, gets nothing.
+  EXPECT_EQ(s.call("POST", "/v1/sessions/phone-code", {{"phone", "+14155550124"}, {"code", code}}).status, 401);
+  auto in = s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_TRUE(in.body["created"].get<bool>());
+  EXPECT_EQ(in.body["user"]["phone"], phone);
+  EXPECT_EQ(in.body["user"]["email"], nullptr);
+  EXPECT_FALSE(in.body["user"]["anonymous"].get<bool>());
+  EXPECT_EQ(in.body["user"]["identities"], json::array({{{"kind", "phone"}, {"value", phone}}}));
+  EXPECT_EQ(in.body["session"]["method"], "phone_code");
+  EXPECT_EQ(s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code}}).status, 401);  // used
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  auto back = s.call("POST", "/v1/sessions/phone-code",
+                     {{"phone", phone}, {"code", code_in(last_message(s, phone, "phone_code", 1))}});
+  ASSERT_EQ(back.status, 201) << back.raw;
+  EXPECT_FALSE(back.body["created"].get<bool>());
+  EXPECT_EQ(back.body["user"]["id"], in.body["user"]["id"]);
+  // The security log and the admin's stats know the method.
+  auto logs = s.as(back.body["session"]["token"].get<std::string>(), "GET", "/v1/account/logs");
+  EXPECT_NE(logs.raw.find("phone_code"), std::string::npos);
+  EXPECT_EQ(s.admin("GET", "/v1/admin/stats").body["by_provider"]["phone_code"], 1) << s.admin("GET", "/v1/admin/stats").raw;
+}
+
+TEST(Codes, PhoneVerificationAddsANumberNeedsProofAndOneNumberHasOneAccount) {
+  roster_server s(env{{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"},
+                      {"ROSTER_AUTH_SUDO_WINDOW", "2s"}});
+  const std::string phone = "+447700900123";
+  auto reg = s.register_user("ph@example.com", "phone_owner");
+  ASSERT_EQ(reg.status, 201);
+  auto token = reg.body["session"]["token"].get<std::string>();
+  ASSERT_EQ(s.as(token, "POST", "/v1/account/verification/phone", {{"phone", phone}}).status, 202);
+  auto code = code_in(last_message(s, phone, "phone_verification"));
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code}}).status, 401);  // no login code
+  auto wrong = code == "000000" ? "000001" : "000000";
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/verification/phone/confirm", {{"phone", phone}, {"code", wrong}}).status, 401);
+  auto ok = s.as(token, "POST", "/v1/account/verification/phone/confirm", {{"phone", phone}, {"code", code}});
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(ok.body["phone"], phone);
+  EXPECT_EQ(ok.body["email"], "ph@example.com");
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/verification/phone/confirm", {{"phone", phone}, {"code", code}}).status, 401);
+  // The number is now a way in to this account ...
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  auto in = s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code_in(last_message(s, phone, "phone_code"))}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_FALSE(in.body["created"].get<bool>());
+  EXPECT_EQ(in.body["user"]["id"], reg.body["user"]["id"]);
+  // ... and nobody else's.
+  EXPECT_EQ(s.as(token, "POST", "/v1/account/verification/phone", {{"phone", phone}}).status, 409);
+  auto other = s.register_user("other@example.com", "other_owner");
+  auto other_token = other.body["session"]["token"].get<std::string>();
+  auto taken = s.as(other_token, "POST", "/v1/account/verification/phone", {{"phone", phone}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(taken.body["error"]["code"], "identity_taken");
+  // Replacing the number frees the old one.
+  ASSERT_EQ(s.as(in.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/phone",
+                 {{"phone", "+447700900555"}}).status, 202);
+  auto swap = s.as(in.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/phone/confirm",
+                   {{"phone", "+447700900555"}, {"code", code_in(last_message(s, "+447700900555", "phone_verification"))}});
+  ASSERT_EQ(swap.status, 200) << swap.raw;
+  EXPECT_EQ(swap.body["phone"], "+447700900555");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  auto fresh = s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code_in(last_message(s, phone, "phone_code", 1))}});
+  ASSERT_EQ(fresh.status, 201) << fresh.raw;
+  EXPECT_TRUE(fresh.body["created"].get<bool>());
+  // Past the sudo window, the password is needed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto stale = s.as(other_token, "POST", "/v1/account/verification/phone", {{"phone", "+447700900999"}});
+  EXPECT_EQ(stale.status, 403);
+  EXPECT_EQ(stale.body["error"]["code"], "reauthentication_required");
+  EXPECT_EQ(s.as(other_token, "POST", "/v1/account/verification/phone",
+                 {{"phone", "+447700900999"}, {"password", "correct-horse-9"}}).status, 202);
+}
+
+TEST(Codes, UsersRacingForOneNumberExactlyOneWins) {
+  roster_server s(env{{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"}});
+  constexpr int n = 8;
+  const std::string phone = "+819012345678";
+  std::vector<std::string> tokens, codes;
+  for (int i = 0; i < n; ++i) {
+    auto r = s.register_user("pr" + std::to_string(i) + "@example.com", "pracer_" + std::to_string(i));
+    ASSERT_EQ(r.status, 201);
+    tokens.push_back(r.body["session"]["token"].get<std::string>());
+    ASSERT_EQ(s.as(tokens.back(), "POST", "/v1/account/verification/phone", {{"phone", phone}}).status, 202);
+    auto code = code_in(last_message(s, phone, "phone_verification", static_cast<size_t>(i)));
+    ASSERT_EQ(code.size(), 6u) << i;
+    codes.push_back(code);
+  }
+  auto [won, taken] = race(n, [&](size_t i) {
+    return s.as(tokens[i], "POST", "/v1/account/verification/phone/confirm", {{"phone", phone}, {"code", codes[i]}});
+  }, "identity_taken");
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(won + taken, n);
+}
+
+// SMS through the webhook sender: a signed POST to sms.webhook_url that an
+// SMS gateway turns into a text; the code in it works.
+TEST(Codes, PhoneCodesGoOutThroughTheSmsWebhook) {
+  webhook_receiver gateway(free_port(), "whsec-sms-0123456789abcdef");
+  gateway.start();
+  auto e = fast_sends();
+  e["ROSTER_SMS_SENDER"] = "webhook";
+  e["ROSTER_SMS_WEBHOOK_URL"] = gateway.url();
+  e["ROSTER_WEBHOOKS_SECRET"] = "whsec-sms-0123456789abcdef";
+  roster_server s(e);
+  const std::string phone = "+33612345678";
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  ASSERT_TRUE(gateway.wait_for([](const std::vector<delivery>& d) { return !d.empty(); }));
+  auto d = gateway.accepted().front();
+  EXPECT_TRUE(d.signature_ok);
+  auto body = json::parse(d.body);
+  EXPECT_EQ(body["to"], phone);
+  EXPECT_EQ(body["purpose"], "phone_code");
+  EXPECT_EQ(body["delivery_id"], d.id);
+  auto code = code_in(body["text"].get<std::string>());
+  ASSERT_EQ(code.size(), 6u);
+  EXPECT_FALSE(fs::exists(fs::path(s.data_dir()) / "messages"));  // nothing left on disk with the code
+  auto in = s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_EQ(in.body["user"]["phone"], phone);
+  // Verification codes take the same way.
+  ASSERT_EQ(s.as(in.body["session"]["token"].get<std::string>(), "POST", "/v1/account/verification/phone",
+                 {{"phone", "+33612345679"}}).status, 202);
+  ASSERT_TRUE(gateway.wait_for([](const std::vector<delivery>& d) { return d.size() >= 2; }));
+  EXPECT_EQ(json::parse(gateway.accepted()[1].body)["purpose"], "phone_verification");
 }
 
 // Enumeration: the send endpoints give the same status, body and — within a
@@ -441,6 +587,16 @@ TEST(Codes, BadInputIsA400) {
   EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "a@example.com"}, {"code", "12345"}}).status, 400);
   EXPECT_EQ(s.call("POST", "/v1/sessions/email-code", {{"email", "a@example.com"}, {"code", 123456}}).status, 400);
   EXPECT_EQ(s.call("POST", "/v1/auth/recovery/confirm", {{"email", "a@example.com"}, {"code", "123456"}}).status, 400);
+  for (const char* phone : {"14155550123", "+0155550123", "+1 415 555 0123", "+1415", "+1234567890123456", "+1415555012a"}) {
+    auto r = s.call("POST", "/v1/auth/phone-code", {{"phone", phone}});
+    EXPECT_EQ(r.status, 400) << phone;
+    EXPECT_TRUE(r.body["error"]["fields"].contains("phone")) << r.raw;
+  }
+  EXPECT_EQ(s.call("POST", "/v1/sessions/phone-code", {{"phone", "+14155550123"}}).status, 400);
+  EXPECT_EQ(s.call("POST", "/v1/account/verification/phone", {{"phone", "+14155550123"}}).status, 401);
+  auto guest = s.call("POST", "/v1/sessions/anonymous").body["session"]["token"].get<std::string>();
+  EXPECT_EQ(s.as(guest, "POST", "/v1/account/verification/phone", {{"phone", "nope"}}).status, 400);
+  EXPECT_EQ(s.as(guest, "POST", "/v1/account/verification/phone/confirm", {{"phone", "+14155550123"}}).status, 400);
 }
 
 // Once per flow through a real SMTP server (STARTTLS, certificate checked):

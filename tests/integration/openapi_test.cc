@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support/roster_server.h"
 
@@ -83,6 +84,31 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.as(t, "POST", "/v1/account/email/confirm", {{"email", "spec-new@example.com"}, {"code", "123456"}}).status, 401);
     EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/email/confirm", {{"code", "123456"}}).status, 401);
     EXPECT_EQ(s.as(token_of(guest), "POST", "/v1/account/verification/email").status, 400);
+    // Phone codes: the SMS is read from the log sender's file for one login that succeeds.
+    EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 202);
+    EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 429);
+    EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "555-0100"}}).status, 400);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/phone-code", {{"phone", "+14155550199"}, {"code", "123456"}}).status, 401);
+    std::string sms_code;
+    for (int i = 0; i < 100 && sms_code.empty(); ++i) {
+      auto dir = std::filesystem::path(s.data_dir()) / "messages";
+      if (std::filesystem::exists(dir))
+        for (auto& f : std::filesystem::directory_iterator(dir))
+          if (f.path().string().find(".sms.txt") != std::string::npos) {
+            std::ifstream in(f.path());
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            auto at = text.find("Your code is ");
+            if (at != std::string::npos) sms_code = text.substr(at + 13, 6);
+          }
+      if (sms_code.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto by_phone = s.call("POST", "/v1/sessions/phone-code", {{"phone", "+14155550100"}, {"code", sms_code}});
+    EXPECT_EQ(by_phone.status, 201) << by_phone.raw;
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/phone", {{"phone", "+14155550100"}}).status, 409);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/phone", {{"phone", "+14155550101"}}).status, 202);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/phone", {{"phone", "+14155550101"}, {"password", "wrong-horse-1"}}).status, 401);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/phone/confirm", {{"phone", "+14155550101"}, {"code", "123456"}}).status, 401);
+    EXPECT_EQ(s.call("POST", "/v1/account/verification/phone/confirm", {{"phone", "+14155550101"}, {"code", "123456"}}).status, 401);
 
     // sessions
     auto page = s.as(t, "GET", "/v1/sessions?limit=1");
