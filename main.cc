@@ -119,6 +119,7 @@ int serve(const serve_flags& f) {
   router route(*runtime);
   // The services HTTP handlers call.
   accounts account(route, cfg->auth);
+  providers identity(cfg->providers);
   operator_views views(*runtime, *members, route);
   online_backup backups(*runtime);
   http::metrics metrics;
@@ -132,7 +133,7 @@ int serve(const serve_flags& f) {
   auto streams = std::make_shared<http::event_streams>(http::stream_limits{cfg->http.max_connections, cfg->http.max_connections_per_address}, route);
   streams->set_relay(spawn_stream_relay(runtime->system(), runtime->context()->env, streams),
                      runtime->context()->env->credential);
-  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams};
+  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams, identity};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 

@@ -31,6 +31,7 @@ std::string_view errc_name(errc e) {
     case errc::partition_moving: return "partition_unavailable";
     case errc::internal: return "internal";
     case errc::email_not_verified: return "email_not_verified";
+    case errc::provider_unavailable: return "provider_unavailable";
   }
   return "internal";
 }

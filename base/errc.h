@@ -43,6 +43,7 @@ enum class errc : uint8_t {
   partition_moving,
   internal,
   email_not_verified,  // appended: the codes travel between nodes as numbers
+  provider_unavailable,  // a login provider (Google's JWKS, Discord's API, ...) could not be asked
 };
 
 /// snake_case name of a code, as it appears in `{"error": {"code": ...}}`.

@@ -29,3 +29,15 @@ parse() {
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # wrk output → the number of requests it completed
 requests_of() { awk '/ requests in / {print $1}' "$1"; }
+
+# wrk against one server for $DUR seconds with $CONN connections, and that server's CPU per
+# request: run_wrk name url lua-script-or-empty pid → "rps p50 p99 non2xx cpu_us_per_request"
+TCK=$(getconf CLK_TCK)
+run_wrk() {
+  local out="$WORK/$1.txt" t0 t1
+  t0=$(cpu_ticks "$4")
+  if [ -n "$3" ]; then wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$3" "$2" > "$out"
+  else wrk -t2 -c"$CONN" -d"${DUR}s" --latency "$2" > "$out"; fi
+  t1=$(cpu_ticks "$4")
+  echo "$(parse < "$out") $(python3 -c "print(round(($t1 - $t0) * 1e6 / $TCK / max(1, $(requests_of "$out"))))")"
+}

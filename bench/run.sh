@@ -16,16 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"; CONN="${2:-64}"; THREADS="${3:-96}"; USERS="${4:-1000}"
 source bench/lib.sh
-TCK=$(getconf CLK_TCK)
-
-run_wrk() { # name url lua pid → "rps p50 p99 non2xx cpu_us_per_request"
-  local out="$WORK/$1.txt" t0 t1
-  t0=$(cpu_ticks "$4")
-  if [ -n "$3" ]; then wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$3" "$2" > "$out"
-  else wrk -t2 -c"$CONN" -d"${DUR}s" --latency "$2" > "$out"; fi
-  t1=$(cpu_ticks "$4")
-  echo "$(parse < "$out") $(python3 -c "print(round(($t1 - $t0) * 1e6 / $TCK / max(1, $(requests_of "$out"))))")"
-}
 
 echo "== Roster bench: $(nproc) cores, wrk -t2 -c$CONN -d${DUR}s, $THREADS HTTP threads for every server, $USERS users for the writes"
 

@@ -96,6 +96,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("providers.facebook.app_id", string, str, providers.facebook_app_id),
     ROSTER_KEY("providers.facebook.app_secret", string, str, providers.facebook_app_secret),
     ROSTER_KEY("providers.facebook.graph_url", string, str, providers.facebook_graph_url),
+    ROSTER_KEY("providers.jwks_refetch_interval", duration, millis, providers.jwks_refetch_interval),
     ROSTER_KEY("mail.sender", string, str, mail.sender),
     ROSTER_KEY("mail.smtp_url", string, str, mail.smtp_url),
     ROSTER_KEY("mail.smtp_user", string, str, mail.smtp_user),

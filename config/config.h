@@ -72,6 +72,7 @@ struct providers_config {
   std::string steam_app_id, steam_web_api_key, steam_api_url = "https://partner.steam-api.com";
   std::string discord_api_url = "https://discord.com/api";
   std::string facebook_app_id, facebook_app_secret, facebook_graph_url = "https://graph.facebook.com";
+  millis jwks_refetch_interval = 60'000;  // an unknown kid fetches a JWKS again at most this often
 };
 
 struct mail_config {

@@ -49,6 +49,7 @@ std::vector<std::string> login_methods_of(const user_record& u) {
   if (!u.device_ids.empty()) out.push_back("device");
   if (u.password_hash.empty() && !u.email.empty()) out.push_back("email_code");
   if (u.password_hash.empty() && !u.phone.empty()) out.push_back("phone_code");
+  for (auto& l : u.links) out.push_back(identity_of_key(l).first);
   if (out.empty()) out.push_back("anonymous");
   return out;
 }
@@ -69,6 +70,98 @@ std::string email_key(std::string_view email) { return "email:" + normalize_emai
 std::string username_key(std::string_view username) { return "username:" + username_tag(username); }
 std::string device_key(std::string_view device_id) { return "device:" + std::string(device_id); }
 std::string phone_key(std::string_view phone) { return "phone:" + std::string(phone); }
+std::string provider_key(std::string_view provider, std::string_view subject) {
+  return "provider:" + std::string(provider) + ":" + std::string(subject);
+}
+std::string custom_key(std::string_view custom_id) { return "custom:" + std::string(custom_id); }
+
+bool known_provider(std::string_view p) {
+  return p == "google" || p == "apple" || p == "discord" || p == "facebook" || p == "steam";
+}
+
+std::pair<std::string, std::string> identity_of_key(std::string_view key) {
+  auto colon = key.find(':');
+  if (colon == std::string_view::npos) return {std::string(key), {}};
+  auto kind = key.substr(0, colon), rest = key.substr(colon + 1);
+  if (kind == "provider") {
+    auto second = rest.find(':');
+    if (second == std::string_view::npos) return {std::string(rest), {}};
+    return {std::string(rest.substr(0, second)), std::string(rest.substr(second + 1))};
+  }
+  return {std::string(kind), std::string(rest)};
+}
+
+std::optional<std::string> identity_key_of(const user_record& u, std::string_view kind, std::string_view value) {
+  if (kind == "email") return u.email.empty() ? std::nullopt : std::optional(email_key(u.email));
+  if (kind == "phone") return u.phone.empty() ? std::nullopt : std::optional(phone_key(u.phone));
+  if (kind == "device") {
+    bool held = std::find(u.device_ids.begin(), u.device_ids.end(), value) != u.device_ids.end();
+    return held ? std::optional(device_key(value)) : std::nullopt;
+  }
+  for (auto& l : u.links) {
+    auto [k, v] = identity_of_key(l);
+    if (k == kind && (value.empty() || v == value)) return l;
+  }
+  return std::nullopt;
+}
+
+size_t ways_to_log_in(const user_record& u) {
+  size_t n = u.device_ids.size() + u.links.size();
+  if (!u.password_hash.empty() && (!u.email.empty() || !u.username.empty())) ++n;
+  if (!u.email.empty()) ++n;
+  if (!u.phone.empty()) ++n;
+  return n;
+}
+
+status unlink_identity(user_record& u, std::string_view key) {
+  user_record after = u;
+  auto drop = [&](std::vector<std::string>& v, const std::string& item) {
+    auto it = std::find(v.begin(), v.end(), item);
+    if (it == v.end()) return false;
+    v.erase(it);
+    return true;
+  };
+  bool held = false;
+  if (!u.email.empty() && key == email_key(u.email)) {
+    after.email.clear();
+    after.email_verified = false;
+    held = true;
+  } else if (!u.phone.empty() && key == phone_key(u.phone)) {
+    after.phone.clear();
+    held = true;
+  } else if (key.rfind("device:", 0) == 0) {
+    held = drop(after.device_ids, std::string(key.substr(7)));
+  } else {
+    held = drop(after.links, std::string(key));
+  }
+  if (!held) return make_error(errc::not_found, "the account has no such identity");
+  if (ways_to_log_in(after) == 0)
+    return make_error(errc::last_login_method, "that is the account's last way to log in");
+  u = std::move(after);
+  return {};
+}
+
+status link_identity(user_record& u, std::string_view key) {
+  auto kind = identity_of_key(key).first;
+  if (key.rfind("device:", 0) == 0) {
+    auto id = std::string(key.substr(7));
+    if (std::find(u.device_ids.begin(), u.device_ids.end(), id) != u.device_ids.end())
+      return make_error(errc::already_exists, "the device is linked already");
+    u.device_ids.push_back(std::move(id));
+    return {};
+  }
+  for (auto& l : u.links)
+    if (identity_of_key(l).first == kind)
+      return make_error(errc::already_exists, "an identity of that kind is linked already; unlink it first");
+  u.links.emplace_back(key);
+  return {};
+}
+
+std::string check_prefs(const json& prefs) {
+  if (!prefs.is_object()) return "must be a JSON object";
+  if (prefs.dump().size() > 16 * 1024) return "must be at most 16384 bytes of JSON";
+  return {};
+}
 
 std::vector<std::string> index_keys_of(const user_record& u) {
   std::vector<std::string> keys;
@@ -76,6 +169,7 @@ std::vector<std::string> index_keys_of(const user_record& u) {
   if (!u.phone.empty()) keys.push_back(phone_key(u.phone));
   if (!u.username.empty()) keys.push_back(username_key(u.username));
   for (auto& d : u.device_ids) keys.push_back(device_key(d));
+  for (auto& l : u.links) keys.push_back(l);
   return keys;
 }
 

@@ -71,6 +71,9 @@ struct user_record {
   /// device, anonymous, email_code, ...), each once, in first-use order.
   /// Empty on records stored before it was kept: see login_methods_of.
   std::vector<std::string> login_methods;
+  /// Linked outside identities, as their index keys: "provider:<p>:<subject>"
+  /// (google, apple, discord, facebook, steam) and "custom:<id>"; one per kind.
+  std::vector<std::string> links;
 };
 
 /// The status the API shows: blocked, else pending_activation, else active.
@@ -98,6 +101,37 @@ std::string email_key(std::string_view email);
 std::string username_key(std::string_view username);
 std::string device_key(std::string_view device_id);
 std::string phone_key(std::string_view phone);
+std::string provider_key(std::string_view provider, std::string_view subject);
+std::string custom_key(std::string_view custom_id);
+
+/// The providers of POST /v1/sessions/provider/{p} and of linked identities.
+bool known_provider(std::string_view p);
+
+/// An identity as the API names it: {kind, value} of an index key the user
+/// holds ("provider:google:123" → {"google", "123"}, "custom:x" → {"custom",
+/// "x"}, "device:d" → {"device", "d"}, ...).
+std::pair<std::string, std::string> identity_of_key(std::string_view key);
+
+/// The ways `u` can log in: a password (with an email or username to name
+/// the account), its email (codes, links), its phone, each device, each
+/// linked identity. DELETE /v1/account/identities/{kind} may not take the
+/// last (409 last_login_method).
+size_t ways_to_log_in(const user_record& u);
+
+/// The index key of the identity an API caller names by `kind` (email,
+/// phone, device, a provider, custom) and, for a device, `value`; nullopt
+/// if `u` has none such.
+std::optional<std::string> identity_key_of(const user_record& u, std::string_view kind, std::string_view value);
+
+/// Removes the identity of index key `key` from `u` (a device, a link, the
+/// email with its verification, the phone). not_found if `u` does not hold
+/// it, last_login_method if it is the last way in; `u` unchanged then.
+status unlink_identity(user_record& u, std::string_view key);
+
+/// Adds the identity of index key `key` (a device or a link; the caller
+/// claimed the key). already_exists if `u` has an identity of that kind
+/// (one per provider) or that very key.
+status link_identity(user_record& u, std::string_view key);
 
 // -- rules --------------------------------------------------------------------
 struct session_policy {
@@ -151,6 +185,10 @@ result<profile_patch> parse_profile_patch(const json& body, bool allow_email, co
 /// Applies the non-index fields of a patch and the given (already claimed)
 /// username/email. Returns an error if metadata limits are exceeded.
 status apply_profile_patch(user_record& u, const profile_patch& p, millis now, const limits& l = {});
+
+/// Free-form preferences (GET/PUT /v1/account/prefs): a JSON object of at
+/// most 16 KiB as compact JSON text.
+std::string check_prefs(const json& prefs);
 
 /// Checks a metadata object: keys [a-z0-9_.-]{1,64}, values ≤ 4 KiB of JSON,
 /// at most 64 keys.

@@ -51,6 +51,11 @@ std::string encode_user(const user_record& u) {
   w.key("lang").string(u.lang);
   w.key("last_login_at").number(u.last_login_at);
   w.key("last_seen_at").number(u.last_seen_at);
+  if (!u.links.empty()) {
+    w.key("links").open_array();
+    for (auto& l : u.links) w.string(l);
+    w.close_array();
+  }
   if (!u.login_methods.empty()) {
     w.key("login_methods").open_array();
     for (auto& m : u.login_methods) w.string(m);
@@ -105,6 +110,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "event_seq", u.event_seq);
     get_to(j, "streams", u.streams);
     get_to(j, "login_methods", u.login_methods);
+    get_to(j, "links", u.links);
     return u;
   } catch (const json::exception&) {
     return std::nullopt;

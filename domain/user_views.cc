@@ -14,7 +14,7 @@ std::string own_view_text(const user_record& u) {
   // Keys in sorted order, as nlohmann prints an object.
   json_text w(512 + u.metadata.size() * 32);
   w.open_object();
-  w.key("anonymous").boolean(u.email.empty() && u.phone.empty() && u.username.empty() && u.device_ids.empty() && u.password_hash.empty());
+  w.key("anonymous").boolean(ways_to_log_in(u) == 0);
   w.key("avatar_url").nullable(u.avatar_url);
   w.key("created_at").string(format_time(u.created_at));
   w.key("display_name").nullable(u.display_name);
@@ -26,6 +26,10 @@ std::string own_view_text(const user_record& u) {
   if (!u.email.empty()) w.open_object().key("kind").string("email").key("value").string(u.email).close_object();
   if (!u.phone.empty()) w.open_object().key("kind").string("phone").key("value").string(u.phone).close_object();
   for (auto& d : u.device_ids) w.open_object().key("kind").string("device").key("value").string(d).close_object();
+  for (auto& l : u.links) {
+    auto [kind, value] = identity_of_key(l);
+    w.open_object().key("kind").string(kind).key("value").string(value).close_object();
+  }
   w.close_array();
   w.key("lang").nullable(u.lang);
   w.key("last_login_at").nullable(u.last_login_at == 0 ? std::string() : format_time(u.last_login_at));

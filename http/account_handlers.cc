@@ -610,4 +610,139 @@ void events(context& c) {
   c.res.status = 200;
 }
 
+// -- linked identities and prefs (issue "Every way in, part 2") ---------------
+
+namespace {
+
+/// A provider token from the body: 1 to 8192 printable ASCII characters.
+std::optional<std::string> provider_token(code_call& call) {
+  return checked(call, "token", [](const std::string& v) {
+    bool printable = std::all_of(v.begin(), v.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+    return !v.empty() && v.size() <= 8192 && printable ? std::string() : std::string("must be 1 to 8192 printable ASCII characters");
+  });
+}
+
+/// The {provider} path parameter, or nullopt after a 404.
+std::optional<std::string> provider_param(context& c) {
+  auto p = c.params["provider"];
+  if (known_provider(p)) return p;
+  write_error(c.res, errc::not_found, "no such provider");
+  return std::nullopt;
+}
+
+bool device_id_ok(const std::string& id) {
+  return id.size() >= 8 && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+}
+
+} // namespace
+
+void login_provider(context& c) {
+  auto provider = provider_param(c);
+  if (!provider) return;
+  if (!within(c, c.svc.limits.device_logins)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  code_call call{std::nullopt, std::move(*body)};
+  only_fields(c, call.body, {"token"}, call.e);
+  auto token = provider_token(call);
+  if (!finish_validation(c, call.e)) return;
+  auto id = c.svc.identity.verify(*provider, *token);
+  if (!id) return write_error(c.res, id.err());
+  write_code_login(c, c.svc.account.provider_login(*id, c.client));
+}
+
+void login_custom(context& c) {
+  if (!c.is_admin()) return write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"custom_id", "display_name"}, e);
+  auto custom_id = string_field(*body, "custom_id", e, true);
+  if (custom_id && !(custom_id->size() >= 1 && custom_id->size() <= 128 &&
+                     std::all_of(custom_id->begin(), custom_id->end(), [](char ch) { return ch > 0x20 && ch < 0x7f; })))
+    e.fields["custom_id"] = "must be 1 to 128 printable ASCII characters";
+  auto display_name = optional_display_name(*body, e);
+  if (!finish_validation(c, e)) return;
+  write_code_login(c, c.svc.account.custom_login(*custom_id, display_name, c.client));
+}
+
+void list_identities(context& c) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto me = c.svc.route.call_user(who->uid16, authenticate{}, who->token_hash, c.client);
+  if (!me) return write_error(c.res, me.err());
+  auto j = json::parse(me->json, nullptr, false);
+  json identities = j.is_object() && j.contains("identities") ? j["identities"] : json::array();
+  write_json(c.res, 200, json{{"identities", identities}}.dump());
+}
+
+void link_identity(context& c) {
+  auto kind = c.params["kind"];
+  if (kind == "email") return request_email_change(c);
+  if (kind == "phone") return send_phone_verification(c);
+  bool provider = known_provider(kind);
+  if (kind != "device" && !provider) {
+    if (kind == "custom") return write_error(c.res, errc::invalid_request, "custom ids are linked by POST /v1/sessions/custom");
+    return write_error(c.res, errc::not_found, "no such identity kind");
+  }
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  if (!within(c, c.svc.limits.device_logins)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  code_call call{std::nullopt, std::move(*body)};
+  std::string key;
+  if (provider) {
+    only_fields(c, call.body, {"token"}, call.e);
+    auto token = provider_token(call);
+    if (!finish_validation(c, call.e)) return;
+    auto id = c.svc.identity.verify(kind, *token);
+    if (!id) return write_error(c.res, id.err());
+    key = provider_key(id->provider, id->subject);
+  } else {
+    only_fields(c, call.body, {"device_id"}, call.e);
+    auto device_id = checked(call, "device_id", [](const std::string& v) {
+      return device_id_ok(v) ? std::string() : std::string("must be 8 to 128 printable ASCII characters");
+    });
+    if (!finish_validation(c, call.e)) return;
+    key = device_key(*device_id);
+  }
+  write_view(c.res, c.svc.account.link_identity(who->uid16, who->token_hash, key, c.client));
+}
+
+void unlink_identity(context& c) {
+  auto kind = c.params["kind"];
+  if (kind != "email" && kind != "phone" && kind != "device" && kind != "custom" && !known_provider(kind))
+    return write_error(c.res, errc::not_found, "no such identity kind");
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"password", "device_id"}, e);
+  auto password = string_field(*body, "password", e);
+  if (password && (password->empty() || password->size() > 256)) e.fields["password"] = "must be 1 to 256 bytes";
+  auto device_id = string_field(*body, "device_id", e, kind == "device");
+  if (device_id && kind != "device") e.fields["device_id"] = "only for kind device";
+  if (!finish_validation(c, e)) return;
+  write_view(c.res, c.svc.account.unlink_identity(who->uid16, who->token_hash, kind, device_id.value_or(""), password,
+                                                  c.client));
+}
+
+void get_prefs(context& c) { with_user(c, roster::get_prefs{}); }
+
+void put_prefs(context& c) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto body = c.body();
+  if (!take(c, body)) return;
+  if (auto p = check_prefs(*body); !p.empty()) {
+    error e = make_error(errc::invalid_request, "invalid prefs");
+    e.fields["prefs"] = p;
+    return write_error(c.res, e);
+  }
+  write_view(c.res, c.svc.route.call_user(who->uid16, roster::put_prefs{body->dump()}, who->token_hash, c.client));
+}
+
 } // namespace roster::http::handlers

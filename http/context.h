@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "base/errc.h"
 #include "domain/throttle.h"
+#include "service/providers.h"
 
 namespace roster::http {
 
@@ -34,6 +35,7 @@ struct services {
   metrics& stats;
   address_limits& limits;  // per client IP request budgets ([limits])
   event_streams& streams;  // GET /v1/events
+  providers& identity;     // login providers (POST /v1/sessions/provider/{p}, identity links)
 };
 
 /// The caller's session: the user id carried by the token and the token's hash.

@@ -31,7 +31,8 @@ int status_of(errc e) {
     case errc::unsupported_media_type: return 415;
     case errc::rate_limited: return 429;
     case errc::partition_unavailable:
-    case errc::partition_moving: return 503;
+    case errc::partition_moving:
+    case errc::provider_unavailable: return 503;
     case errc::internal: return 500;
   }
   return 500;

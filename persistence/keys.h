@@ -62,6 +62,8 @@ inline std::string session(uint16_t p, std::string_view uid16, std::string_view 
   return user_prefix(p, uid16) + 's' + std::string(sid16);
 }
 inline std::string sessions_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 's'; }
+/// The user's free-form preferences (JSON text), apart from the record: read only by GET /v1/account/prefs.
+inline std::string prefs(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'p'; }
 inline std::string log_entry(uint16_t p, std::string_view uid16, uint64_t at, uint32_t seq) {
   std::string k = user_prefix(p, uid16) + 'l';
   append_u64(k, at);

@@ -402,13 +402,13 @@ result<device_signed_in> accounts::magic_link_login(const std::string& token, co
 
 result<device_signed_in> accounts::login_by_email(const std::string& email, const std::string& method,
                                                   const client_info& ci) {
-  return login_by_code(email_key(email), method, ci, [&](user_record& rec) {
+  return login_or_create(email_key(email), method, ci, [&](user_record& rec) {
     rec.email = email;
     rec.email_verified = true;
   });
 }
 
-result<device_signed_in> accounts::login_by_code(const std::string& key, const std::string& method,
+result<device_signed_in> accounts::login_or_create(const std::string& key, const std::string& method,
                                                  const client_info& ci,
                                                  const std::function<void(user_record&)>& fill) {
   auto taken = taken_error(key).code;
@@ -427,7 +427,7 @@ result<device_signed_in> accounts::login_by_code(const std::string& key, const s
     }
     user_record rec = new_record();
     fill(rec);
-    auto r = create_user(rec, method, {key}, ci);
+    auto r = create_user(rec, method, index_keys_of(rec), ci);
     if (code_of(r) == taken) {  // lost a race (or a registration is in flight): log into the winner
       std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
       continue;
@@ -449,7 +449,7 @@ result<device_signed_in> accounts::phone_code_login(const std::string& phone, co
   auto key = phone_key(phone);
   auto used = router_.call_index(use_code{key, static_cast<uint8_t>(code_purpose::login), code});
   if (!used) return used.err();
-  return login_by_code(key, "phone_code", ci, [&](user_record& rec) { rec.phone = phone; });
+  return login_or_create(key, "phone_code", ci, [&](user_record& rec) { rec.phone = phone; });
 }
 
 status accounts::send_recovery_code(const std::string& email) {
@@ -599,6 +599,78 @@ result<view> accounts::confirm_phone_verification(std::string_view uid16, const 
   profile_patch patch;
   patch.phone = used->detail;
   return update_profile(uid16, token_hash, patch, ci);
+}
+
+result<device_signed_in> accounts::provider_login(const provider_identity& id, const client_info& ci) {
+  auto key = provider_key(id.provider, id.subject);
+  // The email is imported only if nobody has it: an account of its own
+  // keeps it, and the provider's login makes an account of its own.
+  bool email_free = false;
+  if (!id.email.empty()) {
+    auto holder = router_.call_index(lookup_key{email_key(id.email)});
+    email_free = !holder && holder.err().code == errc::not_found;
+  }
+  return login_or_create(key, id.provider, ci, [&](user_record& rec) {
+    rec.links = {key};
+    rec.display_name = id.display_name;
+    rec.avatar_url = id.avatar_url;
+    if (email_free) {
+      rec.email = id.email;
+      rec.email_verified = true;
+    }
+  });
+}
+
+result<device_signed_in> accounts::custom_login(const std::string& custom_id,
+                                                const std::optional<std::string>& display_name,
+                                                const client_info& ci) {
+  auto key = custom_key(custom_id);
+  return login_or_create(key, "custom", ci, [&](user_record& rec) {
+    rec.links = {key};
+    rec.display_name = display_name.value_or("");
+  });
+}
+
+result<view> accounts::link_identity(std::string_view uid16, const std::string& token_hash, const std::string& key,
+                                     const client_info& ci) {
+  auto uid = uuid_to_string(uid16);
+  auto holder = router_.call_index(lookup_key{key});
+  if (holder) {
+    if (holder->user_id == uid) return make_error(errc::already_exists, "the identity is linked to this account already");
+    return make_error(errc::identity_taken, "identity is already linked to another account");
+  }
+  if (holder.err().code != errc::not_found) return holder.err();
+  if (auto code = claim(key, uid); code != errc::ok) {
+    if (code == errc::already_exists) return make_error(errc::identity_taken, "identity is already linked to another account");
+    return make_error(code, "could not reserve the identity");
+  }
+  auto linked = router_.call_user(uid16, add_identity{key}, token_hash, ci);
+  if (!linked) {
+    release_all({key}, uid);
+    return linked.err();
+  }
+  if (auto c = router_.call_index(confirm_key{key, uid}); !c) {
+    // Another account holds it now (our claim was repaired away as stale):
+    // this link must not stand.
+    auto [kind, value] = identity_of_key(key);
+    if (auto undo = router_.call_user(uid16, remove_identity{kind, value}, token_hash, ci); !undo)
+      spdlog::error("identity link: could not undo a lost claim: {}", undo.err().message);
+    if (c.err().code == errc::already_exists)
+      return make_error(errc::identity_taken, "identity is already linked to another account");
+    return c.err();
+  }
+  return linked;
+}
+
+result<view> accounts::unlink_identity(std::string_view uid16, const std::string& token_hash, const std::string& kind,
+                                       const std::string& value, const std::optional<std::string>& password,
+                                       const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "identity_unlink", "unlink an identity", ci); !ok)
+    return ok.err();
+  auto r = router_.call_user(uid16, remove_identity{kind, value}, token_hash, ci);
+  if (!r) return r.err();
+  release_all(r->released_keys, uuid_to_string(uid16));
+  return view{std::move(r->user)};
 }
 
 } // namespace roster

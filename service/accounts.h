@@ -36,6 +36,15 @@ struct device_signed_in {
   bool created = false;
 };
 
+/// Who a provider says the token's holder is (service/providers.h verified it).
+struct provider_identity {
+  std::string provider;  // google, apple, discord, facebook, steam
+  std::string subject;   // the provider's stable user id
+  std::string email;     // empty unless the provider vouches for it (verified)
+  std::string display_name;
+  std::string avatar_url;
+};
+
 class accounts {
  public:
   accounts(router_port& r, const auth_config& auth);
@@ -132,6 +141,28 @@ class accounts {
   /// confirm of update_profile; the caller's own view.
   result<view> confirm_phone_verification(std::string_view uid16, const std::string& token_hash,
                                           const std::string& phone, const std::string& code, const client_info& ci);
+  // -- linked identities ----------------------------------------------------
+  /// POST /v1/sessions/provider/{p}: the account linked to the provider's
+  /// subject, or a new one with it (display name, avatar and — when the
+  /// provider vouches for it and no account has it — the verified email
+  /// imported). Session method = the provider's name.
+  result<device_signed_in> provider_login(const provider_identity& id, const client_info& ci);
+  /// POST /v1/sessions/custom (admin key): the account of a game server's
+  /// own user id, found or created. Session method "custom".
+  result<device_signed_in> custom_login(const std::string& custom_id, const std::optional<std::string>& display_name,
+                                        const client_info& ci);
+  /// POST /v1/account/identities/{device,provider}: claims the identity's
+  /// index key for the caller, links it, confirms. 409 identity_taken when
+  /// another account holds it, already_exists when the caller does or has
+  /// one of that kind.
+  result<view> link_identity(std::string_view uid16, const std::string& token_hash, const std::string& key,
+                             const client_info& ci);
+  /// DELETE /v1/account/identities/{kind}: needs `password` or the sudo
+  /// window; 409 last_login_method for the last way in. Releases the key.
+  result<view> unlink_identity(std::string_view uid16, const std::string& token_hash, const std::string& kind,
+                               const std::string& value, const std::optional<std::string>& password,
+                               const client_info& ci);
+
   /// POST /v1/auth/recovery: looks the email up, then stores a recovery code
   /// for it either way — sent only if an account has it.
   status send_recovery_code(const std::string& email);
@@ -168,12 +199,13 @@ class accounts {
                                                   const std::string& password, const char* method,
                                                   const char* wrong_message, const client_info& ci);
 
-  /// The login of a code or link sent to the identity of index key `key`
-  /// (an email or a phone number): its account (login_finish via the key,
-  /// which verifies an email) or a new passwordless one holding only that
-  /// identity, set on the fresh record by `fill`.
-  result<device_signed_in> login_by_code(const std::string& key, const std::string& method, const client_info& ci,
-                                         const std::function<void(user_record&)>& fill);
+  /// The login by the identity of index key `key` (an email or a phone a
+  /// code was sent to, a provider's subject, a custom id): its account
+  /// (login_finish via the key, which verifies an email) or a new
+  /// passwordless one holding that identity, set on the fresh record by
+  /// `fill` (every index key of the filled record is claimed).
+  result<device_signed_in> login_or_create(const std::string& key, const std::string& method, const client_info& ci,
+                                           const std::function<void(user_record&)>& fill);
   result<device_signed_in> login_by_email(const std::string& email, const std::string& method, const client_info& ci);
   /// The rule of SPEC §3 for sensitive changes: the current `password` (a
   /// check under the login throttle, as `method`) or a session inside the

@@ -632,6 +632,56 @@ result<view> on(ctx& c, verify_email& op) {
   });
 }
 
+result<view> on(ctx& c, add_identity& op) {
+  return with_session(c, [&](const session_record& s) -> result<view> {
+    auto& st = c.st;
+    if (auto linked = link_identity(*st.user, op.key); !linked) return linked.err();
+    st.user->updated_at = c.now;
+    auto [kind, value] = identity_of_key(op.key);
+    write_batch b;
+    put_record(c, b);
+    add_log(c, b, "identity_linked", true, {{"kind", kind}});
+    emit(c, b, event_type::profile_updated, {{"by", "user"}, {"fields", {"identities"}}, {"linked", kind}});
+    if (!commit(c, b)) return store_failed(c);
+    return view{own_with_session(st, s)};
+  });
+}
+
+result<profile_updated> on(ctx& c, remove_identity& op) {
+  return with_session(c, [&](const session_record&) -> result<profile_updated> {
+    auto& st = c.st;
+    auto before = index_keys_of(*st.user);
+    auto key = identity_key_of(*st.user, op.kind, op.value);
+    if (!key) return make_error(errc::not_found, "the account has no such identity");
+    if (auto gone = unlink_identity(*st.user, *key); !gone) return gone.err();
+    st.user->updated_at = c.now;
+    const auto& kind = op.kind;
+    write_batch b;
+    put_record(c, b);
+    add_log(c, b, "identity_unlinked", true, {{"kind", kind}});
+    emit(c, b, event_type::profile_updated, {{"by", "user"}, {"fields", {"identities"}}, {"unlinked", kind}});
+    if (!commit(c, b)) return store_failed(c);
+    return profile_updated{own_view_text(*st.user), released_keys(before, *st.user)};
+  });
+}
+
+result<view> on(ctx& c, get_prefs&) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    auto raw = c.st.env->db->get(keys::prefs(c.st.partition, c.st.uid16.view()));
+    if (!raw) return unavailable_error();
+    return view{raw->has_value() ? std::string(**raw) : std::string("{}")};
+  });
+}
+
+result<view> on(ctx& c, put_prefs& op) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    write_batch b;
+    b.put(keys::prefs(c.st.partition, c.st.uid16.view()), op.json);
+    if (!commit(c, b)) return store_failed(c);
+    return view{op.json};
+  });
+}
+
 result<revoked> on(ctx& c, recover_password& op) {
   auto& st = c.st;
   if (!st.user) return not_found();

@@ -170,12 +170,31 @@ struct recover_password {
 struct verify_email {
   std::string via_key;
 };
+/// token: links the identity of index key `key` (a device or a provider /
+/// custom link; the caller claimed the key). The own view.
+struct add_identity {
+  std::string key;
+};
+/// token: unlinks the identity named by `kind` (email, phone, device, a
+/// provider, custom) and, for a device, `value` (the caller proved a recent
+/// login). Replies profile_updated: its key is in released_keys.
+struct remove_identity {
+  std::string kind;
+  std::string value;
+};
+/// token: the preferences (JSON object text, "{}" when none).
+struct get_prefs {};
+/// token: replaces the preferences (a checked JSON object's text).
+struct put_prefs {
+  std::string json;
+};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
                              admin_set_status, admin_revoke_sessions, holds_key, debug_info, add_notification,
                              list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
-                             unsubscribe, recover_password, verify_email>;
+                             unsubscribe, recover_password, verify_email, add_identity, remove_identity,
+                             get_prefs, put_prefs>;
 
 /// The routable envelope.
 struct user_request {
@@ -247,6 +266,7 @@ template <> struct reply_of<update_profile> { using type = profile_updated; };
 template <> struct reply_of<get_credentials> { using type = credentials; };
 template <> struct reply_of<set_password> { using type = revoked; };
 template <> struct reply_of<recover_password> { using type = revoked; };
+template <> struct reply_of<remove_identity> { using type = profile_updated; };
 template <> struct reply_of<delete_user> { using type = deleted; };
 template <> struct reply_of<admin_revoke_sessions> { using type = revoked; };
 template <> struct reply_of<holds_key> { using type = holds; };
@@ -270,7 +290,7 @@ typename Inspector::result_type inspect(Inspector& f, user_record& x) {
   json_field metadata{x.metadata};
   return f(caf::meta::type_name("user_record"), x.id, x.email, x.phone, x.username, x.display_name, x.avatar_url, x.lang,
            metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
-           x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods);
+           x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods, x.links);
 }
 
 template <class Inspector>
@@ -302,6 +322,7 @@ ROSTER_INSPECT_EMPTY(admin_get)
 ROSTER_INSPECT_EMPTY(admin_revoke_sessions)
 ROSTER_INSPECT_EMPTY(debug_info)
 ROSTER_INSPECT_EMPTY(events_ticket)
+ROSTER_INSPECT_EMPTY(get_prefs)
 #undef ROSTER_INSPECT_EMPTY
 
 template <class Inspector>
@@ -336,6 +357,18 @@ typename Inspector::result_type inspect(Inspector& f, update_profile& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, verify_email& x) {
   return f(caf::meta::type_name("verify_email"), x.via_key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, add_identity& x) {
+  return f(caf::meta::type_name("add_identity"), x.key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_identity& x) {
+  return f(caf::meta::type_name("remove_identity"), x.kind, x.value);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, put_prefs& x) {
+  return f(caf::meta::type_name("put_prefs"), x.json);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recover_password& x) {

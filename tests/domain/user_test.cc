@@ -42,6 +42,43 @@ TEST(User, APhonePatchSetsTheNumberAndOnlyThat) {
   EXPECT_EQ(login_methods_of(phone_only), std::vector<std::string>{"phone_code"});
 }
 
+TEST(User, LinkedIdentitiesAndTheLastWayIn) {
+  user_record guest;
+  EXPECT_EQ(ways_to_log_in(guest), 0u);
+  ASSERT_TRUE(link_identity(guest, provider_key("google", "g1")));
+  EXPECT_EQ(identity_of_key(guest.links[0]), (std::pair<std::string, std::string>{"google", "g1"}));
+  EXPECT_EQ(identity_of_key("custom:srv:7"), (std::pair<std::string, std::string>{"custom", "srv:7"}));
+  EXPECT_EQ(link_identity(guest, provider_key("google", "g2")).err().code, errc::already_exists);  // one per kind
+  ASSERT_TRUE(link_identity(guest, device_key("dev-0001")));
+  EXPECT_EQ(link_identity(guest, device_key("dev-0001")).err().code, errc::already_exists);
+  EXPECT_EQ(ways_to_log_in(guest), 2u);
+  EXPECT_EQ(index_keys_of(guest), (std::vector<std::string>{"device:dev-0001", "provider:google:g1"}));
+  EXPECT_EQ(*identity_key_of(guest, "google", ""), "provider:google:g1");
+  EXPECT_EQ(*identity_key_of(guest, "device", "dev-0001"), "device:dev-0001");
+  EXPECT_FALSE(identity_key_of(guest, "device", "other"));
+  EXPECT_FALSE(identity_key_of(guest, "email", ""));
+  ASSERT_TRUE(unlink_identity(guest, "device:dev-0001"));
+  EXPECT_EQ(unlink_identity(guest, "provider:google:g1").err().code, errc::last_login_method);
+  EXPECT_EQ(guest.links.size(), 1u);  // unchanged by the refusal
+  EXPECT_EQ(unlink_identity(guest, "provider:steam:1").err().code, errc::not_found);
+  // A password counts only with a name to log in by; the email counts on its own.
+  user_record u = sample();  // email, username, password, one device
+  u.device_ids.clear();
+  EXPECT_EQ(ways_to_log_in(u), 2u);
+  ASSERT_TRUE(unlink_identity(u, email_key(u.email)));
+  EXPECT_TRUE(u.email.empty());
+  EXPECT_FALSE(u.email_verified);
+  EXPECT_EQ(ways_to_log_in(u), 1u);  // the password, by username
+  EXPECT_EQ(login_methods_of(guest).back(), "google");
+}
+
+TEST(User, PrefsAreAnObjectOfAtMost16KiB) {
+  EXPECT_TRUE(check_prefs(json::object()).empty());
+  EXPECT_TRUE(check_prefs(json{{"a", std::string(16000, 'x')}}).empty());
+  EXPECT_FALSE(check_prefs(json{{"a", std::string(16400, 'x')}}).empty());
+  EXPECT_FALSE(check_prefs(json::array()).empty());
+}
+
 TEST(User, SessionExpiryAbsoluteAndIdle) {
   session_policy p{1000, 300, 100};
   session_record s;

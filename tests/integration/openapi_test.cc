@@ -84,6 +84,25 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.as(t, "POST", "/v1/account/email/confirm", {{"email", "spec-new@example.com"}, {"code", "123456"}}).status, 401);
     EXPECT_EQ(s.as(t, "POST", "/v1/account/verification/email/confirm", {{"code", "123456"}}).status, 401);
     EXPECT_EQ(s.as(token_of(guest), "POST", "/v1/account/verification/email").status, 400);
+    // Providers (no settings on this node: refused before any call), custom ids, identities, prefs.
+    EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google", {{"token", "a.b.c"}}).status, 403);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google", {{"token", ""}}).status, 400);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/provider/myspace", {{"token", "x"}}).status, 404);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/custom", {{"custom_id", "srv-1"}}).status, 401);
+    EXPECT_EQ(s.admin("POST", "/v1/sessions/custom", {{"custom_id", "srv-1"}}).status, 201);
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/account/identities").status, 200);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/account/identities/device", {{"device_id", "console-0002-abc"}}).status, 200);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/account/identities/device", {{"device_id", "console-0002-abc"}}).status, 409);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/account/identities/google", {{"token", "a.b.c"}}).status, 403);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/account/identities/custom", {{"custom_id", "x"}}).status, 400);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/account/identities/myspace", {{"token", "x"}}).status, 404);
+    EXPECT_EQ(s.as(t_dev, "DELETE", "/v1/account/identities/device", {{"device_id", "console-0002-abc"}}).status, 200);
+    EXPECT_EQ(s.as(t_dev, "DELETE", "/v1/account/identities/device", {{"device_id", "console-0001-abc"}}).status, 409);
+    EXPECT_EQ(s.as(t_dev, "DELETE", "/v1/account/identities/steam").status, 404);
+    EXPECT_EQ(s.as(t_dev, "PUT", "/v1/account/prefs", {{"volume", 3}}).status, 200);
+    EXPECT_EQ(s.as(t_dev, "PUT", "/v1/account/prefs", json::array()).status, 400);
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/account/prefs").status, 200);
+    EXPECT_EQ(s.call("GET", "/v1/account/prefs").status, 401);
     // Phone codes: the SMS is read from the log sender's file for one login that succeeds.
     EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 202);
     EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 429);
