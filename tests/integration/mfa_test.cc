@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "tests/support/roster_server.h"
@@ -270,4 +271,44 @@ TEST(Mfa, DeviceAndEmailCodeLoginsAreGatedToo) {
   ASSERT_EQ(done.status, 201) << done.raw;
   EXPECT_EQ(done.body["session"]["method"], "email_code");
   EXPECT_TRUE(done.body["user"]["email_verified"].get<bool>());
+}
+
+TEST(Mfa, AChallengeFromOneNodeCompletesThroughAnotherAndSecretsAreSealed) {
+  // Two nodes with cluster.secret: the TOTP secrets are sealed under its key,
+  // the new operations cross the member link, and a challenge id routes to
+  // its user's actor from any node, like a session token.
+  auto node_env = [](const std::string& name, int port, const std::string& seeds) {
+    env e = fast({{"ROSTER_NODE_NAME", name}, {"ROSTER_CLUSTER_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                  {"ROSTER_CLUSTER_SECRET", "mfa-cluster-secret-0123456"}, {"ROSTER_CLUSTER_INSECURE", "true"}});
+    if (!seeds.empty()) e["ROSTER_CLUSTER_SEEDS"] = seeds;
+    return e;
+  };
+  roster_server a(node_env("node-1", free_port(), ""));
+  roster_server b(node_env("node-2", free_port(), "127.0.0.1:" + std::to_string(a.cluster_port())));
+  json view;
+  for (int t = 0; t < 600; ++t) {
+    view = a.admin("GET", "/debug/cluster").body;
+    if (view.is_object() && view["members"].size() == 2 && view["handoffs"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(view["members"].size(), 2u) << view.dump();
+  std::set<std::string> owners;
+  for (int i = 0; i < 6; ++i) {
+    auto name = "hal" + std::to_string(i);
+    auto reg = a.register_user(name + "@example.com", name);
+    ASSERT_EQ(reg.status, 201) << reg.raw;
+    auto t = token_of(reg);
+    owners.insert(a.admin("GET", "/debug/users/" + reg.body["user"]["id"].get<std::string>()).body.value("owner", ""));
+    auto e = b.as(t, "POST", "/v1/account/mfa/totp");
+    ASSERT_EQ(e.status, 201) << e.raw;
+    std::string secret = e.body["secret"];
+    ASSERT_EQ(a.as(t, "POST", "/v1/account/mfa/totp/confirm", {{"code", oathtool(secret)}}).status, 200);
+    auto challenge = challenge_of(b.login(name));
+    auto in = a.call("POST", "/v1/sessions/mfa", {{"challenge_id", challenge}, {"code", oathtool(secret, 30)}});
+    ASSERT_EQ(in.status, 201) << in.raw;
+    EXPECT_EQ(b.as(token_of(in), "GET", "/v1/account").body["mfa_enabled"], true);
+    EXPECT_EQ(a.log().find(secret), std::string::npos);
+    EXPECT_EQ(b.log().find(secret), std::string::npos);
+  }
+  EXPECT_EQ(owners.size(), 2u) << "every user landed on one node";
 }
