@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/roster_server.h"
+#include "tests/support/webhook_receiver.h"
 
 using namespace roster::testing;
 namespace fs = std::filesystem;
@@ -311,4 +312,38 @@ TEST(Mfa, AChallengeFromOneNodeCompletesThroughAnotherAndSecretsAreSealed) {
     EXPECT_EQ(b.log().find(secret), std::string::npos);
   }
   EXPECT_EQ(owners.size(), 2u) << "every user landed on one node";
+}
+
+TEST(Mfa, EveryChangeAndFailureIsAWebhookEventWithoutSecrets) {
+  webhook_receiver hook(free_port(), "whsec-mfa-0123456789abcdef");
+  hook.start();
+  roster_server s(fast({{"ROSTER_WEBHOOKS_URLS", hook.url()}, {"ROSTER_WEBHOOKS_SECRET", "whsec-mfa-0123456789abcdef"},
+                        {"ROSTER_OUTBOX_BACKOFF_INITIAL", "100ms"}, {"ROSTER_OUTBOX_BACKOFF_MAX", "500ms"}}));
+  auto u = enrol(s, "ivy");
+  auto challenge = challenge_of(s.login("ivy"));
+  auto right = oathtool(u.secret, 30);
+  std::string wrong = right == "000000" ? "111111" : "000000";
+  ASSERT_EQ(s.call("POST", "/v1/sessions/mfa", {{"challenge_id", challenge}, {"code", wrong}}).status, 401);
+  ASSERT_EQ(s.call("POST", "/v1/sessions/mfa", {{"challenge_id", challenge}, {"recovery_code", u.recovery[0]}}).status, 201);
+  ASSERT_EQ(s.as(u.token, "POST", "/v1/account/mfa/recovery-codes").status, 200);
+  ASSERT_EQ(s.as(u.token, "DELETE", "/v1/account/mfa/totp").status, 204);
+  std::vector<std::string> wanted = {"user.mfa_enabled", "user.mfa_failed", "user.mfa_recovery_code_used", "user.login",
+                                     "user.mfa_recovery_codes_regenerated", "user.mfa_disabled"};
+  auto types = [&] {
+    std::vector<std::string> out;
+    for (auto& d : hook.accepted()) {
+      auto j = json::parse(d.body, nullptr, false);
+      if (j.is_object()) out.push_back(j.value("type", ""));
+    }
+    return out;
+  };
+  ASSERT_TRUE(hook.wait_for([&](auto&) {
+    auto t = types();
+    return std::all_of(wanted.begin(), wanted.end(), [&](auto& w) { return std::find(t.begin(), t.end(), w) != t.end(); });
+  })) << s.log();
+  for (auto& d : hook.deliveries()) {
+    EXPECT_TRUE(d.signature_ok);
+    EXPECT_EQ(d.body.find(u.secret), std::string::npos);
+    for (auto& code : u.recovery) EXPECT_EQ(d.body.find(code), std::string::npos);
+  }
 }
