@@ -341,7 +341,7 @@ TEST(Mfa, EveryChangeAndFailureIsAWebhookEventWithoutSecrets) {
   ASSERT_TRUE(hook.wait_for([&](auto&) {
     auto t = types();
     return std::all_of(wanted.begin(), wanted.end(), [&](auto& w) { return std::find(t.begin(), t.end(), w) != t.end(); });
-  })) << s.log();
+  }, std::chrono::seconds(30))) << s.log();
   for (auto& d : hook.deliveries()) {
     EXPECT_TRUE(d.signature_ok);
     EXPECT_EQ(d.body.find(u.secret), std::string::npos);
