@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/crypto.h"
+#include "config/config.h"
 #include "domain/password.h"
 
 using namespace roster;
@@ -142,4 +143,24 @@ TEST(Mfa, ChallengesAllowFiveAttemptsExpireAndAreSingleUse) {
   // bounded
   for (int i = 0; i < 40; ++i) book.open(uid, "password", "", now, 300'000);
   EXPECT_LE(book.size(), mfa::challenge_book::cap);
+}
+
+// The MFA config keys (config/config.h; docs/operations.md).
+
+TEST(Mfa, ConfigKeysHaveDefaultsAndAreChecked) {
+  std::map<std::string, std::string> key{{"admin.keys", "flag-admin-key-123456"}};
+  auto d = load_config("", {}, key);
+  ASSERT_TRUE(d) << d.err().message;
+  EXPECT_EQ(d->auth.mfa_challenge_ttl, mfa::default_challenge_ttl);
+  EXPECT_EQ(d->auth.mfa_issuer, "Roster");
+  auto set = load_config("", {{"ROSTER_AUTH_MFA_CHALLENGE_TTL", "90s"}, {"ROSTER_AUTH_MFA_ISSUER", "My Game"}}, key);
+  ASSERT_TRUE(set) << set.err().message;
+  EXPECT_EQ(set->auth.mfa_challenge_ttl, 90'000);
+  EXPECT_EQ(set->auth.mfa_issuer, "My Game");
+  auto short_ttl = load_config("", {{"ROSTER_AUTH_MFA_CHALLENGE_TTL", "10ms"}}, key);
+  ASSERT_FALSE(short_ttl);
+  EXPECT_NE(short_ttl.err().message.find("auth.mfa_challenge_ttl"), std::string::npos);
+  auto colon = load_config("", {{"ROSTER_AUTH_MFA_ISSUER", "a:b"}}, key);
+  ASSERT_FALSE(colon);
+  EXPECT_NE(colon.err().message.find("auth.mfa_issuer"), std::string::npos);
 }
