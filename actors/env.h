@@ -69,6 +69,13 @@ struct actor_env {
   /// by id cannot make it do anything (docs/cluster.md, "Who can talk to a
   /// node"). Set before any actor is spawned, then read-only.
   std::string credential;
+  /// MFA (domain/mfa.h): the AES-256-GCM key that seals TOTP secrets in the
+  /// store (derived from cluster.secret; empty on a node without one: the
+  /// secret is then kept unsealed), how long a login challenge lives, and
+  /// the issuer of the otpauth:// URI.
+  std::string mfa_key;
+  millis mfa_challenge_ttl = 5 * 60'000;
+  std::string mfa_issuer = "Roster";
   /// True if `presented` is this node's credential (constant time); else
   /// counts and logs the refusal (at most one log line per second) naming
   /// `where` and the sender's node.

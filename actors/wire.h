@@ -59,8 +59,10 @@ error refused_error();
 /// with invalid_request instead of misreading it. Bump it when a message's
 /// fields change. 2: user_record keeps activation and blocking apart and its
 /// login methods, admin_set_status carries a status_change, user_counts has
-/// no blocked count. 3: user_record and profile_patch carry a phone.
-constexpr uint8_t protocol_version = 3;
+/// no blocked count. 3: user_record and profile_patch carry a phone. 4:
+/// user_record carries the MFA state and linked identities, signed_in an MFA
+/// challenge; new user ops for identities, prefs and MFA.
+constexpr uint8_t protocol_version = 4;
 
 // -- inspect() adapters ---------------------------------------------------------
 

@@ -85,6 +85,11 @@ struct node_runtime::impl {
     env->credential = is_clustered(c) && !c.cluster.secret.empty()
                           ? hmac_sha256(c.cluster.secret, "roster-member-credential-v1")
                           : random_bytes(32);
+    env->mfa_key = !c.cluster.secret.empty()
+                       ? hmac_sha256(c.cluster.secret, "roster-mfa-secret-key-v1")
+                       : std::string();
+    env->mfa_challenge_ttl = c.auth.mfa_challenge_ttl;
+    env->mfa_issuer = c.auth.mfa_issuer;
     env->sessions = session_policy{c.auth.session_ttl, c.auth.session_idle_ttl, c.auth.sudo_window};
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;

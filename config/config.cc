@@ -81,6 +81,8 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("auth.argon2_memory_kib", integer, int64_t, auth.argon2_memory_kib),
     ROSTER_KEY("auth.argon2_iterations", integer, int64_t, auth.argon2_iterations),
     ROSTER_KEY("auth.argon2_parallelism", integer, int64_t, auth.argon2_parallelism),
+    ROSTER_KEY("auth.mfa_challenge_ttl", duration, millis, auth.mfa_challenge_ttl),
+    ROSTER_KEY("auth.mfa_issuer", string, str, auth.mfa_issuer),
     ROSTER_KEY("jwt.ttl", duration, millis, jwt.ttl),
     ROSTER_KEY("jwt.key_file", string, str, jwt.key_file),
     ROSTER_KEY("providers.google.client_ids", string_list, strs, providers.google.client_ids),
@@ -281,6 +283,9 @@ status validate(const node_config& c) {
     return bad("auth.argon2_parallelism", "must be 1..64");
   if (c.auth.session_ttl <= 0) return bad("auth.session_ttl", "must be positive");
   if (c.auth.code_ttl < 1000) return bad("auth.code_ttl", "must be at least 1s");
+  if (c.auth.mfa_challenge_ttl < 1000) return bad("auth.mfa_challenge_ttl", "must be at least 1s");
+  if (c.auth.mfa_issuer.empty() || c.auth.mfa_issuer.size() > 64 || c.auth.mfa_issuer.find(':') != std::string::npos)
+    return bad("auth.mfa_issuer", "must be 1 to 64 bytes without ':'");
   if (c.auth.code_send_per_minute < 1 || c.auth.code_send_per_hour < 1)
     return bad(c.auth.code_send_per_minute < 1 ? "auth.code_send_per_minute" : "auth.code_send_per_hour", "must be at least 1");
   if (c.auth.link_base_url.rfind("http://", 0) != 0 && c.auth.link_base_url.rfind("https://", 0) != 0)

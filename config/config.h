@@ -53,6 +53,8 @@ struct auth_config {
   int64_t argon2_memory_kib = 19456;
   int64_t argon2_iterations = 2;
   int64_t argon2_parallelism = 1;
+  millis mfa_challenge_ttl = 5 * 60'000;  // a login's second step (not in SPEC §8: docs/operations.md)
+  std::string mfa_issuer = "Roster";      // the issuer an authenticator app shows (not in SPEC §8)
 };
 
 struct jwt_config {

@@ -11,7 +11,9 @@ const std::vector<std::string_view>& event_types() {
     event_type::registered,       event_type::login,         event_type::login_failed,
     event_type::profile_updated,  event_type::password_changed, event_type::email_changed,
     event_type::session_revoked,  event_type::status_changed,   event_type::deleted,
-    event_type::notification};
+    event_type::notification,
+    event_type::mfa_enabled,      event_type::mfa_disabled,     event_type::mfa_recovery_codes_regenerated,
+    event_type::mfa_recovery_code_used, event_type::mfa_failed};
   return all;
 }
 

@@ -28,6 +28,12 @@ inline constexpr std::string_view session_revoked = "session.revoked";
 inline constexpr std::string_view status_changed = "user.status_changed";
 inline constexpr std::string_view deleted = "user.deleted";
 inline constexpr std::string_view notification = "notification";  // an in-app notification (domain/notifications.h)
+// MFA (domain/mfa.h)
+inline constexpr std::string_view mfa_enabled = "user.mfa_enabled";
+inline constexpr std::string_view mfa_disabled = "user.mfa_disabled";
+inline constexpr std::string_view mfa_recovery_codes_regenerated = "user.mfa_recovery_codes_regenerated";
+inline constexpr std::string_view mfa_recovery_code_used = "user.mfa_recovery_code_used";
+inline constexpr std::string_view mfa_failed = "user.mfa_failed";
 } // namespace event_type
 
 /// Every event type, in documentation order.

@@ -74,7 +74,16 @@ struct user_record {
   /// Linked outside identities, as their index keys: "provider:<p>:<subject>"
   /// (google, apple, discord, facebook, steam) and "custom:<id>"; one per kind.
   std::vector<std::string> links;
+  // MFA (domain/mfa.h). The TOTP secrets are sealed (mfa::seal_secret) and
+  // never shown again after enrolment.
+  std::string totp_secret;   // the confirmed secret: MFA is on when set
+  std::string totp_pending;  // enrolled, waiting for its first code
+  int64_t totp_last_step = 0;  // the last accepted time step (replays refused)
+  std::vector<std::string> recovery_hashes;  // Argon2id PHC hashes of the unused recovery codes
 };
+
+/// Whether a login of this user needs a second factor.
+inline bool mfa_enabled(const user_record& u) { return !u.totp_secret.empty(); }
 
 /// The status the API shows: blocked, else pending_activation, else active.
 account_status shown_status(const user_record& u);

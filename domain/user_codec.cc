@@ -62,6 +62,16 @@ std::string encode_user(const user_record& u) {
     w.close_array();
   }
   w.key("metadata").value(u.metadata);
+  if (!u.totp_secret.empty() || !u.totp_pending.empty()) {
+    w.key("mfa").open_object();
+    w.key("last_step").number(u.totp_last_step);
+    w.key("pending").string(u.totp_pending);
+    w.key("recovery").open_array();
+    for (auto& h : u.recovery_hashes) w.string(h);
+    w.close_array();
+    w.key("totp").string(u.totp_secret);
+    w.close_object();
+  }
   w.key("password_hash").string(u.password_hash);
   if (!u.phone.empty()) w.key("phone").string(u.phone);
   // "status" is the shown status, as every release wrote it (an older binary
@@ -111,6 +121,12 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "streams", u.streams);
     get_to(j, "login_methods", u.login_methods);
     get_to(j, "links", u.links);
+    if (auto m = j.find("mfa"); m != j.end() && m->is_object()) {
+      get_to(*m, "totp", u.totp_secret);
+      get_to(*m, "pending", u.totp_pending);
+      get_to(*m, "last_step", u.totp_last_step);
+      get_to(*m, "recovery", u.recovery_hashes);
+    }
     return u;
   } catch (const json::exception&) {
     return std::nullopt;

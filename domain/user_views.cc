@@ -34,6 +34,7 @@ std::string own_view_text(const user_record& u) {
   w.key("lang").nullable(u.lang);
   w.key("last_login_at").nullable(u.last_login_at == 0 ? std::string() : format_time(u.last_login_at));
   w.key("metadata").value(u.metadata);
+  w.key("mfa_enabled").boolean(mfa_enabled(u));
   w.key("phone").nullable(u.phone);
   w.key("status").string(status_name(shown_status(u)));
   w.key("updated_at").string(format_time(u.updated_at));

@@ -4,6 +4,7 @@
 
 #include "base/crypto.h"
 #include "domain/codes.h"
+#include "domain/mfa.h"
 #include "domain/notifications.h"
 #include "domain/throttle.h"
 #include "domain/validation.h"
@@ -743,6 +744,91 @@ void put_prefs(context& c) {
     return write_error(c.res, e);
   }
   write_view(c.res, c.svc.route.call_user(who->uid16, roster::put_prefs{body->dump()}, who->token_hash, c.client));
+}
+
+// -- MFA --------------------------------------------------------------------------------
+
+namespace {
+
+/// The start of an MFA enrolment call: the caller's session and a body
+/// with only `fields` (an optional `password` among them: the proof of the
+/// sudo rule). nullopt after answering 401/400.
+struct mfa_call {
+  bearer who;
+  json body;
+  std::optional<std::string> password;
+  error e = make_error(errc::invalid_request, "invalid fields");
+};
+std::optional<mfa_call> begin_mfa_call(context& c, std::initializer_list<const char*> fields) {
+  auto who = c.auth();
+  if (!take(c, who)) return std::nullopt;
+  mfa_call call;
+  call.who = std::move(*who);
+  if (!c.req.body.empty()) {
+    auto body = c.body();
+    if (!take(c, body)) return std::nullopt;
+    call.body = std::move(*body);
+  } else {
+    call.body = json::object();
+  }
+  only_fields(c, call.body, fields, call.e);
+  call.password = string_field(call.body, "password", call.e);
+  if (call.password && (call.password->empty() || call.password->size() > 256))
+    call.e.fields["password"] = "must be 1 to 256 bytes";
+  return call;
+}
+
+std::string recovery_codes_json(const std::vector<std::string>& codes) {
+  return json{{"recovery_codes", codes}}.dump();
+}
+
+} // namespace
+
+void mfa_enroll(context& c) {
+  auto call = begin_mfa_call(c, {"password"});
+  if (!call || !finish_validation(c, call->e)) return;
+  write_view(c.res, c.svc.account.mfa_enroll(call->who.uid16, call->who.token_hash, call->password, c.client), 201);
+}
+
+void mfa_confirm(context& c) {
+  auto call = begin_mfa_call(c, {"code", "password"});
+  if (!call) return;
+  auto code = string_field(call->body, "code", call->e, true);
+  if (code && !mfa::well_formed_totp(*code)) call->e.fields["code"] = "must be 6 digits";
+  if (!finish_validation(c, call->e)) return;
+  write_result(c.res, c.svc.account.mfa_confirm(call->who.uid16, call->who.token_hash, *code, call->password, c.client),
+               200, recovery_codes_json);
+}
+
+void mfa_disable(context& c) {
+  auto call = begin_mfa_call(c, {"password"});
+  if (!call || !finish_validation(c, call->e)) return;
+  write_status(c.res, c.svc.account.mfa_disable(call->who.uid16, call->who.token_hash, call->password, c.client));
+}
+
+void mfa_recovery_codes(context& c) {
+  auto call = begin_mfa_call(c, {"password"});
+  if (!call || !finish_validation(c, call->e)) return;
+  write_result(c.res, c.svc.account.mfa_regenerate(call->who.uid16, call->who.token_hash, call->password, c.client),
+               200, recovery_codes_json);
+}
+
+void login_mfa(context& c) {
+  auto body = c.body();
+  if (!take(c, body)) return;
+  error e = make_error(errc::invalid_request, "invalid fields");
+  only_fields(c, *body, {"challenge_id", "code", "recovery_code"}, e);
+  auto challenge = string_field(*body, "challenge_id", e, true);
+  auto code = string_field(*body, "code", e);
+  auto recovery = string_field(*body, "recovery_code", e);
+  if (challenge && (challenge->empty() || challenge->size() > 128)) e.fields["challenge_id"] = "is not a challenge id";
+  if (code && recovery) e.fields["recovery_code"] = "send either code or recovery_code";
+  else if (!code && !recovery && !e.fields.count("code") && !e.fields.count("recovery_code"))
+    e.fields["code"] = "code or recovery_code is required";
+  if (code && !mfa::well_formed_totp(*code)) e.fields["code"] = "must be 6 digits";
+  if (recovery && (recovery->empty() || recovery->size() > 64)) e.fields["recovery_code"] = "must be 1 to 64 bytes";
+  if (!finish_validation(c, e)) return;
+  write_signed_in(c.res, c.svc.account.mfa_login(*challenge, code, recovery, c.client), 201);
 }
 
 } // namespace roster::http::handlers

@@ -72,6 +72,9 @@ void write_status(httplib::Response& res, const status& s, int ok_status, const 
 
 void write_signed_in(httplib::Response& res, const result<signed_in>& r, int ok_status, std::optional<bool> created) {
   if (!r) return write_error(res, r.err());
+  // MFA is on: no session yet; POST /v1/sessions/mfa completes the login.
+  if (!r->mfa_challenge.empty())
+    return write_json(res, 200, nlohmann::json{{"challenge_id", r->mfa_challenge}, {"mfa_required", true}}.dump());
   // The views are JSON already: joined, not parsed again (keys in the order
   // nlohmann::json would sort them).
   std::string body = "{";

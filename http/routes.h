@@ -93,6 +93,12 @@ void debug_actors(context&);
 void debug_cluster(context&);
 void debug_user(context&);
 
+void mfa_enroll(context&);
+void mfa_confirm(context&);
+void mfa_disable(context&);
+void mfa_recovery_codes(context&);
+void login_mfa(context&);
+
 void healthz(context&);
 void readyz(context&);
 void metrics(context&);

@@ -7,6 +7,7 @@
 
 #include "base/crypto.h"
 #include "domain/codes.h"
+#include "domain/mfa.h"
 
 namespace roster {
 
@@ -671,6 +672,92 @@ result<view> accounts::unlink_identity(std::string_view uid16, const std::string
   if (!r) return r.err();
   release_all(r->released_keys, uuid_to_string(uid16));
   return view{std::move(r->user)};
+}
+
+// -- MFA ------------------------------------------------------------------------------
+
+std::pair<std::vector<std::string>, std::vector<std::string>> accounts::new_recovery_codes() const {
+  auto codes = mfa::new_recovery_codes();
+  std::vector<std::string> hashes;
+  hashes.reserve(codes.size());
+  for (auto& code : codes) hashes.push_back(hash_password(code, argon2_));
+  return {std::move(codes), std::move(hashes)};
+}
+
+result<view> accounts::mfa_enroll(std::string_view uid16, const std::string& token_hash,
+                                  const std::optional<std::string>& password, const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "mfa_enroll", "turn MFA on", ci); !ok) return ok.err();
+  return router_.call_user(uid16, roster::mfa_enroll{}, token_hash, ci);
+}
+
+result<std::vector<std::string>> accounts::mfa_confirm(std::string_view uid16, const std::string& token_hash,
+                                                       const std::string& code,
+                                                       const std::optional<std::string>& password,
+                                                       const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "mfa_confirm", "turn MFA on", ci); !ok) return ok.err();
+  // The codes are hashed before the actor checks the TOTP code, so that
+  // turning MFA on and storing its recovery codes are one write.
+  auto [codes, hashes] = new_recovery_codes();
+  auto r = router_.call_user(uid16, roster::mfa_confirm{code, std::move(hashes)}, token_hash, ci);
+  if (!r) return r.err();
+  return std::move(codes);
+}
+
+status accounts::mfa_disable(std::string_view uid16, const std::string& token_hash,
+                             const std::optional<std::string>& password, const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "mfa_disable", "turn MFA off", ci); !ok) return ok;
+  auto r = router_.call_user(uid16, roster::mfa_disable{}, token_hash, ci);
+  if (!r) return r.err();
+  return {};
+}
+
+result<std::vector<std::string>> accounts::mfa_regenerate(std::string_view uid16, const std::string& token_hash,
+                                                          const std::optional<std::string>& password,
+                                                          const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "mfa_recovery_codes", "make new recovery codes", ci); !ok)
+    return ok.err();
+  // Learn first whether MFA is on (no hashing for nothing).
+  auto creds = router_.call_user(uid16, authenticate{}, token_hash, ci);
+  if (!creds) return creds.err();
+  auto cur = json::parse(creds->json, nullptr, false);
+  if (!cur.is_object() || !cur.value("mfa_enabled", false)) return make_error(errc::not_found, "MFA is not on");
+  auto [codes, hashes] = new_recovery_codes();
+  auto r = router_.call_user(uid16, mfa_set_recovery{std::move(hashes)}, token_hash, ci);
+  if (!r) return r.err();
+  return std::move(codes);
+}
+
+result<signed_in> accounts::mfa_login(const std::string& challenge_id, const std::optional<std::string>& code,
+                                      const std::optional<std::string>& recovery_code, const client_info& ci) {
+  auto invalid = [] { return make_error(errc::invalid_credentials, "invalid or expired challenge"); };
+  auto uid16 = user_id_of_token(challenge_id);
+  if (!uid16) return invalid();
+  auto hash = sha256(challenge_id);
+  // The client address is throttled here (node-local), the account by its actor.
+  auto now = now_ms();
+  if (auto wait = addresses_.reserve(ci.ip, now); wait > 0) return throttled_error(wait);
+  auto settle = [&](result<signed_in> r) {
+    if (code_of(r) == errc::not_found) r = invalid();  // no such user
+    if (code_of(r) == errc::invalid_credentials) addresses_.fail(ci.ip, now_ms());
+    else addresses_.succeed(ci.ip);
+    return r;
+  };
+  if (code) return settle(router_.call_user(*uid16, mfa_finish{hash, *code, false, {}, 0}, {}, ci));
+  auto ticket = router_.call_user(*uid16, mfa_begin{hash}, {}, ci);
+  if (!ticket) {
+    if (code_of(ticket) == errc::not_found) return settle(invalid());
+    return settle(ticket.err());
+  }
+  // Argon2id here, on the HTTP worker (one verification per unused code,
+  // at most 10), never in the actor.
+  std::string matched;
+  if (auto typed = mfa::normalize_recovery_code(recovery_code.value_or("")))
+    for (auto& h : ticket->recovery_hashes)
+      if (verify_password(*typed, h)) {
+        matched = h;
+        break;
+      }
+  return settle(router_.call_user(*uid16, mfa_finish{hash, {}, true, matched, ticket->reservation}, {}, ci));
 }
 
 } // namespace roster

@@ -170,7 +170,34 @@ class accounts {
   /// revokes every session.
   result<revoked> recover(const std::string& email, const std::string& code, const std::string& new_password);
 
+  // -- MFA (domain/mfa.h): each enrolment step needs `password` or a session
+  // inside the sudo window (prove_recent) --
+  /// POST /v1/account/mfa/totp: {secret, otpauth_uri} of a new pending
+  /// secret (replacing a pending one); 409 already_exists when MFA is on.
+  result<view> mfa_enroll(std::string_view uid16, const std::string& token_hash,
+                          const std::optional<std::string>& password, const client_info& ci);
+  /// POST /v1/account/mfa/totp/confirm: the first valid code turns MFA on;
+  /// the 10 recovery codes (shown this once, stored as Argon2id hashes).
+  result<std::vector<std::string>> mfa_confirm(std::string_view uid16, const std::string& token_hash,
+                                               const std::string& code, const std::optional<std::string>& password,
+                                               const client_info& ci);
+  /// DELETE /v1/account/mfa/totp: MFA off, recovery codes dropped.
+  status mfa_disable(std::string_view uid16, const std::string& token_hash, const std::optional<std::string>& password,
+                     const client_info& ci);
+  /// POST /v1/account/mfa/recovery-codes: 10 new codes; the old ones die.
+  result<std::vector<std::string>> mfa_regenerate(std::string_view uid16, const std::string& token_hash,
+                                                  const std::optional<std::string>& password, const client_info& ci);
+  /// POST /v1/sessions/mfa: completes a login whose answer was
+  /// {mfa_required, challenge_id}, by a TOTP `code` or a `recovery_code`
+  /// (exactly one). 401 invalid_credentials for a wrong code or a dead
+  /// challenge; 429 when the address or the account is throttled.
+  result<signed_in> mfa_login(const std::string& challenge_id, const std::optional<std::string>& code,
+                              const std::optional<std::string>& recovery_code, const client_info& ci);
+
  private:
+  /// 10 new recovery codes and their Argon2id hashes.
+  std::pair<std::vector<std::string>, std::vector<std::string>> new_recovery_codes() const;
+
   /// A password that matched: the user, the hash it matched and the
   /// account's reservation of this check (see user_op::login_begin).
   struct password_ok {

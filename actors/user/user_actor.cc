@@ -12,6 +12,7 @@
 #include "base/crypto.h"
 #include "domain/events.h"
 #include "domain/json_text.h"
+#include "domain/mfa.h"
 #include "domain/notifications.h"
 #include "domain/session_book.h"
 #include "domain/throttle.h"
@@ -45,6 +46,9 @@ struct user_actor_state {
   // guesses from any node cannot pass the limit. Memory only: a reservation
   // lost with the actor only lifts a limit early.
   login_guard guard;
+  /// Logins waiting for their second factor (MFA on): memory only, so a
+  /// passivation or a crash only means logging in again.
+  mfa::challenge_book challenges;
 
   /// The user's open event streams, on any node (GET /v1/events): the relay
   /// that holds each, its number there, and the session it lives on. A user
@@ -460,6 +464,8 @@ result<done> on(ctx& c, login_failed& op) {
   return done{};
 }
 
+result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& method, const std::string& via_key);
+
 result<signed_in> on(ctx& c, login_finish& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
@@ -485,9 +491,25 @@ result<signed_in> on(ctx& c, login_finish& op) {
     return make_error(errc::email_not_verified,
                       "verify your email first: log in with an email code or a magic link sent to it");
   }
+  if (mfa_enabled(*st.user)) {
+    // The first factor holds; the session waits for the second. The
+    // failures are not cleared: a known password must not reset what MFA
+    // guesses counted.
+    auto id = st.challenges.open(st.uid16.view(), method, op.via_key, c.now, st.env->mfa_challenge_ttl);
+    add_log(c, b, "mfa_challenge", true, {{"method", method}});
+    if (!commit(c, b)) return store_failed(c);
+    return signed_in{{}, {}, std::move(id)};
+  }
+  return complete_login(c, b, method, op.via_key);
+}
+
+/// The end of every login (after its checks, and its second factor when MFA
+/// is on): a new session of `method`.
+result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& method, const std::string& via_key) {
+  auto& st = c.st;
   st.user->failed_logins.clear();
   st.user->last_login_at = st.user->last_seen_at = c.now;
-  if (mark_verified(*st.user, method, op.via_key)) {
+  if (mark_verified(*st.user, method, via_key)) {
     // The address is proven only now: what was set up on this account before
     // without that proof — a password, sessions, perhaps by someone who
     // registered the address first to hijack it later — goes.
@@ -692,6 +714,7 @@ result<revoked> on(ctx& c, recover_password& op) {
   st.user->password_hash = op.password_hash;
   st.user->failed_logins.clear();
   st.user->updated_at = c.now;
+  st.challenges.clear();
   auto gone = st.sessions.revoke_all();
   write_batch b;
   put_record(c, b);
@@ -1026,6 +1049,189 @@ result<done> on(ctx& c, unsubscribe& op) {
              subs.end());
   if (before > 0 && subs.empty()) c.st.set_online(false);
   return done{};
+}
+
+// -- MFA (domain/mfa.h) ----------------------------------------------------------------
+// The sudo window is checked by the caller (accounts::prove_recent) before
+// the enrolment operations; the TOTP check runs here, in the actor's turn, so
+// a code is accepted at most once (the last accepted step is stored before
+// the answer). Recovery codes are Argon2id hashes, verified by the caller.
+
+error mfa_off() { return make_error(errc::not_found, "MFA is not on"); }
+error invalid_mfa_code() { return make_error(errc::invalid_credentials, "invalid code"); }
+
+/// The raw secret of a sealed one; nullopt (logged) if it cannot be opened
+/// (sealed under another cluster.secret).
+std::optional<std::string> open_totp(ctx& c, const std::string& sealed) {
+  auto raw = mfa::open_secret(c.st.env->mfa_key, sealed);
+  if (!raw) spdlog::error("user actor: a TOTP secret of user {} cannot be opened (cluster.secret changed?)", c.st.user->id);
+  return raw;
+}
+
+result<view> on(ctx& c, mfa_enroll&) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    auto& u = *c.st.user;
+    if (mfa_enabled(u)) return make_error(errc::already_exists, "MFA is already on; turn it off first");
+    auto secret = mfa::new_secret();
+    u.totp_pending = mfa::seal_secret(c.st.env->mfa_key, secret);
+    u.updated_at = c.now;
+    write_batch b;
+    put_record(c, b);
+    add_log(c, b, "mfa_enrollment_started", true, {{"kind", "totp"}});
+    if (!commit(c, b)) return store_failed(c);
+    std::string label = !u.email.empty() ? u.email : !u.username.empty() ? u.username : u.id;
+    json out = {{"secret", mfa::base32_encode(secret)},
+                {"otpauth_uri", mfa::otpauth_uri(c.st.env->mfa_issuer, label, secret)}};
+    return view{out.dump()};
+  });
+}
+
+/// One TOTP check under the account's login throttle: the matched step, or
+/// the error (429 throttled, 401 wrong: a failure counted and stored by the
+/// caller's commit).
+result<int64_t> checked_totp(ctx& c, const std::string& sealed, const std::string& code) {
+  auto& st = c.st;
+  auto reserved = st.guard.begin(st.user->failed_logins, c.now, st.env->login_throttle);
+  if (!reserved) return reserved.err();
+  auto raw = open_totp(c, sealed);
+  auto step = raw ? mfa::check_totp(*raw, code, c.now, st.user->totp_last_step) : std::nullopt;
+  if (!step) {
+    st.guard.failed(*reserved, st.user->failed_logins, c.now, st.env->login_throttle);
+    return invalid_mfa_code();
+  }
+  st.guard.finish(*reserved);
+  return *step;
+}
+
+result<done> on(ctx& c, mfa_confirm& op) {
+  return with_session(c, [&](const session_record&) -> result<done> {
+    auto& u = *c.st.user;
+    if (mfa_enabled(u)) return make_error(errc::already_exists, "MFA is already on");
+    if (u.totp_pending.empty())
+      return make_error(errc::not_found, "no TOTP enrolment is pending: start with POST /v1/account/mfa/totp");
+    auto step = checked_totp(c, u.totp_pending, op.code);
+    write_batch b;
+    if (!step) {
+      if (step.err().code == errc::invalid_credentials) {
+        put_record(c, b);
+        add_log(c, b, "mfa_failed", false, {{"during", "enrollment"}});
+        emit(c, b, event_type::mfa_failed, {{"during", "enrollment"}, {"reason", "invalid_code"}});
+        if (!commit(c, b)) return store_failed(c);
+      }
+      return step.err();
+    }
+    u.totp_secret = std::move(u.totp_pending);
+    u.totp_pending.clear();
+    u.totp_last_step = *step;
+    u.recovery_hashes = std::move(op.recovery_hashes);
+    u.updated_at = c.now;
+    put_record(c, b);
+    add_log(c, b, "mfa_enabled", true, {{"kind", "totp"}});
+    emit(c, b, event_type::mfa_enabled, {{"kind", "totp"}});
+    if (!commit(c, b)) return store_failed(c);
+    return done{};
+  });
+}
+
+result<done> on(ctx& c, mfa_disable&) {
+  return with_session(c, [&](const session_record&) -> result<done> {
+    auto& u = *c.st.user;
+    bool was_on = mfa_enabled(u);
+    if (!was_on && u.totp_pending.empty()) return done{};
+    u.totp_secret.clear();
+    u.totp_pending.clear();
+    u.totp_last_step = 0;
+    u.recovery_hashes.clear();
+    u.updated_at = c.now;
+    c.st.challenges.clear();
+    write_batch b;
+    put_record(c, b);
+    if (was_on) {
+      add_log(c, b, "mfa_disabled", true, {{"kind", "totp"}});
+      emit(c, b, event_type::mfa_disabled, {{"kind", "totp"}});
+    }
+    if (!commit(c, b)) return store_failed(c);
+    return done{};
+  });
+}
+
+result<done> on(ctx& c, mfa_set_recovery& op) {
+  return with_session(c, [&](const session_record&) -> result<done> {
+    auto& u = *c.st.user;
+    if (!mfa_enabled(u)) return mfa_off();
+    u.recovery_hashes = std::move(op.recovery_hashes);
+    u.updated_at = c.now;
+    write_batch b;
+    put_record(c, b);
+    add_log(c, b, "mfa_recovery_codes_regenerated", true, {{"count", u.recovery_hashes.size()}});
+    emit(c, b, event_type::mfa_recovery_codes_regenerated, {{"count", u.recovery_hashes.size()}});
+    if (!commit(c, b)) return store_failed(c);
+    return done{};
+  });
+}
+
+error invalid_challenge() { return make_error(errc::invalid_credentials, "invalid or expired challenge"); }
+
+result<mfa_ticket> on(ctx& c, mfa_begin& op) {
+  auto& st = c.st;
+  if (!st.user || !mfa_enabled(*st.user) || !st.challenges.find(op.challenge_hash, c.now)) return invalid_challenge();
+  auto reserved = st.guard.begin(st.user->failed_logins, c.now, st.env->login_throttle);
+  if (!reserved) return reserved.err();
+  return mfa_ticket{st.user->recovery_hashes, *reserved};
+}
+
+result<signed_in> on(ctx& c, mfa_finish& op) {
+  auto& st = c.st;
+  if (!st.user || !mfa_enabled(*st.user)) {
+    if (op.recovery) st.guard.finish(op.reservation);
+    return invalid_challenge();
+  }
+  const mfa::challenge* ch = st.challenges.find(op.challenge_hash, c.now);
+  if (!ch) {
+    if (op.recovery) st.guard.finish(op.reservation);
+    return invalid_challenge();
+  }
+  auto method = ch->method;
+  auto via_key = ch->via_key;
+  write_batch b;
+  auto fail = [&](const char* kind) -> error {
+    bool dead = st.challenges.fail(op.challenge_hash);
+    put_record(c, b);
+    add_log(c, b, "mfa_failed", false, {{"method", method}, {"kind", kind}, {"challenge_closed", dead}});
+    emit(c, b, event_type::mfa_failed, {{"method", method}, {"kind", kind}, {"reason", "invalid_code"}});
+    if (!commit(c, b)) return store_failed(c);
+    return dead ? make_error(errc::invalid_credentials, "invalid code; the challenge is closed: log in again")
+                : invalid_mfa_code();
+  };
+  if (op.recovery) {
+    // The check was reserved by mfa_begin (op.reservation).
+    auto& hashes = st.user->recovery_hashes;
+    auto it = op.recovery_hash.empty() ? hashes.end() : std::find(hashes.begin(), hashes.end(), op.recovery_hash);
+    if (it == hashes.end()) {  // none matched (or it was used meanwhile)
+      st.guard.failed(op.reservation, st.user->failed_logins, c.now, st.env->login_throttle);
+      return fail("recovery_code");
+    }
+    st.guard.finish(op.reservation);
+    hashes.erase(it);
+    add_log(c, b, "mfa_recovery_code_used", true, {{"remaining", hashes.size()}});
+    emit(c, b, event_type::mfa_recovery_code_used, {{"remaining", hashes.size()}});
+  } else {
+    auto step = checked_totp(c, st.user->totp_secret, op.code);
+    if (!step) {
+      if (step.err().code != errc::invalid_credentials) return step.err();
+      return fail("totp");
+    }
+    st.user->totp_last_step = *step;
+  }
+  st.challenges.close(op.challenge_hash);
+  // The account may have been blocked while the challenge waited.
+  if (auto gate = status_gate(*st.user); gate != errc::ok) {
+    put_record(c, b);
+    add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
+    commit(c, b);
+    return status_gate_error(gate);
+  }
+  return complete_login(c, b, method, via_key);
 }
 
 /// Ends the streams that may no longer run after a change: all of them when

@@ -188,13 +188,48 @@ struct get_prefs {};
 struct put_prefs {
   std::string json;
 };
+/// token: starts (or restarts) a TOTP enrolment: a new pending secret;
+/// replies {secret, otpauth_uri} (the only time the secret is shown). 409
+/// already_exists when MFA is on. The caller checked the sudo window.
+struct mfa_enroll {};
+/// token: the first valid code of the pending secret turns MFA on with
+/// these recovery codes (Argon2id hashes, made by the caller).
+struct mfa_confirm {
+  std::string code;
+  std::vector<std::string> recovery_hashes;
+};
+/// token: MFA off; the secret and recovery codes are dropped.
+struct mfa_disable {};
+/// token: replaces the recovery codes (404 not_found when MFA is off).
+struct mfa_set_recovery {
+  std::vector<std::string> recovery_hashes;
+};
+/// admin: a recovery code is about to be checked against the challenge
+/// (SHA-256 of its id): reserves the check on the account's login throttle
+/// and hands out the recovery-code hashes to verify (mfa_ticket).
+struct mfa_begin {
+  std::string challenge_hash;
+};
+/// admin: completes a login's second step: a TOTP `code` (checked here), or
+/// with `recovery` the recovery-code hash the caller found matching (empty:
+/// none matched), under `reservation` from mfa_begin. A new session of the
+/// login's method, or 401 invalid_credentials (counted: 5 per challenge, and
+/// on the account's login throttle).
+struct mfa_finish {
+  std::string challenge_hash;
+  std::string code;
+  bool recovery = false;
+  std::string recovery_hash;
+  uint64_t reservation = 0;
+};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
                              admin_set_status, admin_revoke_sessions, holds_key, debug_info, add_notification,
                              list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
                              unsubscribe, recover_password, verify_email, add_identity, remove_identity,
-                             get_prefs, put_prefs>;
+                             get_prefs, put_prefs, mfa_enroll, mfa_confirm, mfa_disable, mfa_set_recovery,
+                             mfa_begin, mfa_finish>;
 
 /// The routable envelope.
 struct user_request {
@@ -217,6 +252,9 @@ struct view {
 struct signed_in {
   std::string user;
   std::string session;
+  /// Set (user and session empty) when the account has MFA on: the id of
+  /// the challenge POST /v1/sessions/mfa completes (shown this once).
+  std::string mfa_challenge;
 };
 struct login_ticket {
   std::string password_hash;
@@ -248,8 +286,14 @@ struct subscription {
   caf::strong_actor_ptr source;  // the user's actor: the relay watches it (a node that dies ends its pushes)
 };
 
+/// The recovery-code hashes to verify for a challenge, and the check's reservation.
+struct mfa_ticket {
+  std::vector<std::string> recovery_hashes;
+  uint64_t reservation = 0;
+};
+
 using user_reply_value = std::variant<done, view, signed_in, login_ticket, profile_updated, credentials, revoked,
-                                      deleted, holds, subscription>;
+                                      deleted, holds, subscription, mfa_ticket>;
 struct user_reply {
   user_reply_value value;
 };
@@ -273,6 +317,11 @@ template <> struct reply_of<holds_key> { using type = holds; };
 template <> struct reply_of<delete_notification> { using type = done; };
 template <> struct reply_of<subscribe> { using type = subscription; };
 template <> struct reply_of<unsubscribe> { using type = done; };
+template <> struct reply_of<mfa_confirm> { using type = done; };
+template <> struct reply_of<mfa_disable> { using type = done; };
+template <> struct reply_of<mfa_set_recovery> { using type = done; };
+template <> struct reply_of<mfa_begin> { using type = mfa_ticket; };
+template <> struct reply_of<mfa_finish> { using type = signed_in; };
 template <class Op> using reply_of_t = typename reply_of<Op>::type;
 
 // -- inspect --------------------------------------------------------------------
@@ -290,7 +339,8 @@ typename Inspector::result_type inspect(Inspector& f, user_record& x) {
   json_field metadata{x.metadata};
   return f(caf::meta::type_name("user_record"), x.id, x.email, x.phone, x.username, x.display_name, x.avatar_url, x.lang,
            metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
-           x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods, x.links);
+           x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods, x.links,
+           x.totp_secret, x.totp_pending, x.totp_last_step, x.recovery_hashes);
 }
 
 template <class Inspector>
@@ -323,6 +373,8 @@ ROSTER_INSPECT_EMPTY(admin_revoke_sessions)
 ROSTER_INSPECT_EMPTY(debug_info)
 ROSTER_INSPECT_EMPTY(events_ticket)
 ROSTER_INSPECT_EMPTY(get_prefs)
+ROSTER_INSPECT_EMPTY(mfa_enroll)
+ROSTER_INSPECT_EMPTY(mfa_disable)
 #undef ROSTER_INSPECT_EMPTY
 
 template <class Inspector>
@@ -420,6 +472,26 @@ typename Inspector::result_type inspect(Inspector& f, unsubscribe& x) {
   return f(caf::meta::type_name("unsubscribe"), x.relay, x.stream);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mfa_confirm& x) {
+  return f(caf::meta::type_name("mfa_confirm"), x.code, x.recovery_hashes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mfa_set_recovery& x) {
+  return f(caf::meta::type_name("mfa_set_recovery"), x.recovery_hashes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mfa_begin& x) {
+  return f(caf::meta::type_name("mfa_begin"), x.challenge_hash);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mfa_finish& x) {
+  return f(caf::meta::type_name("mfa_finish"), x.challenge_hash, x.code, x.recovery, x.recovery_hash, x.reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mfa_ticket& x) {
+  return f(caf::meta::type_name("mfa_ticket"), x.recovery_hashes, x.reservation);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_request& x) {
   return f(caf::meta::type_name("user_request"), x.version, x.user_id, x.token_hash, x.client, x.credential, x.op);
 }
@@ -430,7 +502,7 @@ typename Inspector::result_type inspect(Inspector& f, view& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, signed_in& x) {
-  return f(caf::meta::type_name("signed_in"), x.user, x.session);
+  return f(caf::meta::type_name("signed_in"), x.user, x.session, x.mfa_challenge);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, login_ticket& x) {

@@ -271,6 +271,51 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     ASSERT_EQ(s.register_user("dora@example.com", "dora").status, 201);
     EXPECT_EQ(s.login("dora").status, 403);
   }
+  {
+    // MFA (tests/integration/mfa_test.cc checks the flows; codes from Debian's oathtool).
+    roster_server s(env{{"ROSTER_AUTH_ARGON2_MEMORY_KIB", "1024"}, {"ROSTER_AUTH_ARGON2_ITERATIONS", "1"}});
+    s.record_to(exchanges);
+    auto totp = [](const std::string& secret, int offset) {
+      auto out = run_command("oathtool --totp -b -N 'now + " + std::to_string(offset) + " seconds' " + secret).second;
+      return out.substr(0, 6);
+    };
+    auto mia = s.register_user("mia@example.com", "mia");
+    ASSERT_EQ(mia.status, 201) << mia.raw;
+    std::string t = token_of(mia);
+    EXPECT_EQ(s.call("POST", "/v1/account/mfa/totp").status, 401);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/recovery-codes").status, 404);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/totp/confirm", {{"code", "123456"}}).status, 404);
+    auto e = s.as(t, "POST", "/v1/account/mfa/totp");
+    ASSERT_EQ(e.status, 201) << e.raw;
+    std::string secret = e.body["secret"];
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/totp", {{"colour", "red"}}).status, 400);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/totp/confirm", {{"code", "12"}}).status, 400);
+    auto on = s.as(t, "POST", "/v1/account/mfa/totp/confirm", {{"code", totp(secret, 0)}});
+    ASSERT_EQ(on.status, 200) << on.raw;
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/totp").status, 409);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/totp/confirm", {{"code", "123456"}}).status, 409);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/recovery-codes").status, 200);
+    EXPECT_EQ(s.as(t, "POST", "/v1/account/mfa/recovery-codes", {{"password", "wrong-horse-1"}}).status, 401);
+    auto gate = s.login("mia");
+    ASSERT_EQ(gate.status, 200) << gate.raw;
+    std::string challenge = gate.body["challenge_id"];
+    EXPECT_EQ(s.call("POST", "/v1/sessions/mfa", {{"challenge_id", challenge}}).status, 400);
+    EXPECT_EQ(s.call("POST", "/v1/sessions/mfa", {{"challenge_id", challenge}, {"recovery_code", "aaaa-aaaa"}}).status, 401);
+    auto in = s.call("POST", "/v1/sessions/mfa", {{"challenge_id", challenge}, {"code", totp(secret, 30)}});
+    EXPECT_EQ(in.status, 201) << in.raw;
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account/mfa/totp", {{"password", "wrong-horse-1"}}).status, 401);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account/mfa/totp").status, 204);
+  }
+  {
+    // The sudo window: enrolment changes without the password are refused once it has passed.
+    roster_server s(env{{"ROSTER_AUTH_SUDO_WINDOW", "1s"}});
+    s.record_to(exchanges);
+    auto nia = s.register_user("nia@example.com", "nia");
+    ASSERT_EQ(nia.status, 201) << nia.raw;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    EXPECT_EQ(s.as(token_of(nia), "POST", "/v1/account/mfa/totp").status, 403);
+    EXPECT_EQ(s.as(token_of(nia), "DELETE", "/v1/account/mfa/totp").status, 403);
+  }
   auto [code, report] = check_answers(exchanges);
   EXPECT_EQ(code, 0) << report;
   EXPECT_NE(report.find("0 problems"), std::string::npos) << report;
