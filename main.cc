@@ -132,7 +132,13 @@ int serve(const serve_flags& f) {
   auto streams = std::make_shared<http::event_streams>(http::stream_limits{cfg->http.max_connections, cfg->http.max_connections_per_address}, route);
   streams->set_relay(spawn_stream_relay(runtime->system(), runtime->context()->env, streams),
                      runtime->context()->env->credential);
-  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams};
+  std::unique_ptr<jwt_service> jwt;
+  try {
+    jwt = std::make_unique<jwt_service>(route, jwt_service::options{cfg->jwt.ttl, cfg->jwt.key_file});
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams, *jwt};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 

@@ -59,8 +59,9 @@ error refused_error();
 /// with invalid_request instead of misreading it. Bump it when a message's
 /// fields change. 2: user_record keeps activation and blocking apart and its
 /// login methods, admin_set_status carries a status_change, user_counts has
-/// no blocked count. 3: user_record and profile_patch carry a phone.
-constexpr uint8_t protocol_version = 3;
+/// no blocked count. 3: user_record and profile_patch carry a phone. 4: index_op
+/// has jwt_keyset.
+constexpr uint8_t protocol_version = 4;
 
 // -- inspect() adapters ---------------------------------------------------------
 
