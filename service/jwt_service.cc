@@ -11,16 +11,19 @@
 
 namespace roster {
 
+jwt::key jwt_service::read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("jwt.key_file: cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto k = jwt::key_from_pem(ss.str());
+  if (!k) throw std::runtime_error("jwt.key_file: " + path + " is not an Ed25519 private key (PEM)");
+  return std::move(*k);
+}
+
 jwt_service::jwt_service(router_port& route, options o) : route_(route), opt_(std::move(o)) {
-  if (!opt_.key_file.empty()) {
-    std::ifstream in(opt_.key_file, std::ios::binary);
-    if (!in) throw std::runtime_error("jwt.key_file: cannot read " + opt_.key_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    file_key_ = jwt::key_from_pem(ss.str());
-    if (!file_key_) throw std::runtime_error("jwt.key_file: " + opt_.key_file + " is not an Ed25519 private key (PEM)");
-    file_key_->pkey();  // built before any thread shares it
-  }
+  file_key_ = std::move(opt_.file_key);
+  if (file_key_) file_key_->pkey();  // built before any thread shares it
 }
 
 result<std::shared_ptr<const jwt_service::snapshot>> jwt_service::fetch(millis now, bool rotate) {

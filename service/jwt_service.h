@@ -40,11 +40,13 @@ class jwt_service {
  public:
   struct options {
     millis ttl = 15 * 60'000;
-    std::string key_file;  // PEM Ed25519 private key; empty: the cluster's set
+    std::optional<jwt::key> file_key;  // jwt.key_file's key (read_key_file); none: the cluster's set
     millis refresh = 60'000;
   };
-  /// Throws std::runtime_error if key_file is set and not an Ed25519 private key.
   jwt_service(router_port& route, options o);
+  /// jwt.key_file: an Ed25519 private key in PEM; throws std::runtime_error
+  /// naming the problem (read at start, before the node joins anything).
+  static jwt::key read_key_file(const std::string& path);
 
   /// A token for session `session_id` (uuid text) of user `user_id` (uuid text).
   result<minted_jwt> mint(const std::string& user_id, const std::string& session_id, millis now);
