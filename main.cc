@@ -24,6 +24,7 @@
 #include "cluster/router.h"
 #include "cluster/runtime.h"
 #include "service/accounts.h"
+#include "service/jwt_service.h"
 #include "config/config.h"
 #include "http/metrics.h"
 #include "http/event_streams.h"
@@ -93,6 +94,14 @@ int serve(const serve_flags& f) {
     if (ec || !std::filesystem::is_directory(root))
       return fail("admin.backup_root: cannot create directory " + root + (ec ? ": " + ec.message() : ""));
   }
+  std::optional<jwt::key> jwt_key;
+  if (!cfg->jwt.key_file.empty()) {
+    try {
+      jwt_key = jwt_service::read_key_file(cfg->jwt.key_file);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  }
   auto db = open_rocksdb_store({db_path(cfg->store.data_dir), cfg->store.sync_writes});
   if (!db) return fail(db.err().message);
 
@@ -133,7 +142,8 @@ int serve(const serve_flags& f) {
   auto streams = std::make_shared<http::event_streams>(http::stream_limits{cfg->http.max_connections, cfg->http.max_connections_per_address}, route);
   streams->set_relay(spawn_stream_relay(runtime->system(), runtime->context()->env, streams),
                      runtime->context()->env->credential);
-  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams, identity};
+  jwt_service jwt(route, jwt_service::options{cfg->jwt.ttl, std::move(jwt_key)});
+  http::services svc{route, account, views, *members, backups, *cfg, metrics, limits, *streams, identity, jwt};
   http::server server(svc, cfg->http);
   if (auto st = server.bind(); !st) return fail(st.err().message);
 

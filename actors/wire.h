@@ -61,8 +61,9 @@ error refused_error();
 /// login methods, admin_set_status carries a status_change, user_counts has
 /// no blocked count. 3: user_record and profile_patch carry a phone. 4:
 /// user_record carries the MFA state and linked identities, signed_in an MFA
-/// challenge; new user ops for identities, prefs and MFA.
-constexpr uint8_t protocol_version = 4;
+/// challenge; new user ops for identities, prefs and MFA. 5: index_op has
+/// jwt_keyset.
+constexpr uint8_t protocol_version = 5;
 
 // -- inspect() adapters ---------------------------------------------------------
 

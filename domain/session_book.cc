@@ -47,7 +47,17 @@ const session_record* session_book::find(std::string_view id) const {
 session_book::entry* session_book::find_by_hash(std::string_view token_hash) {
   for (auto& e : entries_)
     if (e.s.token_hash == token_hash) return &e;
+  // A request authenticated by a JWT names its session by jwt_session_key(id).
+  if (token_hash.size() != 32) return nullptr;
+  for (auto& e : entries_) {
+    if (e.jwt_key.empty()) e.jwt_key = jwt_session_key(e.s.id);
+    if (e.jwt_key == token_hash) return &e;
+  }
   return nullptr;
+}
+
+std::string jwt_session_key(std::string_view session_id) {
+  return sha256(std::string("roster-jwt-session:").append(session_id));
 }
 
 void session_book::insert(entry e) {
@@ -71,7 +81,7 @@ void session_book::drop(std::vector<entry>::iterator it, session_writes& w) {
 
 void session_book::load(session_record s) {
   millis used = s.last_used_at;
-  insert(entry{std::move(s), used});
+  insert(entry{std::move(s), used, {}});
 }
 
 void session_book::clear() {

@@ -86,6 +86,12 @@ struct session_page {
   json to_json() const;
 };
 
+/// The token hash a request authenticated by a JWT carries for session `id`
+/// (uuid text): SHA-256("roster-jwt-session:" id). authenticate() and
+/// record_use() accept it in place of the session token's hash; no session
+/// token hashes to it (a token is 64 base64url characters, no ':').
+std::string jwt_session_key(std::string_view session_id);
+
 class session_book {
  public:
   // -- loading ----------------------------------------------------------------
@@ -167,6 +173,7 @@ class session_book {
   struct entry {
     session_record s;
     millis persisted_use = 0;  // last_used_at as the store holds it
+    std::string jwt_key;       // jwt_session_key(s.id), computed when first needed
   };
   entry* find_entry(std::string_view id);
   entry* find_by_hash(std::string_view token_hash);

@@ -429,6 +429,36 @@ void delete_session(context& c) {
 }
 void delete_all_sessions(context& c) { with_user(c, revoke_all_sessions{}, 204); }
 
+// JWTs for game servers (service/jwt_service.h). Minting takes the session
+// token (a JWT cannot mint another: auth() takes JWTs on GET only); the
+// session and account are checked by the user actor (authenticate), whose
+// answer names the session the token will carry as `sid`.
+void mint_jwt(context& c) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
+  auto r = c.svc.route.call_user(who->uid16, authenticate{}, who->token_hash, c.client);
+  if (!take(c, r)) return;
+  // own_with_session ends the view with "session_id":"<uuid>",…
+  constexpr std::string_view field = "\"session_id\":\"";
+  auto at = r->json.rfind(field);
+  if (at == std::string::npos || at + field.size() + 36 > r->json.size()) {
+    write_error(c.res, errc::internal, "internal error");
+    return;
+  }
+  auto sid = r->json.substr(at + field.size(), 36);
+  auto m = c.svc.jwt.mint(uuid_to_string(who->uid16), sid, now_ms());
+  if (!take(c, m)) return;
+  c.res.set_header("Cache-Control", "no-store");
+  write_json(c.res, 201, json{{"token", m->token}, {"expires_at", format_time(m->expires_at)}}.dump());
+}
+
+void jwks(context& c) {
+  auto r = c.svc.jwt.jwks(now_ms());
+  if (!take(c, r)) return;
+  c.res.set_header("Cache-Control", "public, max-age=60");
+  write_json(c.res, 200, *r);
+}
+
 void account_logs(context& c) { paged_list<get_logs>(c); }
 
 void get_user(context& c) {

@@ -236,6 +236,13 @@ void admin_cluster_leave(context& c) {
   write_result(c.res, c.svc.members.leave(), 202, [](const std::string& body) { return body; });
 }
 
+void admin_jwt_rotate(context& c) {
+  if (!admin_only(c)) return;
+  auto r = c.svc.jwt.rotate(now_ms());
+  if (!r) return write_error(c.res, r.err());
+  write_json(c.res, 200, *r);
+}
+
 void admin_backup(context& c) {
   if (!admin_only(c)) return;
   if (c.svc.config.admin.backup_root.empty()) {

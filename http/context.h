@@ -15,6 +15,7 @@
 #include "cluster/operator_views.h"
 #include "cluster/router.h"
 #include "service/accounts.h"
+#include "service/jwt_service.h"
 #include "config/config.h"
 #include "base/errc.h"
 #include "domain/throttle.h"
@@ -36,9 +37,11 @@ struct services {
   address_limits& limits;  // per client IP request budgets ([limits])
   event_streams& streams;  // GET /v1/events
   providers& identity;     // login providers (POST /v1/sessions/provider/{p}, identity links)
+  jwt_service& jwt;        // POST /v1/sessions/jwt, /.well-known/jwks.json, Bearer JWTs
 };
 
-/// The caller's session: the user id carried by the token and the token's hash.
+/// The caller's session: the user id carried by the token and the token's hash
+/// (for a JWT: jwt_session_key of its session, domain/session_book.h).
 struct bearer {
   std::string uid16;
   std::string token_hash;
@@ -58,7 +61,11 @@ struct context {
   /// The JSON object body; an error (invalid_json, invalid_request,
   /// unsupported_media_type) if it is not one. An empty body is `{}`.
   result<nlohmann::json> body() const;
-  /// The bearer token of the Authorization header, or unauthorized.
+  /// The bearer token of the Authorization header, or unauthorized. A JWT
+  /// (a token with dots) is accepted on GET requests only (401 otherwise),
+  /// after its signature, alg, kid and exp are checked (service/jwt_service.h);
+  /// its session and account are then checked by the user actor like a
+  /// session token's.
   result<bearer> auth() const;
   /// True if X-Admin-Key matches a configured key (constant-time).
   bool is_admin() const;

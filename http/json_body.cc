@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "domain/request.h"
 #include "http/context.h"
@@ -27,6 +28,13 @@ result<bearer> context::auth() const {
   std::string header = req.get_header_value("Authorization");  // owns what `token` views
   auto token = bearer_token(header);
   if (!token) return make_error(errc::unauthorized, "missing or malformed Authorization: Bearer header");
+  if (token->find('.') != std::string_view::npos) {
+    if (req.method != "GET" && req.method != "HEAD")
+      return make_error(errc::unauthorized, "a JWT is accepted by read (GET) endpoints only; use the session token");
+    auto id = svc.jwt.verify(*token, now_ms());
+    if (!id) return id.err();
+    return bearer{std::move(id->uid16), std::move(id->session_key)};
+  }
   auto uid16 = user_id_of_token(*token);
   if (!uid16) return make_error(errc::unauthorized, "invalid session");
   return bearer{*uid16, sha256(*token)};

@@ -43,6 +43,8 @@ std::vector<route> build_routes() {
     {"DELETE", "/v1/sessions/current", delete_current_session},
     {"GET", "/v1/sessions/{id}", get_session},
     {"DELETE", "/v1/sessions/{id}", delete_session},
+    {"POST", "/v1/sessions/jwt", mint_jwt},
+    {"GET", "/.well-known/jwks.json", jwks},
     {"GET", "/v1/account", get_account},
     {"PATCH", "/v1/account", patch_account},
     {"DELETE", "/v1/account", delete_account},
@@ -77,6 +79,7 @@ std::vector<route> build_routes() {
     {"POST", "/v1/admin/notifications", admin_notifications},
     {"GET", "/v1/admin/outbox", admin_outbox},
     {"POST", "/v1/admin/outbox/{id}/retry", admin_outbox_retry},
+    {"POST", "/v1/admin/jwt/rotate", admin_jwt_rotate},
     // operators
     {"GET", "/debug/actors", debug_actors},
     {"GET", "/debug/cluster", debug_cluster},

@@ -9,6 +9,7 @@
 #include "base/crypto.h"
 #include "base/siphash.h"
 #include "domain/codes.h"
+#include "domain/jwt.h"
 #include "domain/message_text.h"
 #include "domain/outbox.h"
 #include "persistence/keys.h"
@@ -158,6 +159,7 @@ struct handler {
 
   caf::result<index_reply> operator()(send_code&) { return to_caf(make_error(errc::internal, "unreachable")); }
   caf::result<index_reply> operator()(use_code&) { return to_caf(make_error(errc::internal, "unreachable")); }
+  caf::result<index_reply> operator()(jwt_keyset&) { return to_caf(make_error(errc::internal, "unreachable")); }
 
   caf::result<index_reply> operator()(lookup_key& op) {
     if (!current) return to_caf(free_key());
@@ -263,6 +265,34 @@ caf::result<index_reply> on_use_code(self_ptr self, use_code& op, millis now) {
   return index_reply{rec.user_id, rec.detail};
 }
 
+// -- the JWT key set (domain/jwt.h) ------------------------------------------------
+
+caf::result<index_reply> on_jwt_keyset(self_ptr self, jwt_keyset& op, millis now) {
+  auto& st = self->state;
+  auto k = keys::index_entry(st.partition, op.key);
+  auto raw = st.env->db->get(k);
+  if (!raw) return to_caf(unavailable_error());
+  jwt::key_set set;
+  if (raw->has_value()) {
+    auto decoded = jwt::decode_key_set(**raw);
+    if (!decoded) {
+      // Never replace a set we cannot read: tokens signed by it would stop verifying.
+      spdlog::error("index: the JWT key set is unreadable");
+      return to_caf(make_error(errc::internal, "internal error"));
+    }
+    set = std::move(*decoded);
+  }
+  jwt::rotation_rules rules;
+  if (op.ttl > 0) rules.ttl = op.ttl;
+  if (jwt::maintain(set, now, rules, op.rotate)) {
+    write_batch b;
+    b.put(k, jwt::encode_key_set(set));
+    if (!st.env->db->write(b)) return to_caf(write_failed(self));
+    spdlog::info("index: JWT key set now has {} key(s)", set.keys.size());
+  }
+  return index_reply{{}, jwt::encode_key_set(set)};
+}
+
 caf::result<index_reply> handle(self_ptr self, index_request& req) {
   auto& st = self->state;
   if (!st.env->accept(req.credential, "index actor", self->current_sender())) return to_caf(refused_error());
@@ -270,6 +300,7 @@ caf::result<index_reply> handle(self_ptr self, index_request& req) {
   if (!st.env->serving(st.partition)) return to_caf(moving_error());
   if (auto* op = std::get_if<send_code>(&req.op)) return on_send_code(self, *op, now_ms());
   if (auto* op = std::get_if<use_code>(&req.op)) return on_use_code(self, *op, now_ms());
+  if (auto* op = std::get_if<jwt_keyset>(&req.op)) return on_jwt_keyset(self, *op, now_ms());
   auto read = read_entry(self, key_of(req.op));
   if (!read) return to_caf(unavailable_error());  // retryable; nothing was done
   return std::visit(handler{self, std::move(*read), now_ms()}, req.op);

@@ -2,7 +2,7 @@
 // The index actor's protocol (SPEC §1 claim / write / confirm):
 //
 //   index_request{version, credential, op}
-//     op: claim_key | confirm_key | release_key | lookup_key | send_code | use_code
+//     op: claim_key | confirm_key | release_key | lookup_key | send_code | use_code | jwt_keyset
 //   → index_reply{user_id (uuid text) for lookup_key, empty otherwise}
 //     or a caf::error of errc: already_exists (the key is held), not_found
 //     (lookup of a free key), partition_moving, partition_unavailable.
@@ -63,7 +63,21 @@ struct use_code {
   uint8_t purpose = 0;
   std::string code;
 };
-using index_op = std::variant<claim_key, confirm_key, release_key, lookup_key, send_code, use_code>;
+/// The cluster's JWT signing key set (domain/jwt.h), kept by the index
+/// partition of `key` ("jwt:keys"): read, created by the first node that
+/// asks, and rotated when due (jwt::maintain, with the asking node's
+/// `ttl`; `rotate` forces a rotation) in the same actor turn, so every node
+/// gets the same set. index_reply{detail: jwt::encode_key_set}. Private
+/// seeds included: members only (the member credential), never a client.
+struct jwt_keyset {
+  std::string key;
+  int64_t ttl = 0;  // ms
+  bool rotate = false;
+};
+using index_op = std::variant<claim_key, confirm_key, release_key, lookup_key, send_code, use_code, jwt_keyset>;
+
+/// The index key of the cluster's JWT key set.
+inline constexpr const char* jwt_keyset_key = "jwt:keys";
 
 /// The key an index operation is about (it picks the partition).
 inline const std::string& key_of(const index_op& op) {
@@ -105,6 +119,10 @@ typename Inspector::result_type inspect(Inspector& f, send_code& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, use_code& x) {
   return f(caf::meta::type_name("use_code"), x.key, x.purpose, x.code);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, jwt_keyset& x) {
+  return f(caf::meta::type_name("jwt_keyset"), x.key, x.ttl, x.rotate);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, index_request& x) {

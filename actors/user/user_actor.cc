@@ -428,11 +428,13 @@ result<view> on(ctx& c, authenticate&) {
   return with_session(c, [&](const session_record& s) -> result<view> {
     auto& st = c.st;
     auto body = own_with_session(st, s);
-    // Let the router answer this session's next reads itself (read_cache).
-    if (token_key::valid(s.token_hash)) {
+    // Let the router answer this session's next reads itself (read_cache),
+    // under the hash the request came with: the session token's, or the
+    // session's JWT key (domain/session_book.h jwt_session_key).
+    if (token_key::valid(c.req.token_hash)) {
       auto e = std::make_shared<read_cache::entry>();
       e->uid16 = st.uid16;
-      e->token_hash = token_key{s.token_hash};
+      e->token_hash = token_key{c.req.token_hash};
       e->actor = c.self->address();
       e->valid_until = std::min({c.now + read_cache::ttl, s.expires_at, s.last_used_at + st.env->sessions.idle_ttl});
       e->body = body;  // a copy of exactly its size (body grew by appending)

@@ -422,5 +422,27 @@ TEST(SessionBook, IsOneVectorPerUser) {
   EXPECT_LE(sizeof(session_book), 3 * sizeof(void*));
 }
 
+TEST(SessionBook, AJwtNamesItsSessionByItsJwtKey) {
+  session_book book;
+  auto r = rules();
+  book.load(stored(1, t0));
+  book.load(stored(2, t0));
+  auto key = jwt_session_key(id_of(2));
+  EXPECT_EQ(key.size(), 32u);
+  EXPECT_NE(key, hash_of(2));
+  auto a = book.authenticate(key, t0 + 1000, r);
+  ASSERT_TRUE(a.value);
+  EXPECT_EQ((*a.value)->id, id_of(2));
+  // A read-cache hit under that key moves the same session's last use.
+  book.record_use(key, t0 + 5000);
+  EXPECT_EQ(book.find(id_of(2))->last_used_at, t0 + 5000);
+  // Revoked: the key names nothing any more.
+  book.revoke(id_of(2), id_of(1));
+  auto gone = book.authenticate(key, t0 + 6000, r);
+  ASSERT_FALSE(gone.value);
+  EXPECT_EQ(gone.value.err().code, errc::unauthorized);
+  EXPECT_FALSE(book.authenticate(jwt_session_key(id_of(9)), t0, r).value);
+}
+
 } // namespace
 } // namespace roster

@@ -15,6 +15,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "tests/support/roster_server.h"
 #include "tests/support/smtp_fixture.h"
@@ -31,16 +32,19 @@ std::string last_message(const roster_server& s, const std::string& to, const st
                          size_t after = 0) {
   auto dir = fs::path(s.data_dir()) / "messages";
   for (int i = 0; i < 100; ++i) {
-    std::vector<std::pair<std::string, std::string>> found;  // name, text
+    // Oldest first by the time the sender wrote them (ids of one millisecond
+    // are not ordered: their tails are random); each caller waited for the
+    // previous message before asking for the next.
+    std::vector<std::tuple<fs::file_time_type, std::string, std::string>> found;  // written, name, text
     if (fs::exists(dir))
       for (auto& f : fs::directory_iterator(dir)) {
         std::ifstream in(f.path());
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (text.find("To: " + to + "\n") != std::string::npos && text.find("Purpose: " + purpose + "\n") != std::string::npos)
-          found.emplace_back(f.path().filename().string(), text);
+          found.emplace_back(fs::last_write_time(f.path()), f.path().filename().string(), text);
       }
     std::sort(found.begin(), found.end());
-    if (found.size() > after) return found.back().second;
+    if (found.size() > after) return std::get<2>(found.back());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return "";

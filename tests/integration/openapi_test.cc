@@ -148,6 +148,20 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
 
     // the own account
     EXPECT_EQ(s.as(t, "GET", "/v1/account").status, 200);
+
+    // JWTs for game servers: minted by the session token, read endpoints take them
+    auto minted = s.as(t, "POST", "/v1/sessions/jwt");
+    ASSERT_EQ(minted.status, 201) << minted.raw;
+    EXPECT_EQ(s.call("POST", "/v1/sessions/jwt").status, 401);
+    EXPECT_EQ(s.call("GET", "/.well-known/jwks.json").status, 200);
+    std::string jwt = minted.body["token"];
+    EXPECT_EQ(s.as(jwt, "GET", "/v1/account").status, 200);
+    EXPECT_EQ(s.as(jwt, "GET", "/v1/sessions").status, 200);
+    EXPECT_EQ(s.as(jwt, "GET", "/v1/sessions/current").status, 200);
+    EXPECT_EQ(s.as(jwt, "POST", "/v1/sessions/jwt").status, 401);
+    EXPECT_EQ(s.as(jwt, "PATCH", "/v1/account", {{"display_name", "Not With A JWT"}}).status, 401);
+    EXPECT_EQ(s.call("POST", "/v1/admin/jwt/rotate").status, 401);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/jwt/rotate").status, 200);
     EXPECT_EQ(s.as(t, "PATCH", "/v1/account", {{"display_name", "Ann B"}, {"username", "ann2"}, {"lang", "en-GB"},
                                                {"avatar_url", "https://example.com/a.png"}, {"metadata", {{"level", 3}}}})
                 .status,

@@ -112,6 +112,7 @@ class fake_router final : public router_port {
     return logged("send_code", o.key);
   }
   result<index_reply> index_op_(const use_code& o) { return logged("use_code", o.key); }
+  result<index_reply> index_op_(const jwt_keyset& o) { return logged("jwt_keyset", o.key); }
   result<index_reply> index_op_(const lookup_key& o) {
     auto r = logged("lookup", o.key);
     if (!r) return r;
