@@ -23,7 +23,7 @@ mkdir -p "$WORK/issuer"
 /usr/bin/python3 tests/support/oidc_tokens.py keys "$WORK/issuer"
 IP=$(free_port)
 (cd "$WORK/issuer" && exec /usr/bin/python3 -m http.server "$IP" --bind 127.0.0.1) > "$WORK/issuer.log" 2>&1 & PIDS+=($!)
-wait_http "$IP" /jwks.json
+wait_http "$IP" /
 # 64 players, one token each (one player's logins would queue on its one actor).
 /usr/bin/python3 - "$WORK" <<'PY'
 import json, sys; sys.path.insert(0, "tests/support"); import oidc_tokens
@@ -55,9 +55,19 @@ import sys; sys.path.insert(0, "bench"); from client import *
 port, work = sys.argv[1], sys.argv[2]
 device_lua(f"{work}/device.lua", register_devices(port, 1000))
 PY
+# PERF_OUT=dir: a `perf record` of the node during the provider logins (self time by symbol
+# in $PERF_OUT/report.txt), for the profile docs/performance.md quotes.
+if [ -n "${PERF_OUT:-}" ]; then
+  mkdir -p "$PERF_OUT"
+  perf record -F 999 -p "$ROSTER_PID" -o "$PERF_OUT/perf.data" -- sleep "$((DUR - 2))" > /dev/null 2>&1 & PERF_PID=$!
+fi
 read -r P_RPS P_P50 P_P99 P_BAD P_CPU < <(run_wrk provider "http://127.0.0.1:$RP/v1/sessions/provider/google" "$WORK/provider.lua" "$ROSTER_PID")
 read -r D_RPS D_P50 D_P99 D_BAD D_CPU < <(run_wrk device "http://127.0.0.1:$RP/v1/sessions/device" "$WORK/device.lua" "$ROSTER_PID")
-FETCHES=$(grep -c "GET /jwks.json" "$WORK/issuer.log" || true)
+if [ -n "${PERF_OUT:-}" ]; then
+  wait "$PERF_PID" || true
+  perf report -i "$PERF_OUT/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | head -60 > "$PERF_OUT/report.txt"
+fi
+FETCHES=$(grep -c "GET /jwks.json" "$WORK/issuer.log" || true)  # by Roster: the readiness probe asked for /
 
 echo "== provider logins: $(nproc) cores, wrk -t2 -c$CONN -d${DUR}s"
 printf "%-32s %10s %9s %9s %8s %10s\n" "" "req/s" "p50 ms" "p99 ms" "non-2xx" "CPU µs/req"

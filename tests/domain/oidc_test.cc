@@ -67,7 +67,7 @@ TEST(Oidc, JwksKeysBecomePemWithTheirOneAlgorithm) {
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0].kid, "ec-1");
   EXPECT_EQ(keys[0].alg, "ES256");
-  EXPECT_EQ(keys[0].pem.rfind("-----BEGIN PUBLIC KEY-----", 0), 0u);
+  EXPECT_EQ(keys[0].pem().rfind("-----BEGIN PUBLIC KEY-----", 0), 0u);
   EXPECT_TRUE(parse_jwks(nlohmann::json::array()).empty());
   EXPECT_FALSE(peek_jwt_header("a.b"));
   EXPECT_FALSE(peek_jwt_header("!!.b.c"));
