@@ -724,22 +724,23 @@ void link_identity(context& c) {
   if (!take(c, body)) return;
   code_call call{std::nullopt, std::move(*body)};
   std::string key;
+  auto password = password_of(call);
   if (provider) {
-    only_fields(c, call.body, {"token"}, call.e);
+    only_fields(c, call.body, {"token", "password"}, call.e);
     auto token = provider_token(call);
     if (!finish_validation(c, call.e)) return;
     auto id = c.svc.identity.verify(kind, *token);
     if (!id) return write_error(c.res, id.err());
     key = provider_key(id->provider, id->subject);
   } else {
-    only_fields(c, call.body, {"device_id"}, call.e);
+    only_fields(c, call.body, {"device_id", "password"}, call.e);
     auto device_id = checked(call, "device_id", [](const std::string& v) {
       return device_id_ok(v) ? std::string() : std::string("must be 8 to 128 printable ASCII characters");
     });
     if (!finish_validation(c, call.e)) return;
     key = device_key(*device_id);
   }
-  write_view(c.res, c.svc.account.link_identity(who->uid16, who->token_hash, key, c.client));
+  write_view(c.res, c.svc.account.link_identity(who->uid16, who->token_hash, key, password, c.client));
 }
 
 void unlink_identity(context& c) {

@@ -633,7 +633,8 @@ result<device_signed_in> accounts::custom_login(const std::string& custom_id,
 }
 
 result<view> accounts::link_identity(std::string_view uid16, const std::string& token_hash, const std::string& key,
-                                     const client_info& ci) {
+                                     const std::optional<std::string>& password, const client_info& ci) {
+  if (auto ok = prove_recent(uid16, token_hash, password, "identity_link", "link an identity", ci); !ok) return ok.err();
   auto uid = uuid_to_string(uid16);
   auto holder = router_.call_index(lookup_key{key});
   if (holder) {

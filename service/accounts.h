@@ -151,12 +151,14 @@ class accounts {
   /// own user id, found or created. Session method "custom".
   result<device_signed_in> custom_login(const std::string& custom_id, const std::optional<std::string>& display_name,
                                         const client_info& ci);
-  /// POST /v1/account/identities/{device,provider}: claims the identity's
+  /// POST /v1/account/identities/{device,provider}: needs `password` or
+  /// the sudo window (a new way in: a stolen session must not be able to
+  /// make itself one that outlives a password change). Claims the identity's
   /// index key for the caller, links it, confirms. 409 identity_taken when
   /// another account holds it, already_exists when the caller does or has
   /// one of that kind.
   result<view> link_identity(std::string_view uid16, const std::string& token_hash, const std::string& key,
-                             const client_info& ci);
+                             const std::optional<std::string>& password, const client_info& ci);
   /// DELETE /v1/account/identities/{kind}: needs `password` or the sudo
   /// window; 409 last_login_method for the last way in. Releases the key.
   result<view> unlink_identity(std::string_view uid16, const std::string& token_hash, const std::string& kind,

@@ -320,6 +320,10 @@ TEST(Identities, LinkListAndUnlinkWithTheLastWayInKept) {
   auto stale = s.as(token_of(other), "DELETE", "/v1/account/identities/discord");
   EXPECT_EQ(stale.status, 403);
   EXPECT_EQ(stale.body["error"]["code"], "reauthentication_required");
+  // Linking adds a way in: a session past the window (a stolen token, say) cannot.
+  auto late = s.as(token_of(other), "POST", "/v1/account/identities/device", {{"device_id", "late-device-01"}});
+  EXPECT_EQ(late.status, 403);
+  EXPECT_EQ(late.body["error"]["code"], "reauthentication_required");
   // The security log names the changes.
   auto logs = s.as(t, "GET", "/v1/account/logs");
   EXPECT_NE(logs.raw.find("identity_linked"), std::string::npos);
