@@ -186,7 +186,8 @@ result<json> verify_id_token(std::string_view token, const jwk_key& key, const i
   auto number = [&](const char* name) -> std::optional<int64_t> {
     auto it = claims.find(name);
     if (it == claims.end() || !it->is_number()) return std::nullopt;
-    return static_cast<int64_t>(it->get<double>());
+    // Clamped first: a double beyond int64's range (1e300) would not convert.
+    return static_cast<int64_t>(std::clamp(it->get<double>(), -1e15, 1e15));
   };
   auto exp = number("exp");
   if (!exp) return refused("no expiry");

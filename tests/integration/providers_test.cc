@@ -187,6 +187,8 @@ TEST(Providers, EveryBadIdTokenIsRefused) {
   refused(fake.token({}, "rsa2", "rsa-2"), "unknown kid after a refetch");
   refused(fake.token({}, "rsa2", "rsa-1"), "signed by another key under a known kid");
   refused("not.a.jwt", "garbage");
+  refused(fake.token({{"nbf", 1e300}}), "nbf beyond any clock");
+  refused(fake.token({{"exp", "not a time"}}), "exp not a number");
   // An audience list naming us is fine.
   EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google",
                    {{"token", fake.token({{"aud", json::array({"other", "web-client"})}})}}).status, 201);
