@@ -95,6 +95,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("providers.steam.web_api_key", string, str, providers.steam_web_api_key),
     ROSTER_KEY("providers.steam.api_url", string, str, providers.steam_api_url),
     ROSTER_KEY("providers.discord.api_url", string, str, providers.discord_api_url),
+    ROSTER_KEY("providers.discord.client_id", string, str, providers.discord_client_id),
     ROSTER_KEY("providers.facebook.app_id", string, str, providers.facebook_app_id),
     ROSTER_KEY("providers.facebook.app_secret", string, str, providers.facebook_app_secret),
     ROSTER_KEY("providers.facebook.graph_url", string, str, providers.facebook_graph_url),

@@ -73,6 +73,7 @@ struct providers_config {
   oidc_provider_config apple{{}, "https://appleid.apple.com", "https://appleid.apple.com/auth/keys"};
   std::string steam_app_id, steam_web_api_key, steam_api_url = "https://partner.steam-api.com";
   std::string discord_api_url = "https://discord.com/api";
+  std::string discord_client_id;  // the studio's Discord application: tokens of other apps are refused
   std::string facebook_app_id, facebook_app_secret, facebook_graph_url = "https://graph.facebook.com";
   millis jwks_refetch_interval = 60'000;  // an unknown kid fetches a JWKS again at most this often
 };

@@ -1,5 +1,7 @@
 #include "domain/user.h"
 
+#include "domain/user_views.h"
+
 #include <algorithm>
 
 namespace roster {
@@ -95,8 +97,10 @@ std::optional<std::string> identity_key_of(const user_record& u, std::string_vie
   if (kind == "email") return u.email.empty() ? std::nullopt : std::optional(email_key(u.email));
   if (kind == "phone") return u.phone.empty() ? std::nullopt : std::optional(phone_key(u.phone));
   if (kind == "device") {
-    bool held = std::find(u.device_ids.begin(), u.device_ids.end(), value) != u.device_ids.end();
-    return held ? std::optional(device_key(value)) : std::nullopt;
+    // Named by its id or by the fingerprint the views show.
+    for (auto& d : u.device_ids)
+      if (d == value || device_fingerprint(d) == value) return device_key(d);
+    return std::nullopt;
   }
   for (auto& l : u.links) {
     auto [k, v] = identity_of_key(l);
@@ -267,6 +271,22 @@ bool mark_verified(user_record& u, std::string_view method, std::string_view via
   if (!by_code || u.email.empty() || via_key != email_key(u.email) || u.email_verified) return false;
   u.email_verified = true;
   return true;
+}
+
+std::vector<std::string> drop_unproven_setup(user_record& u) {
+  std::vector<std::string> gone;
+  for (auto& d : u.device_ids) gone.push_back(device_key(d));
+  gone.insert(gone.end(), u.links.begin(), u.links.end());
+  if (!u.phone.empty()) gone.push_back(phone_key(u.phone));
+  u.password_hash.clear();
+  u.device_ids.clear();
+  u.links.clear();
+  u.phone.clear();
+  u.totp_secret.clear();
+  u.totp_pending.clear();
+  u.totp_last_step = 0;
+  u.recovery_hashes.clear();
+  return gone;
 }
 
 bool blocked_by_unverified_email(const user_record& u, std::string_view method, bool required) {

@@ -187,6 +187,14 @@ bool blocked_by_unverified_email(const user_record& u, std::string_view method, 
 /// the identity becomes verified. True if that changed `u`.
 bool mark_verified(user_record& u, std::string_view method, std::string_view via_key);
 
+/// What an account set up before its email was proven, dropped when a code
+/// or link first proves it (mark_verified): the password, devices, linked
+/// identities, the phone and TOTP — all possibly a squatter's, who
+/// registered the address first to take the account over once its owner
+/// arrives. The index keys of the dropped identities (stale entries the
+/// index repairs when the key is next claimed; callers may release them).
+std::vector<std::string> drop_unproven_setup(user_record& u);
+
 /// Parses and validates a patch; `allow_email` for admins. The error carries
 /// per-field problems.
 result<profile_patch> parse_profile_patch(const json& body, bool allow_email, const limits& l = {});

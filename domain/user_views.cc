@@ -1,6 +1,7 @@
 #include "domain/user_views.h"
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "domain/json_text.h"
 
 namespace roster {
@@ -9,6 +10,10 @@ namespace {
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 json nullable_time(millis t) { return t == 0 ? json(nullptr) : json(format_time(t)); }
 } // namespace
+
+std::string device_fingerprint(std::string_view device_id) {
+  return "sha256:" + hex_encode(sha256(device_id)).substr(0, 16);
+}
 
 std::string own_view_text(const user_record& u) {
   // Keys in sorted order, as nlohmann prints an object.
@@ -25,7 +30,10 @@ std::string own_view_text(const user_record& u) {
   w.key("identities").open_array();
   if (!u.email.empty()) w.open_object().key("kind").string("email").key("value").string(u.email).close_object();
   if (!u.phone.empty()) w.open_object().key("kind").string("phone").key("value").string(u.phone).close_object();
-  for (auto& d : u.device_ids) w.open_object().key("kind").string("device").key("value").string(d).close_object();
+  // A device id is a credential (it alone logs in): the view shows its
+  // fingerprint, so a read — with a game server's JWT, say — never hands one out.
+  for (auto& d : u.device_ids)
+    w.open_object().key("kind").string("device").key("value").string(device_fingerprint(d)).close_object();
   for (auto& l : u.links) {
     auto [kind, value] = identity_of_key(l);
     w.open_object().key("kind").string(kind).key("value").string(value).close_object();

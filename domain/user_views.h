@@ -12,6 +12,10 @@
 
 namespace roster {
 
+/// How views name a device: "sha256:" and the first 16 hex digits of the
+/// SHA-256 of its id (the id itself logs in, so only the admin view shows it).
+std::string device_fingerprint(std::string_view device_id);
+
 /// What the user sees of their own account, as JSON text (written directly:
 /// it is built on every login and profile change) and as a DOM.
 std::string own_view_text(const user_record& u);

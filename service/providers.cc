@@ -42,6 +42,13 @@ std::string text(const nlohmann::json& j, const char* name) {
   return {};
 }
 
+/// A boolean field; false when absent or of another type (a provider's
+/// answer is not trusted to be well-typed: json::value would throw).
+bool flag(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 } // namespace
 
 providers::providers(const providers_config& cfg, millis timeout) : cfg_(cfg), timeout_(timeout) {
@@ -152,8 +159,16 @@ result<provider_identity> providers::oidc(const std::string& name, const oidc_pr
 }
 
 result<provider_identity> providers::discord(const std::string& token) {
-  if (cfg_.discord_api_url.empty()) return not_configured("discord");
-  auto me = get_json("discord", cfg_.discord_api_url + "/users/@me", {"Authorization: Bearer " + token});
+  if (cfg_.discord_api_url.empty() || cfg_.discord_client_id.empty()) return not_configured("discord");
+  std::vector<std::string> auth = {"Authorization: Bearer " + token};
+  // Whose token is it? /users/@me answers for a token of any Discord app; a
+  // token the player gave another app must not log in here.
+  auto grant = get_json("discord", cfg_.discord_api_url + "/oauth2/@me", auth);
+  if (!grant) return grant.err();
+  auto app = grant->find("application");
+  if (app == grant->end() || !app->is_object()) return unavailable("discord");
+  if (text(*app, "id") != cfg_.discord_client_id) return refused("discord");
+  auto me = get_json("discord", cfg_.discord_api_url + "/users/@me", auth);
   if (!me) return me.err();
   provider_identity id;
   id.provider = "discord";
@@ -163,7 +178,7 @@ result<provider_identity> providers::discord(const std::string& token) {
   if (id.display_name.empty()) id.display_name = text(*me, "username");
   if (auto avatar = text(*me, "avatar"); !avatar.empty())
     id.avatar_url = "https://cdn.discordapp.com/avatars/" + id.subject + "/" + avatar + ".png";
-  if (me->value("verified", false)) id.email = text(*me, "email");
+  if (flag(*me, "verified")) id.email = text(*me, "email");
   return id;
 }
 
@@ -175,7 +190,7 @@ result<provider_identity> providers::facebook(const std::string& token) {
   auto data = debug->find("data");
   if (data == debug->end() || !data->is_object()) return unavailable("facebook");
   // A token of another app is somebody else's login, not ours.
-  if (!data->value("is_valid", false) || text(*data, "app_id") != cfg_.facebook_app_id) return refused("facebook");
+  if (!flag(*data, "is_valid") || text(*data, "app_id") != cfg_.facebook_app_id) return refused("facebook");
   provider_identity id;
   id.provider = "facebook";
   id.subject = text(*data, "user_id");
@@ -202,7 +217,7 @@ result<provider_identity> providers::steam(const std::string& token) {
   if (response->contains("error")) return refused("steam");
   auto params = response->find("params");
   if (params == response->end() || !params->is_object()) return unavailable("steam");
-  if (text(*params, "result") != "OK" || params->value("publisherbanned", false)) return refused("steam");
+  if (text(*params, "result") != "OK" || flag(*params, "publisherbanned")) return refused("steam");
   provider_identity id;
   id.provider = "steam";
   id.subject = text(*params, "steamid");

@@ -7,7 +7,8 @@
 //                    with libcurl and cached for an hour; an unknown `kid`
 //                    fetches it again, at most once per
 //                    providers.jwks_refetch_interval (1 min)
-//   discord          an OAuth2 access token: GET <api_url>/users/@me
+//   discord          an OAuth2 access token: GET <api_url>/oauth2/@me (issued to
+//                    providers.discord.client_id?), then /users/@me
 //   facebook         a user access token: GET <graph_url>/debug_token (is it
 //                    valid, for our app?) then /me for the profile
 //   steam            a session ticket (hex): GET <api_url>/ISteamUserAuth/

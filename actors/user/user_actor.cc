@@ -421,7 +421,7 @@ result<signed_in> on(ctx& c, create_user& op) {
   add_log(c, b, "register", true, {{"method", method}});
   emit(c, b, event_type::registered, {{"method", method}, {"status", status_name(shown_status(*st.user))}});
   if (!commit(c, b)) return store_failed(c);
-  return signed_in{own_view_text(*st.user), std::move(session)};
+  return signed_in{own_view_text(*st.user), std::move(session), {}};
 }
 
 result<view> on(ctx& c, authenticate&) {
@@ -466,7 +466,7 @@ result<done> on(ctx& c, login_failed& op) {
   return done{};
 }
 
-result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& method, const std::string& via_key);
+result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& method);
 
 result<signed_in> on(ctx& c, login_finish& op) {
   auto& st = c.st;
@@ -493,6 +493,20 @@ result<signed_in> on(ctx& c, login_finish& op) {
     return make_error(errc::email_not_verified,
                       "verify your email first: log in with an email code or a magic link sent to it");
   }
+  if (mark_verified(*st.user, method, op.via_key)) {
+    // The address is proven only now: what was set up on this account before
+    // without that proof — a password, sessions, devices, links, a phone,
+    // TOTP, perhaps by someone who registered the address first to hijack it
+    // later — goes, before the MFA gate (a squatter's TOTP must not lock the
+    // owner out).
+    bool had_password = !st.user->password_hash.empty();
+    auto dropped = drop_unproven_setup(*st.user);
+    st.challenges.clear();
+    auto gone = st.sessions.revoke_all();
+    apply(c, b, gone.writes);
+    add_log(c, b, "email_verified", true,
+            {{"sessions_revoked", *gone.value}, {"password_cleared", had_password}, {"identities_dropped", dropped.size()}});
+  }
   if (mfa_enabled(*st.user)) {
     // The first factor holds; the session waits for the second. The
     // failures are not cleared: a known password must not reset what MFA
@@ -502,32 +516,22 @@ result<signed_in> on(ctx& c, login_finish& op) {
     if (!commit(c, b)) return store_failed(c);
     return signed_in{{}, {}, std::move(id)};
   }
-  return complete_login(c, b, method, op.via_key);
+  return complete_login(c, b, method);
 }
 
 /// The end of every login (after its checks, and its second factor when MFA
 /// is on): a new session of `method`.
-result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& method, const std::string& via_key) {
+result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& method) {
   auto& st = c.st;
   st.user->failed_logins.clear();
   st.user->last_login_at = st.user->last_seen_at = c.now;
-  if (mark_verified(*st.user, method, via_key)) {
-    // The address is proven only now: what was set up on this account before
-    // without that proof — a password, sessions, perhaps by someone who
-    // registered the address first to hijack it later — goes.
-    bool had_password = !st.user->password_hash.empty();
-    st.user->password_hash.clear();
-    auto gone = st.sessions.revoke_all();
-    apply(c, b, gone.writes);
-    add_log(c, b, "email_verified", true, {{"sessions_revoked", *gone.value}, {"password_cleared", had_password}});
-  }
   note_login_method(*st.user, method);
   put_record(c, b);
   auto session = new_session(c, b, method);
   add_log(c, b, "login", true, {{"method", method}});
   emit(c, b, event_type::login, {{"method", method}});
   if (!commit(c, b)) return store_failed(c);
-  return signed_in{own_view_text(*st.user), std::move(session)};
+  return signed_in{own_view_text(*st.user), std::move(session), {}};
 }
 
 result<view> on(ctx& c, list_sessions& op) {
@@ -1194,7 +1198,6 @@ result<signed_in> on(ctx& c, mfa_finish& op) {
     return invalid_challenge();
   }
   auto method = ch->method;
-  auto via_key = ch->via_key;
   write_batch b;
   auto fail = [&](const char* kind) -> error {
     bool dead = st.challenges.fail(op.challenge_hash);
@@ -1233,7 +1236,7 @@ result<signed_in> on(ctx& c, mfa_finish& op) {
     commit(c, b);
     return status_gate_error(gate);
   }
-  return complete_login(c, b, method, via_key);
+  return complete_login(c, b, method);
 }
 
 /// Ends the streams that may no longer run after a change: all of them when

@@ -6,6 +6,7 @@
 
 #include "domain/password.h"
 #include "domain/user_codec.h"
+#include "domain/user_views.h"
 
 #include <argon2.h>
 
@@ -70,6 +71,25 @@ TEST(User, LinkedIdentitiesAndTheLastWayIn) {
   EXPECT_FALSE(u.email_verified);
   EXPECT_EQ(ways_to_log_in(u), 1u);  // the password, by username
   EXPECT_EQ(login_methods_of(guest).back(), "google");
+}
+
+TEST(User, ProvingTheEmailDropsWhatWasSetUpWithoutProof) {
+  auto u = sample();  // unverified email, a password, a device
+  u.phone = "+14155550123";
+  u.links = {provider_key("discord", "d1")};
+  u.totp_secret = "sealed";
+  u.recovery_hashes = {"h"};
+  ASSERT_TRUE(mark_verified(u, "email_code", email_key(u.email)));
+  auto dropped = drop_unproven_setup(u);
+  EXPECT_EQ(dropped, (std::vector<std::string>{"device:dev-123456", "provider:discord:d1", "phone:+14155550123"}));
+  EXPECT_TRUE(u.password_hash.empty() && u.device_ids.empty() && u.links.empty() && u.phone.empty());
+  EXPECT_FALSE(mfa_enabled(u));
+  EXPECT_TRUE(u.recovery_hashes.empty());
+  EXPECT_EQ(index_keys_of(u), (std::vector<std::string>{"email:ann@example.com", "username:annl"}));
+  // A device named by the fingerprint the views show.
+  user_record d;
+  d.device_ids = {"dev-0001"};
+  EXPECT_EQ(*identity_key_of(d, "device", device_fingerprint("dev-0001")), "device:dev-0001");
 }
 
 TEST(User, PrefsAreAnObjectOfAtMost16KiB) {

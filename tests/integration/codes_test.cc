@@ -120,6 +120,8 @@ TEST(Codes, ProvingAnUnverifiedEmailDropsWhatWasSetUpWithoutProof) {
   auto squatter = s.register_user("vic@example.com", "squatter");
   ASSERT_EQ(squatter.status, 201);
   auto squat_token = squatter.body["session"]["token"].get<std::string>();
+  // The squatter also gives itself a device login on the account.
+  ASSERT_EQ(s.as(squat_token, "POST", "/v1/account/identities/device", {{"device_id", "squatter-device-1"}}).status, 200);
   ASSERT_EQ(s.call("POST", "/v1/auth/email-code", {{"email", "vic@example.com"}}).status, 202);
   auto in = s.call("POST", "/v1/sessions/email-code",
                    {{"email", "vic@example.com"}, {"code", code_in(last_message(s, "vic@example.com", "email_code"))}});
@@ -129,6 +131,12 @@ TEST(Codes, ProvingAnUnverifiedEmailDropsWhatWasSetUpWithoutProof) {
   EXPECT_FALSE(in.body["user"]["has_password"].get<bool>());
   EXPECT_EQ(s.as(squat_token, "GET", "/v1/account").status, 401);
   EXPECT_EQ(s.login("vic@example.com").status, 401);
+  // ... and the squatter's device is no way in any more: it makes an account of its own.
+  auto dev = s.call("POST", "/v1/sessions/device", {{"device_id", "squatter-device-1"}});
+  ASSERT_EQ(dev.status, 201) << dev.raw;
+  EXPECT_TRUE(dev.body["created"].get<bool>());
+  EXPECT_NE(dev.body["user"]["id"], in.body["user"]["id"]);
+  EXPECT_EQ(in.body["user"]["identities"].size(), 1u) << in.raw;  // the email alone
   auto mine = in.body["session"]["token"].get<std::string>();
   EXPECT_EQ(s.as(mine, "GET", "/v1/account").status, 200);
   // Once verified, a later code login leaves the account as it is.

@@ -43,8 +43,20 @@ class fake_providers {
     });
     server_.Get("/discord/users/@me", [](const httplib::Request& req, httplib::Response& res) {
       auto auth = req.get_header_value("Authorization");
-      if (auth == "Bearer dc-good")
+      if (auth == "Bearer dc-typed")  // well-formed JSON, odd types: not a crash, not a login
+        res.set_content(R"({"id":"80351110224678913","username":"odd","verified":"yes","email":7})", "application/json");
+      else if (auth == "Bearer dc-good" || auth == "Bearer dc-other-app")
         res.set_content(R"({"id":"80351110224678912","username":"nelly","global_name":"Nelly","avatar":"8342729096ea3675442027381ff50dfe","email":"nelly@example.com","verified":true})", "application/json");
+      else if (auth == "Bearer dc-boom") res.status = 500;
+      else if (auth == "Bearer dc-garbage") res.set_content("<html>gateway</html>", "text/html");
+      else { res.status = 401; res.set_content(R"({"message":"401: Unauthorized","code":0})", "application/json"); }
+    });
+    server_.Get("/discord/oauth2/@me", [](const httplib::Request& req, httplib::Response& res) {
+      auto auth = req.get_header_value("Authorization");
+      if (auth == "Bearer dc-good" || auth == "Bearer dc-typed")
+        res.set_content(R"({"application":{"id":"1100220033","name":"Game"},"scopes":["identify","email"]})", "application/json");
+      else if (auth == "Bearer dc-other-app")
+        res.set_content(R"({"application":{"id":"9999999999","name":"Someone else's"},"scopes":["identify"]})", "application/json");
       else if (auth == "Bearer dc-boom") res.status = 500;
       else if (auth == "Bearer dc-garbage") res.set_content("<html>gateway</html>", "text/html");
       else { res.status = 401; res.set_content(R"({"message":"401: Unauthorized","code":0})", "application/json"); }
@@ -83,6 +95,7 @@ class fake_providers {
             {"ROSTER_PROVIDERS_GOOGLE_ISSUER", "https://accounts.test"},
             {"ROSTER_PROVIDERS_GOOGLE_JWKS_URL", base() + "/google/jwks"},
             {"ROSTER_PROVIDERS_DISCORD_API_URL", base() + "/discord"},
+            {"ROSTER_PROVIDERS_DISCORD_CLIENT_ID", "1100220033"},
             {"ROSTER_PROVIDERS_FACEBOOK_APP_ID", "fbapp"},
             {"ROSTER_PROVIDERS_FACEBOOK_APP_SECRET", "fbsecret-0123"},
             {"ROSTER_PROVIDERS_FACEBOOK_GRAPH_URL", base() + "/fb"},
@@ -235,6 +248,11 @@ TEST(Providers, DiscordFacebookAndSteamAreAskedAndTheirFailuresAreNeverALogin) {
   EXPECT_EQ(dc.body["user"]["identities"][1], json({{"kind", "discord"}, {"value", "80351110224678912"}}));
   EXPECT_EQ(s.call("POST", "/v1/sessions/provider/discord", {{"token", "dc-good"}}).body["created"], false);
   EXPECT_EQ(s.call("POST", "/v1/sessions/provider/discord", {{"token", "dc-bad"}}).status, 401);
+  // A token the player gave another Discord application is not a login here.
+  EXPECT_EQ(s.call("POST", "/v1/sessions/provider/discord", {{"token", "dc-other-app"}}).status, 401);
+  auto typed = s.call("POST", "/v1/sessions/provider/discord", {{"token", "dc-typed"}});
+  EXPECT_EQ(typed.status, 201) << typed.raw;
+  EXPECT_EQ(typed.body["user"]["email"], nullptr);
   for (const char* t : {"dc-boom", "dc-garbage"}) {
     auto r = s.call("POST", "/v1/sessions/provider/discord", {{"token", t}});
     EXPECT_EQ(r.status, 503) << t << r.raw;
@@ -294,6 +312,9 @@ TEST(Identities, LinkListAndUnlinkWithTheLastWayInKept) {
   auto list = s.as(t, "GET", "/v1/account/identities");
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.body["identities"].size(), 3u) << list.raw;
+  // The device id itself logs in: views show its fingerprint only.
+  EXPECT_EQ(list.raw.find("console-777-abc"), std::string::npos) << list.raw;
+  EXPECT_NE(list.raw.find("sha256:"), std::string::npos) << list.raw;
   // Each now logs into this account.
   EXPECT_EQ(s.call("POST", "/v1/sessions/device", {{"device_id", "console-777-abc"}}).body["user"]["id"], guest.body["user"]["id"]);
   EXPECT_EQ(s.call("POST", "/v1/sessions/provider/discord", {{"token", "dc-good"}}).body["user"]["id"], guest.body["user"]["id"]);
