@@ -420,6 +420,7 @@ result<device_signed_in> accounts::login_or_create(const std::string& key, const
         auto r = router_.call_user(*uid16, login_finish{method, std::nullopt, 0, key}, {}, ci);
         if (code_of(r) != errc::not_found) {
           if (!r) return r.err();
+          release_all(r->released_keys, found->user_id);  // what a first proof of the email dropped
           return device_signed_in{std::move(*r), false};
         }
       }

@@ -421,7 +421,7 @@ result<signed_in> on(ctx& c, create_user& op) {
   add_log(c, b, "register", true, {{"method", method}});
   emit(c, b, event_type::registered, {{"method", method}, {"status", status_name(shown_status(*st.user))}});
   if (!commit(c, b)) return store_failed(c);
-  return signed_in{own_view_text(*st.user), std::move(session), {}};
+  return signed_in{own_view_text(*st.user), std::move(session), {}, {}};
 }
 
 result<view> on(ctx& c, authenticate&) {
@@ -493,6 +493,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
     return make_error(errc::email_not_verified,
                       "verify your email first: log in with an email code or a magic link sent to it");
   }
+  std::vector<std::string> dropped;
   if (mark_verified(*st.user, method, op.via_key)) {
     // The address is proven only now: what was set up on this account before
     // without that proof — a password, sessions, devices, links, a phone,
@@ -500,7 +501,7 @@ result<signed_in> on(ctx& c, login_finish& op) {
     // later — goes, before the MFA gate (a squatter's TOTP must not lock the
     // owner out).
     bool had_password = !st.user->password_hash.empty();
-    auto dropped = drop_unproven_setup(*st.user);
+    dropped = drop_unproven_setup(*st.user);
     st.challenges.clear();
     auto gone = st.sessions.revoke_all();
     apply(c, b, gone.writes);
@@ -514,9 +515,11 @@ result<signed_in> on(ctx& c, login_finish& op) {
     auto id = st.challenges.open(st.uid16.view(), method, op.via_key, c.now, st.env->mfa_challenge_ttl);
     add_log(c, b, "mfa_challenge", true, {{"method", method}});
     if (!commit(c, b)) return store_failed(c);
-    return signed_in{{}, {}, std::move(id)};
+    return signed_in{{}, {}, std::move(id), std::move(dropped)};
   }
-  return complete_login(c, b, method);
+  auto done = complete_login(c, b, method);
+  if (done) done->released_keys = std::move(dropped);
+  return done;
 }
 
 /// The end of every login (after its checks, and its second factor when MFA
@@ -531,7 +534,7 @@ result<signed_in> complete_login(ctx& c, write_batch& b, const std::string& meth
   add_log(c, b, "login", true, {{"method", method}});
   emit(c, b, event_type::login, {{"method", method}});
   if (!commit(c, b)) return store_failed(c);
-  return signed_in{own_view_text(*st.user), std::move(session), {}};
+  return signed_in{own_view_text(*st.user), std::move(session), {}, {}};
 }
 
 result<view> on(ctx& c, list_sessions& op) {

@@ -255,6 +255,10 @@ struct signed_in {
   /// Set (user and session empty) when the account has MFA on: the id of
   /// the challenge POST /v1/sessions/mfa completes (shown this once).
   std::string mfa_challenge;
+  /// Index keys the user gave up in this login (identities dropped when a
+  /// code first proved the email, domain/user.h drop_unproven_setup): the
+  /// caller releases them.
+  std::vector<std::string> released_keys;
 };
 struct login_ticket {
   std::string password_hash;
@@ -502,7 +506,7 @@ typename Inspector::result_type inspect(Inspector& f, view& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, signed_in& x) {
-  return f(caf::meta::type_name("signed_in"), x.user, x.session, x.mfa_challenge);
+  return f(caf::meta::type_name("signed_in"), x.user, x.session, x.mfa_challenge, x.released_keys);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, login_ticket& x) {
