@@ -114,6 +114,10 @@ json jwks(const std::vector<const key*>& keys) {
   return json{{"keys", std::move(arr)}};
 }
 
+namespace {
+constexpr millis first_key_slack = 60'000;
+} // namespace
+
 bool maintain(key_set& s, millis now, const rotation_rules& r, bool force) {
   bool changed = false;
   auto before = s.keys.size();
@@ -126,7 +130,12 @@ bool maintain(key_set& s, millis now, const rotation_rules& r, bool force) {
   const key* cur = signing_key(s, now);
   if (!cur) {
     if (pending) return changed;
-    s.keys.push_back(generate_key(now));  // the first key signs at once: no JWKS can predate it
+    // The first key signs at once (no JWKS can predate it) — on every node:
+    // the one asking may have read its clock before this actor did, or run a
+    // clock behind it, so the key counts as active from a minute back.
+    auto first = generate_key(now);
+    first.active_from = now - first_key_slack;
+    s.keys.push_back(std::move(first));
     return true;
   }
   if (pending || !(force || now - cur->active_from >= r.rotate_after)) return changed;
