@@ -363,3 +363,73 @@ TEST(Mfa, EveryChangeAndFailureIsAWebhookEventWithoutSecrets) {
     for (auto& code : u.recovery) EXPECT_EQ(d.body.find(code), std::string::npos);
   }
 }
+
+TEST(Mfa, PhoneCodeMagicLinkAndCustomIdLoginsAreGatedToo) {
+  roster_server s(fast());
+  // Every login ends in the user actor's login_finish, which opens the
+  // challenge; these are the login paths the other tests do not take.
+  auto turn_on = [&](const std::string& token) {
+    auto e = s.as(token, "POST", "/v1/account/mfa/totp");
+    EXPECT_EQ(e.status, 201) << e.raw;
+    std::string secret = e.body.value("secret", "");
+    EXPECT_EQ(s.as(token, "POST", "/v1/account/mfa/totp/confirm", {{"code", oathtool(secret)}}).status, 200);
+    return secret;
+  };
+  // A phone-code account.
+  const std::string phone = "+14155550177";
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  auto code = last_code(s, phone);
+  auto made = s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", code}});
+  ASSERT_EQ(made.status, 201) << made.raw;
+  auto secret = turn_on(token_of(made));
+  ASSERT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", phone}}).status, 202);
+  std::string second;
+  for (int i = 0; i < 100 && (second.empty() || second == code); ++i) {
+    second = last_code(s, phone);
+    if (second == code) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto c = challenge_of(s.call("POST", "/v1/sessions/phone-code", {{"phone", phone}, {"code", second}}));
+  auto in = s.call("POST", "/v1/sessions/mfa", {{"challenge_id", c}, {"code", oathtool(secret, 30)}});
+  ASSERT_EQ(in.status, 201) << in.raw;
+  EXPECT_EQ(in.body["session"]["method"], "phone_code");
+  // A magic-link account (the link's token read from the log sender's file).
+  auto link_token = [&] {
+    auto dir = fs::path(s.data_dir()) / "messages";
+    std::string newest_name, token;
+    for (auto& f : fs::directory_iterator(dir)) {
+      std::ifstream file(f.path());
+      std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+      std::smatch m;
+      if (text.find("Purpose: magic_link\n") != std::string::npos &&
+          std::regex_search(text, m, std::regex("token=([A-Za-z0-9_-]{43})")) && f.path().filename().string() > newest_name) {
+        newest_name = f.path().filename().string();
+        token = m[1].str();
+      }
+    }
+    return token;
+  };
+  ASSERT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "mila@example.com"}}).status, 202);
+  std::string first_link;
+  for (int i = 0; i < 100 && first_link.empty(); ++i) {
+    first_link = link_token();
+    if (first_link.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto ml = s.call("POST", "/v1/sessions/magic-link", {{"token", first_link}});
+  ASSERT_EQ(ml.status, 201) << ml.raw;
+  auto ml_secret = turn_on(token_of(ml));
+  ASSERT_EQ(s.call("POST", "/v1/auth/magic-link", {{"email", "mila@example.com"}}).status, 202);
+  std::string next_link;
+  for (int i = 0; i < 100 && (next_link.empty() || next_link == first_link); ++i) {
+    next_link = link_token();
+    if (next_link == first_link) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto mc = challenge_of(s.call("POST", "/v1/sessions/magic-link", {{"token", next_link}}));
+  auto min = s.call("POST", "/v1/sessions/mfa", {{"challenge_id", mc}, {"code", oathtool(ml_secret, 30)}});
+  ASSERT_EQ(min.status, 201) << min.raw;
+  EXPECT_EQ(min.body["session"]["method"], "magic_link");
+  // A custom-id account.
+  auto cu = s.admin("POST", "/v1/sessions/custom", {{"custom_id", "srv-mfa-1"}});
+  ASSERT_EQ(cu.status, 201) << cu.raw;
+  turn_on(token_of(cu));
+  challenge_of(s.admin("POST", "/v1/sessions/custom", {{"custom_id", "srv-mfa-1"}}));
+}
