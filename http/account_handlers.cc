@@ -17,6 +17,13 @@ namespace roster::http::handlers {
 
 namespace {
 
+/// `min` to `max` characters, each printable ASCII other than space: device
+/// ids, custom ids and provider tokens, which are keys and credentials.
+bool printable_ascii(std::string_view v, size_t min, size_t max) {
+  return v.size() >= min && v.size() <= max &&
+         std::all_of(v.begin(), v.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+}
+
 using nlohmann::json;
 
 /// Unwraps a result, or writes its error and returns false.
@@ -157,12 +164,8 @@ void login_device(context& c) {
   only_fields(c, *body, {"device_id", "display_name"}, e);
   auto device_id = string_field(*body, "device_id", e, true);
   auto display_name = optional_display_name(*body, e);
-  if (device_id) {
-    bool printable = std::all_of(device_id->begin(), device_id->end(),
-                                 [](char ch) { return ch > 0x20 && ch < 0x7f; });
-    if (device_id->size() < 8 || device_id->size() > 128 || !printable)
-      e.fields["device_id"] = "must be 8 to 128 printable ASCII characters";
-  }
+  if (device_id && !printable_ascii(*device_id, 8, 128))
+    e.fields["device_id"] = "must be 8 to 128 printable ASCII characters";
   if (!finish_validation(c, e)) return;
   auto r = c.svc.account.device_login(*device_id, display_name, c.client);
   if (!r) return write_error(c.res, r.err());
@@ -648,8 +651,7 @@ namespace {
 /// A provider token from the body: 1 to 8192 printable ASCII characters.
 std::optional<std::string> provider_token(code_call& call) {
   return checked(call, "token", [](const std::string& v) {
-    bool printable = std::all_of(v.begin(), v.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
-    return !v.empty() && v.size() <= 8192 && printable ? std::string() : std::string("must be 1 to 8192 printable ASCII characters");
+    return printable_ascii(v, 1, 8192) ? std::string() : std::string("must be 1 to 8192 printable ASCII characters");
   });
 }
 
@@ -659,11 +661,6 @@ std::optional<std::string> provider_param(context& c) {
   if (known_provider(p)) return p;
   write_error(c.res, errc::not_found, "no such provider");
   return std::nullopt;
-}
-
-bool device_id_ok(const std::string& id) {
-  return id.size() >= 8 && id.size() <= 128 &&
-         std::all_of(id.begin(), id.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
 }
 
 } // namespace
@@ -690,8 +687,7 @@ void login_custom(context& c) {
   error e = make_error(errc::invalid_request, "invalid fields");
   only_fields(c, *body, {"custom_id", "display_name"}, e);
   auto custom_id = string_field(*body, "custom_id", e, true);
-  if (custom_id && !(custom_id->size() >= 1 && custom_id->size() <= 128 &&
-                     std::all_of(custom_id->begin(), custom_id->end(), [](char ch) { return ch > 0x20 && ch < 0x7f; })))
+  if (custom_id && !printable_ascii(*custom_id, 1, 128))
     e.fields["custom_id"] = "must be 1 to 128 printable ASCII characters";
   auto display_name = optional_display_name(*body, e);
   if (!finish_validation(c, e)) return;
@@ -735,7 +731,7 @@ void link_identity(context& c) {
   } else {
     only_fields(c, call.body, {"device_id", "password"}, call.e);
     auto device_id = checked(call, "device_id", [](const std::string& v) {
-      return device_id_ok(v) ? std::string() : std::string("must be 8 to 128 printable ASCII characters");
+      return printable_ascii(v, 8, 128) ? std::string() : std::string("must be 8 to 128 printable ASCII characters");
     });
     if (!finish_validation(c, call.e)) return;
     key = device_key(*device_id);
