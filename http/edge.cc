@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -60,18 +61,26 @@ std::string peer_address(int fd) {
 /// Set while a worker runs a request from the edge; `taker` by take_connection.
 thread_local bool on_edge_worker = false;
 thread_local std::function<void(int)> taker;
+/// The running request's Authorization value, lifted out by the edge.
+thread_local std::optional<std::string_view> lifted;
 
 class framed_stream final : public httplib::Stream {
  public:
-  framed_stream(int fd, const std::string& buf, size_t frame, const std::string& ip, millis deadline)
-      : fd_(fd), buf_(buf), frame_(std::min(frame, buf.size())), ip_(ip), deadline_(deadline) {}
+  /// [hole, hole_end) of the frame is left out of what httplib reads (the
+  /// lifted Authorization line).
+  framed_stream(int fd, const std::string& buf, size_t frame, size_t hole, size_t hole_end, const std::string& ip,
+                millis deadline)
+      : fd_(fd), buf_(buf), frame_(std::min(frame, buf.size())), hole_(hole), hole_end_(std::min(hole_end, frame_)),
+        ip_(ip), deadline_(deadline) {}
 
   bool is_readable() const override { return pos_ < frame_; }
   bool is_writable() const override { return wait_writable(); }
 
   ssize_t read(char* ptr, size_t size) override {
-    auto n = std::min(size, frame_ - pos_);
-    std::copy_n(buf_.data() + pos_, n, ptr);
+    if (pos_ == hole_ && hole_ < hole_end_) pos_ = hole_end_;
+    auto n = std::min(size, (pos_ < hole_ && hole_ < hole_end_ ? hole_ : frame_) - pos_);
+    if (n == 1) *ptr = buf_[pos_];  // httplib reads a head byte by byte
+    else std::copy_n(buf_.data() + pos_, n, ptr);
     pos_ += n;
     return static_cast<ssize_t>(n);
   }
@@ -119,7 +128,7 @@ class framed_stream final : public httplib::Stream {
 
   int fd_;
   const std::string& buf_;
-  size_t frame_, pos_ = 0;
+  size_t frame_, hole_, hole_end_, pos_ = 0;
   const std::string& ip_;
   millis deadline_;
 };
@@ -135,6 +144,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     bool waiting_head = false;  // some bytes of a head have arrived
     bool kept_alive = false;    // has served a request already
     size_t frame = 0;           // dispatched: the bytes of the request to run
+    head_check framing;         // dispatched: check_head's reading of the frame
     bool close_after = false;   // dispatched: a body follows that is no request
     bool await_writable = false;  // answers are queued unread: wait until the client reads
   };
@@ -243,7 +253,9 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
     for (;;) {
       bool closed = false, ok = false, exact = false;
       {
-        framed_stream s(c.fd, c.buf, c.frame, c.ip, deadline);
+        auto& f = c.framing;
+        framed_stream s(c.fd, c.buf, c.frame, f.auth_line, f.auth_line_end, c.ip, deadline);
+        if (f.auth_line_end) lifted = std::string_view(c.buf).substr(f.auth_value, f.auth_value_size);
         on_edge_worker = true;
         try {
           ok = serve(s, closed);
@@ -251,6 +263,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
           spdlog::error("http: a request failed outside its handler: {}", e.what());
         }
         on_edge_worker = false;
+        lifted.reset();
         exact = s.consumed_frame();
       }
       if (taker) {  // an event stream: the socket has a new owner
@@ -288,6 +301,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
         pollfd p{c.fd, POLLOUT, 0};
         if (now_ms() < deadline && ::poll(&p, 1, 0) > 0 && (p.revents & POLLOUT)) {
           c.frame = next.request_bytes;
+          c.framing = next;
           c.close_after = next.body_unread;
           continue;
         }
@@ -344,6 +358,7 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
       case head_check::ready:
         ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
         c.frame = chk.request_bytes;
+        c.framing = chk;
         c.close_after = chk.body_unread;
         dispatch(std::move(c));
         return false;
@@ -487,6 +502,8 @@ struct edge::impl : std::enable_shared_from_this<edge::impl> {
 };
 
 bool can_take_connection() { return on_edge_worker; }
+
+std::optional<std::string_view> lifted_authorization() { return lifted; }
 
 bool take_connection(std::function<void(int fd)> fn) {
   if (!on_edge_worker) return false;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,15 @@ bool take_connection(std::function<void(int fd)> fn);
 /// Whether take_connection would take the connection of the request running
 /// on this thread.
 bool can_take_connection();
+
+/// The Authorization header of the request running on this thread, when the
+/// edge lifted it out of the head: a request's one Authorization line is not
+/// given to httplib's parser (which reads a head byte by byte and URL-decodes
+/// every value: a long token, a JWT, costs several times a session token's
+/// parse), and its value, trimmed and not decoded, is here instead. Valid
+/// while the request runs. nullopt when the request has no such line, several
+/// (httplib then sees all of them), or does not run on the edge (HTTPS).
+std::optional<std::string_view> lifted_authorization();
 
 struct edge_limits {
   millis head_timeout = 10'000;

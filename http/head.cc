@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace roster::http {
@@ -21,6 +23,18 @@ std::string_view trim(std::string_view v) {
   return v;
 }
 
+/// Whether any of the 8 bytes at `p` is below 0x20 or is 0x7f (the bit
+/// tricks "hasless" and "haszero" of Sean Anderson's Bit Twiddling Hacks).
+bool has_control(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto below_space = (x - ones * 0x20) & ~x & highs;
+  auto y = x ^ (ones * 0x7f);
+  auto del = (y - ones) & ~y & highs;
+  return (below_space | del) != 0;
+}
+
 } // namespace
 
 head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
@@ -35,6 +49,10 @@ head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
   size_t end = std::string_view::npos;
   size_t limit = std::min(buf.size(), max_head + 1);
   for (size_t i = 0; i < limit; ++i) {
+    // Eight bytes at a time while none is a control character or DEL (most
+    // of a head: a long token costs little), then byte by byte.
+    while (i + 8 <= limit && !has_control(buf.data() + i)) i += 8;
+    if (i == limit) break;
     auto c = static_cast<unsigned char>(buf[i]);
     if (c == '\r') {
       if (i + 1 == buf.size()) break;  // its LF is still on the way
@@ -59,7 +77,7 @@ head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
   out.head_complete = true;
   auto head = buf.substr(0, end);
   // The header lines (after the request line), each "name: value".
-  size_t content_length = 0, lengths = 0;
+  size_t content_length = 0, lengths = 0, authorizations = 0;
   bool unframed = false;
   size_t pos = head.find("\r\n") + 2;
   while (pos + 2 < head.size()) {
@@ -78,6 +96,14 @@ head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
       if (v.empty() || v.size() > 12 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return refuse();
       content_length = std::stoull(std::string(v));
+    } else if (iequals_prefix(line, "authorization:")) {
+      if (++authorizations == 1) {
+        auto v = trim(line.substr(14));
+        out.auth_line = static_cast<size_t>(line.data() - buf.data());
+        out.auth_line_end = out.auth_line + line.size() + 2;
+        out.auth_value = static_cast<size_t>(v.data() - buf.data());
+        out.auth_value_size = v.size();
+      }
     } else if (iequals_prefix(line, "transfer-encoding:")) {
       unframed = true;  // refused by the server (411) from the head alone
     } else if (iequals_prefix(line, "expect:") && iequals_prefix(trim(line.substr(7)), "100-continue")) {
@@ -85,6 +111,7 @@ head_check check_head(std::string_view buf, size_t max_head, size_t max_body) {
     }
   }
   if (lengths > 1) return refuse();  // two lengths: a smuggling attempt
+  if (authorizations != 1) out.auth_line = out.auth_line_end = out.auth_value = out.auth_value_size = 0;
   // A body too large, or framed otherwise, is not waited for: the server
   // refuses it from the head alone, and the connection then closes (its
   // bytes are not a request).

@@ -17,6 +17,11 @@ struct head_check {
   size_t expect_continue = 0;   // ready/incomplete: offset of an "Expect" header name, 0 = none
   bool head_complete = false;
   bool body_unread = false;     // a body follows that is not part of request_bytes: close after
+  // ready: the request's one Authorization line (0, 0 when it has none or
+  // several): [auth_line, auth_line_end) is the line with its CRLF,
+  // [auth_value, auth_value + auth_value_size) its value, trimmed. The edge
+  // lifts it out of what httplib parses (http/edge.h).
+  size_t auth_line = 0, auth_line_end = 0, auth_value = 0, auth_value_size = 0;
 };
 head_check check_head(std::string_view buf, size_t max_head, size_t max_body);
 

@@ -4,6 +4,7 @@
 #include "base/crypto.h"
 #include "domain/request.h"
 #include "http/context.h"
+#include "http/edge.h"
 
 namespace roster::http {
 
@@ -25,8 +26,9 @@ result<nlohmann::json> context::body() const {
 }
 
 result<bearer> context::auth() const {
-  std::string header = req.get_header_value("Authorization");  // owns what `token` views
-  auto token = bearer_token(header);
+  auto lifted = lifted_authorization();
+  std::string header = lifted ? std::string() : req.get_header_value("Authorization");  // owns what `token` views
+  auto token = bearer_token(lifted ? *lifted : std::string_view(header));
   if (!token) return make_error(errc::unauthorized, "missing or malformed Authorization: Bearer header");
   if (token->find('.') != std::string_view::npos) {
     if (req.method != "GET" && req.method != "HEAD")

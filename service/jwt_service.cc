@@ -106,11 +106,10 @@ result<std::string> jwt_service::rotate(millis now) {
 result<jwt_identity> jwt_service::verify(std::string_view token, millis now) {
   auto expired = [] { return make_error(errc::session_expired, "token expired"); };
   auto invalid = [] { return make_error(errc::unauthorized, "invalid token"); };
-  auto h = sha256(token);
-  auto& sh = cache_[static_cast<unsigned char>(h[0]) % shards];
+  auto& sh = cache_[(token_hash{}(token) >> 48) % shards];
   {
     std::lock_guard<std::mutex> lock(sh.mu);
-    auto it = sh.map.find(h);
+    auto it = sh.map.find(token);
     if (it != sh.map.end()) {
       if (it->second.exp * 1000 + jwt::leeway_s * 1000 <= now) {
         sh.map.erase(it);
@@ -148,7 +147,7 @@ result<jwt_identity> jwt_service::verify(std::string_view token, millis now) {
   {
     std::lock_guard<std::mutex> lock(sh.mu);
     if (sh.map.size() >= shard_cap) sh.map.clear();
-    sh.map.emplace(h, entry);
+    sh.map.emplace(std::string(token), entry);
   }
   return jwt_identity{std::move(entry.uid16), std::move(entry.session_key)};
 }

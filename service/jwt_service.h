@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "cluster/router_port.h"
@@ -81,9 +82,16 @@ class jwt_service {
     std::string session_key;
     int64_t exp = 0;  // seconds
   };
+  /// Looks a token up as the string_view it arrives as (no copy, no
+  /// digest): the map holds only tokens whose signature was checked, and a
+  /// hit needs every byte equal.
+  struct token_hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct shard {
     std::mutex mu;
-    std::unordered_map<std::string, cached> map;  // by SHA-256 of the token
+    std::unordered_map<std::string, cached, token_hash, std::equal_to<>> map;  // by the token
   };
   static constexpr size_t shards = 16;
   static constexpr size_t shard_cap = 4096;

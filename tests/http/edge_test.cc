@@ -58,6 +58,38 @@ TEST(CheckHead, RefusesControlCharactersAndTwoLengths) {
             head_check::bad_bytes);
 }
 
+TEST(CheckHead, FindsAControlCharacterAtEveryPositionOfALongLine) {
+  // The scan skips eight bytes at a time: a bad byte anywhere in a word, and
+  // every byte value, is still seen.
+  std::string prefix = "GET / HTTP/1.1\r\nAuthorization: Bearer ";
+  std::string token(96, 'x');
+  for (int v = 0; v < 256; ++v) {
+    bool bad = (v < 0x20 && v != '\t') || v == 0x7f;
+    for (size_t at = 0; at < 24; ++at) {
+      auto t = token;
+      t[at] = static_cast<char>(v);
+      auto got = check_head(prefix + t + "\r\n\r\n", head, body).state;
+      if (v == '\r') EXPECT_EQ(got, head_check::bad_bytes);  // a CR not followed by LF
+      else EXPECT_EQ(got, bad ? head_check::bad_bytes : head_check::ready) << v << " at " << at;
+    }
+  }
+}
+
+TEST(CheckHead, FindsTheOneAuthorizationLine) {
+  std::string h = "GET /v1/account HTTP/1.1\r\nHost: x\r\naUTHORIZATION: \t Bearer abc.def \r\nAccept: */*\r\n\r\n";
+  auto c = check_head(h, head, body);
+  ASSERT_EQ(c.state, head_check::ready);
+  EXPECT_EQ(h.substr(c.auth_value, c.auth_value_size), "Bearer abc.def");
+  EXPECT_EQ(h.substr(c.auth_line, c.auth_line_end - c.auth_line), "aUTHORIZATION: \t Bearer abc.def \r\n");
+  // None, or two: nothing is lifted (httplib sees them all).
+  for (auto other : {"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                     "GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n"}) {
+    auto n = check_head(other, head, body);
+    EXPECT_EQ(n.state, head_check::ready);
+    EXPECT_EQ(n.auth_line_end, 0u) << other;
+  }
+}
+
 TEST(CheckHead, DoesNotWaitForBodiesTheServerRefuses) {
   // Too large, or framed otherwise: dispatched on the head alone (413 / 411),
   // and the connection closes after the answer.

@@ -215,6 +215,36 @@ TEST_F(Edge, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_NE(out.find("HTTP/1.1 201"), std::string::npos);
 }
 
+TEST_F(Edge, EachPipelinedRequestIsAuthorizedByItsOwnHeader) {
+  // The edge lifts a request's one Authorization line out of what httplib
+  // parses: the lifted value must be that request's, however it is spelled,
+  // and a request with two lines (httplib reads the first) or none is as before.
+  roster_server s;
+  auto a = s.call("POST", "/v1/sessions/anonymous").body, b = s.call("POST", "/v1/sessions/anonymous").body;
+  auto ta = a["session"]["token"].get<std::string>(), tb = b["session"]["token"].get<std::string>();
+  auto jwt = s.as(tb, "POST", "/v1/sessions/jwt").body["token"].get<std::string>();
+  std::string one = "GET /v1/account HTTP/1.1\r\nHost: x\r\nAUTHORIZATION:\t Bearer " + ta + " \r\nX-Request-Id: r1\r\n\r\n";
+  std::string two = "GET /v1/account HTTP/1.1\r\nauthorization: Bearer " + jwt + "\r\nX-Request-Id: r2\r\n\r\n";
+  std::string three = "GET /v1/account HTTP/1.1\r\nX-Request-Id: r3\r\n\r\n";
+  std::string four = "GET /v1/account HTTP/1.1\r\nAuthorization: Bearer " + ta + "\r\nAuthorization: Bearer " + tb +
+                     "\r\nX-Request-Id: r4\r\nConnection: close\r\n\r\n";
+  auto out = exchange(s.port(), one + two + three + four);
+  auto answer = [&](const std::string& id) {
+    auto at = out.find("X-Request-Id: " + id);
+    auto start = out.rfind("HTTP/1.1 ", at);
+    auto next = out.find("HTTP/1.1 ", at);
+    return out.substr(start, next == std::string::npos ? std::string::npos : next - start);
+  };
+  auto r1 = answer("r1"), r2 = answer("r2"), r3 = answer("r3"), r4 = answer("r4");
+  EXPECT_EQ(status_of(r1), 200) << out;
+  EXPECT_NE(r1.find(a["user"]["id"].get<std::string>()), std::string::npos) << r1;
+  EXPECT_EQ(status_of(r2), 200) << out;
+  EXPECT_NE(r2.find(b["user"]["id"].get<std::string>()), std::string::npos) << r2;
+  EXPECT_EQ(status_of(r3), 401) << out;
+  EXPECT_EQ(status_of(r4), 200) << out;
+  EXPECT_NE(r4.find(a["user"]["id"].get<std::string>()), std::string::npos) << r4;
+}
+
 TEST_F(Edge, ConnectionsPerAddressAreCapped) {
   roster_server s(env{{"ROSTER_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "5"}});
   std::vector<int> held;
