@@ -3,7 +3,7 @@
 // request lies within what was received, its head holds no control
 // character and no line end but CRLF, and more bytes after it never change
 // where it ends (pipelining relies on that); a head within the limit is never
-// called too large.
+// called too large. A lifted Authorization line is a whole line of the head.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,6 +31,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (ch == '\n') FUZZ_CHECK(i > 0 && buf[i - 1] == '\r');
     }
     if (!c.body_unread) FUZZ_CHECK(c.request_bytes - head_end <= max_body);
+    // The lifted Authorization line is one whole header line of the head,
+    // its value inside it.
+    if (c.auth_line_end) {
+      FUZZ_CHECK(c.auth_line > 0 && buf.compare(c.auth_line - 2, 2, "\r\n") == 0);
+      FUZZ_CHECK(c.auth_line_end <= head_end - 2 && buf.compare(c.auth_line_end - 2, 2, "\r\n") == 0);
+      FUZZ_CHECK(c.auth_line < c.auth_value && c.auth_value + c.auth_value_size <= c.auth_line_end - 2);
+    }
     auto more = check_head(buf + "GET / HTTP/1.1\r\n", max_head, max_body);
     FUZZ_CHECK(more.state == head_check::ready && more.request_bytes == c.request_bytes);
   }
