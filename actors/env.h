@@ -48,6 +48,7 @@ struct actor_env {
   size_t max_sessions_per_user = 100;
   size_t max_log_entries = 1000;  // per user; older security-log entries are pruned
   size_t notifications_kept = 1000;  // per user (notifications.keep_per_user)
+  size_t max_friends = 1000;  // social.max_friends: friends and sent invites per user
   /// One-time codes and link tokens (auth.code_*; domain/codes.h), the base
   /// of the links, and the texts of the messages that carry them.
   code_policy codes;

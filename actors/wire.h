@@ -63,7 +63,7 @@ error refused_error();
 /// user_record carries the MFA state and linked identities, signed_in an MFA
 /// challenge; new user ops for identities, prefs and MFA. 5: index_op has
 /// jwt_keyset.
-constexpr uint8_t protocol_version = 5;
+constexpr uint8_t protocol_version = 6;
 
 // -- inspect() adapters ---------------------------------------------------------
 
@@ -200,4 +200,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(roster_core, caf::first_custom_type_id)
   CAF_ADD_ATOM(roster_core, roster, idle_atom, "idle")
   CAF_ADD_ATOM(roster_core, roster, seal_atom, "seal")
   CAF_ADD_ATOM(roster_core, roster, passivate_atom, "passivate")
+  CAF_ADD_ATOM(roster_core, roster, resume_atom, "resume")
 CAF_END_TYPE_ID_BLOCK(roster_core)

@@ -32,6 +32,7 @@ std::string_view errc_name(errc e) {
     case errc::internal: return "internal";
     case errc::email_not_verified: return "email_not_verified";
     case errc::provider_unavailable: return "provider_unavailable";
+    case errc::limit_reached: return "limit_reached";
   }
   return "internal";
 }

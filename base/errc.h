@@ -44,6 +44,7 @@ enum class errc : uint8_t {
   internal,
   email_not_verified,  // appended: the codes travel between nodes as numbers
   provider_unavailable,  // a login provider (Google's JWKS, Discord's API, ...) could not be asked
+  limit_reached,  // a per-user count is at its configured limit (social.max_friends)
 };
 
 /// snake_case name of a code, as it appears in `{"error": {"code": ...}}`.

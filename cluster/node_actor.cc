@@ -136,7 +136,11 @@ void apply_fence(self_ptr self) {
     bool mine = st.view.owners[p] == self_name(self);
     bool open = ctx.fence->writable(part);
     if (mine && !st.handoffs.sealed(p)) {
-      if (!open) ctx.fence->grant(part, st.view.epoch);
+      if (!open) {
+        ctx.fence->grant(part, st.view.epoch);
+        // Social-graph intents stored in it are delivered from here now.
+        if (p < ctx.hosts.size()) self->send(ctx.hosts[p], resume_atom_v);
+      }
     } else if (!mine) {
       if (open) ctx.fence->revoke(part, st.view.epoch);
       if (st.handoffs.handed_off(p)) {

@@ -94,6 +94,7 @@ struct node_runtime::impl {
     env->login_throttle = throttle_policy{c.auth.max_failed_logins, c.auth.failed_login_window, 30'000};
     env->idle_passivation = c.actors.idle_passivation;
     env->notifications_kept = static_cast<size_t>(c.notifications.keep_per_user);
+    env->max_friends = static_cast<size_t>(c.social.max_friends);
     env->codes = code_policy{c.auth.code_ttl, 5, c.auth.code_send_per_minute, c.auth.code_send_per_hour};
     env->link_base_url = c.auth.link_base_url;
     env->require_verified_email = c.auth.require_verified_email;

@@ -34,6 +34,11 @@ inline constexpr std::string_view mfa_disabled = "user.mfa_disabled";
 inline constexpr std::string_view mfa_recovery_codes_regenerated = "user.mfa_recovery_codes_regenerated";
 inline constexpr std::string_view mfa_recovery_code_used = "user.mfa_recovery_code_used";
 inline constexpr std::string_view mfa_failed = "user.mfa_failed";
+// The social graph (domain/social.h), on the user whose half changed:
+inline constexpr std::string_view friend_invited = "friend.invited";    // another user invited this one
+inline constexpr std::string_view friend_added = "friend.added";        // an invite was accepted (either way)
+inline constexpr std::string_view friend_removed = "friend.removed";    // a friendship or invite ended
+inline constexpr std::string_view user_blocked = "friend.blocked";      // this user blocked another
 } // namespace event_type
 
 /// Every event type, in documentation order.

@@ -26,14 +26,6 @@ bool printable_ascii(std::string_view v, size_t min, size_t max) {
 
 using nlohmann::json;
 
-/// Unwraps a result, or writes its error and returns false.
-template <class T>
-bool take(context& c, result<T>& r) {
-  if (r) return true;
-  write_error(c.res, r.err());
-  return false;
-}
-
 bool only_fields(context& c, const json& body, std::initializer_list<const char*> allowed, error& e) {
   for (auto& item : body.items()) {
     // Not a structured binding: clang 14 cannot capture one in the lambda.

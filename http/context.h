@@ -20,6 +20,7 @@
 #include "base/errc.h"
 #include "domain/throttle.h"
 #include "service/providers.h"
+#include "http/errors.h"
 
 namespace roster::http {
 
@@ -88,5 +89,13 @@ using handler = void (*)(context&);
 
 /// Reads a string field: absent → nullopt; wrong type → records a field error.
 std::optional<std::string> string_field(const nlohmann::json& body, const char* name, error& e, bool required = false);
+
+/// Unwraps a result, or writes its error and returns false.
+template <class T>
+bool take(context& c, result<T>& r) {
+  if (r) return true;
+  write_error(c.res, r.err());
+  return false;
+}
 
 } // namespace roster::http

@@ -33,6 +33,7 @@ int status_of(errc e) {
     case errc::partition_unavailable:
     case errc::partition_moving:
     case errc::provider_unavailable: return 503;
+    case errc::limit_reached: return 409;
     case errc::internal: return 500;
   }
   return 500;

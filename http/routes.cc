@@ -53,6 +53,12 @@ std::vector<route> build_routes() {
     {"GET", "/v1/account/identities", list_identities},
     {"POST", "/v1/account/identities/{kind}", link_identity},
     {"DELETE", "/v1/account/identities/{kind}", unlink_identity},
+    {"GET", "/v1/friends", list_friends},
+    {"POST", "/v1/friends/{user_id}", add_friend},
+    {"DELETE", "/v1/friends/{user_id}", remove_friend},
+    {"GET", "/v1/blocks", list_blocks},
+    {"POST", "/v1/blocks/{user_id}", add_block},
+    {"DELETE", "/v1/blocks/{user_id}", remove_block},
     {"GET", "/v1/account/prefs", get_prefs},
     {"PUT", "/v1/account/prefs", put_prefs},
     // players (SPEC §4)

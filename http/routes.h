@@ -66,6 +66,13 @@ void delete_current_session(context&);
 void delete_session(context&);
 void delete_all_sessions(context&);
 void mint_jwt(context&);
+// Friends and blocks (social_handlers.cc)
+void list_friends(context&);
+void add_friend(context&);
+void remove_friend(context&);
+void list_blocks(context&);
+void add_block(context&);
+void remove_block(context&);
 void jwks(context&);
 void admin_jwt_rotate(context&);
 void account_logs(context&);

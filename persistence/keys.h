@@ -6,6 +6,8 @@
 //   security log  P 'u' uid16 'l' at_ms:u64be seq:u32be
 //   notification  P 'u' uid16 'n' inv_seq:u64be   (newest first)
 //   recent event  P 'u' uid16 'e' seq:u64be       (for streams' Last-Event-ID)
+//   social half   P 'u' uid16 'f' other16         (domain/social.h)
+//   intent        P 'x' uid16 other16             (a pair change to deliver to other16)
 //   index entry   P 'i' "<kind>:<normalised value>"
 //   outbox entry  P 'o' id16   (id16: at_ms:u64be partition:u16be random:6)
 //   code record   P 'c' purpose:u8 "<identity key>"   (one-time codes, domain/codes.h)
@@ -83,6 +85,33 @@ inline std::string recent_event(uint16_t p, std::string_view uid16, uint64_t seq
   return k;
 }
 inline std::string recent_events_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'e'; }
+/// The user's half of its pair with `other16` (domain/social.h).
+inline std::string edge(uint16_t p, std::string_view uid16, std::string_view other16) {
+  return user_prefix(p, uid16) + 'f' + std::string(other16);
+}
+inline std::string edges_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'f'; }
+/// A pair change the user's actor still has to deliver to `other16`. Beside
+/// the users, not under one: it outlives a deleted user (whose edges must
+/// still be removed on the other side), and the partition host finds a
+/// partition's pending intents with one scan when it takes the partition.
+inline std::string intent(uint16_t p, std::string_view uid16, std::string_view other16) {
+  std::string k = partition_prefix(p);
+  k.push_back('x');
+  k.append(uid16);
+  k.append(other16);
+  return k;
+}
+inline std::string intents_of_user(uint16_t p, std::string_view uid16) {
+  std::string k = partition_prefix(p);
+  k.push_back('x');
+  k.append(uid16);
+  return k;
+}
+inline std::string intents_of_partition(uint16_t p) {
+  std::string k = partition_prefix(p);
+  k.push_back('x');
+  return k;
+}
 inline std::string index_entry(uint16_t p, std::string_view key) {
   std::string k = partition_prefix(p);
   k.push_back('i');

@@ -335,6 +335,27 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
       sweep(self);
       arm_sweep(self);
     },
+    [self](resume_atom) {
+      // The partition is now this node's (start, or a handoff brought it):
+      // wake the users with social-graph intents still to deliver; each
+      // actor delivers its own as it loads (actors/user/user_actor.cc).
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (!sender || sender->node() != self->node() || !st.env->serving(st.partition)) return;  // this node's only
+      auto prefix = keys::intents_of_partition(st.partition);
+      std::string last;
+      std::vector<uid_key> users;
+      auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view) {
+        auto uid = k.substr(prefix.size(), 16);
+        if (uid.size() == 16 && uid != last) {
+          last = std::string(uid);
+          users.emplace_back(last);
+        }
+        return true;
+      });
+      if (!scanned) spdlog::error("partition {}: cannot read its pending intents: {}", st.partition, scanned.err().message);
+      for (auto& u : users) actor_for(self, u);
+    },
     [self](stats_atom) -> std::string {
       auto& st = self->state;
       return json{{"partition", st.partition},

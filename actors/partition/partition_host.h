@@ -25,7 +25,7 @@ namespace roster {
 using partition_host_hdl =
     caf::typed_actor<caf::replies_to<user_request>::with<user_reply>, caf::replies_to<scan_request>::with<scan_reply>,
                      caf::reacts_to<passivate_atom, std::string>, caf::reacts_to<seal_atom>, caf::reacts_to<idle_atom>,
-                     caf::replies_to<stats_atom>::with<std::string>>;
+                     caf::replies_to<stats_atom>::with<std::string>, caf::reacts_to<resume_atom>>;
 
 /// Spawns the host of `partition`.
 partition_host_hdl spawn_partition_host(caf::actor_system& sys, std::shared_ptr<actor_env> env, uint16_t partition);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
 
 #include "actors/uid_key.h"
 #include "base/crypto.h"
@@ -15,6 +16,8 @@
 #include "domain/mfa.h"
 #include "domain/notifications.h"
 #include "domain/session_book.h"
+#include "domain/social.h"
+#include "base/placement.h"
 #include "domain/throttle.h"
 #include "domain/user_codec.h"
 #include "domain/user_views.h"
@@ -71,6 +74,15 @@ struct user_actor_state {
   /// notifications.keep_per_user exactly.
   std::optional<std::deque<uint64_t>> notification_seqs;
   uint32_t events_kept = 0;  // prune the recent events now and then
+
+  /// The user's halves of the social graph (domain/social.h) by the other
+  /// user's raw id, tombstones included: read at the first social request.
+  std::optional<std::map<std::string, social::half>> edges;
+  /// Pair changes still to deliver, by the other user's raw id (keys::intent):
+  /// read at load; each is sent until the other side confirms it.
+  std::map<std::string, social::intent> intents;
+  bool retry_armed = false;          // an idle_atom to self is on CAF's clock
+  uint32_t invites_in_flight = 0;    // forwarded to the pairs' owners, not answered yet
 
   void set_online(bool now_online) {
     if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
@@ -189,6 +201,7 @@ void forget(user_actor_state& st) {
   st.withdraw_reads();
   st.user.reset();
   st.sessions.clear();
+  st.edges.reset();
 }
 
 /// Loads the record and sessions. A failed read leaves the state empty and
@@ -205,6 +218,16 @@ void load(user_actor_state& st) {
       if (auto s = decode_session(v)) st.sessions.load(std::move(*s));
       return true;
     });
+  if (raw && scanned) {
+    auto prefix = keys::intents_of_user(st.partition, st.uid16.view());
+    st.intents.clear();
+    scanned = db.scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
+      if (auto i = social::decode_intent(v); i && k.size() == prefix.size() + 16)
+        st.intents.emplace(std::string(k.substr(prefix.size())), *i);
+      return true;
+    });
+  }
+  st.edges.reset();
   if (!raw || !scanned) {
     spdlog::error("user actor: cannot read user {} from the store: {}", uuid_to_string(st.uid16.view()),
                   (!raw ? raw.err() : scanned.err()).message);
@@ -734,6 +757,250 @@ result<revoked> on(ctx& c, recover_password& op) {
   return revoked{*gone.value};
 }
 
+// -- the social graph (domain/social.h; docs/architecture.md "The social graph") ----
+// A pair's owner (the user with the lower id) decides every change to it,
+// stores its half and an intent in one batch, and delivers the intent to the
+// other user's actor until that actor confirms it: at once, again every
+// intent_retry while it fails, and after a restart or a handoff from the
+// store (the partition host wakes users with intents: resume_atom). The
+// other user forwards its own operations to the owner (peer_decide) and
+// stores the answer before it replies. Halves only ever move to a higher
+// version, so a late or repeated delivery changes nothing.
+
+constexpr auto intent_retry = std::chrono::milliseconds(1000);
+constexpr auto peer_timeout = std::chrono::seconds(5);
+/// The version of a half whose other user was deleted: nothing comes after it.
+constexpr uint64_t gone_version = ~uint64_t{0};
+
+bool lower_than(const user_actor_state& st, std::string_view other) { return st.uid16.view() < other; }
+
+/// Reads the user's halves once per actor life (false: the store failed).
+bool ensure_edges(user_actor_state& st) {
+  if (st.edges) return true;
+  std::map<std::string, social::half> m;
+  auto prefix = keys::edges_prefix(st.partition, st.uid16.view());
+  auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
+    if (k.size() != prefix.size() + 16) return true;
+    if (auto h = social::decode_half(v)) m.emplace(std::string(k.substr(prefix.size())), std::move(*h));
+    return true;
+  });
+  if (!scanned) {
+    spdlog::error("user actor: cannot read the social graph: {}", scanned.err().message);
+    return false;
+  }
+  st.edges = std::move(m);
+  return true;
+}
+
+/// Pairs that count against the user's social.max_friends, invites being
+/// forwarded included.
+size_t counted(const user_actor_state& st) {
+  size_t n = st.invites_in_flight;
+  for (auto& [other, h] : *st.edges) n += social::counts_for(h.pair, lower_than(st, other)) ? 1 : 0;
+  return n;
+}
+
+social::pair_state half_pair(const user_actor_state& st, const std::string& other) {
+  auto it = st.edges->find(other);
+  return it == st.edges->end() ? social::pair_state{} : it->second.pair;
+}
+
+/// The user's item in lists and answers: {user: {id, username,
+/// display_name, avatar_url}, state, updated_at}.
+json social_item(const user_actor_state& st, const std::string& other) {
+  auto it = st.edges->find(other);
+  json user{{"id", uuid_to_string(other)}};
+  std::string_view state = "none";
+  json at = nullptr;
+  if (it != st.edges->end()) {
+    auto& h = it->second;
+    user["username"] = h.peer.username.empty() ? json(nullptr) : json(h.peer.username);
+    user["display_name"] = h.peer.display_name;
+    user["avatar_url"] = h.peer.avatar_url.empty() ? json(nullptr) : json(h.peer.avatar_url);
+    if (auto s = social::state_for(h.pair, lower_than(st, other)); !s.empty()) state = s;
+    if (h.pair.updated_at) at = format_time(h.pair.updated_at);
+  }
+  return json{{"user", std::move(user)}, {"state", state}, {"updated_at", std::move(at)}};
+}
+
+/// Events and the security log for a change of the user's half with `other`.
+void social_events(ctx& c, write_batch& b, const std::string& other, const social::pair_state& before,
+                   const social::pair_state& after, bool by_me) {
+  if (!c.st.user) return;
+  bool lo = lower_than(c.st, other);
+  auto was = social::state_for(before, lo), now = social::state_for(after, lo);
+  if (was == now) return;
+  json data{{"user_id", uuid_to_string(other)}, {"state", now.empty() ? "none" : now}};
+  if (by_me) add_log(c, b, "social_" + std::string(now.empty() ? "none" : now), true, data);
+  if (now == "invite_received") emit(c, b, event_type::friend_invited, data);
+  else if (now == "friend") emit(c, b, event_type::friend_added, data);
+  else if (now == "blocked") emit(c, b, event_type::user_blocked, data);
+  else if (was == "friend" || was == "invite_sent" || was == "invite_received") emit(c, b, event_type::friend_removed, data);
+}
+
+/// Writes `pair` as the half with `other` (a tombstone when empty: its
+/// version must outlive it) into `b` and memory; `peer` refreshes what the
+/// list shows of the other user.
+void put_half(user_actor_state& st, write_batch& b, const std::string& other, const social::pair_state& pair,
+              const social::peer_summary* peer) {
+  auto& h = (*st.edges)[other];
+  h.pair = pair;
+  if (peer) h.peer = *peer;
+  b.put(keys::edge(st.partition, st.uid16.view(), other), social::encode_half(h));
+}
+
+social::peer_summary summary_of(const user_actor_state& st) {
+  if (!st.user) return {};
+  return {st.user->username, st.user->display_name, st.user->avatar_url};
+}
+
+void deliver(self_ptr self, const std::string& other, std::function<void(std::optional<bool>)> done);
+
+void arm_retry(self_ptr self) {
+  auto& st = self->state;
+  if (st.retry_armed || st.intents.empty()) return;
+  st.retry_armed = true;
+  self->delayed_send(self, intent_retry, idle_atom_v);
+}
+
+/// The other side answered a delivery: the intent is done if it is still
+/// the one sent (a newer decision is delivered on its own).
+void settle(self_ptr self, const std::string& other, const social::intent& sent, const social_pair& r) {
+  auto& st = self->state;
+  auto it = st.intents.find(other);
+  if (it == st.intents.end() || !(it->second.pair == sent.pair) || it->second.gone != sent.gone) return;
+  write_batch b;
+  b.remove(keys::intent(st.partition, st.uid16.view(), other));
+  // The other user does not exist (any more): nothing can be paired with it.
+  if (r.gone && !sent.gone && st.user && ensure_edges(st)) {
+    social::pair_state end;
+    end.version = gone_version;
+    put_half(st, b, other, end, nullptr);
+  }
+  if (auto w = st.env->db->write(b); !w.ok()) {
+    spdlog::warn("user actor: cannot settle an intent: {}", w.err().message);
+    arm_retry(self);  // delivered again later: harmless
+    return;
+  }
+  st.intents.erase(it);
+}
+
+/// What a delivery tells the one who waits for it: the other user is gone
+/// (true), there (false), or did not answer (nullopt; retried later).
+using delivered_fn = std::function<void(std::optional<bool> gone)>;
+
+/// Sends `in` for `other` to its user's actor; a stored intent is settled
+/// by the answer (`stored`).
+void send_sync(self_ptr self, const std::string& other, const social::intent& in, bool stored, delivered_fn done) {
+  auto& st = self->state;
+  auto host = st.env->serving(st.partition)
+                ? caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)))
+                : user_endpoint{};
+  if (!host) {
+    if (stored) arm_retry(self);
+    if (done) done(std::nullopt);
+    return;
+  }
+  auto me = summary_of(st);
+  user_request req;
+  req.user_id = other;
+  req.credential = st.env->credential;
+  req.op = peer_sync{st.uid16.str(), social::encode_intent(in), me.username, me.display_name, me.avatar_url};
+  self->request(host, peer_timeout, std::move(req))
+    .then(
+      [self, other, in, stored, done](const user_reply& r) {
+        auto* p = std::get_if<social_pair>(&r.value);
+        if (p && stored) settle(self, other, in, *p);
+        if (done) done(p ? std::optional<bool>(p->gone) : std::nullopt);
+      },
+      [self, stored, done](caf::error&) {
+        if (stored) arm_retry(self);
+        if (done) done(std::nullopt);
+      });
+}
+
+/// Sends the pending intent for `other` to its user's actor.
+void deliver(self_ptr self, const std::string& other, delivered_fn done = nullptr) {
+  auto& st = self->state;
+  auto it = st.intents.find(other);
+  if (it == st.intents.end()) {
+    if (done) done(false);
+    return;
+  }
+  send_sync(self, other, it->second, true, std::move(done));
+}
+
+void deliver_all(self_ptr self) {
+  std::vector<std::string> others;
+  for (auto& [other, i] : self->state.intents) others.push_back(other);
+  for (auto& o : others) deliver(self, o);
+}
+
+/// The owner's decision (this user is lo): stores the half and the intent,
+/// then delivers. `by_me`: this user is the initiator.
+result<social::pair_state> owner_decide(ctx& c, const std::string& other, social::op o, bool by_me,
+                                        size_t initiator_count, const social::peer_summary* peer) {
+  auto& st = c.st;
+  auto cur = half_pair(st, other);
+  if (cur.version == gone_version) return not_found();
+  auto next = social::decide(cur, by_me, o, initiator_count, st.env->max_friends, c.now);
+  if (!next) return next.err();
+  if (*next == cur) return cur;
+  write_batch b;
+  put_half(st, b, other, *next, peer);
+  social::intent in{*next, false};
+  b.put(keys::intent(st.partition, st.uid16.view(), other), social::encode_intent(in));
+  social_events(c, b, other, cur, *next, by_me);
+  if (!commit(c, b)) return store_failed(c);
+  st.intents[other] = in;
+  return *next;
+}
+
+result<social_pair> on(ctx& c, peer_decide& op) {
+  auto& st = c.st;
+  auto o = social::op_from(op.op);
+  if (!o || op.from.size() != 16 || !lower_than(st, op.from)) return make_error(errc::invalid_request, "not the pair's owner");
+  if (!st.user) return social_pair{{}, true};
+  if (!ensure_edges(st)) return unavailable_error();
+  social::peer_summary peer{op.from_username, op.from_display_name, op.from_avatar_url};
+  auto next = owner_decide(c, op.from, *o, false, op.from_count, &peer);
+  if (!next) return next.err();
+  deliver(c.self, op.from, nullptr);  // the initiator stores the answer; this settles the intent
+  auto me = summary_of(st);
+  return social_pair{social::encode_half({*next, {}}), false, me.username, me.display_name, me.avatar_url};
+}
+
+result<social_pair> on(ctx& c, peer_sync& op) {
+  auto& st = c.st;
+  auto in = social::decode_intent(op.intent);
+  if (!in || op.from.size() != 16 || op.from == st.uid16.str() || (!in->gone && lower_than(st, op.from)))
+    return make_error(errc::invalid_request, "malformed intent");
+  if (!st.user) return social_pair{{}, true};
+  if (!ensure_edges(st)) return unavailable_error();
+  auto cur = half_pair(st, op.from);
+  social::pair_state next = in->pair;
+  if (in->gone) {
+    next = social::pair_state{};
+    next.version = gone_version;
+    // An intent of ours to the deleted user has nobody to go to.
+    if (st.intents.count(op.from)) {
+      write_batch drop;
+      drop.remove(keys::intent(st.partition, st.uid16.view(), op.from));
+      if (st.env->db->write(drop).ok()) st.intents.erase(op.from);
+    }
+  }
+  if (next.version > cur.version) {
+    write_batch b;
+    social::peer_summary peer{op.from_username, op.from_display_name, op.from_avatar_url};
+    put_half(st, b, op.from, next, in->gone ? nullptr : &peer);
+    social_events(c, b, op.from, cur, next, false);
+    if (!commit(c, b)) return store_failed(c);
+  }
+  auto me = summary_of(st);
+  return social_pair{social::encode_half({half_pair(st, op.from), {}}), false, me.username, me.display_name,
+                     me.avatar_url};
+}
+
 result<deleted> delete_now(ctx& c, const char* event) {
   auto index_keys = index_keys_of(*c.st.user);
   write_batch b;
@@ -745,6 +1012,20 @@ result<deleted> delete_now(ctx& c, const char* event) {
         b.remove(std::string(k));
         return true;
       });
+  // Every pair goes with the user: the other halves learn it by an intent
+  // that outlives the user (keys::intent lies beside the users).
+  std::map<std::string, social::intent> gone;
+  if (scanned && ensure_edges(c.st)) {
+    for (auto& [other, h] : *c.st.edges) {
+      if (h.pair.version == gone_version) continue;
+      social::intent in{social::pair_state{}, true};
+      in.pair.version = gone_version;
+      b.put(keys::intent(c.st.partition, c.st.uid16.view(), other), social::encode_intent(in));
+      gone.emplace(other, in);
+    }
+  } else if (scanned) {
+    scanned = status(make_error(errc::partition_unavailable, "cannot read the social graph"));
+  }
   // Half a deletion (some keys unread) is no deletion: nothing is written.
   if (!scanned) {
     spdlog::error("user actor: cannot read user {} to delete it: {}", c.st.user->id, scanned.err().message);
@@ -753,7 +1034,9 @@ result<deleted> delete_now(ctx& c, const char* event) {
   if (!commit(c, b)) return store_failed(c);
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
   forget(c.st);
-  request_passivation(c.self);
+  for (auto& [other, in] : gone) c.st.intents[other] = in;
+  deliver_all(c.self);
+  if (c.st.intents.empty()) request_passivation(c.self);
   return deleted{std::move(index_keys)};
 }
 
@@ -1242,6 +1525,117 @@ result<signed_in> on(ctx& c, mfa_finish& op) {
   return complete_login(c, b, method);
 }
 
+/// Runs in social_request (it answers asynchronously), never here.
+result<view> on(ctx&, social_change&) { return make_error(errc::internal, "internal error"); }
+
+result<view> on(ctx& c, list_social& op) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    auto& st = c.st;
+    if (!ensure_edges(st)) return unavailable_error();
+    std::string after;
+    if (!op.cursor.empty()) {
+      auto raw = base64url_decode(op.cursor);
+      if (!raw || raw->size() != 16) return invalid_cursor();
+      after = *raw;
+    }
+    json items = json::array();
+    bool more = false;
+    std::string last;
+    for (auto it = after.empty() ? st.edges->begin() : st.edges->upper_bound(after); it != st.edges->end(); ++it) {
+      bool lo = lower_than(st, it->first);
+      auto state = social::state_for(it->second.pair, lo);
+      bool take = op.blocks ? social::blocks(it->second.pair, lo)
+                            : (!state.empty() && (op.state.empty() || op.state == state));
+      if (!take) continue;
+      if (items.size() == op.limit) {
+        more = true;
+        break;
+      }
+      items.push_back(social_item(st, it->first));
+      last = it->first;
+    }
+    return view{json{{"items", std::move(items)}, {"next_cursor", more ? json(base64url_encode(last)) : json(nullptr)}}.dump()};
+  });
+}
+
+/// POST/DELETE /v1/friends|blocks/{id}: the caller's change to its pair with
+/// `other`. When the caller owns the pair it decides, stores, and answers once
+/// the other side has its half (or did not answer in time: the intent is
+/// stored and delivered later); a first contact that changed nothing still
+/// asks whether the other user exists. Otherwise it forwards the change to
+/// the owner and stores the owner's answer before answering.
+caf::result<user_reply> social_request(self_ptr self, user_request& req) {
+  auto& st = self->state;
+  auto& op = std::get<social_change>(req.op);
+  ctx c{self, st, req, now_ms(), false, {}, {}};
+  auto fail = [](const error& e) { return caf::result<user_reply>(to_caf(e)); };
+  auto s = authenticated_session(c);
+  if (!s) return fail(s.err());
+  auto o = social::op_from(op.op);
+  if (!o || op.other.size() != 16 || op.other == st.uid16.str()) return fail(make_error(errc::invalid_request, "invalid user"));
+  if (!ensure_edges(st)) return fail(unavailable_error());
+  auto cur = half_pair(st, op.other);
+  if (cur.version == gone_version) return fail(not_found());
+  auto other = op.other;
+  // (A response promise is made only once nothing more is answered here:
+  // once made, it alone answers the request.)
+  if (lower_than(st, other)) {
+    auto next = owner_decide(c, other, *o, true, counted(st), nullptr);
+    if (!next) return fail(next.err());
+    if (*next == cur && cur.version != 0) return user_reply{view{social_item(st, other).dump()}};
+    auto rp = self->make_response_promise<user_reply>();
+    auto answer = [self, rp, other](std::optional<bool> gone) mutable {
+      if (gone && *gone) {
+        rp.deliver(to_caf(not_found()));
+        return;
+      }
+      rp.deliver(user_reply{view{social_item(self->state, other).dump()}});
+    };
+    if (!(*next == cur)) deliver(self, other, answer);
+    else send_sync(self, other, social::intent{}, false, answer);  // first contact, nothing changed: does it exist?
+    return rp;
+  }
+  auto host = caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)));
+  if (!host) return fail(unavailable_error());
+  auto rp = self->make_response_promise<user_reply>();
+  auto me = summary_of(st);
+  user_request fwd;
+  fwd.user_id = other;
+  fwd.credential = st.env->credential;
+  fwd.op = peer_decide{st.uid16.str(), op.op, counted(st), me.username, me.display_name, me.avatar_url};
+  bool invite = *o == social::op::invite;
+  if (invite) ++st.invites_in_flight;
+  auto client = req.client;
+  self->request(host, peer_timeout, std::move(fwd))
+    .then(
+      [self, rp, other, invite, client](const user_reply& r) mutable {
+        auto& st = self->state;
+        if (invite) --st.invites_in_flight;
+        auto* p = std::get_if<social_pair>(&r.value);
+        if (!p) { rp.deliver(to_caf(make_error(errc::internal, "internal error"))); return; }
+        if (p->gone) { rp.deliver(to_caf(not_found())); return; }
+        auto h = social::decode_half(p->half);
+        if (!h || !st.user || !ensure_edges(st)) { rp.deliver(to_caf(unavailable_error())); return; }
+        user_request env;
+        env.client = client;
+        ctx c{self, st, env, now_ms(), false, {}, {}};
+        auto cur = half_pair(st, other);
+        if (h->pair.version > cur.version) {
+          write_batch b;
+          social::peer_summary peer{p->username, p->display_name, p->avatar_url};
+          put_half(st, b, other, h->pair, &peer);
+          social_events(c, b, other, cur, h->pair, true);
+          if (!commit(c, b)) { rp.deliver(to_caf(store_failed(c))); return; }
+        }
+        rp.deliver(user_reply{view{social_item(st, other).dump()}});
+      },
+      [self, rp, invite](caf::error& e) mutable {
+        if (invite) --self->state.invites_in_flight;
+        rp.deliver(std::move(e));
+      });
+  return rp;
+}
+
 /// Ends the streams that may no longer run after a change: all of them when
 /// the user is gone or may not use sessions, and those whose session ended.
 void close_streams(ctx& c) {
@@ -1287,6 +1681,8 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   // Anything but a read may change what a published answer says: take them
   // all back before it runs (read_cache).
   if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
+  // Friends and blocks answer asynchronously (they wait for the other user).
+  if (std::holds_alternative<social_change>(req.op)) return social_request(self, req);
   result<user_reply_value> r = make_error(errc::internal, "internal error");
   try {
     r = std::visit(
@@ -1302,7 +1698,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   // (Not after a failed load: "could not read" is no deletion.)
   if (!probe && !st.load_failed) close_streams(c);
   // An absent user has nothing worth keeping in memory.
-  if (!st.user && !std::holds_alternative<create_user>(req.op)) request_passivation(self);
+  if (!st.user && !std::holds_alternative<create_user>(req.op) && st.intents.empty()) request_passivation(self);
   if (!r) return to_caf(r.err());
   return user_reply{std::move(*r)};
 }
@@ -1321,6 +1717,7 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
   env->counters.live_user_actors.fetch_add(1, std::memory_order_relaxed);
   env->counters.user_actor_spawns.fetch_add(1, std::memory_order_relaxed);
   load(st);
+  deliver_all(self);  // intents a crash or a handoff left undelivered
   // A node that held streams is gone (or its relay stopped): drop them.
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& subs = self->state.subs;
@@ -1336,14 +1733,21 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
     [self](stop_atom) { self->quit(); },
     [self](idle_atom) {
       auto& st = self->state;
+      if (self->current_sender() == self->ctrl()) {  // the intent retry timer
+        st.retry_armed = false;
+        deliver_all(self);
+        return;
+      }
       if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.host)) return;
+      if (!st.intents.empty()) deliver_all(self);
       // Reads the router answered from this actor's published answers count
       // as activity too; fold them in so the next sweep sees them.
       auto now = now_ms();
       auto last = std::max(st.activity->last.load(std::memory_order_relaxed), st.last_hit());
       st.activity->last.store(last, std::memory_order_relaxed);
       // A user with an open stream is online: its actor stays.
-      if (now - last >= st.env->idle_passivation && st.subs.empty()) request_passivation(self);
+      // So is one with intents to deliver.
+      if (now - last >= st.env->idle_passivation && st.subs.empty() && st.intents.empty()) request_passivation(self);
       else st.withdraw_expired(now);
     },
   };

@@ -222,6 +222,41 @@ struct mfa_finish {
   std::string recovery_hash;
   uint64_t reservation = 0;
 };
+/// token: the caller's operation (social::op as a number) on its pair with
+/// `other` (16 raw bytes). Replies the caller's item view {user, state,
+/// updated_at} (docs/api.md "Friends and blocks").
+struct social_change {
+  std::string other;
+  uint8_t op = 0;
+};
+/// token: a page of the caller's pairs, by the other user's id: friends and
+/// invites (`blocks` false; `state` "" or one of friend / invite_sent /
+/// invite_received / blocked) or the users the caller blocks.
+struct list_social {
+  std::string state;
+  bool blocks = false;
+  uint32_t limit = 50;
+  std::string cursor;
+};
+/// internal: this actor's user owns its pair with `from` (domain/social.h)
+/// and decides `from`'s operation; `from_count` is what counts against
+/// `from`'s limit, `from_peer` what `from` shows in lists (encode_half's
+/// "peer" fields: username, display_name, avatar_url). Replies social_pair.
+struct peer_decide {
+  std::string from;
+  uint8_t op = 0;
+  uint64_t from_count = 0;
+  std::string from_username, from_display_name, from_avatar_url;
+};
+/// internal: the owner's latest decision on its pair with this actor's user
+/// (`intent` encoded by social::encode_intent; `gone`: `from` was deleted),
+/// stored if newer than this half. Replies social_pair (this user's half
+/// and summary, or gone when this user does not exist).
+struct peer_sync {
+  std::string from;
+  std::string intent;
+  std::string from_username, from_display_name, from_avatar_url;
+};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
@@ -229,7 +264,7 @@ using user_op = std::variant<create_user, authenticate, login_begin, login_faile
                              list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
                              unsubscribe, recover_password, verify_email, add_identity, remove_identity,
                              get_prefs, put_prefs, mfa_enroll, mfa_confirm, mfa_disable, mfa_set_recovery,
-                             mfa_begin, mfa_finish>;
+                             mfa_begin, mfa_finish, social_change, list_social, peer_decide, peer_sync>;
 
 /// The routable envelope.
 struct user_request {
@@ -296,8 +331,16 @@ struct mfa_ticket {
   uint64_t reservation = 0;
 };
 
+/// A pair as one side holds it (social::encode_half; empty: no such
+/// user, `gone`) with that side's summary for the other's list.
+struct social_pair {
+  std::string half;
+  bool gone = false;
+  std::string username, display_name, avatar_url;
+};
+
 using user_reply_value = std::variant<done, view, signed_in, login_ticket, profile_updated, credentials, revoked,
-                                      deleted, holds, subscription, mfa_ticket>;
+                                      deleted, holds, subscription, mfa_ticket, social_pair>;
 struct user_reply {
   user_reply_value value;
 };
@@ -326,6 +369,8 @@ template <> struct reply_of<mfa_disable> { using type = done; };
 template <> struct reply_of<mfa_set_recovery> { using type = done; };
 template <> struct reply_of<mfa_begin> { using type = mfa_ticket; };
 template <> struct reply_of<mfa_finish> { using type = signed_in; };
+template <> struct reply_of<peer_decide> { using type = social_pair; };
+template <> struct reply_of<peer_sync> { using type = social_pair; };
 template <class Op> using reply_of_t = typename reply_of<Op>::type;
 
 // -- inspect --------------------------------------------------------------------
@@ -490,6 +535,28 @@ typename Inspector::result_type inspect(Inspector& f, mfa_begin& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mfa_finish& x) {
   return f(caf::meta::type_name("mfa_finish"), x.challenge_hash, x.code, x.recovery, x.recovery_hash, x.reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, social_change& x) {
+  return f(caf::meta::type_name("social_change"), x.other, x.op);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_social& x) {
+  return f(caf::meta::type_name("list_social"), x.state, x.blocks, x.limit, x.cursor);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_decide& x) {
+  return f(caf::meta::type_name("peer_decide"), x.from, x.op, x.from_count, x.from_username, x.from_display_name,
+           x.from_avatar_url);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_sync& x) {
+  return f(caf::meta::type_name("peer_sync"), x.from, x.intent, x.from_username, x.from_display_name,
+           x.from_avatar_url);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, social_pair& x) {
+  return f(caf::meta::type_name("social_pair"), x.half, x.gone, x.username, x.display_name, x.avatar_url);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mfa_ticket& x) {
