@@ -103,6 +103,20 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.as(t_dev, "PUT", "/v1/account/prefs", json::array()).status, 400);
     EXPECT_EQ(s.as(t_dev, "GET", "/v1/account/prefs").status, 200);
     EXPECT_EQ(s.call("GET", "/v1/account/prefs").status, 401);
+    // Friends and blocks (ann and the device user).
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/friends/" + dev_id).status, 200);
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/friends/" + ann_id).status, 400);
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/friends/00000000-0000-4000-8000-000000000000").status, 404);
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/friends?state=invite_received").status, 200);
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/friends?state=enemy").status, 400);
+    EXPECT_EQ(s.call("GET", "/v1/friends").status, 401);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/friends/" + ann_id).status, 200);
+    EXPECT_EQ(s.as(t_reg, "DELETE", "/v1/friends/" + dev_id).status, 204);
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/blocks/" + dev_id).status, 200);
+    EXPECT_EQ(s.as(t_dev, "POST", "/v1/friends/" + ann_id).status, 403);
+    EXPECT_EQ(s.as(t_reg, "GET", "/v1/blocks").status, 200);
+    EXPECT_EQ(s.as(t_reg, "DELETE", "/v1/blocks/" + dev_id).status, 204);
+    EXPECT_EQ(s.as(t_reg, "DELETE", "/v1/blocks/" + ann_id).status, 400);
     // Phone codes: the SMS is read from the log sender's file for one login that succeeds.
     EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 202);
     EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 429);
