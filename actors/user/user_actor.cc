@@ -807,6 +807,92 @@ result<view> on(ctx& c, admin_get&) {
   return view{admin_view(*c.st.user, c.st.sessions.size()).dump()};
 }
 
+// -- metadata (domain/metadata.h) ---------------------------------------------------
+
+/// What the caller `caller_uid16` (16 raw bytes, authenticated by the HTTP
+/// layer; empty for an anonymous caller) is to this user: the one place the
+/// actor decides it. Today self or other; admin requests say so themselves.
+/// TODO(social graph): a caller with a confirmed friend edge
+/// `P 'u' uid16 'f' other16` in this user's partition is relation::friend_ —
+/// the lead wires it when the friend edges land.
+relation relation_of(const user_actor_state& st, std::string_view caller_uid16) {
+  if (!caller_uid16.empty() && caller_uid16 == st.uid16.view()) return relation::self;
+  return relation::other;
+}
+
+error metadata_key_not_found() { return make_error(errc::not_found, "metadata key not found"); }
+
+/// Sets a key: the caller's own (token) or an internal one (admin).
+result<view> set_metadata(ctx& c, const put_metadata& op) {
+  auto& u = *c.st.user;
+  auto value = json::parse(op.value, nullptr, false);
+  if (value.is_discarded()) return make_error(errc::invalid_request, "bad metadata value");
+  auto saved = u;
+  auto st = op.admin ? internal_metadata_put(u, op.key, value) : user_metadata_put(u, op.key, value, op.vis);
+  if (!st) return st.err();
+  u.updated_at = c.now;
+  write_batch b;
+  put_record(c, b);
+  add_log(c, b, op.admin ? "metadata_set_by_admin" : "metadata_set", true, {{"key", op.key}});
+  if (!commit(c, b)) {
+    c.st.user = std::move(saved);
+    return store_failed(c);
+  }
+  auto vis = op.admin ? visibility::internal : op.vis;
+  return view{metadata_entry_json(op.key, metadata_entry{std::move(value), vis}).dump()};
+}
+
+result<view> on(ctx& c, put_metadata& op) {
+  if (op.admin) {
+    if (!c.st.user) return not_found();
+    return set_metadata(c, op);
+  }
+  if (op.vis == visibility::internal) return make_error(errc::forbidden, "internal keys are set by admins only");
+  return with_session(c, [&](const session_record&) { return set_metadata(c, op); });
+}
+
+result<done> remove_metadata(ctx& c, const delete_metadata& op) {
+  auto& u = *c.st.user;
+  auto saved = u;
+  bool removed = op.admin ? internal_metadata_remove(u, op.key) : user_metadata_remove(u, op.key);
+  if (!removed) return metadata_key_not_found();
+  u.updated_at = c.now;
+  write_batch b;
+  put_record(c, b);
+  add_log(c, b, op.admin ? "metadata_removed_by_admin" : "metadata_removed", true, {{"key", op.key}});
+  if (!commit(c, b)) {
+    c.st.user = std::move(saved);
+    return store_failed(c);
+  }
+  return done{};
+}
+
+result<done> on(ctx& c, delete_metadata& op) {
+  if (op.admin) {
+    if (!c.st.user) return not_found();
+    return remove_metadata(c, op);
+  }
+  return with_session(c, [&](const session_record&) { return remove_metadata(c, op); });
+}
+
+result<view> on(ctx& c, get_own_metadata& op) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    auto& u = *c.st.user;
+    if (op.key.empty())
+      return view{json{{"items", user_metadata_items(u)}, {"next_cursor", nullptr}}.dump()};
+    auto e = user_metadata_get(u, op.key);
+    if (!e) return metadata_key_not_found();
+    return view{metadata_entry_json(op.key, *e).dump()};
+  });
+}
+
+result<view> on(ctx& c, read_metadata& op) {
+  if (!c.st.user) return not_found();
+  auto r = relation_of(c.st, op.caller_uid16);
+  auto shown = visible_metadata(*c.st.user, r, op.keys.empty() ? nullptr : &op.keys);
+  return view{json{{"user_id", c.st.user->id}, {"metadata", std::move(shown)}}.dump()};
+}
+
 result<view> on(ctx& c, admin_set_status& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
