@@ -80,7 +80,7 @@ bool admin_only(context& c) {
 /// Authorization header; else the token's user once its own actor has
 /// authenticated it (relation_of trusts this id). nullopt after a 401.
 std::optional<std::string> optional_caller(context& c) {
-  if (!c.req.has_header("Authorization")) return std::string();
+  if (!c.has_authorization()) return std::string();
   auto who = c.auth();
   if (!who) {
     write_error(c.res, who.err());
