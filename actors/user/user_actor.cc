@@ -834,6 +834,7 @@ result<view> set_metadata(ctx& c, const put_metadata& op) {
   write_batch b;
   put_record(c, b);
   add_log(c, b, op.admin ? "metadata_set_by_admin" : "metadata_set", true, {{"key", op.key}});
+  emit(c, b, event_type::profile_updated, {{"by", op.admin ? "admin" : "user"}, {"fields", {"metadata"}}});
   if (!commit(c, b)) {
     c.st.user = std::move(saved);
     return store_failed(c);
@@ -860,6 +861,7 @@ result<done> remove_metadata(ctx& c, const delete_metadata& op) {
   write_batch b;
   put_record(c, b);
   add_log(c, b, op.admin ? "metadata_removed_by_admin" : "metadata_removed", true, {{"key", op.key}});
+  emit(c, b, event_type::profile_updated, {{"by", op.admin ? "admin" : "user"}, {"fields", {"metadata"}}});
   if (!commit(c, b)) {
     c.st.user = std::move(saved);
     return store_failed(c);
