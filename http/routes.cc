@@ -61,6 +61,7 @@ std::vector<route> build_routes() {
     {"DELETE", "/v1/account/metadata/{key}", delete_own_metadata},
     // players (SPEC §4)
     {"GET", "/v1/users", get_users},
+    {"GET", "/v1/users/search", search_players},  // before /v1/users/{id}
     {"GET", "/v1/users/{id}", get_user},
     {"GET", "/v1/users/{id}/metadata", get_user_metadata},
     {"GET", "/v1/metadata", get_metadata},

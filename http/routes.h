@@ -72,6 +72,7 @@ void account_logs(context&);
 void get_user(context&);
 void get_users(context&);
 void username_available(context&);
+void search_players(context&);
 // metadata (http/metadata_handlers.cc)
 void list_own_metadata(context&);
 void get_own_metadata_key(context&);

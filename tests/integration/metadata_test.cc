@@ -187,4 +187,80 @@ TEST(Metadata, FlatMetadataFromBeforeVisibilityStaysPublicAcrossARestart) {
   EXPECT_EQ(s.call("GET", "/v1/users/" + id).body["metadata"], (json{{"secret", 2}, {"title", "Knight"}}));
 }
 
+// -- GET /v1/users/search ------------------------------------------------------------
+
+/// Every page of a search, following next_cursor; the usernames in order.
+std::vector<std::string> all_pages(const roster_server& s, const std::string& q, int limit) {
+  std::vector<std::string> names;
+  std::string cursor;
+  for (int i = 0; i < 50; ++i) {
+    auto r = s.call("GET", "/v1/users/search?q=" + q + "&limit=" + std::to_string(limit) +
+                               (cursor.empty() ? "" : "&cursor=" + cursor));
+    EXPECT_EQ(r.status, 200) << r.raw;
+    if (r.status != 200) break;
+    EXPECT_LE(r.body["items"].size(), static_cast<size_t>(limit));
+    for (auto& item : r.body["items"]) names.push_back(item["username"]);
+    if (r.body["next_cursor"].is_null()) break;
+    cursor = r.body["next_cursor"];
+  }
+  return names;
+}
+
+TEST(UserSearch, PrefixFoldedLikeTagsPaginatedWithoutEmails) {
+  roster_server s;
+  for (auto* name : {"Tk421", "tk_500", "tkarl", "Bob", "tkz", "t.k.ai"}) make_player(s, name);
+  auto r = s.call("GET", "/v1/users/search?q=TK");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_TRUE(r.body["next_cursor"].is_null());
+  EXPECT_EQ(r.body["partial"], false);
+  // Sorted by tag: tk421 → tk42l, tk_500 → tksoo, tkarl, t.k.ai → tkal, tkz.
+  std::vector<std::string> names;
+  for (auto& item : r.body["items"]) {
+    names.push_back(item["username"]);
+    EXPECT_FALSE(item.contains("email")) << item.dump();
+    EXPECT_TRUE(item.contains("display_name"));
+    EXPECT_TRUE(item.contains("metadata"));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"Tk421", "t.k.ai", "tkarl", "tk_500", "tkz"}));
+  EXPECT_EQ(r.raw.find("@example.com"), std::string::npos);
+  // The query folds like a tag: "T-K4" and "tk4" find Tk421; "tki" finds "tkl..." (i → l).
+  EXPECT_EQ(s.call("GET", "/v1/users/search?q=T-K4").body["items"].size(), 1u);
+  EXPECT_EQ(s.call("GET", "/v1/users/search?q=tk42i").body["items"][0]["username"], "Tk421");
+  EXPECT_EQ(s.call("GET", "/v1/users/search?q=zz").body["items"].size(), 0u);
+  // Pages of two follow each other without gaps or repeats.
+  EXPECT_EQ(all_pages(s, "tk", 2), names);
+  EXPECT_EQ(all_pages(s, "tk", 1), names);
+}
+
+TEST(UserSearch, BadQueriesAre400AndSearchesAreRateLimited) {
+  roster_server s(env{{"ROSTER_LIMITS_USERNAME_LOOKUPS_PER_MINUTE", "5"}});
+  for (auto* q : {"", "a", "a_", "an%20n", "ann!"}) {
+    auto r = s.call("GET", std::string("/v1/users/search?q=") + q);
+    EXPECT_EQ(r.status, 400) << q << ": " << r.raw;
+    EXPECT_TRUE(r.body["error"]["fields"].contains("q")) << r.raw;
+  }
+  auto r = s.call("GET", "/v1/users/search?q=an&limit=0");
+  EXPECT_EQ(r.status, 429);  // the budget of 5 is spent by the five above
+  EXPECT_FALSE(r.header("Retry-After").empty());
+}
+
+TEST(UserSearch, CursorMustBelongToTheSearch) {
+  roster_server s;
+  make_player(s, "ann1");
+  make_player(s, "ann2");
+  auto first = s.call("GET", "/v1/users/search?q=ann&limit=1");
+  ASSERT_EQ(first.status, 200) << first.raw;
+  ASSERT_TRUE(first.body["next_cursor"].is_string()) << first.raw;
+  std::string cursor = first.body["next_cursor"];
+  EXPECT_EQ(s.call("GET", "/v1/users/search?q=bob&cursor=" + cursor).status, 400);
+  EXPECT_EQ(s.call("GET", "/v1/users/search?q=ann&cursor=!!").status, 400);
+  EXPECT_EQ(s.call("GET", "/v1/users/search?q=ann&limit=201").status, 400);
+  auto second = s.call("GET", "/v1/users/search?q=ann&limit=1&cursor=" + cursor);
+  ASSERT_EQ(second.status, 200) << second.raw;
+  // By tag: "ann2" sorts before "annl" (ann1 folded).
+  EXPECT_EQ(first.body["items"][0]["username"], "ann2");
+  EXPECT_EQ(second.body["items"][0]["username"], "ann1");
+  EXPECT_TRUE(second.body["next_cursor"].is_null());
+}
+
 } // namespace

@@ -191,6 +191,12 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.call("GET", "/v1/users").status, 400);
     EXPECT_EQ(s.call("GET", "/v1/usernames/Ann2").body["available"], false);
     EXPECT_EQ(s.call("GET", "/v1/usernames/x").status, 400);
+    // search
+    auto found = s.call("GET", "/v1/users/search?q=an&limit=1");
+    ASSERT_EQ(found.status, 200) << found.raw;
+    EXPECT_EQ(s.call("GET", "/v1/users/search?q=a").status, 400);
+    if (found.body["next_cursor"].is_string())
+      EXPECT_EQ(s.call("GET", "/v1/users/search?q=an&cursor=" + found.body["next_cursor"].get<std::string>()).status, 200);
     // metadata with visibility
     EXPECT_EQ(s.as(t, "PUT", "/v1/account/metadata/team", {{"value", "red"}, {"visibility", "friends"}}).status, 200);
     EXPECT_EQ(s.as(t, "PUT", "/v1/account/metadata/team", {{"value", "red"}, {"visibility", "internal"}}).status, 400);
