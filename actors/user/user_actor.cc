@@ -822,6 +822,16 @@ relation relation_of(const user_actor_state& st, std::string_view caller_uid16) 
 
 error metadata_key_not_found() { return make_error(errc::not_found, "metadata key not found"); }
 
+/// The security-log entry and profile.updated event of a change to the
+/// user's own keys. An internal key's change leaves neither: both reach the
+/// user (GET /v1/account/logs, their event stream), who must not learn that
+/// internal keys exist.
+void note_metadata_change(ctx& c, write_batch& b, bool internal, const char* event, const std::string& key) {
+  if (internal) return;
+  add_log(c, b, event, true, {{"key", key}});
+  emit(c, b, event_type::profile_updated, {{"by", "user"}, {"fields", {"metadata"}}});
+}
+
 /// Sets a key: the caller's own (token) or an internal one (admin).
 result<view> set_metadata(ctx& c, const put_metadata& op) {
   auto& u = *c.st.user;
@@ -830,11 +840,10 @@ result<view> set_metadata(ctx& c, const put_metadata& op) {
   auto saved = u;
   auto st = op.admin ? internal_metadata_put(u, op.key, value) : user_metadata_put(u, op.key, value, op.vis);
   if (!st) return st.err();
-  u.updated_at = c.now;
+  if (!op.admin) u.updated_at = c.now;  // an internal change leaves no mark the user sees
   write_batch b;
   put_record(c, b);
-  add_log(c, b, op.admin ? "metadata_set_by_admin" : "metadata_set", true, {{"key", op.key}});
-  emit(c, b, event_type::profile_updated, {{"by", op.admin ? "admin" : "user"}, {"fields", {"metadata"}}});
+  note_metadata_change(c, b, op.admin, "metadata_set", op.key);
   if (!commit(c, b)) {
     c.st.user = std::move(saved);
     return store_failed(c);
@@ -857,11 +866,10 @@ result<done> remove_metadata(ctx& c, const delete_metadata& op) {
   auto saved = u;
   bool removed = op.admin ? internal_metadata_remove(u, op.key) : user_metadata_remove(u, op.key);
   if (!removed) return metadata_key_not_found();
-  u.updated_at = c.now;
+  if (!op.admin) u.updated_at = c.now;  // an internal change leaves no mark the user sees
   write_batch b;
   put_record(c, b);
-  add_log(c, b, op.admin ? "metadata_removed_by_admin" : "metadata_removed", true, {{"key", op.key}});
-  emit(c, b, event_type::profile_updated, {{"by", op.admin ? "admin" : "user"}, {"fields", {"metadata"}}});
+  note_metadata_change(c, b, op.admin, "metadata_removed", op.key);
   if (!commit(c, b)) {
     c.st.user = std::move(saved);
     return store_failed(c);

@@ -92,6 +92,10 @@ TEST(Metadata, InternalKeysStayHiddenFromTheUser) {
   auto ann = make_player(s, "ann");
   give_keys(s, ann);
   EXPECT_EQ(s.as(ann.token, "GET", "/v1/account/metadata/risk").status, 404);
+  auto logs = s.as(ann.token, "GET", "/v1/account/logs?limit=200");
+  ASSERT_EQ(logs.status, 200) << logs.raw;
+  EXPECT_EQ(logs.raw.find("risk"), std::string::npos) << logs.raw;  // the admin's change left no trace there
+  EXPECT_NE(logs.raw.find("metadata_set"), std::string::npos) << logs.raw;  // the user's own changes do
   auto all = s.as(ann.token, "GET", "/v1/account/metadata");
   EXPECT_EQ(all.raw.find("risk"), std::string::npos) << all.raw;
   // The user can neither set an internal key nor touch the admin's: their
