@@ -249,12 +249,14 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
   if (p.metadata) {
     // PATCH's keys are public keys (as before visibility existed); a null
     // removes the user key of that name, whatever its visibility. Applied to
-    // a copy: the per-user key limit fails the patch as a whole.
+    // a copy: the per-user key limit fails the patch as a whole, and counts
+    // the keys the patch leaves (removals first, whatever their order).
     user_record next = u;
+    for (auto& [k, v] : p.metadata->items())
+      if (v.is_null()) user_metadata_remove(next, k);
     for (auto& [k, v] : p.metadata->items()) {
-      if (v.is_null()) {
-        user_metadata_remove(next, k);
-      } else if (auto st = user_metadata_put(next, k, v, visibility::public_, l); !st) {
+      if (v.is_null()) continue;
+      if (auto st = user_metadata_put(next, k, v, visibility::public_, l); !st) {
         error e = make_error(errc::invalid_request, "invalid fields");
         e.fields["metadata"] = st.err().fields.count("key") ? st.err().fields.at("key") : st.err().message;
         return e;

@@ -129,6 +129,11 @@ TEST(Metadata, PatchSetsPublicKeysAndNullRemovesAnyUserKey) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.err().fields.count("metadata"));
   EXPECT_EQ(u.metadata, before);
+  // Removals count first: swapping a key for another at the limit is fine.
+  profile_patch swap;
+  swap.metadata = json{{"a_new", 1}, {"level", nullptr}};
+  ASSERT_TRUE(apply_profile_patch(u, swap, 3, l));
+  EXPECT_EQ(visible_metadata(u, relation::self), (json{{"a_new", 1}, {"b", 1}}));
 }
 
 // The migration rule: a record stored before visibility existed holds one
