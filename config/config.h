@@ -126,7 +126,7 @@ struct limits_config {
   int64_t code_sends_per_minute = 10;         // POST /v1/auth/email-code, /v1/auth/recovery (per client IP)
   int64_t device_logins_per_minute = 60;      // POST /v1/sessions/device
   int64_t anonymous_logins_per_minute = 20;   // POST /v1/sessions/anonymous
-  int64_t username_lookups_per_minute = 120;  // GET /v1/usernames/{name}; GET /v1/users?usernames= counts each name
+  int64_t username_lookups_per_minute = 120;  // GET /v1/usernames/{name}; GET /v1/users?usernames= counts each name; GET /v1/users/search 1 per page
 };
 
 struct actors_config {

@@ -152,7 +152,7 @@ struct address_limits {
   rate_window registrations;     // POST /v1/accounts
   rate_window device_logins;     // POST /v1/sessions/device
   rate_window anonymous_logins;  // POST /v1/sessions/anonymous
-  rate_window username_lookups;  // GET /v1/usernames/{name}: 1; GET /v1/users?usernames=: one per name
+  rate_window username_lookups;  // GET /v1/usernames/{name}: 1; GET /v1/users?usernames=: one per name; GET /v1/users/search: 1
   rate_window code_sends{10, 60'000};  // code requests from one address: sends and checks (email-code, recovery)
 };
 

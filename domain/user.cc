@@ -195,13 +195,10 @@ error status_gate_error(errc gate) {
 
 std::string check_metadata(const json& m, const limits& l) {
   if (!m.is_object()) return "must be an object";
-  if (m.size() > 64) return "at most 64 keys";
+  if (m.size() > l.metadata_keys_max) return "at most " + std::to_string(l.metadata_keys_max) + " keys";
   for (auto& [k, v] : m.items()) {
-    if (k.empty() || k.size() > 64) return "keys must be 1 to 64 characters of [a-z0-9_.-]";
-    for (char c : k)
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-        return "keys must be 1 to 64 characters of [a-z0-9_.-]";
-    if (v.dump().size() > l.metadata_value_max) return "values must be at most 4096 bytes of JSON";
+    if (auto p = check_metadata_key(k); !p.empty()) return p;
+    if (auto p = check_metadata_value(v, l); !p.empty()) return p;
   }
   return {};
 }
@@ -250,17 +247,23 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
   if (p.avatar_url) u.avatar_url = *p.avatar_url;
   if (p.lang) u.lang = *p.lang;
   if (p.metadata) {
-    json merged = u.metadata;
+    // PATCH's keys are public keys (as before visibility existed); a null
+    // removes the user key of that name, whatever its visibility. Applied to
+    // a copy: the per-user key limit fails the patch as a whole, and counts
+    // the keys the patch leaves (removals first, whatever their order).
+    user_record next = u;
+    for (auto& [k, v] : p.metadata->items())
+      if (v.is_null()) user_metadata_remove(next, k);
     for (auto& [k, v] : p.metadata->items()) {
-      if (v.is_null()) merged.erase(k);
-      else merged[k] = v;
+      if (v.is_null()) continue;
+      if (auto st = user_metadata_put(next, k, v, visibility::public_, l); !st) {
+        error e = make_error(errc::invalid_request, "invalid fields");
+        e.fields["metadata"] = st.err().fields.count("key") ? st.err().fields.at("key") : st.err().message;
+        return e;
+      }
     }
-    if (auto problem = check_metadata(merged, l); !problem.empty()) {
-      error e = make_error(errc::invalid_request, "invalid fields");
-      e.fields["metadata"] = problem;
-      return e;
-    }
-    u.metadata = std::move(merged);
+    u.metadata = std::move(next.metadata);
+    u.hidden_metadata = std::move(next.hidden_metadata);
   }
   u.updated_at = now;
   return {};

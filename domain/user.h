@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/errc.h"
+#include "domain/metadata.h"
 #include "domain/validation.h"
 
 namespace roster {
@@ -54,7 +55,12 @@ struct user_record {
   std::string display_name;
   std::string avatar_url;
   std::string lang;
-  json metadata = json::object();  // public metadata, key → JSON value
+  // Metadata (domain/metadata.h): the user's public keys (key → JSON value,
+  // the one flat object every record before visibility held), their friends /
+  // private keys (key → {value, visibility}) and the admins' internal keys.
+  json metadata = json::object();
+  json hidden_metadata = json::object();
+  json internal_metadata = json::object();
   std::string password_hash;       // PHC Argon2id, empty if none
   std::vector<std::string> device_ids;
   bool email_verified = false;
@@ -171,7 +177,7 @@ struct profile_patch {
   std::optional<std::string> phone;  // never from a client's patch: set by a confirmed phone code
   std::optional<std::string> avatar_url;
   std::optional<std::string> lang;
-  std::optional<json> metadata;  // object; null values delete keys
+  std::optional<json> metadata;  // object; keys set as public, null values delete keys
   bool empty() const {
     return !display_name && !username && !email && !phone && !avatar_url && !lang && !metadata;
   }
@@ -207,8 +213,9 @@ status apply_profile_patch(user_record& u, const profile_patch& p, millis now, c
 /// most 16 KiB as compact JSON text.
 std::string check_prefs(const json& prefs);
 
-/// Checks a metadata object: keys [a-z0-9_.-]{1,64}, values ≤ 4 KiB of JSON,
-/// at most 64 keys.
+/// Checks a metadata object: keys [a-z0-9_.-]{1,64}, values ≤ 4 KiB of JSON
+/// (domain/metadata.h check_metadata_key / check_metadata_value), at most
+/// l.metadata_keys_max keys.
 std::string check_metadata(const json& m, const limits& l = {});
 
 } // namespace roster

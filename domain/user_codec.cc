@@ -61,7 +61,11 @@ std::string encode_user(const user_record& u) {
     for (auto& m : u.login_methods) w.string(m);
     w.close_array();
   }
+  // Public keys stay the flat object every earlier record held (an older
+  // binary shows exactly these); the others only appear when there are any.
   w.key("metadata").value(u.metadata);
+  if (!u.hidden_metadata.empty()) w.key("metadata_hidden").value(u.hidden_metadata);
+  if (!u.internal_metadata.empty()) w.key("metadata_internal").value(u.internal_metadata);
   if (!u.totp_secret.empty() || !u.totp_pending.empty()) {
     w.key("mfa").open_object();
     w.key("last_step").number(u.totp_last_step);
@@ -98,7 +102,11 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     get_to(j, "display_name", u.display_name);
     get_to(j, "avatar_url", u.avatar_url);
     get_to(j, "lang", u.lang);
+    // A record from before visibility has only "metadata": its keys are public.
     if (j.contains("metadata") && j["metadata"].is_object()) u.metadata = j["metadata"];
+    if (j.contains("metadata_hidden") && j["metadata_hidden"].is_object()) u.hidden_metadata = j["metadata_hidden"];
+    if (j.contains("metadata_internal") && j["metadata_internal"].is_object())
+      u.internal_metadata = j["metadata_internal"];
     get_to(j, "password_hash", u.password_hash);
     get_to(j, "device_ids", u.device_ids);
     get_to(j, "email_verified", u.email_verified);

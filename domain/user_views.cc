@@ -17,7 +17,7 @@ std::string device_fingerprint(std::string_view device_id) {
 
 std::string own_view_text(const user_record& u) {
   // Keys in sorted order, as nlohmann prints an object.
-  json_text w(512 + u.metadata.size() * 32);
+  json_text w(512 + user_metadata_count(u) * 32);
   w.open_object();
   w.key("anonymous").boolean(ways_to_log_in(u) == 0);
   w.key("avatar_url").nullable(u.avatar_url);
@@ -41,7 +41,8 @@ std::string own_view_text(const user_record& u) {
   w.close_array();
   w.key("lang").nullable(u.lang);
   w.key("last_login_at").nullable(u.last_login_at == 0 ? std::string() : format_time(u.last_login_at));
-  w.key("metadata").value(u.metadata);
+  // The owner sees every key of theirs (never the admins' internal ones).
+  w.key("metadata").value(visible_metadata(u, relation::self));
   w.key("mfa_enabled").boolean(mfa_enabled(u));
   w.key("phone").nullable(u.phone);
   w.key("status").string(status_name(shown_status(u)));
@@ -59,7 +60,7 @@ json public_view(const user_record& u, bool online) {
           {"display_name", nullable(u.display_name)},
           {"avatar_url", nullable(u.avatar_url)},
           {"online", online},
-          {"metadata", u.metadata}};
+          {"metadata", visible_metadata(u, relation::other)}};
 }
 
 json admin_view(const user_record& u, size_t session_count) {
@@ -69,6 +70,11 @@ json admin_view(const user_record& u, size_t session_count) {
   j["blocked"] = u.blocked;
   j["device_ids"] = u.device_ids;
   j["last_seen_at"] = nullable_time(u.last_seen_at);
+  // An admin sees every key: the user's with their visibility, and the internal ones.
+  j["metadata"] = visible_metadata(u, relation::admin);
+  j["metadata_visibility"] = json::object();
+  for (auto& item : user_metadata_items(u)) j["metadata_visibility"][item["key"].get<std::string>()] = item["visibility"];
+  j["internal_metadata"] = may_see(visibility::internal, relation::admin) ? u.internal_metadata : json::object();
   j["recent_failed_logins"] = u.failed_logins.size();
   j["sessions"] = session_count;
   return j;

@@ -20,9 +20,11 @@ std::string device_fingerprint(std::string_view device_id);
 /// it is built on every login and profile change) and as a DOM.
 std::string own_view_text(const user_record& u);
 json own_view(const user_record& u);
-/// What anyone may see: id, username, display_name, avatar_url, online, metadata.
+/// What anyone may see: id, username, display_name, avatar_url, online, and
+/// the public metadata keys only (visible_metadata for relation::other).
 json public_view(const user_record& u, bool online);
-/// Everything an admin may see (still without secrets).
+/// Everything an admin may see (still without secrets), with every metadata
+/// key: `metadata` (the user's), `metadata_visibility`, `internal_metadata`.
 json admin_view(const user_record& u, size_t session_count);
 /// One session as its owner sees it; `current`: it is the session making the
 /// request. `token` (shown once, in the reply that creates the session) is

@@ -13,6 +13,7 @@ struct limits {
   size_t email_max = 254;
   size_t password_min = 8, password_max = 256;
   size_t metadata_value_max = 4096;
+  size_t metadata_keys_max = 64;  // per user, user keys; internal keys count apart
   size_t json_max_depth = 32;
 };
 

@@ -7,6 +7,7 @@
 #include "domain/mfa.h"
 #include "domain/notifications.h"
 #include "domain/throttle.h"
+#include "domain/user_search.h"
 #include "domain/validation.h"
 #include "http/edge.h"
 #include "http/errors.h"
@@ -506,6 +507,56 @@ void get_users(context& c) {
     if (r) items.push_back(json::parse(r->json));
   }
   write_json(c.res, 200, json{{"items", items}, {"next_cursor", nullptr}}.dump());
+}
+
+void search_players(context& c) {
+  // Each search spends one unit of the username lookup budget: it reveals
+  // names as GET /v1/usernames/{name} does, a page at a time.
+  if (!within(c, c.svc.limits.username_lookups)) return;
+  std::string problem;
+  auto prefix = search_prefix(c.query("q").value_or(""), problem);
+  if (!problem.empty()) {
+    error e = make_error(errc::invalid_request, "invalid query");
+    e.fields["q"] = problem;
+    return write_error(c.res, e);
+  }
+  auto limit = c.limit();
+  if (!take(c, limit)) return;
+  auto cursor = c.cursor();
+  if (!take(c, cursor)) return;
+  // The cursor is the last tag of the previous page, base64url.
+  std::string after;
+  if (!cursor->empty()) {
+    auto tag = base64url_decode(*cursor);
+    if (!tag || tag->rfind(prefix, 0) != 0) {
+      error e = make_error(errc::invalid_request, "invalid query");
+      e.fields["cursor"] = "not a cursor of this search";
+      return write_error(c.res, e);
+    }
+    after = *tag;
+  }
+  std::vector<std::string> missing;
+  std::vector<username_hit> hits;
+  auto want = static_cast<uint32_t>(*limit) + 1;
+  for (auto& part : c.svc.route.scatter(search_usernames{prefix, after, want}, &missing))
+    for (auto& item : part.items) {
+      auto j = json::parse(item, nullptr, false);
+      if (j.is_array() && j.size() == 2) hits.push_back({j[0].get<std::string>(), j[1].get<std::string>()});
+    }
+  auto page = merge_username_hits(std::move(hits), static_cast<size_t>(*limit));
+  json items = json::array();
+  for (auto& h : page.hits) {
+    auto uid16 = uuid_from_string(h.user_id);
+    if (!uid16) continue;
+    // The public view only: never an email or another private field. A user
+    // deleted since its entry was read is left out.
+    auto r = c.svc.route.call_user(*uid16, get_public{}, {}, c.client);
+    if (r) items.push_back(json::parse(r->json));
+  }
+  json out = {{"items", items},
+              {"next_cursor", page.more ? json(base64url_encode(page.hits.back().tag)) : json(nullptr)},
+              {"partial", !missing.empty()}};
+  write_json(c.res, 200, out.dump());
 }
 
 void username_available(context& c) {

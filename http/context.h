@@ -68,6 +68,9 @@ struct context {
   /// its session and account are then checked by the user actor like a
   /// session token's.
   result<bearer> auth() const;
+  /// True if the request carries an Authorization header at all (whatever
+  /// its form): reads open to anyone are anonymous only without one.
+  bool has_authorization() const;
   /// True if X-Admin-Key matches a configured key (constant-time).
   bool is_admin() const;
   /// A query parameter, if present.

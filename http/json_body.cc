@@ -42,6 +42,10 @@ result<bearer> context::auth() const {
   return bearer{*uid16, sha256(*token)};
 }
 
+bool context::has_authorization() const {
+  return lifted_authorization().has_value() || req.has_header("Authorization");
+}
+
 bool context::is_admin() const {
   auto given = req.get_header_value("X-Admin-Key");
   if (given.empty()) return false;

@@ -79,6 +79,16 @@ void account_logs(context&);
 void get_user(context&);
 void get_users(context&);
 void username_available(context&);
+void search_players(context&);
+// metadata (http/metadata_handlers.cc)
+void list_own_metadata(context&);
+void get_own_metadata_key(context&);
+void put_own_metadata(context&);
+void delete_own_metadata(context&);
+void get_user_metadata(context&);
+void get_metadata(context&);
+void admin_put_metadata(context&);
+void admin_delete_metadata(context&);
 
 void admin_search(context&);
 void admin_stats(context&);

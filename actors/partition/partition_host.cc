@@ -210,6 +210,26 @@ struct scanner {
     if (!scanned) spdlog::error("partition {}: outbox scan stopped early: {}", st.partition, scanned.err().message);
   }
 
+  void operator()(const search_usernames& op) {
+    auto& st = self->state;
+    auto prefix = keys::index_entry(st.partition, "username:" + op.prefix);
+    auto begin = prefix;
+    if (!op.after.empty() && op.after >= op.prefix) {
+      begin = keys::index_entry(st.partition, "username:" + op.after);
+      begin.push_back('\0');  // strictly after
+    }
+    auto head = keys::index_entry(st.partition, "username:").size();
+    auto scanned = st.env->db->scan(begin, prefix_end(prefix), [&](std::string_view k, std::string_view v) {
+      if (out.items.size() >= op.limit) return false;
+      // Only confirmed entries: a pending claim is a name nobody holds yet.
+      auto j = json::parse(v, nullptr, false);
+      if (j.is_object() && j.value("state", std::string()) == "confirmed")
+        out.items.push_back(json::array({std::string(k.substr(head)), j.value("user_id", std::string())}).dump());
+      return true;
+    });
+    if (!scanned) spdlog::error("partition {}: username scan stopped early: {}", st.partition, scanned.err().message);
+  }
+
   void operator()(const retry_outbox& op) {
     auto& st = self->state;
     if (op.id16.size() != 16 || outbox_partition(op.id16) != st.partition) return;

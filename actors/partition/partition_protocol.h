@@ -9,6 +9,9 @@
 //         list_outbox{dead, after, limit} → scan_reply{items: outbox admin views, oldest first}
 //         retry_outbox{id16} → scan_reply{items: the entry, now pending and due} from
 //           the partition the id names; nothing from the others
+//         search_usernames{prefix, after, limit} → scan_reply{items: ["tag","user_id"]
+//           JSON arrays, the partition's first `limit` confirmed username tags
+//           starting with `prefix` and after `after`, sorted}
 // A partition not served by the node answers an empty scan_reply: the node
 // that serves it counts it.
 #include <cstdint>
@@ -47,7 +50,16 @@ struct retry_outbox {
   std::string id16;
 };
 
-using scan_op = std::variant<search_users, count_users, list_outbox, retry_outbox>;
+/// Player search (GET /v1/users/search): the confirmed `username:<tag>`
+/// index entries of a partition whose tag starts with `prefix` (folded) and
+/// sorts after `after` (empty: from the start), at most `limit`, sorted.
+struct search_usernames {
+  std::string prefix;
+  std::string after;
+  uint32_t limit = 51;
+};
+
+using scan_op = std::variant<search_users, count_users, list_outbox, retry_outbox, search_usernames>;
 
 struct scan_request {
   uint8_t version = protocol_version;
@@ -92,6 +104,10 @@ typename Inspector::result_type inspect(Inspector& f, list_outbox& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retry_outbox& x) {
   return f(caf::meta::type_name("retry_outbox"), x.id16);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, search_usernames& x) {
+  return f(caf::meta::type_name("search_usernames"), x.prefix, x.after, x.limit);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_request& x) {

@@ -1090,6 +1090,106 @@ result<view> on(ctx& c, admin_get&) {
   return view{admin_view(*c.st.user, c.st.sessions.size()).dump()};
 }
 
+// -- metadata (domain/metadata.h) ---------------------------------------------------
+
+/// What the caller `caller_uid16` (16 raw bytes, authenticated by the HTTP
+/// layer; empty for an anonymous caller) is to this user: the one place the
+/// actor decides it (admin requests say so themselves).
+/// A caller whose half of the pair with this user says `friend` (this
+/// user's copy, domain/social.h) is a friend; a store that cannot be read
+/// shows no more than to a stranger.
+relation relation_of(user_actor_state& st, std::string_view caller_uid16) {
+  if (!caller_uid16.empty() && caller_uid16 == st.uid16.view()) return relation::self;
+  if (caller_uid16.size() == 16 && ensure_edges(st)) {
+    auto it = st.edges->find(std::string(caller_uid16));
+    if (it != st.edges->end() && it->second.pair.f == social::friendship::friends) return relation::friend_;
+  }
+  return relation::other;
+}
+
+error metadata_key_not_found() { return make_error(errc::not_found, "metadata key not found"); }
+
+/// The security-log entry and profile.updated event of a change to the
+/// user's own keys. An internal key's change leaves neither: both reach the
+/// user (GET /v1/account/logs, their event stream), who must not learn that
+/// internal keys exist.
+void note_metadata_change(ctx& c, write_batch& b, bool internal, const char* event, const std::string& key) {
+  if (internal) return;
+  add_log(c, b, event, true, {{"key", key}});
+  emit(c, b, event_type::profile_updated, {{"by", "user"}, {"fields", {"metadata"}}});
+}
+
+/// Sets a key: the caller's own (token) or an internal one (admin).
+result<view> set_metadata(ctx& c, const put_metadata& op) {
+  auto& u = *c.st.user;
+  auto value = json::parse(op.value, nullptr, false);
+  if (value.is_discarded()) return make_error(errc::invalid_request, "bad metadata value");
+  auto saved = u;
+  auto st = op.admin ? internal_metadata_put(u, op.key, value) : user_metadata_put(u, op.key, value, op.vis);
+  if (!st) return st.err();
+  if (!op.admin) u.updated_at = c.now;  // an internal change leaves no mark the user sees
+  write_batch b;
+  put_record(c, b);
+  note_metadata_change(c, b, op.admin, "metadata_set", op.key);
+  if (!commit(c, b)) {
+    c.st.user = std::move(saved);
+    return store_failed(c);
+  }
+  auto vis = op.admin ? visibility::internal : op.vis;
+  return view{metadata_entry_json(op.key, metadata_entry{std::move(value), vis}).dump()};
+}
+
+result<view> on(ctx& c, put_metadata& op) {
+  if (op.admin) {
+    if (!c.st.user) return not_found();
+    return set_metadata(c, op);
+  }
+  if (op.vis == visibility::internal) return make_error(errc::forbidden, "internal keys are set by admins only");
+  return with_session(c, [&](const session_record&) { return set_metadata(c, op); });
+}
+
+result<done> remove_metadata(ctx& c, const delete_metadata& op) {
+  auto& u = *c.st.user;
+  auto saved = u;
+  bool removed = op.admin ? internal_metadata_remove(u, op.key) : user_metadata_remove(u, op.key);
+  if (!removed) return metadata_key_not_found();
+  if (!op.admin) u.updated_at = c.now;  // an internal change leaves no mark the user sees
+  write_batch b;
+  put_record(c, b);
+  note_metadata_change(c, b, op.admin, "metadata_removed", op.key);
+  if (!commit(c, b)) {
+    c.st.user = std::move(saved);
+    return store_failed(c);
+  }
+  return done{};
+}
+
+result<done> on(ctx& c, delete_metadata& op) {
+  if (op.admin) {
+    if (!c.st.user) return not_found();
+    return remove_metadata(c, op);
+  }
+  return with_session(c, [&](const session_record&) { return remove_metadata(c, op); });
+}
+
+result<view> on(ctx& c, get_own_metadata& op) {
+  return with_session(c, [&](const session_record&) -> result<view> {
+    auto& u = *c.st.user;
+    if (op.key.empty())
+      return view{json{{"items", user_metadata_items(u)}, {"next_cursor", nullptr}}.dump()};
+    auto e = user_metadata_get(u, op.key);
+    if (!e) return metadata_key_not_found();
+    return view{metadata_entry_json(op.key, *e).dump()};
+  });
+}
+
+result<view> on(ctx& c, read_metadata& op) {
+  if (!c.st.user) return not_found();
+  auto r = relation_of(c.st, op.caller_uid16);
+  auto shown = visible_metadata(*c.st.user, r, op.keys.empty() ? nullptr : &op.keys);
+  return view{json{{"user_id", c.st.user->id}, {"metadata", std::move(shown)}}.dump()};
+}
+
 result<view> on(ctx& c, admin_set_status& op) {
   auto& st = c.st;
   if (!st.user) return not_found();

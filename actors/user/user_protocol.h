@@ -257,6 +257,34 @@ struct peer_sync {
   std::string intent;
   std::string from_username, from_display_name, from_avatar_url;
 };
+/// token (admin = false: a friends / private / public key of the caller's
+/// own) or admin (admin = true: an internal key): sets one metadata key.
+/// `value` is checked JSON text. Replies {key, value, visibility}.
+struct put_metadata {
+  std::string key;
+  std::string value;
+  visibility vis = visibility::public_;
+  bool admin = false;
+};
+/// token (admin = false: the caller's own key) or admin (an internal key):
+/// removes one metadata key; not_found if there is none.
+struct delete_metadata {
+  std::string key;
+  bool admin = false;
+};
+/// token: one of the caller's own keys {key, value, visibility} (not_found
+/// if none), or with an empty key all of them as {items, next_cursor: null}.
+struct get_own_metadata {
+  std::string key;
+};
+/// internal (the HTTP layer authenticated the caller first): the keys the
+/// caller `caller_uid16` (16 raw bytes; empty: anonymous) may see,
+/// {user_id, metadata: {key: value}}; only `keys` when not empty. Hidden and
+/// unknown keys are omitted.
+struct read_metadata {
+  std::string caller_uid16;
+  std::vector<std::string> keys;
+};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
@@ -264,7 +292,8 @@ using user_op = std::variant<create_user, authenticate, login_begin, login_faile
                              list_notifications, read_notifications, delete_notification, events_ticket, subscribe,
                              unsubscribe, recover_password, verify_email, add_identity, remove_identity,
                              get_prefs, put_prefs, mfa_enroll, mfa_confirm, mfa_disable, mfa_set_recovery,
-                             mfa_begin, mfa_finish, social_change, list_social, peer_decide, peer_sync>;
+                             mfa_begin, mfa_finish, social_change, list_social, peer_decide, peer_sync,
+                             put_metadata, delete_metadata, get_own_metadata, read_metadata>;
 
 /// The routable envelope.
 struct user_request {
@@ -371,6 +400,7 @@ template <> struct reply_of<mfa_begin> { using type = mfa_ticket; };
 template <> struct reply_of<mfa_finish> { using type = signed_in; };
 template <> struct reply_of<peer_decide> { using type = social_pair; };
 template <> struct reply_of<peer_sync> { using type = social_pair; };
+template <> struct reply_of<delete_metadata> { using type = done; };
 template <class Op> using reply_of_t = typename reply_of<Op>::type;
 
 // -- inspect --------------------------------------------------------------------
@@ -385,9 +415,9 @@ typename Inspector::result_type inspect(Inspector& f, session_record& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_record& x) {
-  json_field metadata{x.metadata};
+  json_field metadata{x.metadata}, hidden_metadata{x.hidden_metadata}, internal_metadata{x.internal_metadata};
   return f(caf::meta::type_name("user_record"), x.id, x.email, x.phone, x.username, x.display_name, x.avatar_url, x.lang,
-           metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
+           metadata, hidden_metadata, internal_metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
            x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods, x.links,
            x.totp_secret, x.totp_pending, x.totp_last_step, x.recovery_hashes);
 }
@@ -561,6 +591,22 @@ typename Inspector::result_type inspect(Inspector& f, social_pair& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mfa_ticket& x) {
   return f(caf::meta::type_name("mfa_ticket"), x.recovery_hashes, x.reservation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, put_metadata& x) {
+  return f(caf::meta::type_name("put_metadata"), x.key, x.value, x.vis, x.admin);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_metadata& x) {
+  return f(caf::meta::type_name("delete_metadata"), x.key, x.admin);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_own_metadata& x) {
+  return f(caf::meta::type_name("get_own_metadata"), x.key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_metadata& x) {
+  return f(caf::meta::type_name("read_metadata"), x.caller_uid16, x.keys);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_request& x) {

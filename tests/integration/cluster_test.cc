@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -240,6 +241,41 @@ TEST_F(ClusterTest, ReadsThroughAnyNodeSeeEveryChangeAtOnce) {
   ASSERT_EQ(at(2).admin("POST", "/v1/admin/users/" + id + "/block").status, 200);
   EXPECT_EQ(at(0).as(token, "GET", "/v1/account").status, 403);
   EXPECT_EQ(at(1).as(token, "GET", "/v1/account").status, 403);
+}
+
+TEST_F(ClusterTest, UsernameSearchGathersEveryNodeSortedAndPaginated) {
+  start_cluster(3);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 15; ++i) {
+    auto name = "seeker" + std::string(i < 10 ? "0" : "") + std::to_string(i);
+    ASSERT_EQ(at(i % 3).register_user(name + "@example.com", name).status, 201);
+    expected.push_back(name);  // tags: "seekeroo", "seekerol", ...: sorted as the names here
+  }
+  ASSERT_EQ(at(0).register_user("other@example.com", "other").status, 201);
+  for (size_t via = 0; via < 3; ++via) {
+    std::vector<std::string> names;
+    std::string cursor;
+    for (int page = 0; page < 10; ++page) {
+      auto r = at(via).call("GET", "/v1/users/search?q=Seek&limit=4" + (cursor.empty() ? "" : "&cursor=" + cursor));
+      ASSERT_EQ(r.status, 200) << r.raw;
+      EXPECT_EQ(r.body["partial"], false);
+      for (auto& item : r.body["items"]) {
+        names.push_back(item["username"]);
+        EXPECT_FALSE(item.contains("email"));
+      }
+      if (r.body["next_cursor"].is_null()) break;
+      cursor = r.body["next_cursor"];
+    }
+    std::vector<std::string> sorted_expected = expected;
+    std::sort(sorted_expected.begin(), sorted_expected.end(), [](const std::string& a, const std::string& b) {
+      auto fold = [](std::string s) {
+        for (auto& ch : s) ch = ch == '0' ? 'o' : ch == '1' ? 'l' : ch == '5' ? 's' : ch;
+        return s;
+      };
+      return fold(a) < fold(b);
+    });
+    EXPECT_EQ(names, sorted_expected) << "through node " << via + 1;
+  }
 }
 
 TEST_F(ClusterTest, ReadyzCountsThePartitionsThisNodeOwns) {

@@ -205,6 +205,41 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.call("GET", "/v1/users").status, 400);
     EXPECT_EQ(s.call("GET", "/v1/usernames/Ann2").body["available"], false);
     EXPECT_EQ(s.call("GET", "/v1/usernames/x").status, 400);
+    // search
+    auto found = s.call("GET", "/v1/users/search?q=an&limit=1");
+    ASSERT_EQ(found.status, 200) << found.raw;
+    EXPECT_EQ(s.call("GET", "/v1/users/search?q=a").status, 400);
+    if (found.body["next_cursor"].is_string())
+      EXPECT_EQ(s.call("GET", "/v1/users/search?q=an&cursor=" + found.body["next_cursor"].get<std::string>()).status, 200);
+    // metadata with visibility
+    EXPECT_EQ(s.as(t, "PUT", "/v1/account/metadata/team", {{"value", "red"}, {"visibility", "friends"}}).status, 200);
+    EXPECT_EQ(s.as(t, "PUT", "/v1/account/metadata/team", {{"value", "red"}, {"visibility", "internal"}}).status, 400);
+    EXPECT_EQ(s.as(t, "PUT", "/v1/account/metadata/Bad", {{"value", 1}}).status, 400);
+    EXPECT_EQ(s.call("PUT", "/v1/account/metadata/team", {{"value", 1}}).status, 401);
+    EXPECT_EQ(s.as(t, "GET", "/v1/account/metadata/team").status, 200);
+    EXPECT_EQ(s.as(t, "GET", "/v1/account/metadata/nope").status, 404);
+    EXPECT_EQ(s.as(t, "GET", "/v1/account/metadata/BAD").status, 400);
+    EXPECT_EQ(s.as(t, "GET", "/v1/account/metadata").status, 200);
+    EXPECT_EQ(s.call("GET", "/v1/account/metadata").status, 401);
+    EXPECT_EQ(s.call("GET", "/v1/users/" + ann_id + "/metadata").status, 200);
+    EXPECT_EQ(s.as(t, "GET", "/v1/users/" + ann_id + "/metadata").status, 200);
+    EXPECT_EQ(s.as("0123", "GET", "/v1/users/" + ann_id + "/metadata").status, 401);
+    EXPECT_EQ(s.call("GET", "/v1/users/00000000-0000-4000-8000-000000000000/metadata").status, 404);
+    EXPECT_EQ(s.call("GET", "/v1/metadata?user_ids=" + ann_id + "," + bob_id + "&keys=level,team").status, 200);
+    EXPECT_EQ(s.call("GET", "/v1/metadata").status, 400);
+    EXPECT_EQ(s.admin("PUT", "/v1/admin/users/" + ann_id + "/metadata/risk", {{"value", "low"}}).status, 200);
+    EXPECT_EQ(s.admin("PUT", "/v1/admin/users/" + ann_id + "/metadata/risk", {{"value", nullptr}}).status, 400);
+    EXPECT_EQ(s.call("PUT", "/v1/admin/users/" + ann_id + "/metadata/risk", {{"value", "low"}}).status, 401);
+    EXPECT_EQ(s.admin("PUT", "/v1/admin/users/00000000-0000-4000-8000-000000000000/metadata/risk", {{"value", 1}}).status, 404);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + ann_id).status, 200);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + ann_id + "/metadata/risk").status, 204);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + ann_id + "/metadata/risk").status, 404);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + ann_id + "/metadata/R").status, 400);
+    EXPECT_EQ(s.call("DELETE", "/v1/admin/users/" + ann_id + "/metadata/risk").status, 401);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account/metadata/team").status, 204);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account/metadata/team").status, 404);
+    EXPECT_EQ(s.as(t, "DELETE", "/v1/account/metadata/X").status, 400);
+    EXPECT_EQ(s.call("DELETE", "/v1/account/metadata/team").status, 401);
 
     // admin
     EXPECT_EQ(s.call("GET", "/v1/admin/users").status, 401);
