@@ -13,7 +13,8 @@ const std::vector<std::string_view>& event_types() {
     event_type::session_revoked,  event_type::status_changed,   event_type::deleted,
     event_type::notification,
     event_type::mfa_enabled,      event_type::mfa_disabled,     event_type::mfa_recovery_codes_regenerated,
-    event_type::mfa_recovery_code_used, event_type::mfa_failed};
+    event_type::mfa_recovery_code_used, event_type::mfa_failed,
+    event_type::banned,           event_type::unbanned};
   return all;
 }
 

@@ -76,7 +76,8 @@ result<notification_input> parse_notification_input(const json& body) {
 const std::vector<std::string_view>& stream_event_types() {
   static const std::vector<std::string_view> types = {
     event_type::notification,    event_type::profile_updated, event_type::email_changed, event_type::password_changed,
-    event_type::session_revoked, event_type::status_changed,  event_type::deleted};
+    event_type::session_revoked, event_type::status_changed,  event_type::deleted,
+    event_type::banned};  // unbanned is not: a banned user has no open stream
   return types;
 }
 

@@ -50,7 +50,7 @@ void decoded_user(std::string_view bytes) {
   (void)public_view(*u, false).dump();
   (void)admin_view(*u, 3).dump();
   (void)index_keys_of(*u);
-  (void)status_gate(*u);
+  (void)status_gate(*u, 0);
 }
 
 void decoded_session(std::string_view bytes) {

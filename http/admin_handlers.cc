@@ -231,6 +231,40 @@ void admin_revoke_sessions(context& c) {
   write_status(c.res, r ? status{} : status{r.err()});
 }
 
+// Bans (domain/user.h ban_record): their own state, beside blocking and
+// activation. `by` is the name of the admin key that acted (never the key).
+
+// POST /v1/admin/bans {user_id, reason, expires_at?} → 201 the ban's view.
+void admin_ban(context& c) {
+  auto by = c.admin_name();
+  if (!by) return write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  auto body = c.body();
+  if (!body) return write_error(c.res, body.err());
+  auto in = parse_ban_input(*body, now_ms());
+  if (!in) return write_error(c.res, in.err());
+  auto uid16 = *uuid_from_string(in->user_id);
+  write_view(c.res, c.svc.route.call_user(uid16, roster::admin_ban{in->reason, in->expires_at, *by}, {}, c.client), 201);
+}
+
+// GET /v1/admin/bans/{user_id} → {banned, reason, created_at, expires_at, by}.
+void admin_get_ban(context& c) {
+  if (!admin_only(c)) return;
+  auto uid16 = c.uuid_param("user_id");
+  if (!uid16) return write_error(c.res, errc::not_found, "user not found");
+  write_view(c.res, c.svc.route.call_user(*uid16, get_ban{}, {}, c.client));
+}
+
+// DELETE /v1/admin/bans/{user_id} → 204, also when the user was not banned
+// (the state asked for holds).
+void admin_unban(context& c) {
+  auto by = c.admin_name();
+  if (!by) return write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  auto uid16 = c.uuid_param("user_id");
+  if (!uid16) return write_error(c.res, errc::not_found, "user not found");
+  auto r = c.svc.route.call_user(*uid16, roster::admin_unban{*by}, {}, c.client);
+  write_status(c.res, r ? status{} : status{r.err()});
+}
+
 void admin_cluster_leave(context& c) {
   if (!admin_only(c)) return;
   write_result(c.res, c.svc.members.leave(), 202, [](const std::string& body) { return body; });
