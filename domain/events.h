@@ -1,7 +1,7 @@
 #pragma once
 // Webhook events (SPEC §4, last paragraph): every register, login, profile
-// change, password or email change, session revoke, block, delete — later
-// report, ban and moderation decision — becomes an event
+// change, password or email change, session revoke, block, ban and unban,
+// delete — later report and moderation decision — becomes an event
 //   {"id": "<user id>:<seq>", "type": ..., "user_id": ..., "at": RFC 3339, "seq": n, "data": {...}}
 // with a per-user sequence number, and one outbox entry per configured
 // webhook whose `events` filter takes its type. Events never carry a secret,
