@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "tests/support/roster_server.h"
 #include "tests/support/sse_client.h"
+#include "tests/support/webhook_receiver.h"
 
 using namespace roster::testing;
 
@@ -128,6 +129,33 @@ TEST(Bans, ABanStopsSessionsJwtsStreamsAndLoginsUntilLifted) {
   EXPECT_TRUE(logged_unban) << logs.raw;
   EXPECT_EQ(logs.raw.find(ana_key), std::string::npos);
   EXPECT_EQ(s.log().find(ana_key), std::string::npos);
+}
+
+TEST(Bans, BanAndUnbanAreWebhookEventsNamingTheAdminKey) {
+  webhook_receiver hook(free_port(), "ban-hook-secret-0123456789");
+  hook.start();
+  auto e = named_keys();
+  e["ROSTER_WEBHOOKS_URLS"] = hook.url();
+  e["ROSTER_WEBHOOKS_SECRET"] = "ban-hook-secret-0123456789";
+  e["ROSTER_WEBHOOKS_EVENTS"] = "user.banned,user.unbanned";
+  roster_server s(e);
+  auto eve = make_player(s, "eve_hooked");
+  ASSERT_EQ(as_ana(s, "POST", "/v1/admin/bans", {{"user_id", eve.id}, {"reason", "griefing"}}).status, 201);
+  ASSERT_EQ(as_ana(s, "DELETE", "/v1/admin/bans/" + eve.id).status, 204);
+  ASSERT_TRUE(hook.wait_for([](auto& ds) { return ds.size() >= 2; })) << s.log();
+  auto ds = hook.accepted();
+  ASSERT_EQ(ds.size(), 2u);
+  auto banned = json::parse(ds[0].body), unbanned = json::parse(ds[1].body);
+  EXPECT_EQ(banned["type"], "user.banned");
+  EXPECT_EQ(banned["user_id"], eve.id);
+  EXPECT_EQ(banned["data"]["reason"], "griefing");
+  EXPECT_TRUE(banned["data"]["expires_at"].is_null());
+  EXPECT_EQ(banned["data"]["by"], "moderator-ana");
+  EXPECT_EQ(unbanned["type"], "user.unbanned");
+  EXPECT_EQ(unbanned["data"]["lifted"], "admin");
+  EXPECT_EQ(unbanned["data"]["by"], "moderator-ana");
+  EXPECT_EQ(unbanned["data"]["sessions_revoked"], 1);
+  for (auto& d : ds) EXPECT_EQ(d.body.find(ana_key), std::string::npos);
 }
 
 TEST(Bans, BannedIsItsOwnStateBesideBlocked) {
