@@ -203,6 +203,20 @@ TEST(Bans, ABanWithAnExpiryLiftsItself) {
   EXPECT_EQ(s.as(login.body["session"]["token"], "GET", "/v1/account").status, 200);
 }
 
+TEST(Bans, ABanIsDurable) {
+  roster_server s;
+  auto fay = make_player(s, "fay_durable");
+  ASSERT_EQ(s.admin("POST", "/v1/admin/bans", {{"user_id", fay.id}, {"reason", "smurfing"}}).status, 201);
+  s.kill9();  // acknowledged: stored
+  s.start();
+  auto shown = s.admin("GET", "/v1/admin/bans/" + fay.id);
+  EXPECT_EQ(shown.body["banned"], true) << shown.raw;
+  EXPECT_EQ(shown.body["reason"], "smurfing");
+  auto r = s.as(fay.token, "GET", "/v1/account");
+  EXPECT_EQ(code_of(r), "account_banned") << r.raw;
+  EXPECT_EQ(r.body["error"]["details"]["reason"], "smurfing");
+}
+
 TEST(Bans, UnknownUsersBadInputAndMissingAdminKey) {
   roster_server s;
   auto di = make_player(s, "di_input");
