@@ -74,6 +74,8 @@ TEST(Bans, ABanStopsSessionsJwtsStreamsAndLoginsUntilLifted) {
     EXPECT_EQ(r.body["error"]["details"]["expires_at"], until);
   }
   EXPECT_EQ(code_of(s.as(ann.token, "PATCH", "/v1/account", {{"display_name", "Still Here"}})), "account_banned");
+  EXPECT_EQ(code_of(s.as(ann.token, "POST", "/v1/sessions/jwt")), "account_banned");  // no new JWTs either
+  EXPECT_EQ(code_of(s.as(ann.token, "POST", "/v1/events/ticket")), "account_banned");
   // The stream hears of it, then ends.
   std::optional<sse_event> e;
   bool saw_banned = false;
