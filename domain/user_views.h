@@ -22,8 +22,9 @@ std::string own_view_text(const user_record& u);
 json own_view(const user_record& u);
 /// What anyone may see: id, username, display_name, avatar_url, online, metadata.
 json public_view(const user_record& u, bool online);
-/// Everything an admin may see (still without secrets).
-json admin_view(const user_record& u, size_t session_count);
+/// Everything an admin may see (still without secrets); `banned` as of
+/// `now` (ban_active: a ban past its expiry is not).
+json admin_view(const user_record& u, size_t session_count, millis now);
 /// One session as its owner sees it; `current`: it is the session making the
 /// request. `token` (shown once, in the reply that creates the session) is
 /// added when not empty.

@@ -604,7 +604,7 @@ result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool adm
   if (saved.email != c.st.user->email) emit(c, b, event_type::email_changed, {{"by", by}});
   if (saved.phone != c.st.user->phone) add_log(c, b, "phone_verified", true, {{"method", "verification_code"}});
   if (!commit(c, b)) return store_failed(c);
-  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()).dump() : own_view_text(*c.st.user);
+  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size(), c.now).dump() : own_view_text(*c.st.user);
   return profile_updated{std::move(shown), released_keys(before, *c.st.user)};
 }
 
@@ -806,7 +806,7 @@ result<view> on(ctx& c, get_public&) {
 
 result<view> on(ctx& c, admin_get&) {
   if (!c.st.user) return not_found();
-  return view{admin_view(*c.st.user, c.st.sessions.size()).dump()};
+  return view{admin_view(*c.st.user, c.st.sessions.size(), c.now).dump()};
 }
 
 result<view> on(ctx& c, admin_set_status& op) {
@@ -825,7 +825,7 @@ result<view> on(ctx& c, admin_set_status& op) {
     emit(c, b, event_type::status_changed, data);
     if (!commit(c, b)) return store_failed(c);
   }
-  return view{admin_view(*st.user, st.sessions.size()).dump()};
+  return view{admin_view(*st.user, st.sessions.size(), c.now).dump()};
 }
 
 result<revoked> on(ctx& c, admin_revoke_sessions&) {

@@ -172,6 +172,7 @@ TEST(Bans, BannedIsItsOwnStateBesideBlocked) {
   ASSERT_EQ(ban(), 201);
   EXPECT_EQ(code_of(s.login("bo_blocked")), "account_banned");  // banned wins, with its reason
   EXPECT_EQ(status_of(), "blocked");                             // the block is untouched
+  EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + bo.id).body["banned"], true);
   // Lifting the ban does not unblock.
   ASSERT_EQ(s.admin("DELETE", "/v1/admin/bans/" + bo.id).status, 204);
   EXPECT_EQ(code_of(s.login("bo_blocked")), "account_blocked");
