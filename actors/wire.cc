@@ -11,6 +11,9 @@
 namespace roster {
 
 caf::error to_caf(const error& e) {
+  // Details ride as a fourth element only when there are any, so the errors
+  // that have none keep the three-element form every node reads.
+  if (!e.details.empty()) return caf::make_error(e.code, e.message, e.fields, e.retry_after, e.details);
   return caf::make_error(e.code, e.message, e.fields, e.retry_after);
 }
 
@@ -23,6 +26,11 @@ error from_caf(const caf::error& e) {
       out.message = ctx.get_as<std::string>(0);
       out.fields = ctx.get_as<std::map<std::string, std::string>>(1);
       out.retry_after = ctx.get_as<int64_t>(2);
+    } else if (ctx.match_elements<std::string, std::map<std::string, std::string>, int64_t, std::string>()) {
+      out.message = ctx.get_as<std::string>(0);
+      out.fields = ctx.get_as<std::map<std::string, std::string>>(1);
+      out.retry_after = ctx.get_as<int64_t>(2);
+      out.details = ctx.get_as<std::string>(3);
     }
     return out;
   }

@@ -3,7 +3,8 @@
 //
 //  - errors: `errc` is a CAF error code enum (category "roster"). A handler
 //    answers with a roster::error; to_caf() turns it into a caf::error whose
-//    context carries the message, the per-field problems and Retry-After, and
+//    context carries the message, the per-field problems, Retry-After and
+//    (only when there are any) the details, and
 //    from_caf() turns it back on the requesting side, on any node. CAF's own
 //    errors (timeouts, a dead receiver) become partition_unavailable.
 //  - field adapters for inspect(): CAF 0.17 serialises neither std::optional,

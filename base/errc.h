@@ -51,16 +51,20 @@ enum class errc : uint8_t {
 std::string_view errc_name(errc e);
 
 /// An expected failure: a code, a human message (never containing secrets),
-/// optional per-field problems, and a Retry-After hint in seconds (0 = none).
+/// optional per-field problems, a Retry-After hint in seconds (0 = none),
+/// and optional details: a JSON object's text the client may act on (an
+/// account_banned error's reason and expiry), shown as the error's
+/// "details"; empty for none. Like the message, never a secret.
 struct error {
   errc code = errc::internal;
   std::string message;
   std::map<std::string, std::string> fields;
   int64_t retry_after = 0;
+  std::string details;
 };
 
 inline error make_error(errc code, std::string message) {
-  return error{code, std::move(message), {}, 0};
+  return error{code, std::move(message), {}, 0, {}};
 }
 
 /// A value or an error (the shape of redpanda's result<T>).

@@ -7,6 +7,7 @@
 #include <utility>
 #include <toml++/toml.h>
 
+#include "base/crypto.h"
 #include "domain/events.h"
 
 extern char** environ;
@@ -271,8 +272,15 @@ status validate(const node_config& c) {
     return bad("http.tls_cert", "http.tls_cert and http.tls_key must be set together");
   if (c.store.data_dir.empty()) return bad("store.data_dir", "must not be empty");
   if (c.admin.keys.empty()) return bad("admin.keys", "at least one admin key is required (or --admin-key)");
-  for (auto& k : c.admin.keys)
-    if (k.size() < 16) return bad("admin.keys", "each key must be at least 16 characters");
+  std::vector<admin_key> admin_keys;
+  for (auto& entry : c.admin.keys) {
+    auto k = parse_admin_key(entry);
+    if (k.key.size() < 16) return bad("admin.keys", "each key must be at least 16 characters");
+    for (auto& other : admin_keys)
+      if (other.name == k.name || other.key == k.key)
+        return bad("admin.keys", "two entries share the name " + k.name + " or a key; names and keys must be unique");
+    admin_keys.push_back(std::move(k));
+  }
   if (!c.admin.backup_root.empty() && c.admin.backup_root.front() != '/')
     return bad("admin.backup_root", "must be an absolute path (or empty to refuse online backups)");
   if (c.auth.max_failed_logins < 1) return bad("auth.max_failed_logins", "must be at least 1");
@@ -351,6 +359,16 @@ status validate(const node_config& c) {
 }
 
 } // namespace
+
+admin_key parse_admin_key(std::string_view entry) {
+  auto colon = entry.find(':');
+  auto name = entry.substr(0, colon == std::string_view::npos ? 0 : colon);
+  bool named = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
+  });
+  if (named) return {std::string(name), std::string(entry.substr(colon + 1))};
+  return {"key-" + hex_encode(sha256(entry)).substr(0, 8), std::string(entry)};
+}
 
 bool is_loopback_address(const std::string& host_port) {
   auto host = host_port.substr(0, host_port.rfind(':'));

@@ -32,7 +32,9 @@ struct store_config {
 };
 
 struct admin_config {
-  std::vector<std::string> keys;  // X-Admin-Key values; at least one required
+  /// X-Admin-Key values, each "name:key" or a plain "key" (parse_admin_key);
+  /// at least one required.
+  std::vector<std::string> keys;
   std::string backup_root;        // POST /v1/admin/backup writes only under it; empty = online backups refused
 };
 
@@ -194,6 +196,19 @@ std::map<std::string, std::string> roster_environment();
 
 /// True if host:port names a loopback host (127.0.0.0/8, [::1], localhost).
 bool is_loopback_address(const std::string& host_port);
+
+/// One entry of admin.keys: the key an X-Admin-Key header must carry, and
+/// the name that stands for it wherever Roster records who acted (a ban's
+/// `by`, security logs, events) — the key itself is never shown or logged.
+struct admin_key {
+  std::string name;
+  std::string key;
+};
+/// Splits an admin.keys entry. "name:key" when the text before the first
+/// ':' is a name of 1 to 64 characters of [A-Za-z0-9_.-]; otherwise the
+/// whole entry is the key, named "key-" + the first 8 hex digits of its
+/// SHA-256 (a stable handle that does not reveal the key).
+admin_key parse_admin_key(std::string_view entry);
 
 /// The names of all keys ("http.listen", ...), for docs and tests.
 std::vector<std::string> config_keys();

@@ -1,7 +1,7 @@
 #pragma once
 // Webhook events (SPEC §4, last paragraph): every register, login, profile
-// change, password or email change, session revoke, block, delete — later
-// report, ban and moderation decision — becomes an event
+// change, password or email change, session revoke, block, ban and unban,
+// delete — later report and moderation decision — becomes an event
 //   {"id": "<user id>:<seq>", "type": ..., "user_id": ..., "at": RFC 3339, "seq": n, "data": {...}}
 // with a per-user sequence number, and one outbox entry per configured
 // webhook whose `events` filter takes its type. Events never carry a secret,
@@ -27,6 +27,10 @@ inline constexpr std::string_view email_changed = "user.email_changed";
 inline constexpr std::string_view session_revoked = "session.revoked";
 inline constexpr std::string_view status_changed = "user.status_changed";
 inline constexpr std::string_view deleted = "user.deleted";
+// Bans (domain/user.h ban_record): data {reason, expires_at, by} /
+// {reason, lifted: admin | expired, sessions_revoked, by?}.
+inline constexpr std::string_view banned = "user.banned";
+inline constexpr std::string_view unbanned = "user.unbanned";
 inline constexpr std::string_view notification = "notification";  // an in-app notification (domain/notifications.h)
 // MFA (domain/mfa.h)
 inline constexpr std::string_view mfa_enabled = "user.mfa_enabled";

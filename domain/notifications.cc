@@ -77,7 +77,8 @@ const std::vector<std::string_view>& stream_event_types() {
   static const std::vector<std::string_view> types = {
     event_type::notification,    event_type::profile_updated, event_type::email_changed, event_type::password_changed,
     event_type::session_revoked, event_type::status_changed,  event_type::deleted,
-    event_type::friend_invited,  event_type::friend_added,    event_type::friend_removed};
+    event_type::friend_invited,  event_type::friend_added,    event_type::friend_removed,
+    event_type::banned};  // unbanned is not: a banned user has no open stream
   return types;
 }
 

@@ -1,5 +1,6 @@
 #include "domain/user.h"
 
+#include "base/crypto.h"
 #include "domain/user_views.h"
 
 #include <algorithm>
@@ -183,14 +184,80 @@ errc session_state(const session_record& s, millis now, const session_policy& p)
   return errc::ok;
 }
 
-errc status_gate(const user_record& u) {
+errc status_gate(const user_record& u, millis now) {
+  if (ban_active(u, now)) return errc::account_banned;
   if (u.blocked) return errc::account_blocked;
   if (u.pending_activation) return errc::pending_activation;
   return errc::ok;
 }
 
 error status_gate_error(errc gate) {
-  return make_error(gate, gate == errc::account_blocked ? "account is blocked" : "account is pending activation");
+  switch (gate) {
+    case errc::account_banned: return make_error(gate, "account is banned");
+    case errc::account_blocked: return make_error(gate, "account is blocked");
+    default: return make_error(gate, "account is pending activation");
+  }
+}
+
+error account_gate_error(const user_record& u, errc gate) {
+  error e = status_gate_error(gate);
+  if (gate != errc::account_banned || !u.ban) return e;
+  auto& b = *u.ban;
+  e.message = b.expires_at ? "account is banned until " + format_time(b.expires_at) : "account is banned";
+  e.details = json{{"reason", b.reason}, {"expires_at", b.expires_at ? json(format_time(b.expires_at)) : json(nullptr)}}
+                  .dump();
+  return e;
+}
+
+bool ban_active(const user_record& u, millis now) {
+  return u.ban && (u.ban->expires_at == 0 || now < u.ban->expires_at);
+}
+
+bool ban_lapsed(const user_record& u, millis now) { return u.ban && !ban_active(u, now); }
+
+result<ban_input> parse_ban_input(const json& body, millis now) {
+  if (!body.is_object()) return make_error(errc::invalid_request, "body must be a JSON object");
+  error e = make_error(errc::invalid_request, "invalid ban");
+  ban_input in;
+  for (auto& [k, v] : body.items()) {
+    (void)v;
+    if (k != "user_id" && k != "reason" && k != "expires_at") e.fields[k] = "unknown field";
+  }
+  auto uid = body.find("user_id");
+  if (uid == body.end() || !uid->is_string()) e.fields["user_id"] = "is required: a user id";
+  else if (!uuid_from_string(uid->get<std::string>())) e.fields["user_id"] = "must be a user id (lowercase UUID)";
+  else in.user_id = uid->get<std::string>();
+  auto reason = body.find("reason");
+  if (reason == body.end() || !reason->is_string()) {
+    e.fields["reason"] = "is required: a string";
+  } else {
+    in.reason = reason->get<std::string>();
+    if (in.reason.empty() || in.reason.size() > max_ban_reason)
+      e.fields["reason"] = "must be 1 to " + std::to_string(max_ban_reason) + " bytes";
+    else if (!valid_utf8(in.reason) || has_control_chars(in.reason))
+      e.fields["reason"] = "must be UTF-8 text without control characters";
+  }
+  if (auto exp = body.find("expires_at"); exp != body.end() && !exp->is_null()) {
+    auto t = exp->is_string() ? parse_time(exp->get<std::string>()) : std::nullopt;
+    if (!t) e.fields["expires_at"] = "must be an RFC 3339 UTC time (2026-11-25T03:30:00.000Z) or null";
+    else if (*t <= now) e.fields["expires_at"] = "must be in the future";
+    else in.expires_at = *t;
+  }
+  if (!e.fields.empty()) return e;
+  return in;
+}
+
+void apply_ban(user_record& u, ban_record b) { u.ban = std::move(b); }
+
+json ban_view(const user_record& u, millis now) {
+  if (!ban_active(u, now))
+    return {{"banned", false}, {"by", nullptr}, {"created_at", nullptr}, {"expires_at", nullptr}, {"reason", nullptr}};
+  auto& b = *u.ban;
+  return {{"banned", true},
+          {"by", b.by},
+          {"created_at", format_time(b.created_at)},
+          {"expires_at", b.expires_at ? json(format_time(b.expires_at)) : json(nullptr)},
+          {"reason", b.reason}};
 }
 
 std::string check_metadata(const json& m, const limits& l) {

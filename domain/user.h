@@ -46,6 +46,18 @@ std::optional<account_status> status_from_name(std::string_view s);
 enum class status_change : uint8_t { activate, block, unblock };
 std::string_view status_change_name(status_change c);
 
+/// An admin's ban (POST /v1/admin/bans). Its own state beside activation
+/// and blocking: banning changes neither, lifting a ban unblocks nothing.
+/// A ban with an expiry lifts itself: ban_active() judges it against the
+/// clock at every use, and the user actor removes a lapsed one (lift_ban)
+/// the first time it is touched after the expiry.
+struct ban_record {
+  std::string reason;     // the admin's words, shown to the user in the 403 body
+  millis created_at = 0;
+  millis expires_at = 0;  // 0: until an admin lifts it
+  std::string by;         // the name of the admin key that banned (never the key)
+};
+
 /// The persistent part of a user.
 struct user_record {
   std::string id;  // uuid text
@@ -86,6 +98,9 @@ struct user_record {
   std::string totp_pending;  // enrolled, waiting for its first code
   int64_t totp_last_step = 0;  // the last accepted time step (replays refused)
   std::vector<std::string> recovery_hashes;  // Argon2id PHC hashes of the unused recovery codes
+  /// The ban, if one was set and not lifted yet (it may have lapsed: see
+  /// ban_active).
+  std::optional<ban_record> ban;
 };
 
 /// Whether a login of this user needs a second factor.
@@ -158,14 +173,53 @@ struct session_policy {
 /// ok, or session_expired when past its absolute or idle expiry.
 errc session_state(const session_record& s, millis now, const session_policy& p);
 
-/// ok, or why this account may not use sessions / log in now: a blocked
-/// account is account_blocked (pending or not), else a pending one
-/// pending_activation.
-errc status_gate(const user_record& u);
+/// ok, or why this account may not use sessions / log in at `now`: a
+/// banned account (ban_active) is account_banned (blocked or pending or
+/// not), else a blocked one account_blocked (pending or not), else a
+/// pending one pending_activation.
+errc status_gate(const user_record& u, millis now);
 
-/// The error for a gate other than ok: "account is blocked" or "account is
-/// pending activation", with that code.
+/// The error for a gate other than ok: "account is banned", "account is
+/// blocked" or "account is pending activation", with that code.
 error status_gate_error(errc gate);
+
+/// The error the user gets for gate `gate` (status_gate(u, now)): for
+/// account_banned, the ban's reason and expiry as the error's details
+/// ({"reason": ..., "expires_at": RFC 3339 or null}); else status_gate_error.
+error account_gate_error(const user_record& u, errc gate);
+
+// -- bans -----------------------------------------------------------------------
+
+/// Whether `u` is banned at `now`: a ban is set and has no expiry or has
+/// not reached it.
+bool ban_active(const user_record& u, millis now);
+
+/// Whether `u` holds a ban that has run out at `now` (to be lifted).
+bool ban_lapsed(const user_record& u, millis now);
+
+/// The most a ban's reason may be, in bytes.
+inline constexpr size_t max_ban_reason = 1000;
+
+/// A ban request (POST /v1/admin/bans), validated.
+struct ban_input {
+  std::string user_id;  // uuid text, lowercase
+  std::string reason;
+  millis expires_at = 0;  // 0: until lifted
+};
+
+/// Parses and validates {user_id, reason, expires_at?}: user_id a lowercase
+/// UUID; reason 1..max_ban_reason bytes of UTF-8 without control
+/// characters; expires_at null/absent or an RFC 3339 time after `now`.
+/// invalid_request with per-field problems (unknown fields included).
+result<ban_input> parse_ban_input(const json& body, millis now);
+
+/// Sets (or replaces) the ban of `u`.
+void apply_ban(user_record& u, ban_record b);
+
+/// The ban as GET /v1/admin/bans/{user_id} shows it at `now`: {banned,
+/// reason, created_at, expires_at, by}, the last four null when not banned
+/// (a lapsed ban shows as not banned).
+json ban_view(const user_record& u, millis now);
 
 /// Fields of a profile patch (PATCH /v1/account and the admin PATCH), already
 /// validated. `username` / `email` changes involve the index and are applied by

@@ -36,6 +36,14 @@ std::string encode_user(const user_record& u) {
   json_text w(384 + u.metadata.size() * 32);
   w.open_object();
   w.key("avatar_url").string(u.avatar_url);
+  if (u.ban) {  // absent when none: records without a ban keep their bytes
+    w.key("ban").open_object();
+    w.key("by").string(u.ban->by);
+    w.key("created_at").number(u.ban->created_at);
+    w.key("expires_at").number(u.ban->expires_at);
+    w.key("reason").string(u.ban->reason);
+    w.close_object();
+  }
   w.key("created_at").number(u.created_at);
   w.key("device_ids").open_array();
   for (auto& d : u.device_ids) w.string(d);
@@ -134,6 +142,15 @@ std::optional<user_record> decode_user(std::string_view bytes) {
       get_to(*m, "pending", u.totp_pending);
       get_to(*m, "last_step", u.totp_last_step);
       get_to(*m, "recovery", u.recovery_hashes);
+    }
+    // Records before bans have none.
+    if (auto b = j.find("ban"); b != j.end() && b->is_object()) {
+      ban_record ban;
+      get_to(*b, "reason", ban.reason);
+      get_to(*b, "created_at", ban.created_at);
+      get_to(*b, "expires_at", ban.expires_at);
+      get_to(*b, "by", ban.by);
+      u.ban = std::move(ban);
     }
     return u;
   } catch (const json::exception&) {

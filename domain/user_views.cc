@@ -63,11 +63,14 @@ json public_view(const user_record& u, bool online) {
           {"metadata", visible_metadata(u, relation::other)}};
 }
 
-json admin_view(const user_record& u, size_t session_count) {
+json admin_view(const user_record& u, size_t session_count, millis now) {
   json j = own_view(u);
-  // `status` shows one state (blocked wins); an admin sees both.
+  // `status` shows one state (blocked wins); an admin sees both, and the
+  // ban, a third state that `status` does not show (GET /v1/admin/bans/{id}
+  // has its reason and expiry).
   j["activated"] = !u.pending_activation;
   j["blocked"] = u.blocked;
+  j["banned"] = ban_active(u, now);
   j["device_ids"] = u.device_ids;
   j["last_seen_at"] = nullable_time(u.last_seen_at);
   // An admin sees every key: the user's with their visibility, and the internal ones.

@@ -25,7 +25,8 @@ json own_view(const user_record& u);
 json public_view(const user_record& u, bool online);
 /// Everything an admin may see (still without secrets), with every metadata
 /// key: `metadata` (the user's), `metadata_visibility`, `internal_metadata`.
-json admin_view(const user_record& u, size_t session_count);
+/// `banned` as of `now` (ban_active: a ban past its expiry is not).
+json admin_view(const user_record& u, size_t session_count, millis now);
 /// One session as its owner sees it; `current`: it is the session making the
 /// request. `token` (shown once, in the reply that creates the session) is
 /// added when not empty.

@@ -48,9 +48,9 @@ void decoded_user(std::string_view bytes) {
   FUZZ_CHECK(back && same(*u, *back) && encode_user(*back) == once);
   (void)own_view(*u).dump();
   (void)public_view(*u, false).dump();
-  (void)admin_view(*u, 3).dump();
+  (void)admin_view(*u, 3, 0).dump();
   (void)index_keys_of(*u);
-  (void)status_gate(*u);
+  (void)status_gate(*u, 0);
 }
 
 void decoded_session(std::string_view bytes) {

@@ -15,11 +15,15 @@ namespace {
 
 using nlohmann::json;
 
-bool admin_only(context& c) {
-  if (c.is_admin()) return true;
-  write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
-  return false;
+/// The name of the admin key the request carries (what a change records as
+/// who made it), or nullopt after answering 401.
+std::optional<std::string> admin_caller(context& c) {
+  auto name = c.admin_name();
+  if (!name) write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  return name;
 }
+
+bool admin_only(context& c) { return admin_caller(c).has_value(); }
 
 std::optional<std::string> target(context& c) {
   auto uid16 = c.uuid_param("id");
@@ -228,6 +232,40 @@ void admin_revoke_sessions(context& c) {
   auto uid16 = target(c);
   if (!uid16) return;
   auto r = c.svc.route.call_user(*uid16, roster::admin_revoke_sessions{}, {}, c.client);
+  write_status(c.res, r ? status{} : status{r.err()});
+}
+
+// Bans (domain/user.h ban_record): their own state, beside blocking and
+// activation. `by` is the name of the admin key that acted (never the key).
+
+// POST /v1/admin/bans {user_id, reason, expires_at?} → 201 the ban's view.
+void admin_ban(context& c) {
+  auto by = admin_caller(c);
+  if (!by) return;
+  auto body = c.body();
+  if (!body) return write_error(c.res, body.err());
+  auto in = parse_ban_input(*body, now_ms());
+  if (!in) return write_error(c.res, in.err());
+  auto uid16 = *uuid_from_string(in->user_id);
+  write_view(c.res, c.svc.route.call_user(uid16, roster::admin_ban{in->reason, in->expires_at, *by}, {}, c.client), 201);
+}
+
+// GET /v1/admin/bans/{user_id} → {banned, reason, created_at, expires_at, by}.
+void admin_get_ban(context& c) {
+  if (!admin_only(c)) return;
+  auto uid16 = c.uuid_param("user_id");
+  if (!uid16) return write_error(c.res, errc::not_found, "user not found");
+  write_view(c.res, c.svc.route.call_user(*uid16, get_ban{}, {}, c.client));
+}
+
+// DELETE /v1/admin/bans/{user_id} → 204, also when the user was not banned
+// (the state asked for holds).
+void admin_unban(context& c) {
+  auto by = admin_caller(c);
+  if (!by) return;
+  auto uid16 = c.uuid_param("user_id");
+  if (!uid16) return write_error(c.res, errc::not_found, "user not found");
+  auto r = c.svc.route.call_user(*uid16, roster::admin_unban{*by}, {}, c.client);
   write_status(c.res, r ? status{} : status{r.err()});
 }
 

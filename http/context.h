@@ -72,7 +72,13 @@ struct context {
   /// its form): reads open to anyone are anonymous only without one.
   bool has_authorization() const;
   /// True if X-Admin-Key matches a configured key (constant-time).
-  bool is_admin() const;
+  bool is_admin() const { return admin_name().has_value(); }
+  /// The name of the admin key X-Admin-Key matches (config/config.h
+  /// parse_admin_key: "name" of a "name:key" entry, "key-<8 hex>" of a
+  /// plain one), or nullopt. Every key is compared, in constant time each,
+  /// whichever matches. What a handler records as "who acted"; the key
+  /// itself never leaves this function.
+  std::optional<std::string> admin_name() const;
   /// A query parameter, if present.
   std::optional<std::string> query(const std::string& name) const;
   /// An integer query parameter in [lo, hi] (`fallback` when absent), or an

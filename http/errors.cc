@@ -52,6 +52,10 @@ void write_error(httplib::Response& res, const error& e) {
   nlohmann::json err = {{"code", errc_name(e.code)},
                         {"message", e.code == errc::internal ? std::string("internal error") : e.message}};
   if (!e.fields.empty()) err["fields"] = e.fields;
+  if (!e.details.empty() && e.code != errc::internal) {
+    auto details = nlohmann::json::parse(e.details, nullptr, false);
+    if (details.is_object()) err["details"] = std::move(details);
+  }
   if (e.code == errc::rate_limited || e.code == errc::partition_unavailable || e.code == errc::partition_moving)
     res.set_header("Retry-After", std::to_string(e.retry_after > 0 ? e.retry_after : 1));
   write_json(res, status_of(e.code), nlohmann::json{{"error", err}}.dump());

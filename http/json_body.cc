@@ -46,12 +46,17 @@ bool context::has_authorization() const {
   return lifted_authorization().has_value() || req.has_header("Authorization");
 }
 
-bool context::is_admin() const {
+std::optional<std::string> context::admin_name() const {
   auto given = req.get_header_value("X-Admin-Key");
-  if (given.empty()) return false;
-  bool match = false;
-  for (auto& k : svc.config.admin.keys) match |= constant_time_equal(given, k);
-  return match;
+  if (given.empty()) return std::nullopt;
+  // No early exit: the time taken does not say which key (if any) matched.
+  std::optional<admin_key> match;
+  for (auto& entry : svc.config.admin.keys) {
+    auto k = parse_admin_key(entry);
+    if (constant_time_equal(given, k.key) && !match) match = std::move(k);
+  }
+  if (!match) return std::nullopt;
+  return std::move(match->name);
 }
 
 std::optional<std::string> context::query(const std::string& name) const {

@@ -176,8 +176,9 @@ struct scanner {
   void operator()(const search_users& op) {
     auto q = op.q;
     for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    auto now = now_ms();
     each_user([&](const user_record& u) {
-      if (matches(u, q)) out.items.push_back(admin_view(u, 0).dump());
+      if (matches(u, q)) out.items.push_back(admin_view(u, 0, now).dump());
     });
   }
 

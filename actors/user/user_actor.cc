@@ -358,13 +358,15 @@ void request_passivation(self_ptr self) {
 result<const session_record*> authenticated_session(ctx& c) {
   auto& st = c.st;
   if (!st.user) return make_error(errc::unauthorized, "invalid session");
-  auto a = st.sessions.authenticate(c.req.token_hash, c.now, st.rules(), st.last_hit_of(c.req.token_hash),
-                                    status_gate(*st.user));
+  auto gate = status_gate(*st.user, c.now);
+  auto a = st.sessions.authenticate(c.req.token_hash, c.now, st.rules(), st.last_hit_of(c.req.token_hash), gate);
   write_batch b;
   apply(c, b, a.writes);
   if (!a.value) {
     if (!commit(c, b)) return store_failed(c);
-    return a.value.err();
+    // The gate's error carries the ban's reason and expiry (the book knows
+    // only the code).
+    return a.value.err().code == gate ? account_gate_error(*st.user, gate) : a.value.err();
   }
   if (c.now - st.user->last_seen_at > seen_persist_interval) {
     st.user->last_seen_at = c.now;
@@ -436,7 +438,7 @@ result<signed_in> on(ctx& c, create_user& op) {
   write_batch b;
   put_record(c, b);
   std::string session;
-  if (!op.session_method.empty() && status_gate(*st.user) == errc::ok) {
+  if (!op.session_method.empty() && status_gate(*st.user, c.now) == errc::ok) {
     st.user->last_login_at = st.user->last_seen_at = c.now;
     put_record(c, b);
     session = new_session(c, b, op.session_method);
@@ -503,11 +505,11 @@ result<signed_in> on(ctx& c, login_finish& op) {
   if (op.password_hash && !constant_time_equal(*op.password_hash, st.user->password_hash))
     return make_error(errc::invalid_credentials, "invalid credentials");
   write_batch b;
-  if (auto gate = status_gate(*st.user); gate != errc::ok) {
+  if (auto gate = status_gate(*st.user, c.now); gate != errc::ok) {
     add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
     emit(c, b, event_type::login_failed, {{"method", method}, {"reason", errc_name(gate)}});
     commit(c, b);
-    return status_gate_error(gate);
+    return account_gate_error(*st.user, gate);
   }
   if (blocked_by_unverified_email(*st.user, method, st.env->require_verified_email)) {
     add_log(c, b, "login", false, {{"method", method}, {"reason", "email_not_verified"}});
@@ -625,7 +627,7 @@ result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool adm
   if (saved.email != c.st.user->email) emit(c, b, event_type::email_changed, {{"by", by}});
   if (saved.phone != c.st.user->phone) add_log(c, b, "phone_verified", true, {{"method", "verification_code"}});
   if (!commit(c, b)) return store_failed(c);
-  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size()).dump() : own_view_text(*c.st.user);
+  auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size(), c.now).dump() : own_view_text(*c.st.user);
   return profile_updated{std::move(shown), released_keys(before, *c.st.user)};
 }
 
@@ -1087,7 +1089,7 @@ result<view> on(ctx& c, get_public&) {
 
 result<view> on(ctx& c, admin_get&) {
   if (!c.st.user) return not_found();
-  return view{admin_view(*c.st.user, c.st.sessions.size()).dump()};
+  return view{admin_view(*c.st.user, c.st.sessions.size(), c.now).dump()};
 }
 
 // -- metadata (domain/metadata.h) ---------------------------------------------------
@@ -1206,12 +1208,82 @@ result<view> on(ctx& c, admin_set_status& op) {
     emit(c, b, event_type::status_changed, data);
     if (!commit(c, b)) return store_failed(c);
   }
-  return view{admin_view(*st.user, st.sessions.size()).dump()};
+  return view{admin_view(*st.user, st.sessions.size(), c.now).dump()};
 }
 
 result<revoked> on(ctx& c, admin_revoke_sessions&) {
   if (!c.st.user) return not_found();
   return revoke_all(c, "sessions_revoked_by_admin", "admin");
+}
+
+// -- bans (domain/user.h ban_record) ---------------------------------------------------
+// A ban keeps the user's sessions in the store while it lasts, so that each
+// of them answers 403 account_banned with the reason (a revoked one would
+// only say 401) — gated like a blocked account's, by status_gate in
+// session_book::authenticate. When the ban ends (lifted by an admin, or run
+// out) they are revoked: no session from before a ban works after it. The
+// read cache and the open streams go with the ban at once: serve() takes
+// back published answers before any admin op, close_streams() ends the
+// streams of an account that fails the gate after the ban's event was pushed.
+
+/// Lifts the ban of the user (active or lapsed): the record loses it, the
+/// sessions held back are revoked, the log and the user.unbanned event say
+/// why (`why`: "admin" or "expired") and who (`by`, an admin key's name).
+void lift_ban(ctx& c, write_batch& b, const char* why, const std::string& by) {
+  auto& st = c.st;
+  auto was = std::move(*st.user->ban);
+  st.user->ban.reset();
+  st.user->updated_at = c.now;
+  put_record(c, b);
+  auto gone = st.sessions.revoke_all();
+  apply(c, b, gone.writes);
+  json data = {{"reason", was.reason}, {"lifted", why}, {"sessions_revoked", *gone.value}};
+  if (!by.empty()) data["by"] = by;
+  add_log(c, b, "unbanned", true, data);
+  emit(c, b, event_type::unbanned, data);
+}
+
+/// A ban that ran out lifts itself the first time its user is touched
+/// after the expiry (any operation but a probe): false if that could not be
+/// stored (state reloaded; the caller answers store_failed).
+bool settle_ban(ctx& c) {
+  if (!c.st.user || !ban_lapsed(*c.st.user, c.now)) return true;
+  write_batch b;
+  lift_ban(c, b, "expired", {});
+  return commit(c, b);
+}
+
+result<view> on(ctx& c, admin_ban& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  apply_ban(*st.user, ban_record{op.reason, c.now, op.expires_at, op.by});
+  st.user->updated_at = c.now;
+  write_batch b;
+  put_record(c, b);
+  json data = {{"reason", op.reason},
+               {"expires_at", op.expires_at ? json(format_time(op.expires_at)) : json(nullptr)},
+               {"by", op.by}};
+  add_log(c, b, "banned", true, data);
+  // Pushed to the open streams (commit) before close_streams ends them.
+  emit(c, b, event_type::banned, data);
+  if (!commit(c, b)) return store_failed(c);
+  return view{ban_view(*st.user, c.now).dump()};
+}
+
+result<view> on(ctx& c, admin_unban& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  if (st.user->ban) {  // a lapsed one was lifted by settle_ban already
+    write_batch b;
+    lift_ban(c, b, "admin", op.by);
+    if (!commit(c, b)) return store_failed(c);
+  }
+  return view{ban_view(*st.user, c.now).dump()};
+}
+
+result<view> on(ctx& c, get_ban&) {
+  if (!c.st.user) return not_found();
+  return view{ban_view(*c.st.user, c.now).dump()};
 }
 
 result<holds> on(ctx& c, holds_key& op) {
@@ -1408,7 +1480,7 @@ result<subscription> on(ctx& c, subscribe& op) {
     }
     auto* s = st.sessions.find(session_id);
     if (!s || session_state(*s, c.now, st.env->sessions) != errc::ok) return make_error(errc::unauthorized, "invalid session");
-    if (auto gate = status_gate(*st.user); gate != errc::ok) return status_gate_error(gate);
+    if (auto gate = status_gate(*st.user, c.now); gate != errc::ok) return account_gate_error(*st.user, gate);
   }
   auto same = [&](auto& x) { return x.relay == op.relay && x.stream == op.stream; };
   bool known = std::any_of(st.subs.begin(), st.subs.end(), same);
@@ -1616,11 +1688,11 @@ result<signed_in> on(ctx& c, mfa_finish& op) {
   }
   st.challenges.close(op.challenge_hash);
   // The account may have been blocked while the challenge waited.
-  if (auto gate = status_gate(*st.user); gate != errc::ok) {
+  if (auto gate = status_gate(*st.user, c.now); gate != errc::ok) {
     put_record(c, b);
     add_log(c, b, "login", false, {{"method", method}, {"reason", errc_name(gate)}});
     commit(c, b);
-    return status_gate_error(gate);
+    return account_gate_error(*st.user, gate);
   }
   return complete_login(c, b, method);
 }
@@ -1743,7 +1815,7 @@ void close_streams(ctx& c) {
   if (st.subs.empty()) return;
   std::string_view all_reason;
   if (!st.user) all_reason = "account_deleted";
-  else if (auto gate = status_gate(*st.user); gate != errc::ok) all_reason = errc_name(gate);
+  else if (auto gate = status_gate(*st.user, c.now); gate != errc::ok) all_reason = errc_name(gate);
   auto& cred = st.env->credential;
   auto keep = std::remove_if(st.subs.begin(), st.subs.end(), [&](auto& s) {
     std::string_view reason = all_reason;
@@ -1785,6 +1857,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   if (std::holds_alternative<social_change>(req.op)) return social_request(self, req);
   result<user_reply_value> r = make_error(errc::internal, "internal error");
   try {
+    if (!probe && !settle_ban(c)) return to_caf(store_failed(c));
     r = std::visit(
         [&](auto& op) -> result<user_reply_value> {
           auto out = on(c, op);

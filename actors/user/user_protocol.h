@@ -285,6 +285,22 @@ struct read_metadata {
   std::string caller_uid16;
   std::vector<std::string> keys;
 };
+/// admin: bans the user (domain/user.h ban_record; replaces a ban it has):
+/// every session answers 403 account_banned at once, logins too, open
+/// streams get user.banned and end. `by` is the admin key's name. Replies
+/// the ban's view (domain/user.h ban_view).
+struct admin_ban {
+  std::string reason;
+  millis expires_at = 0;  // 0: until lifted
+  std::string by;
+};
+/// admin: lifts the user's ban, if any; the sessions it held back are
+/// revoked. Replies the ban's view (banned: false).
+struct admin_unban {
+  std::string by;
+};
+/// admin: the ban's view.
+struct get_ban {};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
@@ -293,7 +309,8 @@ using user_op = std::variant<create_user, authenticate, login_begin, login_faile
                              unsubscribe, recover_password, verify_email, add_identity, remove_identity,
                              get_prefs, put_prefs, mfa_enroll, mfa_confirm, mfa_disable, mfa_set_recovery,
                              mfa_begin, mfa_finish, social_change, list_social, peer_decide, peer_sync,
-                             put_metadata, delete_metadata, get_own_metadata, read_metadata>;
+                             put_metadata, delete_metadata, get_own_metadata, read_metadata, admin_ban, admin_unban,
+                             get_ban>;
 
 /// The routable envelope.
 struct user_request {
@@ -414,12 +431,18 @@ typename Inspector::result_type inspect(Inspector& f, session_record& x) {
 // status_change and errc are enums: CAF writes their underlying value.
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ban_record& x) {
+  return f(caf::meta::type_name("ban_record"), x.reason, x.created_at, x.expires_at, x.by);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_record& x) {
   json_field metadata{x.metadata}, hidden_metadata{x.hidden_metadata}, internal_metadata{x.internal_metadata};
+  opt_field<ban_record> ban{x.ban};
   return f(caf::meta::type_name("user_record"), x.id, x.email, x.phone, x.username, x.display_name, x.avatar_url, x.lang,
            metadata, hidden_metadata, internal_metadata, x.password_hash, x.device_ids, x.email_verified, x.pending_activation, x.blocked,
            x.created_at, x.updated_at, x.last_login_at, x.last_seen_at, x.failed_logins, x.login_methods, x.links,
-           x.totp_secret, x.totp_pending, x.totp_last_step, x.recovery_hashes);
+           x.totp_secret, x.totp_pending, x.totp_last_step, x.recovery_hashes, ban);
 }
 
 template <class Inspector>
@@ -454,6 +477,7 @@ ROSTER_INSPECT_EMPTY(events_ticket)
 ROSTER_INSPECT_EMPTY(get_prefs)
 ROSTER_INSPECT_EMPTY(mfa_enroll)
 ROSTER_INSPECT_EMPTY(mfa_disable)
+ROSTER_INSPECT_EMPTY(get_ban)
 #undef ROSTER_INSPECT_EMPTY
 
 template <class Inspector>
@@ -587,6 +611,14 @@ typename Inspector::result_type inspect(Inspector& f, peer_sync& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, social_pair& x) {
   return f(caf::meta::type_name("social_pair"), x.half, x.gone, x.username, x.display_name, x.avatar_url);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admin_ban& x) {
+  return f(caf::meta::type_name("admin_ban"), x.reason, x.expires_at, x.by);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admin_unban& x) {
+  return f(caf::meta::type_name("admin_unban"), x.by);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mfa_ticket& x) {

@@ -91,6 +91,23 @@ TEST_F(Actors, CreateAuthenticateAndWriteThrough) {
 // Passivation order (idle retirement, parking, reload) is tested on the
 // deterministic scheduler in actor_order_test.cc.
 
+TEST(Wire, ErrorDetailsCrossTheMailboxAndErrorsWithoutThemKeepTheirForm) {
+  error banned = make_error(errc::account_banned, "account is banned");
+  banned.details = R"({"expires_at":null,"reason":"cheating"})";
+  auto back = from_caf(to_caf(banned));
+  EXPECT_EQ(back.code, errc::account_banned);
+  EXPECT_EQ(back.message, "account is banned");
+  EXPECT_EQ(back.details, banned.details);
+
+  error plain = make_error(errc::invalid_request, "invalid fields");
+  plain.fields["reason"] = "is required";
+  auto caf_plain = to_caf(plain);
+  EXPECT_TRUE((caf_plain.context().match_elements<std::string, std::map<std::string, std::string>, int64_t>()));
+  auto plain_back = from_caf(caf_plain);
+  EXPECT_EQ(plain_back.fields, plain.fields);
+  EXPECT_TRUE(plain_back.details.empty());
+}
+
 TEST(ActorsOnAFailingStore, AReadErrorIsNeverTakenForAbsence) {
   auto mem = make_memory_store();
   testing::faulty_store db(*mem);

@@ -95,6 +95,32 @@ TEST(Config, EnvironmentListsAndNestedSections) {
   EXPECT_TRUE(c->store.sync_writes);
 }
 
+TEST(Config, AdminKeysMayBeNamed) {
+  auto named = parse_admin_key("moderator-ana:ana-secret-0123456789");
+  EXPECT_EQ(named.name, "moderator-ana");
+  EXPECT_EQ(named.key, "ana-secret-0123456789");
+  // A plain key is named by a short fingerprint, never by itself.
+  auto plain = parse_admin_key("plain-admin-key-0123456789");
+  EXPECT_EQ(plain.key, "plain-admin-key-0123456789");
+  EXPECT_EQ(plain.name.rfind("key-", 0), 0u);
+  EXPECT_EQ(plain.name.size(), 12u);
+  EXPECT_EQ(plain.name, parse_admin_key("plain-admin-key-0123456789").name);  // stable on every node
+  EXPECT_EQ(plain.name.find("plain"), std::string::npos);
+  // Text before ':' that is no name leaves the entry a plain key.
+  EXPECT_EQ(parse_admin_key("not a name:0123456789abcdef").key, "not a name:0123456789abcdef");
+  EXPECT_EQ(parse_admin_key(":0123456789abcdefgh").key, ":0123456789abcdefgh");
+
+  auto ok = load_config("", {{"ROSTER_ADMIN_KEYS", "ana:ana-secret-0123456789,plain-admin-key-0123456789"}}, {});
+  ASSERT_TRUE(ok) << ok.err().message;
+  // The key part of a named entry must be long enough on its own.
+  auto short_key = load_config("", {{"ROSTER_ADMIN_KEYS", "ana:short"}}, {});
+  ASSERT_FALSE(short_key);
+  EXPECT_NE(short_key.err().message.find("admin.keys"), std::string::npos);
+  auto twice = load_config("", {{"ROSTER_ADMIN_KEYS", "ana:ana-secret-0123456789,ana:other-secret-0123456789"}}, {});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.err().message.find("secret"), std::string::npos);  // never the key
+}
+
 TEST(Config, UnknownKeysAndBadValuesNameTheKey) {
   auto file = write_file("[http]\nlistn = \"x\"\n");
   auto unknown = load_config(file, {}, key_flag);

@@ -61,7 +61,7 @@ TEST(Metadata, EachViewShowsWhatItsReaderMaySee) {
   EXPECT_EQ(public_view(u, false)["metadata"], (json{{"level", 4}}));
   EXPECT_EQ(own_view(u)["metadata"], (json{{"level", 4}, {"team", "red"}, {"secret", 42}}));
   EXPECT_FALSE(own_view(u).dump().find("risk") != std::string::npos);
-  auto admin = admin_view(u, 0);
+  auto admin = admin_view(u, 0, 0);
   EXPECT_EQ(admin["internal_metadata"], (json{{"risk", "high"}}));
   EXPECT_EQ(admin["metadata_visibility"]["secret"], "private");
   EXPECT_EQ(admin["metadata_visibility"]["level"], "public");

@@ -134,6 +134,34 @@ TEST(UserCodec, EventSequenceAndStreamsFlagRoundTrip) {
   EXPECT_FALSE(decode_user(R"({"id":"x","event_seq":"7"})"));
 }
 
+TEST(UserCodec, ABanRoundTripsAndRecordsWithoutOneDecodeUnbanned) {
+  auto u = sample();
+  u.blocked = true;
+  u.ban = ban_record{"cheating \"a lot\" é", 1700000000000, 1700000600000, "moderator-ana"};
+  auto back = decode_user(encode_user(u));
+  ASSERT_TRUE(back);
+  ASSERT_TRUE(back->ban);
+  EXPECT_EQ(back->ban->reason, u.ban->reason);
+  EXPECT_EQ(back->ban->created_at, 1700000000000);
+  EXPECT_EQ(back->ban->expires_at, 1700000600000);
+  EXPECT_EQ(back->ban->by, "moderator-ana");
+  EXPECT_TRUE(back->blocked);  // its own state: the block is kept beside it
+  EXPECT_EQ(encode_user(*back), encode_user(u));
+
+  u.ban->expires_at = 0;  // until lifted
+  EXPECT_EQ(decode_user(encode_user(u))->ban->expires_at, 0);
+
+  // Records stored before bans existed decode unbanned and keep their bytes.
+  auto old = decode_user(stored_user);
+  ASSERT_TRUE(old);
+  EXPECT_FALSE(old->ban);
+  EXPECT_EQ(encode_user(*old), stored_user);
+  // A malformed ban makes the record unreadable rather than silently unbanned.
+  std::string bad = stored_user;
+  bad.insert(1, R"("ban":{"created_at":"soon"},)");
+  EXPECT_FALSE(decode_user(bad));
+}
+
 TEST(UserCodec, ActivationAndBlockingAreStoredApartAndOldBlockedRecordsStayBlocked) {
   // Written before the two were separate: "blocked" said nothing of activation.
   std::string old_blocked = stored_user;
@@ -142,7 +170,7 @@ TEST(UserCodec, ActivationAndBlockingAreStoredApartAndOldBlockedRecordsStayBlock
   ASSERT_TRUE(was_blocked);
   EXPECT_TRUE(was_blocked->blocked);
   EXPECT_FALSE(was_blocked->pending_activation);  // unblocked, it is active, as before
-  EXPECT_EQ(status_gate(*was_blocked), errc::account_blocked);
+  EXPECT_EQ(status_gate(*was_blocked, 0), errc::account_blocked);
   EXPECT_EQ(encode_user(*was_blocked), old_blocked);  // its bytes are unchanged
 
   // Blocked and pending: "status" says blocked (what an older release reads),

@@ -11,6 +11,7 @@
 #include <argon2.h>
 
 #include <cstring>
+#include <limits>
 
 namespace roster {
 namespace {
@@ -113,15 +114,93 @@ TEST(User, SessionExpiryAbsoluteAndIdle) {
   EXPECT_EQ(round.expires_at, 1000);
 }
 
+TEST(User, ABanIsItsOwnStateAndLiftsItselfAtItsExpiry) {
+  auto u = sample();
+  u.pending_activation = true;
+  u.blocked = true;
+  apply_ban(u, ban_record{"cheating", 1000, 5000, "moderator-ana"});
+  EXPECT_TRUE(u.blocked);  // a ban changes neither block nor activation
+  EXPECT_TRUE(u.pending_activation);
+  EXPECT_EQ(status_gate(u, 4999), errc::account_banned);  // banned wins over blocked and pending
+  EXPECT_TRUE(ban_active(u, 4999));
+  EXPECT_FALSE(ban_lapsed(u, 4999));
+  EXPECT_FALSE(ban_active(u, 5000));  // lifts itself at its expiry
+  EXPECT_TRUE(ban_lapsed(u, 5000));
+  EXPECT_EQ(status_gate(u, 5000), errc::account_blocked);  // the block is still there
+
+  auto v = sample();
+  apply_ban(v, ban_record{"spam", 1000, 0, "key-0a1b2c3d"});  // no expiry: until lifted
+  EXPECT_EQ(status_gate(v, std::numeric_limits<millis>::max()), errc::account_banned);
+  v.ban.reset();
+  EXPECT_EQ(status_gate(v, 2000), errc::ok);
+}
+
+TEST(User, TheBannedErrorCarriesReasonAndExpiry) {
+  auto u = sample();
+  apply_ban(u, ban_record{"cheating", 1000, 1'700'000'000'000, "ana"});
+  auto e = account_gate_error(u, errc::account_banned);
+  EXPECT_EQ(e.code, errc::account_banned);
+  auto d = json::parse(e.details);
+  EXPECT_EQ(d["reason"], "cheating");
+  EXPECT_EQ(d["expires_at"], format_time(1'700'000'000'000));
+  EXPECT_EQ(d.size(), 2u);  // never who banned
+  u.ban->expires_at = 0;
+  EXPECT_TRUE(json::parse(account_gate_error(u, errc::account_banned).details)["expires_at"].is_null());
+  EXPECT_TRUE(account_gate_error(u, errc::account_blocked).details.empty());
+  EXPECT_EQ(status_gate_error(errc::account_banned).message, "account is banned");
+}
+
+TEST(User, BanViewShowsALapsedBanAsNotBanned) {
+  auto u = sample();
+  EXPECT_EQ(ban_view(u, 0)["banned"], false);
+  EXPECT_TRUE(ban_view(u, 0)["reason"].is_null());
+  apply_ban(u, ban_record{"cheating", 1000, 3000, "ana"});
+  auto on = ban_view(u, 2000);
+  EXPECT_EQ(on["banned"], true);
+  EXPECT_EQ(on["reason"], "cheating");
+  EXPECT_EQ(on["by"], "ana");
+  EXPECT_EQ(on["created_at"], format_time(1000));
+  EXPECT_EQ(on["expires_at"], format_time(3000));
+  auto off = ban_view(u, 3000);
+  EXPECT_EQ(off["banned"], false);
+  EXPECT_TRUE(off["by"].is_null());
+  EXPECT_TRUE(off["expires_at"].is_null());
+}
+
+TEST(User, BanInputIsValidated) {
+  const millis now = 1'700'000'000'000;
+  const std::string id = "0b1e5f2c-7d4a-4c3e-9f00-112233445566";
+  auto ok = parse_ban_input({{"user_id", id}, {"reason", "cheating"}}, now);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->expires_at, 0);
+  auto until = parse_ban_input({{"user_id", id}, {"reason", "x"}, {"expires_at", format_time(now + 60'000)}}, now);
+  ASSERT_TRUE(until);
+  EXPECT_EQ(until->expires_at, now + 60'000);
+  EXPECT_TRUE(parse_ban_input({{"user_id", id}, {"reason", "x"}, {"expires_at", nullptr}}, now));
+
+  auto fields_of = [&](const json& body) { return parse_ban_input(body, now).err().fields; };
+  EXPECT_TRUE(fields_of({{"reason", "x"}}).count("user_id"));
+  EXPECT_TRUE(fields_of({{"user_id", "0B1E5F2C-7D4A-4C3E-9F00-112233445566"}, {"reason", "x"}}).count("user_id"));
+  EXPECT_TRUE(fields_of({{"user_id", id}}).count("reason"));
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", ""}}).count("reason"));
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", std::string(max_ban_reason + 1, 'a')}}).count("reason"));
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", "line\nbreak"}}).count("reason"));  // control characters
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", "x"}, {"expires_at", format_time(now)}}).count("expires_at"));
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", "x"}, {"expires_at", "tomorrow"}}).count("expires_at"));
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", "x"}, {"expires_at", 123}}).count("expires_at"));
+  EXPECT_TRUE(fields_of({{"user_id", id}, {"reason", "x"}, {"by", "me"}}).count("by"));
+  EXPECT_FALSE(parse_ban_input(json::array(), now));
+}
+
 TEST(User, StatusGate) {
   auto u = sample();
-  EXPECT_EQ(status_gate(u), errc::ok);
+  EXPECT_EQ(status_gate(u, 0), errc::ok);
   u.blocked = true;
-  EXPECT_EQ(status_gate(u), errc::account_blocked);
+  EXPECT_EQ(status_gate(u, 0), errc::account_blocked);
   u.pending_activation = true;  // both: blocked wins
-  EXPECT_EQ(status_gate(u), errc::account_blocked);
+  EXPECT_EQ(status_gate(u, 0), errc::account_blocked);
   u.blocked = false;
-  EXPECT_EQ(status_gate(u), errc::pending_activation);
+  EXPECT_EQ(status_gate(u, 0), errc::pending_activation);
   EXPECT_EQ(status_gate_error(errc::pending_activation).code, errc::pending_activation);
   EXPECT_EQ(status_gate_error(errc::pending_activation).message, "account is pending activation");
   EXPECT_EQ(status_gate_error(errc::account_blocked).code, errc::account_blocked);

@@ -11,7 +11,7 @@ user_record sample() { return testing::sample_user(); }
 
 TEST(UserViews, ViewsNeverShowSecrets) {
   auto u = sample();
-  for (auto& view : {own_view(u), public_view(u, false), admin_view(u, 3)})
+  for (auto& view : {own_view(u), public_view(u, false), admin_view(u, 3, 0)})
     EXPECT_EQ(view.dump().find("argon2"), std::string::npos) << view.dump();
   EXPECT_FALSE(public_view(u, true).contains("email"));
   EXPECT_EQ(public_view(u, true)["online"], true);

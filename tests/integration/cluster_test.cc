@@ -278,6 +278,34 @@ TEST_F(ClusterTest, UsernameSearchGathersEveryNodeSortedAndPaginated) {
   }
 }
 
+TEST_F(ClusterTest, ABanMadeThroughOneNodeHoldsThroughEveryNode) {
+  start_cluster(3);
+  // A user that node-1 does not own, so that the ban crosses to its owner.
+  std::string token, id, name;
+  for (int i = 0; i < 40 && token.empty(); ++i) {
+    name = "ban" + std::to_string(i);
+    auto reg = at(0).register_user(name + "@example.com", name);
+    ASSERT_EQ(reg.status, 201) << reg.raw;
+    if (owner_of(0, reg.body["user"]["id"]) == "node-1") continue;
+    token = reg.body["session"]["token"];
+    id = reg.body["user"]["id"];
+  }
+  ASSERT_FALSE(token.empty()) << "node-1 owned every user";
+  for (size_t i = 0; i < 3; ++i) ASSERT_EQ(at(i).as(token, "GET", "/v1/account").status, 200);  // cached reads
+  auto ban = at(0).admin("POST", "/v1/admin/bans", {{"user_id", id}, {"reason", "cheating"}});
+  ASSERT_EQ(ban.status, 201) << ban.raw;
+  for (size_t i = 0; i < 3; ++i) {
+    auto r = at(i).as(token, "GET", "/v1/account");
+    EXPECT_EQ(r.status, 403) << "through node-" << i + 1 << ": " << r.raw;
+    // The reason crosses the node link with the error.
+    EXPECT_EQ(r.body["error"]["details"]["reason"], "cheating") << r.raw;
+    EXPECT_EQ(at(i).admin("GET", "/v1/admin/bans/" + id).body["banned"], true);
+  }
+  EXPECT_EQ(at(1).login(name).body["error"]["code"], "account_banned");
+  ASSERT_EQ(at(2).admin("DELETE", "/v1/admin/bans/" + id).status, 204);
+  EXPECT_EQ(at(0).admin("GET", "/v1/admin/bans/" + id).body["banned"], false);
+}
+
 TEST_F(ClusterTest, ReadyzCountsThePartitionsThisNodeOwns) {
   start_cluster(2);
   int total = 0;

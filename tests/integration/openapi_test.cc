@@ -287,6 +287,18 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/unblock").status, 200);
     EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/activate").status, 200);
     EXPECT_EQ(s.admin("DELETE", "/v1/admin/users/" + bob_id + "/sessions").status, 204);
+    // Bans: banned answers (403 account_banned with details), then lifted.
+    auto ban_bob = s.admin("POST", "/v1/admin/bans", {{"user_id", bob_id}, {"reason", "spam"}, {"expires_at", "2999-01-01T00:00:00.000Z"}});
+    EXPECT_EQ(ban_bob.status, 201) << ban_bob.raw;
+    EXPECT_EQ(s.admin("POST", "/v1/admin/bans", {{"user_id", bob_id}}).status, 400);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/bans", {{"user_id", "00000000-0000-4000-8000-000000000000"}, {"reason", "x"}}).status, 404);
+    EXPECT_EQ(s.call("POST", "/v1/admin/bans", {{"user_id", bob_id}, {"reason", "x"}}).status, 401);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/bans/" + bob_id).status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/bans/00000000-0000-4000-8000-000000000000").status, 404);
+    EXPECT_EQ(s.login("bob").status, 403);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/bans/" + bob_id).status, 204);
+    EXPECT_EQ(s.admin("DELETE", "/v1/admin/bans/00000000-0000-4000-8000-000000000000").status, 404);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/bans/" + bob_id).status, 200);
     EXPECT_EQ(s.admin("POST", "/v1/admin/cluster/leave").status, 400);  // a single node
     EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup_root + "/first"}}).status, 201);
     EXPECT_EQ(s.admin("POST", "/v1/admin/backup", {{"to", backup_root + "/first"}}).status, 409);

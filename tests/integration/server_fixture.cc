@@ -149,8 +149,11 @@ void roster_server::start_once() {
     }
     // 64 partitions unless the test sets ROSTER_CLUSTER_PARTITIONS.
     auto parts = env_.count("ROSTER_CLUSTER_PARTITIONS") ? env_["ROSTER_CLUSTER_PARTITIONS"] : std::string("64");
+    // The flag outranks the environment: a test that sets ROSTER_ADMIN_KEYS
+    // (named keys, "name:key") passes them here, admin_key() among them.
+    auto keys = env_.count("ROSTER_ADMIN_KEYS") ? env_["ROSTER_ADMIN_KEYS"] : admin_key_;
     ::execl(ROSTER_BINARY, ROSTER_BINARY, "serve", "--http-listen", listen.c_str(), "--data-dir",
-            data_dir_.c_str(), "--admin-key", admin_key_.c_str(), "--partitions", parts.c_str(), "--log-level", "warn",
+            data_dir_.c_str(), "--admin-key", keys.c_str(), "--partitions", parts.c_str(), "--log-level", "warn",
             static_cast<char*>(nullptr));
     ::_exit(127);
   }

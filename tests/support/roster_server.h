@@ -38,6 +38,8 @@ std::pair<int, std::string> run_command(const std::string& cmd);
 class roster_server {
  public:
   /// `env`: extra ROSTER_* variables (e.g. {"ROSTER_AUTH_SUDO_WINDOW", "1s"}).
+  /// ROSTER_ADMIN_KEYS replaces the node's admin keys (include admin_key()
+  /// for admin() to keep working).
   /// The [limits] budgets are 0 (off) unless `env` sets them.
   explicit roster_server(std::map<std::string, std::string> env = {}, std::string data_dir = {});
   ~roster_server();
