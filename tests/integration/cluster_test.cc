@@ -916,3 +916,87 @@ TEST_F(ClusterTest, TwentyEmailChangesToOneAddressOverThreeNodesGiveOneWinner) {
   EXPECT_EQ(won.load(), 1);
   EXPECT_EQ(taken.load(), n - 1);
 }
+
+// Friends and blocks across nodes (issue 12 item 3): the pair's owner (the
+// lower user id) decides; each half lives with its user.
+namespace social {
+
+/// The state `me` sees of `other` in GET /v1/friends through `s` ("" when not listed).
+std::string state_of(roster_server& s, const std::string& token, const std::string& other) {
+  auto r = s.as(token, "GET", "/v1/friends");
+  for (auto& i : r.body["items"])
+    if (i["user"]["id"] == other) return i["state"];
+  return r.status == 200 ? "" : "error " + std::to_string(r.status);
+}
+
+} // namespace social
+
+TEST_F(ClusterTest, FriendsAcrossNodesAgreeThroughEveryNode) {
+  start_cluster(3);
+  auto users = device_users(12, "friends");
+  auto owner = owners(0, users);
+  int cross = 0;
+  // i invites i+1 through one node; i+1 accepts through another.
+  for (size_t i = 0; i + 1 < users.size(); i += 2) {
+    auto& a = users[i];
+    auto& b = users[i + 1];
+    cross += owner[a.id] != owner[b.id];
+    auto sent = at(i % 3).as(a.token, "POST", "/v1/friends/" + b.id);
+    ASSERT_EQ(sent.status, 200) << sent.raw << logs();
+    EXPECT_EQ(sent.body["state"], "invite_sent");
+    auto ok = at((i + 1) % 3).as(b.token, "POST", "/v1/friends/" + a.id);
+    ASSERT_EQ(ok.status, 200) << ok.raw;
+    EXPECT_EQ(ok.body["state"], "friend");
+  }
+  EXPECT_GT(cross, 0) << "every pair on one node: the test proves nothing";
+  // Both halves agree, whichever node is asked.
+  for (size_t i = 0; i + 1 < users.size(); i += 2)
+    for (size_t via = 0; via < 3; ++via) {
+      EXPECT_EQ(social::state_of(at(via), users[i].token, users[i + 1].id), "friend") << "via node " << via + 1;
+      EXPECT_EQ(social::state_of(at(via), users[i + 1].token, users[i].id), "friend") << "via node " << via + 1;
+    }
+  // A block through a third node ends one friendship on both sides.
+  ASSERT_EQ(at(2).as(users[1].token, "POST", "/v1/blocks/" + users[0].id).status, 200);
+  EXPECT_EQ(social::state_of(at(0), users[0].token, users[1].id), "");
+  EXPECT_EQ(social::state_of(at(1), users[1].token, users[0].id), "blocked");
+  EXPECT_EQ(at(1).as(users[0].token, "POST", "/v1/friends/" + users[1].id).status, 403);
+}
+
+TEST_F(ClusterTest, AChangeForAKilledNodeArrivesAfterItsRestart) {
+  start_cluster(3);
+  auto users = device_users(30, "intent");
+  auto owner = owners(0, users);
+  // An owner (lower id) on node-1 or node-2 and a peer on node-3.
+  const user* lo = nullptr;
+  const user* hi = nullptr;
+  for (auto& a : users)
+    for (auto& b : users)
+      if (!lo && a.id < b.id && owner[a.id] != "node-3" && owner[b.id] == "node-3") {
+        lo = &a;
+        hi = &b;
+      }
+  ASSERT_TRUE(lo && hi) << "no pair spans node-3 and another node";
+  size_t via = owner[lo->id] == "node-1" ? 0 : 1;
+  nodes[2].server->kill9();
+  member_state(via, "node-3", "down");
+  // The owner decides and stores its half and the intent: acknowledged.
+  auto sent = at(via).as(lo->token, "POST", "/v1/friends/" + hi->id);
+  ASSERT_EQ(sent.status, 200) << sent.raw;
+  EXPECT_EQ(sent.body["state"], "invite_sent");
+  EXPECT_EQ(social::state_of(at(via), lo->token, hi->id), "invite_sent");
+  nodes[2].server->start();
+  settled(via, 3);
+  all_see_up("node-3");
+  // Delivered once node-3 serves again (the retry interval is 1 s).
+  std::string seen;
+  for (int i = 0; i < 100 && seen != "invite_received"; ++i) {
+    seen = social::state_of(at(2), hi->token, lo->id);
+    if (seen != "invite_received") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(seen, "invite_received") << logs();
+  // And the pair goes on from there.
+  auto ok = at(2).as(hi->token, "POST", "/v1/friends/" + lo->id);
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(ok.body["state"], "friend");
+  EXPECT_EQ(social::state_of(at(via), lo->token, hi->id), "friend");
+}
