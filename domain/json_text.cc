@@ -91,6 +91,12 @@ json_text& json_text::null() {
   return *this;
 }
 
+json_text& json_text::raw(std::string_view json) {
+  separate();
+  out_ += json;
+  return *this;
+}
+
 json_text& json_text::value(const nlohmann::json& v) {
   separate();
   out_ += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -30,6 +30,8 @@ class json_text {
   json_text& number(int64_t v);
   json_text& boolean(bool v);
   json_text& null();
+  /// A value that is already JSON text (written by a json_text), as is.
+  json_text& raw(std::string_view json);
   /// A value as nlohmann prints it (invalid UTF-8 replaced).
   json_text& value(const nlohmann::json& v);
   /// null for an empty string, else the string.

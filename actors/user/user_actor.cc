@@ -77,7 +77,12 @@ struct user_actor_state {
 
   /// The user's halves of the social graph (domain/social.h) by the other
   /// user's raw id, tombstones included: read at the first social request.
-  std::optional<std::map<std::string, social::half>> edges;
+  /// Each with its list item's JSON text, rendered when it changes: a page
+  /// of a list is then a copy of its items.
+  struct edge_entry : social::half {
+    std::string item;
+  };
+  std::optional<std::map<std::string, edge_entry>> edges;
   /// Pair changes still to deliver, by the other user's raw id (keys::intent):
   /// read at load; each is sent until the other side confirms it.
   std::map<std::string, social::intent> intents;
@@ -776,14 +781,16 @@ constexpr uint64_t gone_version = ~uint64_t{0};
 
 bool lower_than(const user_actor_state& st, std::string_view other) { return st.uid16.view() < other; }
 
+std::string render_item(const user_actor_state& st, const std::string& other, const social::half* h);
+
 /// Reads the user's halves once per actor life (false: the store failed).
 bool ensure_edges(user_actor_state& st) {
   if (st.edges) return true;
-  std::map<std::string, social::half> m;
+  std::map<std::string, user_actor_state::edge_entry> m;
   auto prefix = keys::edges_prefix(st.partition, st.uid16.view());
   auto scanned = st.env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
     if (k.size() != prefix.size() + 16) return true;
-    if (auto h = social::decode_half(v)) m.emplace(std::string(k.substr(prefix.size())), std::move(*h));
+    if (auto h = social::decode_half(v)) m.emplace(std::string(k.substr(prefix.size())), user_actor_state::edge_entry{{std::move(*h)}, {}});
     return true;
   });
   if (!scanned) {
@@ -791,6 +798,7 @@ bool ensure_edges(user_actor_state& st) {
     return false;
   }
   st.edges = std::move(m);
+  for (auto& [other, e] : *st.edges) e.item = render_item(st, other, &e);
   return true;
 }
 
@@ -807,22 +815,29 @@ social::pair_state half_pair(const user_actor_state& st, const std::string& othe
   return it == st.edges->end() ? social::pair_state{} : it->second.pair;
 }
 
-/// The user's item in lists and answers: {user: {id, username,
-/// display_name, avatar_url}, state, updated_at}.
-json social_item(const user_actor_state& st, const std::string& other) {
+/// The user's item in lists and answers: {state, updated_at, user: {avatar_url,
+/// display_name, id, username}}; `h` null: nothing between the two. Kept
+/// rendered with each half (edge_entry::item): pages of 50 to 200 items are
+/// read far more often than pairs change, and rendering them cost most of a
+/// list request.
+std::string render_item(const user_actor_state& st, const std::string& other, const social::half* h) {
+  json_text t(256);
+  std::string_view state = h ? social::state_for(h->pair, lower_than(st, other)) : "";
+  t.open_object().key("state").string(state.empty() ? "none" : state).key("updated_at");
+  if (h && h->pair.updated_at) t.string(format_time(h->pair.updated_at));
+  else t.null();
+  t.key("user").open_object();
+  t.key("avatar_url").nullable(h ? std::string_view(h->peer.avatar_url) : "");
+  t.key("display_name").string(h ? std::string_view(h->peer.display_name) : "");
+  t.key("id").string(uuid_to_string(other));
+  t.key("username").nullable(h ? std::string_view(h->peer.username) : "");
+  t.close_object().close_object();
+  return t.take();
+}
+
+std::string social_item(const user_actor_state& st, const std::string& other) {
   auto it = st.edges->find(other);
-  json user{{"id", uuid_to_string(other)}};
-  std::string_view state = "none";
-  json at = nullptr;
-  if (it != st.edges->end()) {
-    auto& h = it->second;
-    user["username"] = h.peer.username.empty() ? json(nullptr) : json(h.peer.username);
-    user["display_name"] = h.peer.display_name;
-    user["avatar_url"] = h.peer.avatar_url.empty() ? json(nullptr) : json(h.peer.avatar_url);
-    if (auto s = social::state_for(h.pair, lower_than(st, other)); !s.empty()) state = s;
-    if (h.pair.updated_at) at = format_time(h.pair.updated_at);
-  }
-  return json{{"user", std::move(user)}, {"state", state}, {"updated_at", std::move(at)}};
+  return it == st.edges->end() ? render_item(st, other, nullptr) : it->second.item;
 }
 
 /// Events and the security log for a change of the user's half with `other`.
@@ -848,6 +863,7 @@ void put_half(user_actor_state& st, write_batch& b, const std::string& other, co
   auto& h = (*st.edges)[other];
   h.pair = pair;
   if (peer) h.peer = *peer;
+  h.item = render_item(st, other, &h);
   b.put(keys::edge(st.partition, st.uid16.view(), other), social::encode_half(h));
 }
 
@@ -878,6 +894,15 @@ void settle(self_ptr self, const std::string& other, const social::intent& sent,
     social::pair_state end;
     end.version = gone_version;
     put_half(st, b, other, end, nullptr);
+  }
+  // What the lists show of the other user, as it answered.
+  if (!r.gone && !sent.gone && st.user && ensure_edges(st)) {
+    social::peer_summary seen{r.username, r.display_name, r.avatar_url};
+    auto e = st.edges->find(other);
+    if (e != st.edges->end() && (e->second.peer.username != seen.username ||
+                                 e->second.peer.display_name != seen.display_name ||
+                                 e->second.peer.avatar_url != seen.avatar_url))
+      put_half(st, b, other, e->second.pair, &seen);
   }
   if (auto w = st.env->db->write(b); !w.ok()) {
     spdlog::warn("user actor: cannot settle an intent: {}", w.err().message);
@@ -1710,7 +1735,9 @@ result<view> on(ctx& c, list_social& op) {
       if (!raw || raw->size() != 16) return invalid_cursor();
       after = *raw;
     }
-    json items = json::array();
+    json_text t(64 + 192 * std::min<size_t>(op.limit, st.edges->size()));
+    t.open_object().key("items").open_array();
+    uint32_t n = 0;
     bool more = false;
     std::string last;
     for (auto it = after.empty() ? st.edges->begin() : st.edges->upper_bound(after); it != st.edges->end(); ++it) {
@@ -1719,14 +1746,18 @@ result<view> on(ctx& c, list_social& op) {
       bool take = op.blocks ? social::blocks(it->second.pair, lo)
                             : (!state.empty() && (op.state.empty() || op.state == state));
       if (!take) continue;
-      if (items.size() == op.limit) {
+      if (n == op.limit) {
         more = true;
         break;
       }
-      items.push_back(social_item(st, it->first));
+      t.raw(it->second.item);
+      ++n;
       last = it->first;
     }
-    return view{json{{"items", std::move(items)}, {"next_cursor", more ? json(base64url_encode(last)) : json(nullptr)}}.dump()};
+    t.close_array().key("next_cursor");
+    if (more) t.string(base64url_encode(last));
+    else t.null();
+    return view{t.close_object().take()};
   });
 }
 
@@ -1754,14 +1785,14 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   if (lower_than(st, other)) {
     auto next = owner_decide(c, other, *o, true, counted(st), nullptr);
     if (!next) return fail(next.err());
-    if (*next == cur && cur.version != 0) return user_reply{view{social_item(st, other).dump()}};
+    if (*next == cur && cur.version != 0) return user_reply{view{social_item(st, other)}};
     auto rp = self->make_response_promise<user_reply>();
     auto answer = [self, rp, other](std::optional<bool> gone) mutable {
       if (gone && *gone) {
         rp.deliver(to_caf(not_found()));
         return;
       }
-      rp.deliver(user_reply{view{social_item(self->state, other).dump()}});
+      rp.deliver(user_reply{view{social_item(self->state, other)}});
     };
     if (!(*next == cur)) deliver(self, other, answer);
     else send_sync(self, other, social::intent{}, false, answer);  // first contact, nothing changed: does it exist?
@@ -1799,7 +1830,7 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
           social_events(c, b, other, cur, h->pair, true);
           if (!commit(c, b)) { rp.deliver(to_caf(store_failed(c))); return; }
         }
-        rp.deliver(user_reply{view{social_item(st, other).dump()}});
+        rp.deliver(user_reply{view{social_item(st, other)}});
       },
       [self, rp, invite](caf::error& e) mutable {
         if (invite) --self->state.invites_in_flight;
