@@ -36,6 +36,8 @@ void change(context& c, social::op o, int ok_status) {
 }
 
 void list(context& c, bool blocks) {
+  auto who = c.auth();
+  if (!take(c, who)) return;
   auto limit = c.limit();
   if (!take(c, limit)) return;
   auto cursor = c.cursor();
@@ -47,8 +49,6 @@ void list(context& c, bool blocks) {
     e.fields["state"] = "must be friend, invite_sent, invite_received or blocked";
     return write_error(c.res, e);
   }
-  auto who = c.auth();
-  if (!take(c, who)) return;
   write_view(c.res, c.svc.route.call_user(who->uid16, list_social{state, blocks, static_cast<uint32_t>(*limit), *cursor},
                                           who->token_hash, c.client));
 }

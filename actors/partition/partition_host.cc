@@ -105,6 +105,16 @@ void sweep(self_ptr self) {
   }
 }
 
+/// Whether the user has social-graph intents stored (keys::intent).
+bool has_intents(partition_host_state& st, const uid_key& k) {
+  bool any = false;
+  auto scanned = st.env->db->scan_prefix(keys::intents_of_user(st.partition, k.view()), [&](std::string_view, std::string_view) {
+    any = true;
+    return false;
+  });
+  return any || !scanned;  // cannot tell: wake it, it reads them itself
+}
+
 uint32_t take_slot(partition_host_state& st) {
   auto& t = *st.activity;
   if (!t.free.empty()) {
@@ -296,7 +306,12 @@ partition_host_hdl::behavior_type partition_host(self_ptr self, std::shared_ptr<
     st.activity->free.push_back(r->second.slot);  // nothing writes it any more
     auto waiting = std::move(r->second.waiting);
     st.retiring.erase(r);
-    if (waiting.empty()) return;
+    if (waiting.empty()) {
+      // It went with social-graph intents undelivered (a request that came
+      // after it asked to retire made one): a new actor delivers them.
+      if (st.env->serving(st.partition) && has_intents(st, k)) actor_for(self, k);
+      return;
+    }
     auto a = actor_for(self, k);
     for (auto& p : waiting) p.rp.delegate(a, std::move(p.req));
   });

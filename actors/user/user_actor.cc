@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <set>
 
 #include "actors/uid_key.h"
 #include "base/crypto.h"
@@ -87,6 +88,13 @@ struct user_actor_state {
   /// read at load; each is sent until the other side confirms it.
   std::map<std::string, social::intent> intents;
   bool retry_armed = false;          // an idle_atom to self is on CAF's clock
+  /// Friends and blocks requests waiting for another user's actor: answered
+  /// (moving, retryable) if this actor stops first, and it does not ask to
+  /// retire while any is open.
+  std::map<uint64_t, caf::typed_response_promise<user_reply>> open_requests;
+  uint64_t next_request = 0;
+  /// Deliveries waiting for their answer, by the other user's raw id.
+  std::set<std::string> delivering;
   uint32_t invites_in_flight = 0;    // forwarded to the pairs' owners, not answered yet
 
   void set_online(bool now_online) {
@@ -775,7 +783,7 @@ result<revoked> on(ctx& c, recover_password& op) {
 // version, so a late or repeated delivery changes nothing.
 
 constexpr auto intent_retry = std::chrono::milliseconds(1000);
-constexpr auto peer_timeout = std::chrono::seconds(5);
+constexpr auto peer_timeout = std::chrono::seconds(2);
 /// The version of a half whose other user was deleted: nothing comes after it.
 constexpr uint64_t gone_version = ~uint64_t{0};
 
@@ -906,6 +914,8 @@ void settle(self_ptr self, const std::string& other, const social::intent& sent,
   }
   if (auto w = st.env->db->write(b); !w.ok()) {
     spdlog::warn("user actor: cannot settle an intent: {}", w.err().message);
+    forget(st);  // memory must not run ahead of the store
+    load(st);
     arm_retry(self);  // delivered again later: harmless
     return;
   }
@@ -928,6 +938,9 @@ void send_sync(self_ptr self, const std::string& other, const social::intent& in
     if (done) done(std::nullopt);
     return;
   }
+  // A retry waits for the delivery in flight (a waiting client does not).
+  if (stored && !done && st.delivering.count(other)) return;
+  if (stored) st.delivering.insert(other);
   auto me = summary_of(st);
   user_request req;
   req.user_id = other;
@@ -936,12 +949,21 @@ void send_sync(self_ptr self, const std::string& other, const social::intent& in
   self->request(host, peer_timeout, std::move(req))
     .then(
       [self, other, in, stored, done](const user_reply& r) {
+        if (stored) self->state.delivering.erase(other);
         auto* p = std::get_if<social_pair>(&r.value);
-        if (p && stored) settle(self, other, in, *p);
+        try {
+          if (p && stored) settle(self, other, in, *p);
+        } catch (const std::exception& e) {
+          spdlog::error("user actor: settling an intent: {}", log_safe(e.what()));
+        }
+        if (stored) arm_retry(self);
         if (done) done(p ? std::optional<bool>(p->gone) : std::nullopt);
       },
-      [self, stored, done](caf::error&) {
-        if (stored) arm_retry(self);
+      [self, other, stored, done](caf::error&) {
+        if (stored) {
+          self->state.delivering.erase(other);
+          arm_retry(self);
+        }
         if (done) done(std::nullopt);
       });
 }
@@ -980,6 +1002,7 @@ result<social::pair_state> owner_decide(ctx& c, const std::string& other, social
   social_events(c, b, other, cur, *next, by_me);
   if (!commit(c, b)) return store_failed(c);
   st.intents[other] = in;
+  arm_retry(c.self);  // again every intent_retry until it is confirmed
   return *next;
 }
 
@@ -1006,23 +1029,24 @@ result<social_pair> on(ctx& c, peer_sync& op) {
   if (!ensure_edges(st)) return unavailable_error();
   auto cur = half_pair(st, op.from);
   social::pair_state next = in->pair;
+  write_batch b;
+  bool dropped = false;
   if (in->gone) {
     next = social::pair_state{};
     next.version = gone_version;
     // An intent of ours to the deleted user has nobody to go to.
     if (st.intents.count(op.from)) {
-      write_batch drop;
-      drop.remove(keys::intent(st.partition, st.uid16.view(), op.from));
-      if (st.env->db->write(drop).ok()) st.intents.erase(op.from);
+      b.remove(keys::intent(st.partition, st.uid16.view(), op.from));
+      dropped = true;
     }
   }
   if (next.version > cur.version) {
-    write_batch b;
     social::peer_summary peer{op.from_username, op.from_display_name, op.from_avatar_url};
     put_half(st, b, op.from, next, in->gone ? nullptr : &peer);
     social_events(c, b, op.from, cur, next, false);
-    if (!commit(c, b)) return store_failed(c);
   }
+  if (!commit(c, b)) return store_failed(c);
+  if (dropped) st.intents.erase(op.from);
   auto me = summary_of(st);
   return social_pair{social::encode_half({half_pair(st, op.from), {}}), false, me.username, me.display_name,
                      me.avatar_url};
@@ -1063,7 +1087,7 @@ result<deleted> delete_now(ctx& c, const char* event) {
   forget(c.st);
   for (auto& [other, in] : gone) c.st.intents[other] = in;
   deliver_all(c.self);
-  if (c.st.intents.empty()) request_passivation(c.self);
+  if (c.st.intents.empty() && c.st.open_requests.empty()) request_passivation(c.self);
   return deleted{std::move(index_keys)};
 }
 
@@ -1767,6 +1791,25 @@ result<view> on(ctx& c, list_social& op) {
 /// stored and delivered later); a first contact that changed nothing still
 /// asks whether the other user exists. Otherwise it forwards the change to
 /// the owner and stores the owner's answer before answering.
+/// The request's response promise, kept in open_requests until finish()
+/// answers it (or stop_atom does).
+uint64_t hold(self_ptr self) {
+  auto& st = self->state;
+  auto id = ++st.next_request;
+  st.open_requests.emplace(id, self->make_response_promise<user_reply>());
+  return id;
+}
+
+template <class Answer>
+void finish(self_ptr self, uint64_t id, Answer&& a) {
+  auto& open = self->state.open_requests;
+  auto it = open.find(id);
+  if (it == open.end()) return;  // answered already (the actor was stopping)
+  auto rp = std::move(it->second);
+  open.erase(it);
+  rp.deliver(std::forward<Answer>(a));
+}
+
 caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   auto& st = self->state;
   auto& op = std::get<social_change>(req.op);
@@ -1786,13 +1829,11 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
     auto next = owner_decide(c, other, *o, true, counted(st), nullptr);
     if (!next) return fail(next.err());
     if (*next == cur && cur.version != 0) return user_reply{view{social_item(st, other)}};
-    auto rp = self->make_response_promise<user_reply>();
-    auto answer = [self, rp, other](std::optional<bool> gone) mutable {
-      if (gone && *gone) {
-        rp.deliver(to_caf(not_found()));
-        return;
-      }
-      rp.deliver(user_reply{view{social_item(self->state, other)}});
+    auto id = hold(self);
+    auto rp = st.open_requests.at(id);
+    auto answer = [self, id, other](std::optional<bool> gone) {
+      if (gone && *gone) return finish(self, id, to_caf(not_found()));
+      finish(self, id, user_reply{view{social_item(self->state, other)}});
     };
     if (!(*next == cur)) deliver(self, other, answer);
     else send_sync(self, other, social::intent{}, false, answer);  // first contact, nothing changed: does it exist?
@@ -1800,7 +1841,8 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   }
   auto host = caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)));
   if (!host) return fail(unavailable_error());
-  auto rp = self->make_response_promise<user_reply>();
+  auto id = hold(self);
+  auto rp = st.open_requests.at(id);
   auto me = summary_of(st);
   user_request fwd;
   fwd.user_id = other;
@@ -1811,30 +1853,36 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   auto client = req.client;
   self->request(host, peer_timeout, std::move(fwd))
     .then(
-      [self, rp, other, invite, client](const user_reply& r) mutable {
+      [self, id, other, invite, client](const user_reply& r) {
         auto& st = self->state;
         if (invite) --st.invites_in_flight;
-        auto* p = std::get_if<social_pair>(&r.value);
-        if (!p) { rp.deliver(to_caf(make_error(errc::internal, "internal error"))); return; }
-        if (p->gone) { rp.deliver(to_caf(not_found())); return; }
-        auto h = social::decode_half(p->half);
-        if (!h || !st.user || !ensure_edges(st)) { rp.deliver(to_caf(unavailable_error())); return; }
-        user_request env;
-        env.client = client;
-        ctx c{self, st, env, now_ms(), false, {}, {}};
-        auto cur = half_pair(st, other);
-        if (h->pair.version > cur.version) {
-          write_batch b;
-          social::peer_summary peer{p->username, p->display_name, p->avatar_url};
-          put_half(st, b, other, h->pair, &peer);
-          social_events(c, b, other, cur, h->pair, true);
-          if (!commit(c, b)) { rp.deliver(to_caf(store_failed(c))); return; }
+        try {
+          auto* p = std::get_if<social_pair>(&r.value);
+          if (!p) return finish(self, id, to_caf(unavailable_error()));
+          if (p->gone) return finish(self, id, to_caf(not_found()));
+          auto h = social::decode_half(p->half);
+          if (!h || !st.user || !ensure_edges(st)) return finish(self, id, to_caf(unavailable_error()));
+          user_request env;
+          env.client = client;
+          ctx c{self, st, env, now_ms(), false, {}, {}};
+          auto cur = half_pair(st, other);
+          if (cur.version == gone_version) return finish(self, id, to_caf(not_found()));
+          if (h->pair.version > cur.version) {
+            write_batch b;
+            social::peer_summary peer{p->username, p->display_name, p->avatar_url};
+            put_half(st, b, other, h->pair, &peer);
+            social_events(c, b, other, cur, h->pair, true);
+            if (!commit(c, b)) return finish(self, id, to_caf(store_failed(c)));
+          }
+          finish(self, id, user_reply{view{social_item(st, other)}});
+        } catch (const std::exception& e) {
+          spdlog::error("user actor: {}", log_safe(e.what()));
+          finish(self, id, to_caf(make_error(errc::internal, "internal error")));
         }
-        rp.deliver(user_reply{view{social_item(st, other)}});
       },
-      [self, rp, invite](caf::error& e) mutable {
+      [self, id, invite](caf::error& e) {
         if (invite) --self->state.invites_in_flight;
-        rp.deliver(std::move(e));
+        finish(self, id, std::move(e));
       });
   return rp;
 }
@@ -1885,7 +1933,15 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   // all back before it runs (read_cache).
   if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
   // Friends and blocks answer asynchronously (they wait for the other user).
-  if (std::holds_alternative<social_change>(req.op)) return social_request(self, req);
+  if (std::holds_alternative<social_change>(req.op)) {
+    try {
+      if (!settle_ban(c)) return to_caf(store_failed(c));
+      return social_request(self, req);
+    } catch (const std::exception& e) {
+      spdlog::error("user actor: {}", log_safe(e.what()));
+      return to_caf(make_error(errc::internal, "internal error"));
+    }
+  }
   result<user_reply_value> r = make_error(errc::internal, "internal error");
   try {
     if (!probe && !settle_ban(c)) return to_caf(store_failed(c));
@@ -1902,7 +1958,8 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   // (Not after a failed load: "could not read" is no deletion.)
   if (!probe && !st.load_failed) close_streams(c);
   // An absent user has nothing worth keeping in memory.
-  if (!st.user && !std::holds_alternative<create_user>(req.op) && st.intents.empty()) request_passivation(self);
+  if (!st.user && !std::holds_alternative<create_user>(req.op) && st.intents.empty() && st.open_requests.empty())
+    request_passivation(self);
   if (!r) return to_caf(r.err());
   return user_reply{std::move(*r)};
 }
@@ -1934,12 +1991,19 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
   // actor's activity slot says it has been idle for idle_passivation.
   return {
     [self](user_request& req) -> caf::result<user_reply> { return serve(self, req); },
-    [self](stop_atom) { self->quit(); },
+    [self](stop_atom) {
+      // Requests still waiting for another user's actor are answered, never
+      // left hanging: "moving" is retried by the router at the next owner.
+      for (auto& [id, rp] : self->state.open_requests) rp.deliver(to_caf(moving_error()));
+      self->state.open_requests.clear();
+      self->quit();
+    },
     [self](idle_atom) {
       auto& st = self->state;
       if (self->current_sender() == self->ctrl()) {  // the intent retry timer
         st.retry_armed = false;
         deliver_all(self);
+        arm_retry(self);
         return;
       }
       if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.host)) return;
@@ -1951,7 +2015,8 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
       st.activity->last.store(last, std::memory_order_relaxed);
       // A user with an open stream is online: its actor stays.
       // So is one with intents to deliver.
-      if (now - last >= st.env->idle_passivation && st.subs.empty() && st.intents.empty()) request_passivation(self);
+      if (now - last >= st.env->idle_passivation && st.subs.empty() && st.intents.empty() && st.open_requests.empty())
+        request_passivation(self);
       else st.withdraw_expired(now);
     },
   };

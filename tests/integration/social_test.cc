@@ -121,6 +121,7 @@ TEST(Social, BadTargetsAndMissingSessions) {
   EXPECT_EQ(s.as(a.token, "POST", "/v1/friends/not-a-uuid").status, 404);
   EXPECT_EQ(s.call("POST", "/v1/friends/" + a.id).status, 401);
   EXPECT_EQ(s.call("GET", "/v1/blocks").status, 401);
+  EXPECT_EQ(s.call("GET", "/v1/friends?state=enemy").status, 401);  // who asks comes first
   EXPECT_EQ(s.as(a.token, "GET", "/v1/friends?state=enemy").status, 400);
   EXPECT_EQ(s.as(a.token, "GET", "/v1/friends?limit=0").status, 400);
   EXPECT_EQ(s.as(a.token, "GET", "/v1/friends?cursor=zz%21").status, 400);
