@@ -35,16 +35,24 @@ std::string last_message(const roster_server& s, const std::string& to, const st
     // Oldest first by the time the sender wrote them (ids of one millisecond
     // are not ordered: their tails are random); each caller waited for the
     // previous message before asking for the next.
-    std::vector<std::tuple<fs::file_time_type, std::string, std::string>> found;  // written, name, text
+    // A file's time has the kernel's coarse clock (a few ms): two messages
+    // sent back to back may share it. Of those, one never returned before
+    // is the newer (each caller read the previous message first).
+    static std::set<std::string> returned;
+    std::vector<std::tuple<fs::file_time_type, bool, std::string, std::string>> found;  // written, new, name, text
     if (fs::exists(dir))
       for (auto& f : fs::directory_iterator(dir)) {
         std::ifstream in(f.path());
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto name = f.path().string();
         if (text.find("To: " + to + "\n") != std::string::npos && text.find("Purpose: " + purpose + "\n") != std::string::npos)
-          found.emplace_back(fs::last_write_time(f.path()), f.path().filename().string(), text);
+          found.emplace_back(fs::last_write_time(f.path()), !returned.count(name), name, text);
       }
     std::sort(found.begin(), found.end());
-    if (found.size() > after) return std::get<2>(found.back());
+    if (found.size() > after) {
+      returned.insert(std::get<2>(found.back()));
+      return std::get<3>(found.back());
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return "";
