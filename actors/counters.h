@@ -23,6 +23,10 @@ struct actor_counters {
   std::atomic<millis> outbox_oldest_at{0};   // creation time of the oldest pending entry; 0: none
   std::atomic<int64_t> outbox_sent{0};       // deliveries that succeeded, since start
   std::atomic<int64_t> outbox_failures{0};   // attempts that failed, since start
+  // The moderation-queue actor (actors/moderation/moderation_actor.h).
+  std::atomic<int64_t> moderation_depth{0};    // users with pending reports in the partitions served
+  std::atomic<int64_t> moderation_flagged{0};  // of them, flagged by the rule now
+  std::atomic<int64_t> moderation_reports{0};  // pending reports in the partitions served
 };
 
 /// How long the oldest pending outbox entry has waited (ms; 0: none).

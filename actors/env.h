@@ -19,6 +19,7 @@
 
 #include "actors/counters.h"
 #include "actors/directory.h"
+#include "actors/moderation/moderation_protocol.h"
 #include "actors/notify/notify_protocol.h"
 #include "actors/read_cache.h"
 #include "actors/user/user_protocol.h"
@@ -27,6 +28,7 @@
 #include "base/placement.h"  // for the actors that route (the index actor reaches a user's host)
 #include "domain/codes.h"
 #include "domain/message_text.h"
+#include "domain/moderation.h"
 #include "domain/throttle.h"
 #include "domain/user.h"
 #include "persistence/fenced_store.h"
@@ -49,6 +51,7 @@ struct actor_env {
   size_t max_log_entries = 1000;  // per user; older security-log entries are pruned
   size_t notifications_kept = 1000;  // per user (notifications.keep_per_user)
   size_t max_friends = 1000;  // social.max_friends: friends and sent invites per user
+  moderation::flag_rule flag_rule;  // moderation.flag_distinct_reporters / flag_window
   /// One-time codes and link tokens (auth.code_*; domain/codes.h), the base
   /// of the links, and the texts of the messages that carry them.
   code_policy codes;
@@ -103,6 +106,9 @@ struct actor_env {
   /// The node's notification sender, told of every outbox entry committed
   /// (null in unit tests without one: the entries wait in the store).
   notify_hdl notify;
+  /// The node's moderation-queue actor, told of every queue entry committed
+  /// (null in unit tests without one).
+  moderation_hdl moderation;
   /// Outbox entries committed and not yet taken by the sender. A user actor
   /// adds to it and wakes the sender (outbox_added) only when the sender
   /// waits for work: under load one wake-up carries many writes' entries,

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/index/index_protocol.h"
+#include "actors/moderation/moderation_protocol.h"
 #include "actors/notify/notify_protocol.h"
 #include "actors/stream/stream_protocol.h"
 #include "actors/partition/partition_protocol.h"
@@ -58,6 +59,7 @@ void register_actor_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::roster_index>();
   cfg.add_message_types<caf::id_block::roster_notify>();
   cfg.add_message_types<caf::id_block::roster_stream>();
+  cfg.add_message_types<caf::id_block::roster_moderation>();
 }
 
 } // namespace roster

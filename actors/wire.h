@@ -64,7 +64,7 @@ error refused_error();
 /// user_record carries the MFA state and linked identities, signed_in an MFA
 /// challenge; new user ops for identities, prefs and MFA. 5: index_op has
 /// jwt_keyset.
-constexpr uint8_t protocol_version = 6;
+constexpr uint8_t protocol_version = 7;
 
 // -- inspect() adapters ---------------------------------------------------------
 

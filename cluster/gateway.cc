@@ -73,6 +73,11 @@ gateway_hdl::behavior_type gateway(self_ptr self, std::shared_ptr<cluster_contex
     [self](const scan_request& req) -> caf::result<scan_reply> {
       auto& ctx = *self->state.ctx;
       if (!ctx.env->accept(req.credential, "gateway", self->current_sender())) return scan_reply{};
+      // The moderation queue of this node's partitions is its queue actor's.
+      if (std::holds_alternative<moderation_queue>(req.op)) {
+        if (!ctx.env->moderation) return scan_reply{};
+        return self->delegate(ctx.env->moderation, req);
+      }
       auto rp = self->make_response_promise<scan_reply>();
       auto merged = std::make_shared<scan_reply>();
       auto remaining = std::make_shared<size_t>(0);
@@ -114,7 +119,10 @@ gateway_hdl::behavior_type gateway(self_ptr self, std::shared_ptr<cluster_contex
                         env.counters.outbox_depth.load(),
                         env.counters.outbox_in_flight.load(),
                         env.counters.outbox_dead.load(),
-                        outbox_oldest_age(env.counters, now_ms())};
+                        outbox_oldest_age(env.counters, now_ms()),
+                        env.counters.moderation_depth.load(),
+                        env.counters.moderation_flagged.load(),
+                        env.counters.moderation_reports.load()};
     },
   };
 }

@@ -111,6 +111,7 @@ struct node_stats {
   uint32_t partitions_served = 0;
   uint64_t scheduler_threads = 0;
   int64_t outbox_depth = 0, outbox_in_flight = 0, outbox_dead = 0, outbox_oldest_age_ms = 0;
+  int64_t moderation_depth = 0, moderation_flagged = 0, moderation_reports = 0;
 };
 
 // -- node actor: membership -------------------------------------------------------
@@ -219,7 +220,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("node_stats"), x.node, x.user_actors, x.user_actor_spawns, x.user_actor_passivations,
            x.read_cache_entries, x.reads_answered_from_cache, x.refused_messages, x.partitions_served,
-           x.scheduler_threads, x.outbox_depth, x.outbox_in_flight, x.outbox_dead, x.outbox_oldest_age_ms);
+           x.scheduler_threads, x.outbox_depth, x.outbox_in_flight, x.outbox_dead, x.outbox_oldest_age_ms,
+           x.moderation_depth, x.moderation_flagged, x.moderation_reports);
 }
 
 /// The state travels as its number; an unknown one is refused on arrival.

@@ -29,7 +29,7 @@ nlohmann::json operator_views::debug_actors() {
   auto snap = ctx.snapshot();
   caf::scoped_actor self{rt_.system()};
   json nodes = json::array();
-  int64_t total = 0, spawns = 0, passivations = 0, cached = 0, outbox = 0, dead = 0;
+  int64_t total = 0, spawns = 0, passivations = 0, cached = 0, outbox = 0, dead = 0, queue = 0, flagged = 0;
   for (auto& m : snap->members) {
     if (!m.up || !m.gateway) {
       nodes.push_back({{"node", m.name}, {"reachable", false}});
@@ -44,6 +44,8 @@ nlohmann::json operator_views::debug_actors() {
           cached += s.reads_answered_from_cache;
           outbox += s.outbox_depth;
           dead += s.outbox_dead;
+          queue += s.moderation_depth;
+          flagged += s.moderation_flagged;
           nodes.push_back({{"node", s.node},
                            {"reachable", true},
                            {"user_actors", s.user_actors},
@@ -57,7 +59,10 @@ nlohmann::json operator_views::debug_actors() {
                            {"outbox", {{"depth", s.outbox_depth},
                                        {"in_flight", s.outbox_in_flight},
                                        {"dead_letters", s.outbox_dead},
-                                       {"oldest_pending_age_ms", s.outbox_oldest_age_ms}}}});
+                                       {"oldest_pending_age_ms", s.outbox_oldest_age_ms}}},
+                           {"moderation_queue", {{"depth", s.moderation_depth},
+                                                 {"flagged", s.moderation_flagged},
+                                                 {"pending_reports", s.moderation_reports}}}});
         },
         [&](caf::error&) { nodes.push_back({{"node", m.name}, {"reachable", false}}); });
   }
@@ -85,7 +90,8 @@ nlohmann::json operator_views::debug_actors() {
           {"index_actors", ctx.indexes.size()},
           {"partition_mailbox_total", mailbox_total},
           {"busy_partitions", parts},
-          {"moderation_queue_depth", 0},
+          {"moderation_queue_depth", queue},
+          {"moderation_flagged", flagged},
           {"outbox_depth", outbox},
           {"outbox_dead_letters", dead},
           {"scheduler_threads", rt_.system().scheduler().num_workers()}};
@@ -195,6 +201,14 @@ std::map<std::string, uint64_t> operator_views::outbox_stats() const {
           {"oldest_pending_age_seconds", u(outbox_oldest_age(c, now_ms()) / 1000)},
           {"sent_total", u(c.outbox_sent.load())},
           {"failures_total", u(c.outbox_failures.load())}};
+}
+
+std::map<std::string, uint64_t> operator_views::moderation_stats() const {
+  auto& c = rt_.context()->env->counters;
+  auto u = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
+  return {{"depth", u(c.moderation_depth.load())},
+          {"flagged", u(c.moderation_flagged.load())},
+          {"pending_reports", u(c.moderation_reports.load())}};
 }
 
 int64_t operator_views::live_user_actors() const { return rt_.context()->env->counters.live_user_actors.load(); }

@@ -43,6 +43,8 @@ class operator_views {
   /// The notification sender's figures (for /metrics): depth, in_flight,
   /// dead_letters, oldest_pending_age_seconds, sent_total, failures_total.
   std::map<std::string, uint64_t> outbox_stats() const;
+  /// This node's moderation queue: depth, flagged, pending_reports.
+  std::map<std::string, uint64_t> moderation_stats() const;
   const std::string& node_name() const;
   /// The partitions this node owns and serves now (all of them on a single
   /// node; about P/N in a cluster of N; fewer while it hands some off).

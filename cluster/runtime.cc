@@ -10,6 +10,7 @@
 
 #include "actors/env.h"
 #include "actors/index/index_actor.h"
+#include "actors/moderation/moderation_actor.h"
 #include "actors/notify/notify_actor.h"
 #include "actors/partition/partition_host.h"
 #include "base/crypto.h"
@@ -95,6 +96,8 @@ struct node_runtime::impl {
     env->idle_passivation = c.actors.idle_passivation;
     env->notifications_kept = static_cast<size_t>(c.notifications.keep_per_user);
     env->max_friends = static_cast<size_t>(c.social.max_friends);
+    env->flag_rule = moderation::flag_rule{static_cast<uint64_t>(std::max<int64_t>(0, c.moderation.flag_distinct_reporters)),
+                                           c.moderation.flag_window};
     env->codes = code_policy{c.auth.code_ttl, 5, c.auth.code_send_per_minute, c.auth.code_send_per_hour};
     env->link_base_url = c.auth.link_base_url;
     env->require_verified_email = c.auth.require_verified_email;
@@ -111,6 +114,7 @@ struct node_runtime::impl {
     env->notify = spawn_notify_actor(sys, env, senders,
                                      retry_policy{c.outbox.max_attempts, c.outbox.backoff_initial, c.outbox.backoff_max},
                                      static_cast<size_t>(c.outbox.in_flight));
+    env->moderation = spawn_moderation_actor(sys, env);
     ctx = std::make_shared<cluster_context>();
     ctx->config = c;
     ctx->env = env;
@@ -150,6 +154,7 @@ void node_runtime::stop() {
   if (ctx.gateway) caf::anon_send_exit(ctx.gateway, caf::exit_reason::user_shutdown);
   if (ctx.node) caf::anon_send_exit(ctx.node, caf::exit_reason::user_shutdown);
   if (impl_->env->notify) caf::anon_send_exit(impl_->env->notify, caf::exit_reason::user_shutdown);
+  if (impl_->env->moderation) caf::anon_send_exit(impl_->env->moderation, caf::exit_reason::user_shutdown);
   impl_->env->host_of = nullptr;
   impl_->env->directory.clear();
   ctx.publish(std::make_shared<const route_snapshot>());
@@ -161,6 +166,7 @@ void node_runtime::stop() {
   // Sends in progress are aborted; their entries stay pending in the store.
   impl_->senders->stop();
   impl_->env->notify = nullptr;
+  impl_->env->moderation = nullptr;
 }
 
 } // namespace roster

@@ -1,7 +1,7 @@
 #pragma once
 // Webhook events (SPEC §4, last paragraph): every register, login, profile
 // change, password or email change, session revoke, block, ban and unban,
-// delete — later report and moderation decision — becomes an event
+// delete, report and moderation decision becomes an event
 //   {"id": "<user id>:<seq>", "type": ..., "user_id": ..., "at": RFC 3339, "seq": n, "data": {...}}
 // with a per-user sequence number, and one outbox entry per configured
 // webhook whose `events` filter takes its type. Events never carry a secret,
@@ -43,6 +43,8 @@ inline constexpr std::string_view friend_invited = "friend.invited";    // anoth
 inline constexpr std::string_view friend_added = "friend.added";        // an invite was accepted (either way)
 inline constexpr std::string_view friend_removed = "friend.removed";    // a friendship or invite ended
 inline constexpr std::string_view user_blocked = "friend.blocked";      // this user blocked another
+inline constexpr std::string_view reported = "user.reported";           // another user reported this one
+inline constexpr std::string_view moderation_resolved = "moderation.resolved";  // a moderator decided on this user's reports
 } // namespace event_type
 
 /// Every event type, in documentation order.

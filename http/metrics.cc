@@ -31,6 +31,11 @@ struct metrics::impl {
                                                    .Name("roster_outbox")
                                                    .Help("Notification sender: pending, in flight, dead letters, oldest age, sends")
                                                    .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& moderation =
+    prometheus::BuildGauge()
+      .Name("roster_moderation_queue")
+      .Help("Moderation queue of the partitions this node serves: users with pending reports (depth), flagged, pending reports")
+      .Register(*registry);
   std::function<std::map<std::string, uint64_t>()> edge_sample;
 
   // prometheus-cpp's Add() takes a lock and hashes labels; cache the series.
@@ -80,11 +85,13 @@ void metrics::watch_edge(std::function<std::map<std::string, uint64_t>()> sample
 
 std::string metrics::render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
                             const std::map<std::string, uint64_t>& cluster_stats,
-                            const std::map<std::string, uint64_t>& outbox_stats) {
+                            const std::map<std::string, uint64_t>& outbox_stats,
+                            const std::map<std::string, uint64_t>& moderation_stats) {
   impl_->actors.Add({}).Set(static_cast<double>(live_user_actors));
   for (auto& [k, v] : store_stats) impl_->store.Add({{"figure", k}}).Set(static_cast<double>(v));
   for (auto& [k, v] : cluster_stats) impl_->cluster.Add({{"figure", k}}).Set(static_cast<double>(v));
   for (auto& [k, v] : outbox_stats) impl_->outbox.Add({{"figure", k}}).Set(static_cast<double>(v));
+  for (auto& [k, v] : moderation_stats) impl_->moderation.Add({{"figure", k}}).Set(static_cast<double>(v));
   if (impl_->edge_sample)
     for (auto& [k, v] : impl_->edge_sample()) impl_->edge.Add({{"figure", k}}).Set(static_cast<double>(v));
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

@@ -20,7 +20,8 @@ class metrics {
   /// Prometheus text exposition, with the given gauges sampled now.
   std::string render(int64_t live_user_actors, const std::map<std::string, uint64_t>& store_stats,
                      const std::map<std::string, uint64_t>& cluster_stats = {},
-                     const std::map<std::string, uint64_t>& outbox_stats = {});
+                     const std::map<std::string, uint64_t>& outbox_stats = {},
+                     const std::map<std::string, uint64_t>& moderation_stats = {});
 
  private:
   struct impl;

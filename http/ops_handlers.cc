@@ -26,7 +26,7 @@ void readyz(context& c) {
 void metrics(context& c) {
   c.res.status = 200;
   c.res.set_content(c.svc.stats.render(c.svc.views.live_user_actors(), c.svc.views.store_stats(), c.svc.views.cluster_stats(),
-                                       c.svc.views.outbox_stats()),
+                                       c.svc.views.outbox_stats(), c.svc.views.moderation_stats()),
                     "text/plain; version=0.0.4");
 }
 

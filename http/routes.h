@@ -73,6 +73,11 @@ void remove_friend(context&);
 void list_blocks(context&);
 void add_block(context&);
 void remove_block(context&);
+// Reports and moderation (moderation_handlers.cc)
+void file_report(context&);
+void admin_moderation_queue(context&);
+void admin_moderation_resolve(context&);
+void admin_relations(context&);
 void jwks(context&);
 void admin_jwt_rotate(context&);
 void account_logs(context&);

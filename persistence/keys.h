@@ -8,6 +8,10 @@
 //   recent event  P 'u' uid16 'e' seq:u64be       (for streams' Last-Event-ID)
 //   social half   P 'u' uid16 'f' other16         (domain/social.h)
 //   intent        P 'x' uid16 other16             (a pair change to deliver to other16)
+//   report intent P 'x' uid16 other16 'r' id16    (a report to deliver to other16)
+//   report        P 'u' uid16 'q' id16            (a report about the user; id16: at_ms:u64be random:8)
+//   report made   P 'u' uid16 'R' other16         (the user's last report about other16)
+//   queue entry   P 'm' uid16                     (the user's moderation queue entry, domain/moderation.h)
 //   index entry   P 'i' "<kind>:<normalised value>"
 //   outbox entry  P 'o' id16   (id16: at_ms:u64be partition:u16be random:6)
 //   code record   P 'c' purpose:u8 "<identity key>"   (one-time codes, domain/codes.h)
@@ -105,6 +109,34 @@ inline std::string intents_of_user(uint16_t p, std::string_view uid16) {
   std::string k = partition_prefix(p);
   k.push_back('x');
   k.append(uid16);
+  return k;
+}
+/// A report `uid16` made about `other16` (report id `id16`), still to deliver.
+inline std::string report_intent(uint16_t p, std::string_view uid16, std::string_view other16, std::string_view id16) {
+  return intent(p, uid16, other16) + 'r' + std::string(id16);
+}
+/// A report about the user (domain/moderation.h report), oldest first.
+inline std::string report(uint16_t p, std::string_view uid16, std::string_view id16) {
+  return user_prefix(p, uid16) + 'q' + std::string(id16);
+}
+inline std::string reports_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'q'; }
+/// The user's last report about `other16` (domain/moderation.h report_made).
+inline std::string report_made(uint16_t p, std::string_view uid16, std::string_view other16) {
+  return user_prefix(p, uid16) + 'R' + std::string(other16);
+}
+inline std::string reports_made_prefix(uint16_t p, std::string_view uid16) { return user_prefix(p, uid16) + 'R'; }
+/// The user's moderation queue entry. Beside the users, not under one: the
+/// node's moderation-queue actor reads a partition's entries with one scan
+/// (not a scan of every user) when its node starts to serve the partition.
+inline std::string queue_entry(uint16_t p, std::string_view uid16) {
+  std::string k = partition_prefix(p);
+  k.push_back('m');
+  k.append(uid16);
+  return k;
+}
+inline std::string queue_of_partition(uint16_t p) {
+  std::string k = partition_prefix(p);
+  k.push_back('m');
   return k;
 }
 inline std::string intents_of_partition(uint16_t p) {

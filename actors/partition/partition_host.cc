@@ -221,6 +221,9 @@ struct scanner {
     if (!scanned) spdlog::error("partition {}: outbox scan stopped early: {}", st.partition, scanned.err().message);
   }
 
+  // The node's moderation-queue actor answers it (the gateway asks it).
+  void operator()(const moderation_queue&) {}
+
   void operator()(const search_usernames& op) {
     auto& st = self->state;
     auto prefix = keys::index_entry(st.partition, "username:" + op.prefix);

@@ -9,6 +9,9 @@
 //         list_outbox{dead, after, limit} → scan_reply{items: outbox admin views, oldest first}
 //         retry_outbox{id16} → scan_reply{items: the entry, now pending and due} from
 //           the partition the id names; nothing from the others
+//         moderation_queue{status, limit} → answered by the node's moderation-queue
+//           actor (the gateway asks it, not the hosts): scan_reply{items: queue items,
+//           in queue order, at most `limit`; matched: how many entries match}
 //         search_usernames{prefix, after, limit} → scan_reply{items: ["tag","user_id"]
 //           JSON arrays, the partition's first `limit` confirmed username tags
 //           starting with `prefix` and after `after`, sorted}
@@ -59,7 +62,15 @@ struct search_usernames {
   uint32_t limit = 51;
 };
 
-using scan_op = std::variant<search_users, count_users, list_outbox, retry_outbox, search_usernames>;
+/// The moderation queue of the partitions a node serves (GET
+/// /v1/admin/moderation/queue): entries in `status` ("pending" or
+/// "resolved"), the first `limit` in queue order (domain/moderation.h before).
+struct moderation_queue {
+  std::string status = "pending";
+  uint32_t limit = 50;
+};
+
+using scan_op = std::variant<search_users, count_users, list_outbox, retry_outbox, search_usernames, moderation_queue>;
 
 struct scan_request {
   uint8_t version = protocol_version;
@@ -87,6 +98,7 @@ struct user_counts {
 struct scan_reply {
   std::vector<std::string> items;  // search_users: admin views (JSON text)
   user_counts counts;              // count_users
+  uint64_t matched = 0;            // moderation_queue: entries of the status asked for
 };
 
 template <class Inspector>
@@ -110,6 +122,10 @@ typename Inspector::result_type inspect(Inspector& f, search_usernames& x) {
   return f(caf::meta::type_name("search_usernames"), x.prefix, x.after, x.limit);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, moderation_queue& x) {
+  return f(caf::meta::type_name("moderation_queue"), x.status, x.limit);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_request& x) {
   return f(caf::meta::type_name("scan_request"), x.version, x.credential, x.op);
 }
@@ -120,7 +136,7 @@ typename Inspector::result_type inspect(Inspector& f, user_counts& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scan_reply& x) {
-  return f(caf::meta::type_name("scan_reply"), x.items, x.counts);
+  return f(caf::meta::type_name("scan_reply"), x.items, x.counts, x.matched);
 }
 
 } // namespace roster

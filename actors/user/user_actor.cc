@@ -96,6 +96,18 @@ struct user_actor_state {
   /// Deliveries waiting for their answer, by the other user's raw id.
   std::set<std::string> delivering;
   uint32_t invites_in_flight = 0;    // forwarded to the pairs' owners, not answered yet
+  /// Reports this user made, not yet stored by the reported user's actor
+  /// (keys::report_intent), by the reported user's raw id + the report id:
+  /// read at load, delivered like the pair intents, and the deliveries
+  /// waiting for their answer.
+  std::map<std::string, std::string> report_intents;
+  std::set<std::string> reports_delivering;
+  /// The user's moderation queue entry (keys::queue_entry): read at the
+  /// first report or decision about the user.
+  std::optional<moderation::entry> queue;
+
+  /// Nothing waits to be delivered to another user's actor.
+  bool no_intents() const { return intents.empty() && report_intents.empty(); }
 
   void set_online(bool now_online) {
     if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
@@ -215,6 +227,7 @@ void forget(user_actor_state& st) {
   st.user.reset();
   st.sessions.clear();
   st.edges.reset();
+  st.queue.reset();
 }
 
 /// Loads the record and sessions. A failed read leaves the state empty and
@@ -234,9 +247,14 @@ void load(user_actor_state& st) {
   if (raw && scanned) {
     auto prefix = keys::intents_of_user(st.partition, st.uid16.view());
     st.intents.clear();
+    st.report_intents.clear();
     scanned = db.scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
-      if (auto i = social::decode_intent(v); i && k.size() == prefix.size() + 16)
-        st.intents.emplace(std::string(k.substr(prefix.size())), *i);
+      if (k.size() == prefix.size() + 16) {
+        if (auto i = social::decode_intent(v)) st.intents.emplace(std::string(k.substr(prefix.size())), *i);
+      } else if (k.size() == prefix.size() + 33 && k[prefix.size() + 16] == 'r') {
+        auto rest = k.substr(prefix.size());
+        st.report_intents.emplace(std::string(rest.substr(0, 16)) + std::string(rest.substr(17)), std::string(v));
+      }
       return true;
     });
   }
@@ -884,7 +902,7 @@ void deliver(self_ptr self, const std::string& other, std::function<void(std::op
 
 void arm_retry(self_ptr self) {
   auto& st = self->state;
-  if (st.retry_armed || st.intents.empty()) return;
+  if (st.retry_armed || st.no_intents()) return;
   st.retry_armed = true;
   self->delayed_send(self, intent_retry, idle_atom_v);
 }
@@ -979,7 +997,10 @@ void deliver(self_ptr self, const std::string& other, delivered_fn done = nullpt
   send_sync(self, other, it->second, true, std::move(done));
 }
 
+void deliver_reports(self_ptr self);
+
 void deliver_all(self_ptr self) {
+  deliver_reports(self);
   std::vector<std::string> others;
   for (auto& [other, i] : self->state.intents) others.push_back(other);
   for (auto& o : others) deliver(self, o);
@@ -1063,6 +1084,8 @@ result<deleted> delete_now(ctx& c, const char* event) {
         b.remove(std::string(k));
         return true;
       });
+  // So does its moderation queue entry (beside the users).
+  b.remove(keys::queue_entry(c.st.partition, c.st.uid16.view()));
   // Every pair goes with the user: the other halves learn it by an intent
   // that outlives the user (keys::intent lies beside the users).
   std::map<std::string, social::intent> gone;
@@ -1084,10 +1107,12 @@ result<deleted> delete_now(ctx& c, const char* event) {
   }
   if (!commit(c, b)) return store_failed(c);
   spdlog::info("user {} deleted ({})", c.st.user->id, event);
+  if (c.st.env->moderation)
+    caf::anon_send(c.st.env->moderation, queue_changed{c.st.env->credential, c.st.partition, c.st.uid16.str(), {}});
   forget(c.st);
   for (auto& [other, in] : gone) c.st.intents[other] = in;
   deliver_all(c.self);
-  if (c.st.intents.empty() && c.st.open_requests.empty()) request_passivation(c.self);
+  if (c.st.no_intents() && c.st.open_requests.empty()) request_passivation(c.self);
   return deleted{std::move(index_keys)};
 }
 
@@ -1302,19 +1327,24 @@ bool settle_ban(ctx& c) {
   return commit(c, b);
 }
 
-result<view> on(ctx& c, admin_ban& op) {
+/// Bans the user (replacing a ban it has) into `b`: by an admin's ban or a
+/// moderation decision.
+void ban_now(ctx& c, write_batch& b, const std::string& reason, millis expires_at, const std::string& by) {
   auto& st = c.st;
-  if (!st.user) return not_found();
-  apply_ban(*st.user, ban_record{op.reason, c.now, op.expires_at, op.by});
+  apply_ban(*st.user, ban_record{reason, c.now, expires_at, by});
   st.user->updated_at = c.now;
-  write_batch b;
   put_record(c, b);
-  json data = {{"reason", op.reason},
-               {"expires_at", op.expires_at ? json(format_time(op.expires_at)) : json(nullptr)},
-               {"by", op.by}};
+  json data = {{"reason", reason}, {"expires_at", expires_at ? json(format_time(expires_at)) : json(nullptr)}, {"by", by}};
   add_log(c, b, "banned", true, data);
   // Pushed to the open streams (commit) before close_streams ends them.
   emit(c, b, event_type::banned, data);
+}
+
+result<view> on(ctx& c, admin_ban& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  write_batch b;
+  ban_now(c, b, op.reason, op.expires_at, op.by);
   if (!commit(c, b)) return store_failed(c);
   return view{ban_view(*st.user, c.now).dump()};
 }
@@ -1370,33 +1400,41 @@ std::deque<uint64_t>* notification_seqs(user_actor_state& st) {
   return &*st.notification_seqs;
 }
 
-result<view> on(ctx& c, add_notification& op) {
+/// Stores an in-app notification for the user into `b` (and its event),
+/// keeping the newest notifications.keep_per_user; nullopt if the store
+/// cannot be read.
+std::optional<notification> notify_user(ctx& c, write_batch& b, std::string title, std::string body, json data) {
   auto& st = c.st;
-  if (!st.user) return not_found();
   notification n;
-  n.title = std::move(op.title);
-  n.body = std::move(op.body);
-  n.data = json::parse(op.data, nullptr, false);
-  if (!n.data.is_object()) n.data = json::object();
+  n.title = std::move(title);
+  n.body = std::move(body);
+  n.data = data.is_object() ? std::move(data) : json::object();
   n.created_at = c.now;
-  write_batch b;
   json shown = {{"title", n.title}, {"body", n.body}, {"data", n.data}};
   emit(c, b, event_type::notification, shown);
   n.seq = st.user->event_seq;
   b.put(keys::notification(st.partition, st.uid16.view(), n.seq), encode_notification(n));
-  // Keep the newest notifications.keep_per_user.
   auto* seqs = notification_seqs(st);
-  if (!seqs) return unavailable_error();
+  if (!seqs) return std::nullopt;
   seqs->push_back(n.seq);
   while (seqs->size() > st.env->notifications_kept) {
     b.remove(keys::notification(st.partition, st.uid16.view(), seqs->front()));
     seqs->pop_front();
   }
+  return n;
+}
+
+result<view> on(ctx& c, add_notification& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  write_batch b;
+  auto n = notify_user(c, b, std::move(op.title), std::move(op.body), json::parse(op.data, nullptr, false));
+  if (!n) return unavailable_error();
   if (!commit(c, b)) {
     st.notification_seqs.reset();
     return store_failed(c);
   }
-  return view{notification_view(n).dump()};
+  return view{notification_view(*n).dump()};
 }
 
 /// Visits the user's stored notifications, newest first, from the one
@@ -1746,8 +1784,9 @@ result<signed_in> on(ctx& c, mfa_finish& op) {
   return complete_login(c, b, method);
 }
 
-/// Runs in social_request (it answers asynchronously), never here.
+/// Run in social_request and report_request (they answer asynchronously), never here.
 result<view> on(ctx&, social_change&) { return make_error(errc::internal, "internal error"); }
+result<view> on(ctx&, file_report&) { return make_error(errc::internal, "internal error"); }
 
 result<view> on(ctx& c, list_social& op) {
   return with_session(c, [&](const session_record&) -> result<view> {
@@ -1887,6 +1926,262 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   return rp;
 }
 
+// -- reports (domain/moderation.h; docs/architecture.md "Reports and the moderation queue")
+// A report crosses from the reporter's actor to the reported user's like a
+// pair change: the reporter stores what it reported (keys::report_made) and
+// the report as an intent (keys::report_intent) in one batch, then delivers
+// it (peer_report) until the reported user's actor confirms it has stored
+// it — at once, every intent_retry while it fails, and after a restart or
+// a handoff (the intent lies with the pair intents: resume_atom finds it).
+// The reported user's actor stores each report once (by its id) with the
+// user's queue entry, in one batch, and tells the node's moderation-queue
+// actor.
+
+/// Reads the user's queue entry once per actor life (false: the store failed).
+bool ensure_queue(user_actor_state& st) {
+  if (st.queue) return true;
+  auto raw = st.env->db->get(keys::queue_entry(st.partition, st.uid16.view()));
+  if (!raw) return false;
+  std::optional<moderation::entry> e;
+  if (raw->has_value()) e = moderation::decode_entry(**raw);
+  st.queue = e ? std::move(*e) : moderation::entry{};
+  return true;
+}
+
+/// Tells the node's moderation-queue actor the entry just committed.
+void announce_queue(user_actor_state& st, std::string encoded) {
+  if (st.env->moderation)
+    caf::anon_send(st.env->moderation, queue_changed{st.env->credential, st.partition, st.uid16.str(), std::move(encoded)});
+}
+
+/// The reported user answered a delivery: the intent is done; a reported
+/// user that does not exist takes the reporter's record with it, one that
+/// does refreshes the name the relations view shows.
+void settle_report(self_ptr self, const std::string& key, const social_pair& r) {
+  auto& st = self->state;
+  if (!st.report_intents.count(key)) return;
+  auto other = key.substr(0, 16), id16 = key.substr(16);
+  write_batch b;
+  b.remove(keys::report_intent(st.partition, st.uid16.view(), other, id16));
+  if (st.user) {
+    auto made_key = keys::report_made(st.partition, st.uid16.view(), other);
+    auto raw = st.env->db->get(made_key);
+    if (raw && raw->has_value())
+      if (auto made = moderation::decode_report_made(**raw)) {
+        if (r.gone) b.remove(made_key);
+        else if (made->username != r.username) {
+          made->username = r.username;
+          b.put(made_key, moderation::encode_report_made(*made));
+        }
+      }
+  }
+  if (auto w = st.env->db->write(b); !w.ok()) {
+    spdlog::warn("user actor: cannot settle a report: {}", w.err().message);
+    arm_retry(self);  // delivered again later: stored once
+    return;
+  }
+  st.report_intents.erase(key);
+}
+
+/// Sends the stored report `key` (other16 + id16) to the reported user's actor.
+void deliver_report(self_ptr self, const std::string& key, delivered_fn done = nullptr) {
+  auto& st = self->state;
+  auto it = st.report_intents.find(key);
+  if (it == st.report_intents.end()) {
+    if (done) done(false);
+    return;
+  }
+  auto other = key.substr(0, 16);
+  auto host = st.env->serving(st.partition)
+                ? caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)))
+                : user_endpoint{};
+  if (!host) {
+    arm_retry(self);
+    if (done) done(std::nullopt);
+    return;
+  }
+  if (!done && st.reports_delivering.count(key)) return;  // a retry waits for the delivery in flight
+  st.reports_delivering.insert(key);
+  user_request req;
+  req.user_id = other;
+  req.credential = st.env->credential;
+  req.op = peer_report{st.uid16.str(), key.substr(16), it->second};
+  self->request(host, peer_timeout, std::move(req))
+    .then(
+      [self, key, done](const user_reply& r) {
+        self->state.reports_delivering.erase(key);
+        auto* p = std::get_if<social_pair>(&r.value);
+        try {
+          if (p) settle_report(self, key, *p);
+        } catch (const std::exception& e) {
+          spdlog::error("user actor: settling a report: {}", log_safe(e.what()));
+        }
+        arm_retry(self);
+        if (done) done(p ? std::optional<bool>(p->gone) : std::nullopt);
+      },
+      [self, key, done](caf::error&) {
+        self->state.reports_delivering.erase(key);
+        arm_retry(self);
+        if (done) done(std::nullopt);
+      });
+}
+
+void deliver_reports(self_ptr self) {
+  std::vector<std::string> pending;
+  for (auto& [key, r] : self->state.report_intents) pending.push_back(key);
+  for (auto& k : pending) deliver_report(self, k);
+}
+
+/// POST /v1/reports: the caller's report about `other`, answered 202 once
+/// the reported user's actor stored it or, if it did not answer in time,
+/// once the caller's intent is stored (it is delivered later).
+caf::result<user_reply> report_request(self_ptr self, user_request& req) {
+  auto& st = self->state;
+  auto& op = std::get<file_report>(req.op);
+  ctx c{self, st, req, now_ms(), false, {}, {}};
+  auto fail = [](const error& e) { return caf::result<user_reply>(to_caf(e)); };
+  auto s = authenticated_session(c);
+  if (!s) return fail(s.err());
+  if (op.other.size() != 16 || op.other == st.uid16.str()) return fail(make_error(errc::invalid_request, "invalid user"));
+  // The report's id: its time first, so a user's reports are stored oldest first.
+  std::string id16;
+  keys::append_u64(id16, static_cast<uint64_t>(c.now));
+  id16 += random_bytes(8);
+  auto other = op.other;
+  auto text = moderation::encode_report({st.user->id, st.user->username, op.category, op.reason, c.now});
+  write_batch b;
+  b.put(keys::report_made(st.partition, st.uid16.view(), other), moderation::encode_report_made({{}, op.category, c.now}));
+  b.put(keys::report_intent(st.partition, st.uid16.view(), other, id16), text);
+  add_log(c, b, "report", true, {{"user_id", uuid_to_string(other)}, {"category", op.category}});
+  if (!commit(c, b)) return fail(store_failed(c));
+  auto key = other + id16;
+  st.report_intents[key] = text;
+  arm_retry(self);
+  auto body = json{{"category", op.category},
+                   {"created_at", format_time(c.now)},
+                   {"id", uuid_to_string(id16)},
+                   {"user_id", uuid_to_string(other)}}
+                  .dump();
+  auto id = hold(self);
+  auto rp = st.open_requests.at(id);
+  deliver_report(self, key, [self, id, body](std::optional<bool> gone) {
+    if (gone && *gone) return finish(self, id, to_caf(not_found()));
+    finish(self, id, user_reply{view{body}});
+  });
+  return rp;
+}
+
+result<social_pair> on(ctx& c, peer_report& op) {
+  auto& st = c.st;
+  auto r = moderation::decode_report(op.report);
+  if (!r || op.from.size() != 16 || op.id16.size() != 16 || op.from == st.uid16.str())
+    return make_error(errc::invalid_request, "malformed report");
+  if (!st.user) return social_pair{{}, true};
+  auto me = summary_of(st);
+  social_pair stored{{}, false, me.username, me.display_name, me.avatar_url};
+  auto key = keys::report(st.partition, st.uid16.view(), op.id16);
+  auto have = st.env->db->get(key);
+  if (!have || !ensure_queue(st)) return unavailable_error();
+  if (have->has_value()) return stored;  // delivered before
+  auto e = *st.queue;
+  e.user_id = st.user->id;
+  e.username = st.user->username;
+  moderation::add_report(e, *r);
+  auto encoded = moderation::encode_entry(e);
+  write_batch b;
+  b.put(key, op.report);
+  b.put(keys::queue_entry(st.partition, st.uid16.view()), encoded);
+  // For the studio's webhooks only: the reported user's own streams never see who reported them.
+  emit(c, b, event_type::reported,
+       {{"reporter_id", r->reporter_id}, {"category", r->category}, {"reason", r->reason}, {"pending", e.pending}});
+  if (!commit(c, b)) return store_failed(c);
+  st.queue = std::move(e);
+  announce_queue(st, std::move(encoded));
+  return stored;
+}
+
+result<view> on(ctx& c, resolve_reports& op) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  if (!ensure_queue(st)) return unavailable_error();
+  if (st.queue->pending == 0) return make_error(errc::not_found, "no pending reports for this user");
+  auto e = *st.queue;
+  e.user_id = st.user->id;
+  e.username = st.user->username;
+  moderation::resolve(e, {op.action, op.reason, op.by, c.now});
+  auto encoded = moderation::encode_entry(e);
+  write_batch b;
+  b.put(keys::queue_entry(st.partition, st.uid16.view()), encoded);
+  json data = {{"action", op.action}, {"reason", op.reason}, {"by", op.by}, {"reports", e.last->reports}};
+  if (op.action == "ban") {
+    millis until = op.duration ? c.now + op.duration : 0;
+    data["expires_at"] = until ? json(format_time(until)) : json(nullptr);
+    ban_now(c, b, op.reason, until, op.by);
+  } else if (op.action == "warn") {
+    if (!notify_user(c, b, "Warning", op.reason, {{"kind", "moderation_warning"}})) return unavailable_error();
+  }
+  add_log(c, b, "moderation_" + op.action, true, data);
+  emit(c, b, event_type::moderation_resolved, data);
+  if (!commit(c, b)) {
+    st.notification_seqs.reset();
+    return store_failed(c);
+  }
+  st.queue = std::move(e);
+  announce_queue(st, std::move(encoded));
+  return view{moderation::queue_item(*st.queue, c.now, st.env->flag_rule).dump()};
+}
+
+result<view> on(ctx& c, get_relations&) {
+  auto& st = c.st;
+  if (!st.user) return not_found();
+  if (!ensure_edges(st)) return unavailable_error();
+  struct row {
+    std::string user_id, username;
+    millis at = 0;
+  };
+  std::vector<row> blocks, blocked_by, reports, reported_by;
+  for (auto& [other, h] : *st.edges) {
+    if (h.pair.version == gone_version) continue;
+    bool lo = lower_than(st, other);
+    row r{uuid_to_string(other), h.peer.username, h.pair.updated_at};
+    if (social::blocks(h.pair, lo)) blocks.push_back(r);
+    if (social::blocked_by(h.pair, lo)) blocked_by.push_back(r);
+  }
+  auto& db = *st.env->db;
+  auto made = keys::reports_made_prefix(st.partition, st.uid16.view());
+  auto scanned = db.scan_prefix(made, [&](std::string_view k, std::string_view v) {
+    if (auto m = moderation::decode_report_made(v); m && k.size() == made.size() + 16)
+      reports.push_back({uuid_to_string(k.substr(made.size())), m->username, m->at});
+    return true;
+  });
+  // One row per reporter: their latest report.
+  std::map<std::string, row> by_reporter;
+  if (scanned)
+    scanned = db.scan_prefix(keys::reports_prefix(st.partition, st.uid16.view()), [&](std::string_view, std::string_view v) {
+      if (auto r = moderation::decode_report(v)) {
+        auto& seen = by_reporter[r->reporter_id];
+        if (r->at >= seen.at) seen = {r->reporter_id, r->reporter_username, r->at};
+      }
+      return true;
+    });
+  if (!scanned) return unavailable_error();
+  for (auto& [id, r] : by_reporter) reported_by.push_back(r);
+  auto render = [](std::vector<row>& rows) {
+    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.at != b.at ? a.at > b.at : a.user_id < b.user_id; });
+    json out = json::array();
+    for (auto& r : rows)
+      out.push_back({{"user_id", r.user_id},
+                     {"username", r.username.empty() ? json(nullptr) : json(r.username)},
+                     {"at", r.at ? json(format_time(r.at)) : json(nullptr)}});
+    return out;
+  };
+  return view{json{{"blocked_by", render(blocked_by)},
+                   {"blocks", render(blocks)},
+                   {"reported_by", render(reported_by)},
+                   {"reports", render(reports)}}
+                  .dump()};
+}
+
 /// Ends the streams that may no longer run after a change: all of them when
 /// the user is gone or may not use sessions, and those whose session ended.
 void close_streams(ctx& c) {
@@ -1932,10 +2227,11 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   // Anything but a read may change what a published answer says: take them
   // all back before it runs (read_cache).
   if (!probe && !std::holds_alternative<authenticate>(req.op)) st.withdraw_reads();
-  // Friends and blocks answer asynchronously (they wait for the other user).
-  if (std::holds_alternative<social_change>(req.op)) {
+  // Friends, blocks and reports answer asynchronously (they wait for the other user).
+  if (std::holds_alternative<social_change>(req.op) || std::holds_alternative<file_report>(req.op)) {
     try {
       if (!settle_ban(c)) return to_caf(store_failed(c));
+      if (std::holds_alternative<file_report>(req.op)) return report_request(self, req);
       return social_request(self, req);
     } catch (const std::exception& e) {
       spdlog::error("user actor: {}", log_safe(e.what()));
@@ -1958,7 +2254,7 @@ caf::result<user_reply> serve(self_ptr self, user_request& req) {
   // (Not after a failed load: "could not read" is no deletion.)
   if (!probe && !st.load_failed) close_streams(c);
   // An absent user has nothing worth keeping in memory.
-  if (!st.user && !std::holds_alternative<create_user>(req.op) && st.intents.empty() && st.open_requests.empty())
+  if (!st.user && !std::holds_alternative<create_user>(req.op) && st.no_intents() && st.open_requests.empty())
     request_passivation(self);
   if (!r) return to_caf(r.err());
   return user_reply{std::move(*r)};
@@ -2007,7 +2303,7 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
         return;
       }
       if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.host)) return;
-      if (!st.intents.empty()) deliver_all(self);
+      if (!st.no_intents()) deliver_all(self);
       // Reads the router answered from this actor's published answers count
       // as activity too; fold them in so the next sweep sees them.
       auto now = now_ms();
@@ -2015,7 +2311,7 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
       st.activity->last.store(last, std::memory_order_relaxed);
       // A user with an open stream is online: its actor stays.
       // So is one with intents to deliver.
-      if (now - last >= st.env->idle_passivation && st.subs.empty() && st.intents.empty() && st.open_requests.empty())
+      if (now - last >= st.env->idle_passivation && st.subs.empty() && st.no_intents() && st.open_requests.empty())
         request_passivation(self);
       else st.withdraw_expired(now);
     },

@@ -301,6 +301,39 @@ struct admin_unban {
 };
 /// admin: the ban's view.
 struct get_ban {};
+/// token: the caller reports `other` (16 raw bytes; docs/api.md "Reports").
+/// The caller's actor stores what it reported (keys::report_made) and the
+/// report as an intent, then delivers it to `other`'s actor (peer_report)
+/// until that one stores it. Replies {id, user_id, category, created_at}
+/// (202) once delivered or, if `other` did not answer in time, once the
+/// intent is stored; not_found if `other` does not exist.
+struct file_report {
+  std::string other;
+  std::string category;
+  std::string reason;
+};
+/// internal: a report about this actor's user, made by `from` (16 raw
+/// bytes) with id `id16` (domain/moderation.h encode_report in `report`):
+/// stored once (a repeated delivery changes nothing) with the user's queue
+/// entry. Replies social_pair (gone when this user does not exist).
+struct peer_report {
+  std::string from;
+  std::string id16;
+  std::string report;
+};
+/// admin: resolves the user's pending reports (domain/moderation.h):
+/// `action` ban (for `duration` ms, 0: until lifted), warn (an in-app
+/// notification) or clean; `by` is the admin key's name. Replies the queue
+/// item; not_found when the user has no pending report.
+struct resolve_reports {
+  std::string action;
+  std::string reason;
+  millis duration = 0;
+  std::string by;
+};
+/// admin: {blocked_by, reported_by, blocks, reports}, each [{user_id,
+/// username, at}] newest first.
+struct get_relations {};
 using user_op = std::variant<create_user, authenticate, login_begin, login_failed, login_finish, list_sessions,
                              get_session, extend_session, revoke_session, revoke_all_sessions, update_profile,
                              get_credentials, set_password, delete_user, get_logs, get_public, admin_get,
@@ -310,7 +343,7 @@ using user_op = std::variant<create_user, authenticate, login_begin, login_faile
                              get_prefs, put_prefs, mfa_enroll, mfa_confirm, mfa_disable, mfa_set_recovery,
                              mfa_begin, mfa_finish, social_change, list_social, peer_decide, peer_sync,
                              put_metadata, delete_metadata, get_own_metadata, read_metadata, admin_ban, admin_unban,
-                             get_ban>;
+                             get_ban, file_report, peer_report, resolve_reports, get_relations>;
 
 /// The routable envelope.
 struct user_request {
@@ -417,6 +450,7 @@ template <> struct reply_of<mfa_begin> { using type = mfa_ticket; };
 template <> struct reply_of<mfa_finish> { using type = signed_in; };
 template <> struct reply_of<peer_decide> { using type = social_pair; };
 template <> struct reply_of<peer_sync> { using type = social_pair; };
+template <> struct reply_of<peer_report> { using type = social_pair; };
 template <> struct reply_of<delete_metadata> { using type = done; };
 template <class Op> using reply_of_t = typename reply_of<Op>::type;
 
@@ -478,6 +512,7 @@ ROSTER_INSPECT_EMPTY(get_prefs)
 ROSTER_INSPECT_EMPTY(mfa_enroll)
 ROSTER_INSPECT_EMPTY(mfa_disable)
 ROSTER_INSPECT_EMPTY(get_ban)
+ROSTER_INSPECT_EMPTY(get_relations)
 #undef ROSTER_INSPECT_EMPTY
 
 template <class Inspector>
@@ -607,6 +642,18 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_sync& x) {
   return f(caf::meta::type_name("peer_sync"), x.from, x.intent, x.from_username, x.from_display_name,
            x.from_avatar_url);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_report& x) {
+  return f(caf::meta::type_name("file_report"), x.other, x.category, x.reason);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_report& x) {
+  return f(caf::meta::type_name("peer_report"), x.from, x.id16, x.report);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resolve_reports& x) {
+  return f(caf::meta::type_name("resolve_reports"), x.action, x.reason, x.duration, x.by);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, social_pair& x) {

@@ -1,0 +1,140 @@
+#include "actors/moderation/moderation_actor.h"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "persistence/keys.h"
+
+namespace roster {
+
+namespace {
+
+constexpr auto tick_interval = std::chrono::milliseconds(500);
+
+struct moderation_state {
+  static inline const char* name = "roster.moderation";
+
+  std::shared_ptr<actor_env> env;
+  std::vector<bool> loaded;  // partition → its entries are in memory
+  struct held {
+    uint16_t partition = 0;
+    moderation::entry entry;
+  };
+  std::unordered_map<std::string, held> entries;  // by the reported user's raw id
+
+  /// Reads the queue entries of partition `p` (P 'm', one key per reported user).
+  void load(uint16_t p) {
+    auto prefix = keys::queue_of_partition(p);
+    std::vector<std::pair<std::string, moderation::entry>> found;
+    auto scanned = env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
+      if (k.size() != prefix.size() + 16) return true;
+      if (auto e = moderation::decode_entry(v)) found.emplace_back(std::string(k.substr(prefix.size())), std::move(*e));
+      return true;
+    });
+    if (!scanned) {  // tried again at the next tick
+      spdlog::error("moderation queue: cannot read partition {}: {}", p, scanned.err().message);
+      return;
+    }
+    for (auto& [uid, e] : found) put(p, uid, std::move(e));
+    loaded[p] = true;
+  }
+
+  void drop(uint16_t p) {
+    for (auto it = entries.begin(); it != entries.end();)
+      it = it->second.partition == p ? entries.erase(it) : std::next(it);
+    loaded[p] = false;
+  }
+
+  /// Replaces the entry unless the one held is newer (versions only grow).
+  void put(uint16_t p, const std::string& uid16, moderation::entry e) {
+    auto it = entries.find(uid16);
+    if (it != entries.end() && it->second.entry.version > e.version) return;
+    entries[uid16] = held{p, std::move(e)};
+  }
+
+  /// Loads the partitions served now and not loaded; drops the others.
+  void follow_fence() {
+    for (uint32_t p = 0; p < env->partitions; ++p) {
+      auto part = static_cast<uint16_t>(p);
+      bool serving = env->serving(part);
+      if (serving && !loaded[p]) load(part);
+      else if (!serving && loaded[p]) drop(part);
+    }
+  }
+
+  void publish(millis now) {
+    int64_t depth = 0, flagged = 0, reports = 0;
+    for (auto& [uid, h] : entries) {
+      if (h.entry.pending == 0) continue;
+      depth += 1;
+      reports += static_cast<int64_t>(h.entry.pending);
+      flagged += moderation::flagged(h.entry, now, env->flag_rule) ? 1 : 0;
+    }
+    auto& c = env->counters;
+    c.moderation_depth.store(depth, std::memory_order_relaxed);
+    c.moderation_flagged.store(flagged, std::memory_order_relaxed);
+    c.moderation_reports.store(reports, std::memory_order_relaxed);
+  }
+
+  /// This node's part of the queue: the first `limit` entries in `status`.
+  scan_reply view(const moderation_queue& q, millis now) {
+    std::vector<std::pair<moderation::rank, const moderation::entry*>> match;
+    for (auto& [uid, h] : entries)
+      if (moderation::status_of(h.entry) == q.status) match.emplace_back(moderation::rank_of(h.entry, now, env->flag_rule), &h.entry);
+    auto n = std::min<size_t>(q.limit, match.size());
+    auto by_rank = [](auto& a, auto& b) { return moderation::before(a.first, b.first); };
+    std::partial_sort(match.begin(), match.begin() + static_cast<std::ptrdiff_t>(n), match.end(), by_rank);
+    scan_reply out;
+    out.matched = match.size();
+    out.items.reserve(n);
+    for (size_t i = 0; i < n; ++i) out.items.push_back(moderation::queue_item(*match[i].second, now, env->flag_rule).dump());
+    return out;
+  }
+};
+
+using self_ptr = moderation_hdl::stateful_pointer<moderation_state>;
+
+moderation_hdl::behavior_type moderation_actor(self_ptr self, std::shared_ptr<actor_env> env) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.loaded.assign(st.env->partitions, false);
+  self->send(self, queue_tick_atom_v);
+  return {
+    [self](queue_changed& msg) {
+      auto& st = self->state;
+      if (!st.env->accept(msg.credential, "moderation queue", self->current_sender())) return;
+      if (msg.partition >= st.loaded.size() || !st.loaded[msg.partition]) return;  // its scan reads it
+      if (msg.entry.empty()) {
+        st.entries.erase(msg.uid16);
+      } else if (auto e = moderation::decode_entry(msg.entry)) {
+        st.put(msg.partition, msg.uid16, std::move(*e));
+      }
+    },
+    [self](scan_request& req) -> scan_reply {
+      auto& st = self->state;
+      if (!st.env->accept(req.credential, "moderation queue", self->current_sender())) return {};
+      auto* q = std::get_if<moderation_queue>(&req.op);
+      if (req.version != protocol_version || !q) return {};
+      st.follow_fence();  // a partition taken since the last tick is counted now
+      return st.view(*q, now_ms());
+    },
+    [self](queue_tick_atom) {
+      auto& st = self->state;
+      if (self->current_sender() && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(self)) return;
+      st.follow_fence();
+      st.publish(now_ms());
+      self->delayed_send(self, tick_interval, queue_tick_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+moderation_hdl spawn_moderation_actor(caf::actor_system& sys, std::shared_ptr<actor_env> env) {
+  return sys.spawn(moderation_actor, std::move(env));
+}
+
+} // namespace roster
