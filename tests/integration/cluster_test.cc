@@ -1000,3 +1000,101 @@ TEST_F(ClusterTest, AChangeForAKilledNodeArrivesAfterItsRestart) {
   EXPECT_EQ(ok.body["state"], "friend");
   EXPECT_EQ(social::state_of(at(via), lo->token, hi->id), "friend");
 }
+
+namespace {
+
+/// The whole moderation queue (pending) as node `s` gathers it.
+json whole_queue(const roster_server& s) {
+  auto r = s.admin("GET", "/v1/admin/moderation/queue?page_size=200");
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["partial"], false) << r.raw;
+  return r.body;
+}
+
+} // namespace
+
+TEST_F(ClusterTest, TheModerationQueueIsTheSameThroughEveryNodeAndItsBanHoldsEverywhere) {
+  start_cluster(3);
+  auto users = device_users(14, "mod");
+  auto owner = owners(0, users);
+  // Users 0..3 are reported: user 0 by five distinct reporters (flagged),
+  // the others by one to three; reports go through every node.
+  std::vector<user> targets(users.begin(), users.begin() + 4), reporters(users.begin() + 4, users.end());
+  std::set<std::string> target_owners;
+  for (auto& t : targets) target_owners.insert(owner[t.id]);
+  EXPECT_GT(target_owners.size(), 1u) << "every reported user on one node: the test proves little";
+  int n = 0;
+  for (size_t t = 0; t < targets.size(); ++t)
+    for (size_t r = 0; r < (t == 0 ? 5u : t); ++r) {
+      auto ok = at(n++ % 3).as(reporters[r].token, "POST", "/v1/reports",
+                               {{"user_id", targets[t].id}, {"category", "cheating"}, {"block", false}});
+      ASSERT_EQ(ok.status, 202) << ok.raw << logs();
+    }
+  auto first = whole_queue(at(0));
+  ASSERT_EQ(first["total"], 4) << first;
+  EXPECT_EQ(first["items"][0]["user_id"], targets[0].id);
+  EXPECT_EQ(first["items"][0]["flagged"], true);
+  EXPECT_EQ(first["items"][1]["user_id"], targets[3].id);  // three reports
+  for (size_t via = 1; via < 3; ++via) EXPECT_EQ(whole_queue(at(via))["items"], first["items"]) << "via node-" << via + 1;
+  // Each node counts the entries of the partitions it owns: together, all of them.
+  int64_t depth = 0;
+  for (int i = 0; i < 40; ++i) {
+    depth = at(1).admin("GET", "/debug/actors").body.value("moderation_queue_depth", 0);
+    if (depth == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(depth, 4);
+  // Resolve with a ban through node-3: it holds through every node at once.
+  auto ban = at(2).admin("POST", "/v1/admin/moderation/queue/" + targets[0].id + "/resolve",
+                         {{"action", "ban"}, {"reason", "aimbot"}});
+  ASSERT_EQ(ban.status, 200) << ban.raw;
+  for (size_t via = 0; via < 3; ++via) {
+    auto r = at(via).as(targets[0].token, "GET", "/v1/account");
+    EXPECT_EQ(r.status, 403) << "through node-" << via + 1 << ": " << r.raw;
+    EXPECT_EQ(r.body["error"]["code"], "account_banned");
+    EXPECT_EQ(whole_queue(at(via))["total"], 3);
+  }
+}
+
+TEST_F(ClusterTest, AHandoffMovesReportsWithTheirPartition) {
+  start_cluster(2);
+  auto users = device_users(40, "modmove");
+  std::vector<user> targets(users.begin(), users.begin() + 20), reporters(users.begin() + 20, users.end());
+  for (size_t t = 0; t < targets.size(); ++t)
+    for (size_t r = 0; r < 1 + t % 6; ++r) {
+      auto ok = at(r % 2).as(reporters[r].token, "POST", "/v1/reports",
+                             {{"user_id", targets[t].id}, {"category", "spam"}, {"block", false}});
+      ASSERT_EQ(ok.status, 202) << ok.raw;
+    }
+  auto before = whole_queue(at(0));
+  ASSERT_EQ(before["total"], 20);
+  auto rel_before = at(0).admin("GET", "/v1/admin/users/" + targets[5].id + "/relations").body;
+  ASSERT_EQ(rel_before["reported_by"].size(), 6u) << rel_before;
+  add_node();
+  for (size_t i = 0; i < 3; ++i) settled(i, 3);
+  auto moved = owners(0, targets);
+  int on_new = 0;
+  for (auto& [id, o] : moved) on_new += o == "node-3";
+  ASSERT_GT(on_new, 0) << "no reported user moved to node-3";
+  // The same queue through every node, the new one included; node-3's
+  // queue actor read the entries of the partitions it received.
+  for (size_t via = 0; via < 3; ++via) EXPECT_EQ(whole_queue(at(via))["items"], before["items"]) << "via node-" << via + 1;
+  json stats;
+  for (int i = 0; i < 40; ++i) {
+    stats = at(2).admin("GET", "/debug/actors").body;
+    if (stats.value("moderation_queue_depth", 0) == 20) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(stats["moderation_queue_depth"], 20) << stats;
+  for (auto& n : stats["nodes"])
+    if (n["node"] == "node-3") EXPECT_EQ(n["moderation_queue"]["depth"], on_new) << stats;
+  EXPECT_EQ(at(2).admin("GET", "/v1/admin/users/" + targets[5].id + "/relations").body, rel_before);
+  // And a moved user's reports are resolved where they now live.
+  for (auto& t : targets)
+    if (moved[t.id] == "node-3") {
+      auto r = at(0).admin("POST", "/v1/admin/moderation/queue/" + t.id + "/resolve", {{"action", "clean"}});
+      ASSERT_EQ(r.status, 200) << r.raw;
+      EXPECT_EQ(whole_queue(at(1))["total"], 19);
+      break;
+    }
+}
