@@ -1,8 +1,11 @@
 #include "domain/moderation.h"
 
 #include <algorithm>
+#include <functional>
+#include <vector>
 
 #include "base/crypto.h"
+#include "domain/json_text.h"
 #include "domain/validation.h"
 
 namespace roster::moderation {
@@ -194,8 +197,18 @@ uint64_t recent_reporters(const entry& e, millis now, const flag_rule& rule) {
   return n;
 }
 
+millis nth_reporter_at(const entry& e, const flag_rule& rule) {
+  auto n = rule.distinct_reporters;
+  if (n == 0 || e.reporters.size() < n) return 0;
+  std::vector<millis> times;
+  times.reserve(e.reporters.size());
+  for (auto& [who, at] : e.reporters) times.push_back(at);
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(n - 1), times.end(), std::greater<>());
+  return times[n - 1];
+}
+
 bool flagged(const entry& e, millis now, const flag_rule& rule) {
-  return rule.distinct_reporters > 0 && e.pending > 0 && recent_reporters(e, now, rule) >= rule.distinct_reporters;
+  return flagged_by(nth_reporter_at(e, rule), e.pending, now, rule);
 }
 
 rank rank_of(const entry& e, millis now, const flag_rule& rule) {
@@ -209,24 +222,47 @@ bool before(const rank& a, const rank& b) {
   return a.user_id < b.user_id;
 }
 
-json queue_item(const entry& e, millis now, const flag_rule& rule) {
-  auto time_or_null = [](millis t) { return t ? json(format_time(t)) : json(nullptr); };
-  json last = nullptr;
-  if (e.last)
-    last = {{"action", e.last->action}, {"reason", e.last->reason}, {"by", e.last->by},
-            {"at", format_time(e.last->at)}, {"reports", e.last->reports}};
-  return {{"user_id", e.user_id},
-          {"username", e.username.empty() ? json(nullptr) : json(e.username)},
-          {"status", status_of(e)},
-          {"flagged", flagged(e, now, rule)},
-          {"total", e.pending},
-          {"distinct_reporters", e.reporters.size()},
-          {"recent_reporters", recent_reporters(e, now, rule)},
-          {"categories", e.categories},
-          {"first_at", time_or_null(e.first_at)},
-          {"latest_at", time_or_null(e.latest_at)},
-          {"resolved", e.resolved},
-          {"last_decision", last}};
+std::string sort_key(const rank& r) {
+  // Larger counts and later times first: their complements, in fixed-width hex.
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string k;
+  k.reserve(sort_key_size);
+  k.push_back(r.flagged ? '0' : '1');
+  for (uint64_t v : {~r.pending, ~static_cast<uint64_t>(r.latest_at)})
+    for (int shift = 60; shift >= 0; shift -= 4) k.push_back(hex[(v >> shift) & 0xf]);
+  k.append(r.user_id.substr(0, 36));
+  k.resize(sort_key_size, ' ');
+  return k;
+}
+
+std::string queue_item(const entry& e, millis now, const flag_rule& rule) {
+  json_text t(384);
+  auto time_or_null = [&](millis at) -> json_text& { return at ? t.string(format_time(at)) : t.null(); };
+  t.open_object();
+  t.key("categories").open_object();
+  for (auto& [c, n] : e.categories) t.key(c).number(static_cast<int64_t>(n));
+  t.close_object();
+  t.key("distinct_reporters").number(static_cast<int64_t>(e.reporters.size()));
+  t.key("first_at");
+  time_or_null(e.first_at);
+  t.key("flagged").boolean(flagged(e, now, rule));
+  t.key("last_decision");
+  if (e.last) {
+    t.open_object().key("action").string(e.last->action).key("at").string(format_time(e.last->at));
+    t.key("by").string(e.last->by).key("reason").string(e.last->reason);
+    t.key("reports").number(static_cast<int64_t>(e.last->reports)).close_object();
+  } else {
+    t.null();
+  }
+  t.key("latest_at");
+  time_or_null(e.latest_at);
+  t.key("recent_reporters").number(static_cast<int64_t>(recent_reporters(e, now, rule)));
+  t.key("resolved").number(static_cast<int64_t>(e.resolved));
+  t.key("status").string(status_of(e));
+  t.key("total").number(static_cast<int64_t>(e.pending));
+  t.key("user_id").string(e.user_id);
+  t.key("username").nullable(e.username);
+  return t.close_object().take();
 }
 
 } // namespace roster::moderation

@@ -112,7 +112,15 @@ std::string_view status_of(const entry& e);
 
 /// Distinct reporters of pending reports made at or after now - window.
 uint64_t recent_reporters(const entry& e, millis now, const flag_rule& rule);
+/// When the rule's N-th most recent reporter last reported (0: fewer than N
+/// reporters, or the rule is off): the entry is flagged while this lies in
+/// the window. Computed once per change, so a queue of thousands is ranked
+/// without walking every entry's reporters.
+millis nth_reporter_at(const entry& e, const flag_rule& rule);
 bool flagged(const entry& e, millis now, const flag_rule& rule);
+inline bool flagged_by(millis nth_at, uint64_t pending, millis now, const flag_rule& rule) {
+  return pending > 0 && nth_at > 0 && nth_at >= now - rule.window;
+}
 
 /// The order of the queue: flagged first, then more pending reports, then
 /// the newest report, then the user id (stable pages).
@@ -120,14 +128,18 @@ struct rank {
   bool flagged = false;
   uint64_t pending = 0;
   millis latest_at = 0;
-  std::string user_id;
+  std::string_view user_id;
 };
 rank rank_of(const entry& e, millis now, const flag_rule& rule);
 bool before(const rank& a, const rank& b);
+/// A fixed-width text that sorts (as bytes) in queue order: nodes send it
+/// before each item, so the merge of their parts needs no JSON parsing.
+std::string sort_key(const rank& r);
+inline constexpr size_t sort_key_size = 1 + 16 + 16 + 36;
 
-/// The entry as the queue shows it at `now`: {user_id, username, status,
-/// flagged, total, distinct_reporters, recent_reporters, categories,
-/// first_at, latest_at, resolved, last_decision}.
-json queue_item(const entry& e, millis now, const flag_rule& rule);
+/// The entry as the queue shows it at `now` (JSON text): {user_id,
+/// username, status, flagged, total, distinct_reporters, recent_reporters,
+/// categories, first_at, latest_at, resolved, last_decision}.
+std::string queue_item(const entry& e, millis now, const flag_rule& rule);
 
 } // namespace roster::moderation

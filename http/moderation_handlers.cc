@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/crypto.h"
+#include "domain/json_text.h"
 #include "domain/moderation.h"
 #include "domain/social.h"
 #include "http/errors.h"
@@ -15,18 +16,11 @@ namespace {
 
 using nlohmann::json;
 
-/// The queue's order on the merged items of every node (domain/moderation.h
-/// before: flagged, pending reports, newest report, id). Times are RFC 3339
-/// text of one width, so they compare as text.
-bool queue_before(const json& a, const json& b) {
-  auto fa = a.value("flagged", false), fb = b.value("flagged", false);
-  if (fa != fb) return fa;
-  auto ta = a.value("total", uint64_t{0}), tb = b.value("total", uint64_t{0});
-  if (ta != tb) return ta > tb;
-  auto la = a["latest_at"].is_string() ? a["latest_at"].get<std::string>() : std::string();
-  auto lb = b["latest_at"].is_string() ? b["latest_at"].get<std::string>() : std::string();
-  if (la != lb) return la > lb;
-  return a.value("user_id", std::string()) < b.value("user_id", std::string());
+/// Each node's item comes after its sort key (domain/moderation.h
+/// sort_key: bytes in queue order) and a newline.
+std::string_view key_of(const std::string& item) { return std::string_view(item).substr(0, moderation::sort_key_size); }
+std::string_view json_of(const std::string& item) {
+  return item.size() > moderation::sort_key_size ? std::string_view(item).substr(moderation::sort_key_size + 1) : "{}";
 }
 
 /// The most queue items one request may reach (page × page_size).
@@ -83,23 +77,25 @@ void admin_moderation_queue(context& c) {
   }
   auto depth = static_cast<uint32_t>(*page * *page_size);
   std::vector<std::string> missing;
-  std::vector<json> items;
+  std::vector<std::string> items;
   uint64_t total = 0;
   for (auto& part : c.svc.route.scatter(moderation_queue{status, depth}, &missing)) {
     total += part.matched;
-    for (auto& text : part.items) items.push_back(json::parse(text));
+    std::move(part.items.begin(), part.items.end(), std::back_inserter(items));
   }
   auto start = static_cast<size_t>(*page - 1) * static_cast<size_t>(*page_size);
   auto end = std::min(items.size(), start + static_cast<size_t>(*page_size));
-  json page_items = json::array();
+  json_text out(512 + 400 * static_cast<size_t>(*page_size));
+  out.open_object().key("items").open_array();
   if (start < items.size()) {
-    std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(end), items.end(), queue_before);
-    for (size_t i = start; i < end; ++i) page_items.push_back(std::move(items[i]));
+    std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(end), items.end(),
+                      [](const std::string& a, const std::string& b) { return key_of(a) < key_of(b); });
+    for (size_t i = start; i < end; ++i) out.raw(json_of(items[i]));
   }
-  json out = {{"items", std::move(page_items)}, {"page", *page}, {"page_size", *page_size}, {"total", total},
-              {"partial", !missing.empty()}};
-  if (!missing.empty()) out["unreachable_nodes"] = missing;
-  write_json(c.res, 200, out.dump());
+  out.close_array().key("page").number(*page).key("page_size").number(*page_size).key("partial").boolean(!missing.empty());
+  out.key("total").number(static_cast<int64_t>(total));
+  if (!missing.empty()) out.key("unreachable_nodes").value(missing);
+  write_json(c.res, 200, out.close_object().take());
 }
 
 // POST /v1/admin/moderation/queue/{user_id}/resolve {action, reason?,

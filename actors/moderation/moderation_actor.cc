@@ -22,6 +22,7 @@ struct moderation_state {
   struct held {
     uint16_t partition = 0;
     moderation::entry entry;
+    millis nth_at = 0;  // moderation::nth_reporter_at, once per change
   };
   std::unordered_map<std::string, held> entries;  // by the reported user's raw id
 
@@ -52,7 +53,8 @@ struct moderation_state {
   void put(uint16_t p, const std::string& uid16, moderation::entry e) {
     auto it = entries.find(uid16);
     if (it != entries.end() && it->second.entry.version > e.version) return;
-    entries[uid16] = held{p, std::move(e)};
+    auto nth = moderation::nth_reporter_at(e, env->flag_rule);
+    entries[uid16] = held{p, std::move(e), nth};
   }
 
   /// Loads the partitions served now and not loaded; drops the others.
@@ -71,7 +73,7 @@ struct moderation_state {
       if (h.entry.pending == 0) continue;
       depth += 1;
       reports += static_cast<int64_t>(h.entry.pending);
-      flagged += moderation::flagged(h.entry, now, env->flag_rule) ? 1 : 0;
+      flagged += moderation::flagged_by(h.nth_at, h.entry.pending, now, env->flag_rule) ? 1 : 0;
     }
     auto& c = env->counters;
     c.moderation_depth.store(depth, std::memory_order_relaxed);
@@ -82,15 +84,23 @@ struct moderation_state {
   /// This node's part of the queue: the first `limit` entries in `status`.
   scan_reply view(const moderation_queue& q, millis now) {
     std::vector<std::pair<moderation::rank, const moderation::entry*>> match;
-    for (auto& [uid, h] : entries)
-      if (moderation::status_of(h.entry) == q.status) match.emplace_back(moderation::rank_of(h.entry, now, env->flag_rule), &h.entry);
+    match.reserve(entries.size());
+    for (auto& [uid, h] : entries) {
+      auto& e = h.entry;
+      if (moderation::status_of(e) != q.status) continue;
+      bool flagged = moderation::flagged_by(h.nth_at, e.pending, now, env->flag_rule);
+      match.emplace_back(moderation::rank{flagged, e.pending, e.latest_at, e.user_id}, &e);
+    }
     auto n = std::min<size_t>(q.limit, match.size());
     auto by_rank = [](auto& a, auto& b) { return moderation::before(a.first, b.first); };
     std::partial_sort(match.begin(), match.begin() + static_cast<std::ptrdiff_t>(n), match.end(), by_rank);
     scan_reply out;
     out.matched = match.size();
     out.items.reserve(n);
-    for (size_t i = 0; i < n; ++i) out.items.push_back(moderation::queue_item(*match[i].second, now, env->flag_rule).dump());
+    // Each item after its sort key: the HTTP layer merges the nodes' parts by it.
+    for (size_t i = 0; i < n; ++i)
+      out.items.push_back(moderation::sort_key(match[i].first) + '\n' +
+                          moderation::queue_item(*match[i].second, now, env->flag_rule));
     return out;
   }
 };

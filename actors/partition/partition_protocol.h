@@ -10,8 +10,9 @@
 //         retry_outbox{id16} → scan_reply{items: the entry, now pending and due} from
 //           the partition the id names; nothing from the others
 //         moderation_queue{status, limit} → answered by the node's moderation-queue
-//           actor (the gateway asks it, not the hosts): scan_reply{items: queue items,
-//           in queue order, at most `limit`; matched: how many entries match}
+//           actor (the gateway asks it, not the hosts): scan_reply{items: "<sort key>\n<queue
+//           item JSON>" (domain/moderation.h sort_key), in queue order, at most `limit`;
+//           matched: how many entries match}
 //         search_usernames{prefix, after, limit} → scan_reply{items: ["tag","user_id"]
 //           JSON arrays, the partition's first `limit` confirmed username tags
 //           starting with `prefix` and after `after`, sorted}

@@ -2128,7 +2128,7 @@ result<view> on(ctx& c, resolve_reports& op) {
   }
   st.queue = std::move(e);
   announce_queue(st, std::move(encoded));
-  return view{moderation::queue_item(*st.queue, c.now, st.env->flag_rule).dump()};
+  return view{moderation::queue_item(*st.queue, c.now, st.env->flag_rule)};
 }
 
 result<view> on(ctx& c, get_relations&) {

@@ -80,6 +80,29 @@ TEST(ModerationRule, TheQueueOrderIsFlaggedThenTotalThenNewest) {
   EXPECT_FALSE(before(same, same));
 }
 
+TEST(ModerationRule, SortKeysSortInQueueOrder) {
+  std::vector<rank> ranks = {{true, 5, 10, "b"}, {true, 5, 10, "c"}, {false, 1ull << 40, 10, "a"}, {false, 50, 20, "c"},
+                             {false, 50, 20, "d"}, {false, 50, 10, "a"}, {false, 3, 1LL << 45, "a"}, {false, 0, 0, "z"}};
+  for (auto& a : ranks)
+    for (auto& b : ranks) {
+      EXPECT_EQ(sort_key(a) < sort_key(b), before(a, b)) << a.user_id << " " << b.user_id;
+      EXPECT_EQ(sort_key(a).size(), sort_key_size);
+    }
+}
+
+TEST(ModerationRule, TheNthReporterDecidesTheFlagWithoutAWalk) {
+  flag_rule rule{3, 100};
+  entry e{alice};
+  add_report(e, by(reporter(1), 1000));
+  add_report(e, by(reporter(2), 1050));
+  EXPECT_EQ(nth_reporter_at(e, rule), 0);  // two reporters of three
+  add_report(e, by(reporter(3), 1020));
+  add_report(e, by(reporter(1), 1080));  // reporter 1 again: its latest counts
+  EXPECT_EQ(nth_reporter_at(e, rule), 1020);
+  for (millis now : {1000, 1100, 1120, 1121, 1200})
+    EXPECT_EQ(flagged(e, now, rule), recent_reporters(e, now, rule) >= 3) << now;
+}
+
 TEST(ModerationRule, StoredFormsRoundTrip) {
   entry e{alice, "alice"};
   add_report(e, by(reporter(1), 1000, "spam"));
@@ -114,7 +137,7 @@ TEST(ModerationRule, StoredFormsRoundTrip) {
 TEST(ModerationRule, QueueItemShowsPublicFieldsOnly) {
   entry e{alice, "alice"};
   add_report(e, by(reporter(1), 1000));
-  auto item = queue_item(e, 2000, flag_rule{});
+  auto item = nlohmann::json::parse(queue_item(e, 2000, flag_rule{}));
   EXPECT_EQ(item["user_id"], alice);
   EXPECT_EQ(item["status"], "pending");
   EXPECT_EQ(item["total"], 1);
