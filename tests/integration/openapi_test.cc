@@ -117,6 +117,44 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     EXPECT_EQ(s.as(t_reg, "GET", "/v1/blocks").status, 200);
     EXPECT_EQ(s.as(t_reg, "DELETE", "/v1/blocks/" + dev_id).status, 204);
     EXPECT_EQ(s.as(t_reg, "DELETE", "/v1/blocks/" + ann_id).status, 400);
+    // Reports and moderation: ann reports the device user (no block), the guest reports it too
+    // (with the block); the queue, the relations, a warning and a ban resolve them.
+    auto filed = s.as(t_reg, "POST", "/v1/reports",
+                      {{"user_id", dev_id}, {"category", "cheating"}, {"reason", "aimbot"}, {"block", false}});
+    EXPECT_EQ(filed.status, 202) << filed.raw;
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/reports", {{"user_id", ann_id}, {"category", "spam"}}).status, 400);
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/reports", {{"user_id", dev_id}, {"category", "Not A Word"}, {"colour", 1}}).status, 400);
+    EXPECT_EQ(s.as(t_reg, "POST", "/v1/reports", {{"user_id", "00000000-0000-4000-8000-000000000000"}, {"category", "spam"}}).status,
+              404);
+    EXPECT_EQ(s.call("POST", "/v1/reports", {{"user_id", dev_id}, {"category", "spam"}}).status, 401);
+    auto queue = s.admin("GET", "/v1/admin/moderation/queue?status=pending&page=1&page_size=10");
+    EXPECT_EQ(queue.status, 200) << queue.raw;
+    EXPECT_EQ(queue.body["total"], 1) << queue.raw;
+    EXPECT_EQ(s.admin("GET", "/v1/admin/moderation/queue?status=open").status, 400);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/moderation/queue?page=100&page_size=200").status, 400);
+    EXPECT_EQ(s.call("GET", "/v1/admin/moderation/queue").status, 401);
+    auto relations = s.admin("GET", "/v1/admin/users/" + dev_id + "/relations");
+    EXPECT_EQ(relations.status, 200) << relations.raw;
+    EXPECT_EQ(relations.body["reported_by"].size(), 1u) << relations.raw;
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users/" + ann_id + "/relations").status, 200);
+    EXPECT_EQ(s.admin("GET", "/v1/admin/users/00000000-0000-4000-8000-000000000000/relations").status, 404);
+    EXPECT_EQ(s.call("GET", "/v1/admin/users/" + dev_id + "/relations").status, 401);
+    std::string resolve = "/v1/admin/moderation/queue/" + dev_id + "/resolve";
+    EXPECT_EQ(s.admin("POST", resolve, {{"action", "warn"}}).status, 400);  // a warning needs a reason
+    EXPECT_EQ(s.admin("POST", resolve, {{"action", "clean"}, {"duration", "1h"}}).status, 400);
+    EXPECT_EQ(s.call("POST", resolve, {{"action", "clean"}}).status, 401);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/moderation/queue/" + bob_id + "/resolve", {{"action", "clean"}}).status, 404);
+    EXPECT_EQ(s.admin("POST", "/v1/admin/moderation/queue/not-a-uuid/resolve", {{"action", "clean"}}).status, 404);
+    auto warned = s.admin("POST", resolve, {{"action", "warn"}, {"reason", "play fair"}});
+    EXPECT_EQ(warned.status, 200) << warned.raw;
+    EXPECT_EQ(s.admin("POST", resolve, {{"action", "clean"}}).status, 404);  // nothing pending any more
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/account/logs").status, 200);        // moderation_warn
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/notifications").status, 200);       // the warning
+    EXPECT_EQ(s.as(token_of(guest), "POST", "/v1/reports", {{"user_id", dev_id}, {"category", "cheating"}}).status, 202);
+    auto banned = s.admin("POST", resolve, {{"action", "ban"}, {"reason", "wallhack"}, {"duration", 3600}});
+    EXPECT_EQ(banned.status, 200) << banned.raw;
+    EXPECT_EQ(s.admin("GET", "/v1/admin/moderation/queue?status=resolved").status, 200);
+    EXPECT_EQ(s.as(token_of(guest), "GET", "/v1/account/logs").status, 200);  // report, social_blocked
     // Phone codes: the SMS is read from the log sender's file for one login that succeeds.
     EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 202);
     EXPECT_EQ(s.call("POST", "/v1/auth/phone-code", {{"phone", "+14155550100"}}).status, 429);
@@ -283,6 +321,7 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     std::string t_bob = token_of(bob);
     EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/block").status, 200);
     EXPECT_EQ(s.as(t_bob, "GET", "/v1/account").status, 403);
+    EXPECT_EQ(s.as(t_bob, "POST", "/v1/reports", {{"user_id", ann_id}, {"category", "spam"}}).status, 403);
     EXPECT_EQ(s.login("bob").status, 403);
     EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/unblock").status, 200);
     EXPECT_EQ(s.admin("POST", "/v1/admin/users/" + bob_id + "/activate").status, 200);
