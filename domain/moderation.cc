@@ -211,8 +211,9 @@ bool flagged(const entry& e, millis now, const flag_rule& rule) {
   return flagged_by(nth_reporter_at(e, rule), e.pending, now, rule);
 }
 
-rank rank_of(const entry& e, millis now, const flag_rule& rule) {
-  return rank{flagged(e, now, rule), e.pending, e.latest_at, e.user_id};
+rank rank_of(const entry& e, bool flagged) {
+  millis at = e.pending > 0 || !e.last ? e.latest_at : e.last->at;
+  return rank{flagged, e.pending, at, e.user_id};
 }
 
 bool before(const rank& a, const rank& b) {

@@ -123,14 +123,16 @@ inline bool flagged_by(millis nth_at, uint64_t pending, millis now, const flag_r
 }
 
 /// The order of the queue: flagged first, then more pending reports, then
-/// the newest report, then the user id (stable pages).
+/// the newest report (or decision), then the user id (stable pages).
 struct rank {
   bool flagged = false;
   uint64_t pending = 0;
   millis latest_at = 0;
   std::string_view user_id;
 };
-rank rank_of(const entry& e, millis now, const flag_rule& rule);
+/// A resolved entry ranks by its decision's time in place of the newest
+/// report: the latest decisions first.
+rank rank_of(const entry& e, bool flagged);
 bool before(const rank& a, const rank& b);
 /// A fixed-width text that sorts (as bytes) in queue order: nodes send it
 /// before each item, so the merge of their parts needs no JSON parsing.

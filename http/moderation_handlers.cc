@@ -44,7 +44,11 @@ void file_report(context& c) {
     return write_error(c.res, e);
   }
   auto& route = c.svc.route;
-  // The block also tells whether the user exists; without it, ask.
+  // The caller's session first (401/403 before anything about the other
+  // user); the block also tells whether the user exists; without it, ask.
+  if (!in->block)
+    if (auto me = route.call_user(who->uid16, authenticate{}, who->token_hash, c.client); !me)
+      return write_error(c.res, me.err());
   if (in->block) {
     auto blocked = route.call_user(who->uid16, social_change{other, static_cast<uint8_t>(social::op::block)},
                                    who->token_hash, c.client);

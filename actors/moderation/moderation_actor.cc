@@ -89,7 +89,7 @@ struct moderation_state {
       auto& e = h.entry;
       if (moderation::status_of(e) != q.status) continue;
       bool flagged = moderation::flagged_by(h.nth_at, e.pending, now, env->flag_rule);
-      match.emplace_back(moderation::rank{flagged, e.pending, e.latest_at, e.user_id}, &e);
+      match.emplace_back(moderation::rank_of(e, flagged), &e);
     }
     auto n = std::min<size_t>(q.limit, match.size());
     auto by_rank = [](auto& a, auto& b) { return moderation::before(a.first, b.first); };

@@ -1405,6 +1405,9 @@ std::deque<uint64_t>* notification_seqs(user_actor_state& st) {
 /// cannot be read.
 std::optional<notification> notify_user(ctx& c, write_batch& b, std::string title, std::string body, json data) {
   auto& st = c.st;
+  // Read first: a failure must not have taken an event number.
+  auto* seqs = notification_seqs(st);
+  if (!seqs) return std::nullopt;
   notification n;
   n.title = std::move(title);
   n.body = std::move(body);
@@ -1414,8 +1417,6 @@ std::optional<notification> notify_user(ctx& c, write_batch& b, std::string titl
   emit(c, b, event_type::notification, shown);
   n.seq = st.user->event_seq;
   b.put(keys::notification(st.partition, st.uid16.view(), n.seq), encode_notification(n));
-  auto* seqs = notification_seqs(st);
-  if (!seqs) return std::nullopt;
   seqs->push_back(n.seq);
   while (seqs->size() > st.env->notifications_kept) {
     b.remove(keys::notification(st.partition, st.uid16.view(), seqs->front()));

@@ -90,6 +90,16 @@ TEST(ModerationRule, SortKeysSortInQueueOrder) {
     }
 }
 
+TEST(ModerationRule, ResolvedEntriesRankByTheirDecisionNewestFirst) {
+  entry a{alice}, b{reporter(9)};
+  add_report(a, by(reporter(1), 100));
+  add_report(b, by(reporter(1), 900));
+  resolve(a, decision{"clean", "", "ops", 5000});
+  resolve(b, decision{"clean", "", "ops", 4000});
+  EXPECT_TRUE(before(rank_of(a, false), rank_of(b, false)));
+  EXPECT_EQ(rank_of(a, false).latest_at, 5000);
+}
+
 TEST(ModerationRule, TheNthReporterDecidesTheFlagWithoutAWalk) {
   flag_rule rule{3, 100};
   entry e{alice};
