@@ -52,6 +52,7 @@ struct actor_env {
   size_t notifications_kept = 1000;  // per user (notifications.keep_per_user)
   size_t max_friends = 1000;  // social.max_friends: friends and sent invites per user
   moderation::flag_rule flag_rule;  // moderation.flag_distinct_reporters / flag_window
+  size_t reports_per_minute = 30;   // moderation.reports_per_minute per reporter (0: no limit)
   /// One-time codes and link tokens (auth.code_*; domain/codes.h), the base
   /// of the links, and the texts of the messages that carry them.
   code_policy codes;

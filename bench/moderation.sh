@@ -24,7 +24,7 @@ FP=$(free_port)
 FLOOR_PID=${PIDS[-1]}
 wait_http "$FP" /
 RP=$(free_port)
-ROSTER_HTTP_THREADS="$THREADS" "$BUILD/roster" serve \
+ROSTER_HTTP_THREADS="$THREADS" ROSTER_MODERATION_REPORTS_PER_MINUTE=0 "$BUILD/roster" serve \
   --http-listen "127.0.0.1:$RP" --data-dir "$WORK/data" --admin-key "$KEY" --log-level warn \
   > "$WORK/roster.log" 2>&1 & PIDS+=($!)
 ROSTER_PID=${PIDS[-1]}

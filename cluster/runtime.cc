@@ -98,6 +98,7 @@ struct node_runtime::impl {
     env->max_friends = static_cast<size_t>(c.social.max_friends);
     env->flag_rule = moderation::flag_rule{static_cast<uint64_t>(std::max<int64_t>(0, c.moderation.flag_distinct_reporters)),
                                            c.moderation.flag_window};
+    env->reports_per_minute = static_cast<size_t>(std::max<int64_t>(0, c.moderation.reports_per_minute));
     env->codes = code_policy{c.auth.code_ttl, 5, c.auth.code_send_per_minute, c.auth.code_send_per_hour};
     env->link_base_url = c.auth.link_base_url;
     env->require_verified_email = c.auth.require_verified_email;

@@ -119,6 +119,7 @@ const std::vector<key_def>& key_table() {
     ROSTER_KEY("webhooks.events", string_list, strs, webhooks.events),
     ROSTER_KEY("moderation.flag_distinct_reporters", integer, int64_t, moderation.flag_distinct_reporters),
     ROSTER_KEY("moderation.flag_window", duration, millis, moderation.flag_window),
+    ROSTER_KEY("moderation.reports_per_minute", integer, int64_t, moderation.reports_per_minute),
     ROSTER_KEY("social.max_friends", integer, int64_t, social.max_friends),
     ROSTER_KEY("limits.registrations_per_minute", integer, int64_t, limits.registrations_per_minute),
     ROSTER_KEY("limits.code_sends_per_minute", integer, int64_t, limits.code_sends_per_minute),

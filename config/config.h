@@ -115,6 +115,7 @@ struct webhooks_config {
 struct moderation_config {
   int64_t flag_distinct_reporters = 5;
   millis flag_window = 24 * 3'600'000;
+  int64_t reports_per_minute = 30;  // per reporting user (its actor counts); 0 = no limit
 };
 
 struct social_config {

@@ -105,6 +105,9 @@ struct user_actor_state {
   /// The user's moderation queue entry (keys::queue_entry): read at the
   /// first report or decision about the user.
   std::optional<moderation::entry> queue;
+  /// When the user filed its reports of the last minute (memory only: the
+  /// limit moderation.reports_per_minute; a new actor starts afresh).
+  std::deque<millis> report_times;
 
   /// Nothing waits to be delivered to another user's actor.
   bool no_intents() const { return intents.empty() && report_intents.empty(); }
@@ -2044,6 +2047,14 @@ caf::result<user_reply> report_request(self_ptr self, user_request& req) {
   auto s = authenticated_session(c);
   if (!s) return fail(s.err());
   if (op.other.size() != 16 || op.other == st.uid16.str()) return fail(make_error(errc::invalid_request, "invalid user"));
+  // Reports fill the reported user's partition: a reporter files at most
+  // moderation.reports_per_minute of them.
+  while (!st.report_times.empty() && st.report_times.front() <= c.now - 60'000) st.report_times.pop_front();
+  if (auto most = st.env->reports_per_minute; most > 0 && st.report_times.size() >= most) {
+    error e = make_error(errc::rate_limited, "too many reports; slow down");
+    e.retry_after = std::max<int64_t>(1, (st.report_times.front() + 60'000 - c.now + 999) / 1000);
+    return fail(e);
+  }
   // The report's id: its time first, so a user's reports are stored oldest first.
   std::string id16;
   keys::append_u64(id16, static_cast<uint64_t>(c.now));
@@ -2056,6 +2067,7 @@ caf::result<user_reply> report_request(self_ptr self, user_request& req) {
   add_log(c, b, "report", true, {{"user_id", uuid_to_string(other)}, {"category", op.category}});
   if (!commit(c, b)) return fail(store_failed(c));
   auto key = other + id16;
+  st.report_times.push_back(c.now);
   st.report_intents[key] = text;
   arm_retry(self);
   auto body = json{{"category", op.category},

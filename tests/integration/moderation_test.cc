@@ -147,6 +147,20 @@ TEST(Moderation, BadReportsGetTheirErrors) {
   EXPECT_EQ(s.raw("POST", "/v1/reports", "{", "application/json", {{"Authorization", "Bearer " + a.token}}).status, 400);
 }
 
+TEST(Moderation, AReporterFilesAtMostReportsPerMinute) {
+  roster_server s(env{{"ROSTER_MODERATION_REPORTS_PER_MINUTE", "3"}});
+  auto by = guest(s), other = guest(s);
+  std::vector<player> targets;
+  for (int i = 0; i < 4; ++i) targets.push_back(guest(s));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(report(s, by, targets[i]).status, 202);
+  auto over = report(s, by, targets[3]);
+  EXPECT_EQ(over.status, 429) << over.raw;
+  EXPECT_EQ(code_of(over), "rate_limited");
+  EXPECT_GE(std::stoi(over.header("Retry-After")), 1);
+  EXPECT_EQ(queue(s)["total"], 3);
+  EXPECT_EQ(report(s, other, targets[3]).status, 202);  // another reporter is not held back
+}
+
 TEST(Moderation, ResolvingBanWarnAndCleanRecordsWhoDecided) {
   roster_server s(env{{"ROSTER_ADMIN_KEYS", "test-admin-key-0123456789,mod-kim:kim-admin-key-0123456789"}});
   auto cheat = named(s, "cheater"), rude = named(s, "rude_one"), fine = named(s, "fine_one"), r1 = guest(s), r2 = guest(s);
