@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 #include "base/crypto.h"
@@ -36,15 +37,29 @@ void read_reason(const json& body, error& e, std::string& out, bool required) {
   else if (required && out.empty()) e.fields["reason"] = "must not be empty";
 }
 
+/// A stored field of the expected JSON type, else `fallback` (a number
+/// stored as a float is not read as an integer: that conversion is UB when
+/// it does not fit).
 template <class T>
 T field(const json& j, const char* k, T fallback) {
   auto it = j.find(k);
-  if (it == j.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const json::exception&) {
-    return fallback;
+  if (it == j.end()) return fallback;
+  if constexpr (std::is_integral_v<T>) {
+    return it->is_number_integer() ? it->template get<T>() : fallback;
+  } else {
+    return it->is_string() ? it->template get<T>() : fallback;
   }
+}
+
+/// A stored {name: integer} object; other values are skipped.
+template <class V>
+std::map<std::string, V> int_map(const json& j, const char* k) {
+  std::map<std::string, V> out;
+  auto it = j.find(k);
+  if (it == j.end() || !it->is_object()) return out;
+  for (auto& [name, v] : it->items())
+    if (v.is_number_integer()) out.emplace(name, v.template get<V>());
+  return out;
 }
 
 std::optional<json> parse_object(std::string_view text) {
@@ -157,8 +172,8 @@ std::optional<entry> decode_entry(std::string_view text) {
   e.username = field<std::string>(*j, "name", "");
   e.version = field<uint64_t>(*j, "v", 0);
   e.pending = field<uint64_t>(*j, "pending", 0);
-  e.reporters = field<std::map<std::string, millis>>(*j, "reporters", {});
-  e.categories = field<std::map<std::string, uint64_t>>(*j, "categories", {});
+  e.reporters = int_map<millis>(*j, "reporters");
+  e.categories = int_map<uint64_t>(*j, "categories");
   e.first_at = field<millis>(*j, "first_at", 0);
   e.latest_at = field<millis>(*j, "latest_at", 0);
   e.resolved = field<uint64_t>(*j, "resolved", 0);

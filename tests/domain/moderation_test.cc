@@ -130,6 +130,12 @@ TEST(ModerationRule, StoredFormsRoundTrip) {
   ASSERT_TRUE(back->last);
   EXPECT_EQ(back->last->action, "ban");
   EXPECT_EQ(back->last->at, 2000);
+  // Numbers stored as floats are not integers (converting one that does not fit is UB).
+  auto odd = decode_entry(R"({"id":"x","pending":2.5e31,"reporters":{"a":1.5e300,"b":7},"categories":{"c":-1.5}})");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->pending, 0u);
+  EXPECT_EQ(odd->reporters.size(), 1u);
+  EXPECT_TRUE(odd->categories.empty());
   EXPECT_FALSE(decode_entry("not json"));
   EXPECT_FALSE(decode_entry("{}"));
 
