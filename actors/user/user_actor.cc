@@ -96,6 +96,10 @@ struct user_actor_state {
   /// Deliveries waiting for their answer, by the other user's raw id.
   std::set<std::string> delivering;
   uint32_t invites_in_flight = 0;    // forwarded to the pairs' owners, not answered yet
+  /// Invites forwarded whose owner did not answer (it may have decided
+  /// before the forward's deadline): by the other user's raw id, counted
+  /// against the limit until this time or until the half counts itself.
+  std::map<std::string, millis> unsettled_invites;
 
   void set_online(bool now_online) {
     if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
@@ -225,8 +229,12 @@ void load(user_actor_state& st) {
   st.load_failed = false;
   auto raw = db.get(keys::user_record(st.partition, st.uid16.view()));
   if (raw && raw->has_value()) st.user = decode_user(**raw);
+  // A record that cannot be decoded is not an absent user: answered as
+  // absent, the other halves of its pairs would drop it for good.
   status scanned;
-  if (raw && st.user)
+  if (raw && raw->has_value() && !st.user)
+    scanned = status(make_error(errc::internal, "the user record cannot be decoded"));
+  if (raw && st.user && scanned)
     scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16.view()), [&](std::string_view, std::string_view v) {
       if (auto s = decode_session(v)) st.sessions.load(std::move(*s));
       return true;
@@ -784,6 +792,16 @@ result<revoked> on(ctx& c, recover_password& op) {
 
 constexpr auto intent_retry = std::chrono::milliseconds(1000);
 constexpr auto peer_timeout = std::chrono::seconds(2);
+/// A forward's deadline (peer_decide::deadline) is this long after it is
+/// sent: the owner refuses it after that, half a second before its requester
+/// gives up (peer_timeout), which allows for the nodes' clocks differing by
+/// up to that much.
+constexpr millis forward_deadline = 1500;
+/// How long an invite whose forward was not answered keeps counting
+/// against the limit after its deadline: the owner decided it before the
+/// deadline or never, and delivers what it decided at once and then every
+/// intent_retry, so its half arrives well within this while both nodes run.
+constexpr millis unsettled_invite_hold = 10'000;
 /// The version of a half whose other user was deleted: nothing comes after it.
 constexpr uint64_t gone_version = ~uint64_t{0};
 
@@ -811,10 +829,20 @@ bool ensure_edges(user_actor_state& st) {
 }
 
 /// Pairs that count against the user's social.max_friends, invites being
-/// forwarded included.
-size_t counted(const user_actor_state& st) {
+/// forwarded included, and invites whose forward was not answered (until
+/// their half arrives or unsettled_invite_hold has passed).
+size_t counted(user_actor_state& st, millis now) {
   size_t n = st.invites_in_flight;
   for (auto& [other, h] : *st.edges) n += social::counts_for(h.pair, lower_than(st, other)) ? 1 : 0;
+  for (auto it = st.unsettled_invites.begin(); it != st.unsettled_invites.end();) {
+    if (it->second < now) {
+      it = st.unsettled_invites.erase(it);
+      continue;
+    }
+    auto e = st.edges->find(it->first);
+    if (e == st.edges->end() || !social::counts_for(e->second.pair, lower_than(st, it->first))) ++n;
+    ++it;
+  }
   return n;
 }
 
@@ -895,6 +923,9 @@ void settle(self_ptr self, const std::string& other, const social::intent& sent,
   auto& st = self->state;
   auto it = st.intents.find(other);
   if (it == st.intents.end() || !(it->second.pair == sent.pair) || it->second.gone != sent.gone) return;
+  // The other half does not hold it (its version is lower): not delivered,
+  // sent again at the next retry.
+  if (!r.gone && !sent.gone && r.version < sent.pair.version) return;
   write_batch b;
   b.remove(keys::intent(st.partition, st.uid16.view(), other));
   // The other user does not exist (any more): nothing can be paired with it.
@@ -920,6 +951,35 @@ void settle(self_ptr self, const std::string& other, const social::intent& sent,
     return;
   }
   st.intents.erase(it);
+}
+
+/// The other half stores a version above this owner's (the owner's
+/// partition was restored from an older backup, or its half was lost): the
+/// owner's state goes on from above it, and is delivered again, so that the
+/// other half takes it and both agree.
+void catch_up(self_ptr self, const std::string& other, uint64_t theirs) {
+  auto& st = self->state;
+  if (!st.user || !lower_than(st, other) || theirs == gone_version || !ensure_edges(st)) return;
+  auto cur = half_pair(st, other);
+  if (cur.version >= theirs) return;  // a gone half's version is above any
+  auto next = cur;
+  next.version = theirs + 1;
+  next.updated_at = now_ms();
+  write_batch b;
+  put_half(st, b, other, next, nullptr);
+  social::intent in{next, false};
+  b.put(keys::intent(st.partition, st.uid16.view(), other), social::encode_intent(in));
+  if (auto w = st.env->db->write(b); !w.ok()) {
+    spdlog::warn("user actor: cannot catch a pair up: {}", w.err().message);
+    forget(st);
+    load(st);
+    return;
+  }
+  spdlog::warn("user actor: a pair's other half was at version {}, its owner at {}: delivered again from {}", theirs,
+               cur.version, next.version);
+  st.intents[other] = in;
+  arm_retry(self);
+  deliver(self, other, nullptr);
 }
 
 /// What a delivery tells the one who waits for it: the other user is gone
@@ -953,6 +1013,7 @@ void send_sync(self_ptr self, const std::string& other, const social::intent& in
         auto* p = std::get_if<social_pair>(&r.value);
         try {
           if (p && stored) settle(self, other, in, *p);
+          if (p && !p->gone) catch_up(self, other, p->version);
         } catch (const std::exception& e) {
           spdlog::error("user actor: settling an intent: {}", log_safe(e.what()));
         }
@@ -1006,18 +1067,29 @@ result<social::pair_state> owner_decide(ctx& c, const std::string& other, social
   return *next;
 }
 
+/// The answer for a user who does not exist.
+social_pair gone_pair() {
+  social_pair p;
+  p.gone = true;
+  return p;
+}
+
 result<social_pair> on(ctx& c, peer_decide& op) {
   auto& st = c.st;
   auto o = social::op_from(op.op);
   if (!o || op.from.size() != 16 || !lower_than(st, op.from)) return make_error(errc::invalid_request, "not the pair's owner");
-  if (!st.user) return social_pair{{}, true};
+  // Its requester has given up waiting (and told its client so): applied
+  // now, it could undo an operation acknowledged since.
+  if (c.now > op.deadline) return unavailable_error();
+  if (!st.user) return gone_pair();
   if (!ensure_edges(st)) return unavailable_error();
   social::peer_summary peer{op.from_username, op.from_display_name, op.from_avatar_url};
   auto next = owner_decide(c, op.from, *o, false, op.from_count, &peer);
   if (!next) return next.err();
   deliver(c.self, op.from, nullptr);  // the initiator stores the answer; this settles the intent
   auto me = summary_of(st);
-  return social_pair{social::encode_half({*next, {}}), false, me.username, me.display_name, me.avatar_url};
+  return social_pair{social::encode_half({*next, {}}), false, me.username, me.display_name, me.avatar_url,
+                     next->version};
 }
 
 result<social_pair> on(ctx& c, peer_sync& op) {
@@ -1025,7 +1097,7 @@ result<social_pair> on(ctx& c, peer_sync& op) {
   auto in = social::decode_intent(op.intent);
   if (!in || op.from.size() != 16 || op.from == st.uid16.str() || (!in->gone && lower_than(st, op.from)))
     return make_error(errc::invalid_request, "malformed intent");
-  if (!st.user) return social_pair{{}, true};
+  if (!st.user) return gone_pair();
   if (!ensure_edges(st)) return unavailable_error();
   auto cur = half_pair(st, op.from);
   social::pair_state next = in->pair;
@@ -1048,8 +1120,9 @@ result<social_pair> on(ctx& c, peer_sync& op) {
   if (!commit(c, b)) return store_failed(c);
   if (dropped) st.intents.erase(op.from);
   auto me = summary_of(st);
-  return social_pair{social::encode_half({half_pair(st, op.from), {}}), false, me.username, me.display_name,
-                     me.avatar_url};
+  auto stored = half_pair(st, op.from);
+  return social_pair{social::encode_half({stored, {}}), false, me.username, me.display_name, me.avatar_url,
+                     stored.version};
 }
 
 result<deleted> delete_now(ctx& c, const char* event) {
@@ -1810,6 +1883,32 @@ void finish(self_ptr self, uint64_t id, Answer&& a) {
   rp.deliver(std::forward<Answer>(a));
 }
 
+/// The caller owns the pair: decides, stores, delivers, and answers `id`
+/// once the other half has it (or did not answer in time: the intent is
+/// stored and delivered later).
+void owner_change(self_ptr self, uint64_t id, const std::string& other, social::op o, const client_info& client) {
+  auto& st = self->state;
+  try {
+    if (!st.user) return finish(self, id, to_caf(make_error(errc::unauthorized, "invalid session")));
+    if (!ensure_edges(st)) return finish(self, id, to_caf(unavailable_error()));
+    user_request env;
+    env.client = client;
+    ctx c{self, st, env, now_ms(), false, {}, {}};
+    auto cur = half_pair(st, other);
+    if (cur.version == gone_version) return finish(self, id, to_caf(not_found()));
+    auto next = owner_decide(c, other, o, true, counted(st, c.now), nullptr);
+    if (!next) return finish(self, id, to_caf(next.err()));
+    if (*next == cur) return finish(self, id, user_reply{view{social_item(st, other)}});
+    deliver(self, other, [self, id, other](std::optional<bool> gone) {
+      if (gone && *gone) return finish(self, id, to_caf(not_found()));
+      finish(self, id, user_reply{view{social_item(self->state, other)}});
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("user actor: {}", log_safe(e.what()));
+    finish(self, id, to_caf(make_error(errc::internal, "internal error")));
+  }
+}
+
 caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   auto& st = self->state;
   auto& op = std::get<social_change>(req.op);
@@ -1826,17 +1925,20 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   // (A response promise is made only once nothing more is answered here:
   // once made, it alone answers the request.)
   if (lower_than(st, other)) {
-    auto next = owner_decide(c, other, *o, true, counted(st), nullptr);
-    if (!next) return fail(next.err());
-    if (*next == cur && cur.version != 0) return user_reply{view{social_item(st, other)}};
     auto id = hold(self);
     auto rp = st.open_requests.at(id);
-    auto answer = [self, id, other](std::optional<bool> gone) {
+    if (cur.version != 0) {
+      owner_change(self, id, other, *o, req.client);
+      return rp;
+    }
+    // First contact: whether the other user exists is asked before anything
+    // is written, so that an id of nobody leaves no half, intent or log
+    // entry behind (404). No answer (its node is down): decided all the
+    // same; the intent waits for it.
+    send_sync(self, other, social::intent{}, false, [self, id, other, o = *o, client = req.client](std::optional<bool> gone) {
       if (gone && *gone) return finish(self, id, to_caf(not_found()));
-      finish(self, id, user_reply{view{social_item(self->state, other)}});
-    };
-    if (!(*next == cur)) deliver(self, other, answer);
-    else send_sync(self, other, social::intent{}, false, answer);  // first contact, nothing changed: does it exist?
+      owner_change(self, id, other, o, client);
+    });
     return rp;
   }
   auto host = caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)));
@@ -1847,13 +1949,19 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   user_request fwd;
   fwd.user_id = other;
   fwd.credential = st.env->credential;
-  fwd.op = peer_decide{st.uid16.str(), op.op, counted(st), me.username, me.display_name, me.avatar_url};
+  auto deadline = c.now + forward_deadline;
+  fwd.op = peer_decide{st.uid16.str(), op.op, counted(st, c.now), me.username, me.display_name, me.avatar_url, deadline};
   bool invite = *o == social::op::invite;
   if (invite) ++st.invites_in_flight;
+  // An invite the owner may have decided without this actor hearing of it
+  // counts until its half arrives (or for unsettled_invite_hold).
+  auto unsettled = [self, other, invite, deadline] {
+    if (invite) self->state.unsettled_invites[other] = deadline + unsettled_invite_hold;
+  };
   auto client = req.client;
   self->request(host, peer_timeout, std::move(fwd))
     .then(
-      [self, id, other, invite, client](const user_reply& r) {
+      [self, id, other, invite, client, unsettled](const user_reply& r) {
         auto& st = self->state;
         if (invite) --st.invites_in_flight;
         try {
@@ -1861,7 +1969,10 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
           if (!p) return finish(self, id, to_caf(unavailable_error()));
           if (p->gone) return finish(self, id, to_caf(not_found()));
           auto h = social::decode_half(p->half);
-          if (!h || !st.user || !ensure_edges(st)) return finish(self, id, to_caf(unavailable_error()));
+          if (!h || !st.user || !ensure_edges(st)) {
+            unsettled();
+            return finish(self, id, to_caf(unavailable_error()));
+          }
           user_request env;
           env.client = client;
           ctx c{self, st, env, now_ms(), false, {}, {}};
@@ -1872,7 +1983,10 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
             social::peer_summary peer{p->username, p->display_name, p->avatar_url};
             put_half(st, b, other, h->pair, &peer);
             social_events(c, b, other, cur, h->pair, true);
-            if (!commit(c, b)) return finish(self, id, to_caf(store_failed(c)));
+            if (!commit(c, b)) {
+              unsettled();
+              return finish(self, id, to_caf(store_failed(c)));
+            }
           }
           finish(self, id, user_reply{view{social_item(st, other)}});
         } catch (const std::exception& e) {
@@ -1880,8 +1994,16 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
           finish(self, id, to_caf(make_error(errc::internal, "internal error")));
         }
       },
-      [self, id, invite](caf::error& e) {
-        if (invite) --self->state.invites_in_flight;
+      [self, id, invite, unsettled](caf::error& e) {
+        if (invite) {
+          --self->state.invites_in_flight;
+          // The owner's own refusals (blocked, at the limit, no such user)
+          // are answers; anything else may hide a decision.
+          auto code = from_caf(e).code;
+          if (code != errc::forbidden && code != errc::limit_reached && code != errc::not_found &&
+              code != errc::invalid_request)
+            unsettled();
+        }
         finish(self, id, std::move(e));
       });
   return rp;

@@ -216,7 +216,7 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
   for (int i = 0; i < deletions_n; ++i) deletion_slots.insert(100 + i * (ops_n - 200) / deletions_n);
 
   std::atomic<int> next_op{0};
-  std::atomic<int> acked{0}, unknown{0}, deleted_ok{0};
+  std::atomic<int> answered{0}, modelled{0}, unknown{0}, deleted_ok{0};
   std::mutex failures_mutex;
   std::vector<std::string> failures;
   auto fail = [&](std::string what) {
@@ -316,6 +316,7 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
           ++unknown;
           break;
         }
+        ++answered;
         if (life_of(other) != life::alive) {
           // The other user is (or may be) gone; its half may not have heard
           // yet, so the answer may still be the pair's; at the end the pair
@@ -339,7 +340,7 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
         if (want == 200 && r.body.value("state", "") != (view_of(next, side).empty() ? "none" : view_of(next, side)))
           fail(what + "the answer shows " + r.raw + ", the model says " + view_of(next, side));
         p = next;
-        ++acked;
+        ++modelled;
         break;
       }
     }
@@ -357,7 +358,7 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
   usable[2] = false;
   at(2).kill9();
   std::cout << "[          ] node-3 killed at operation " << next_op << "\n";
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
   while (in_flight[2] > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   at(2).start();
   bool back = true;
@@ -457,16 +458,21 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   } while (std::chrono::steady_clock::now() < deadline);
 
+  // uncertain: of pairs of users who live; related: certain, and not "nothing" on both sides
   int uncertain = 0, related = 0;
   for (int a = 0; a < users_n; ++a)
     for (int b = a + 1; b < users_n; ++b) {
-      uncertain += model[a * users_n + b].uncertain;
-      related += !view_of(model[a * users_n + b], 0).empty() || !view_of(model[a * users_n + b], 1).empty();
+      auto& p = model[a * users_n + b];
+      bool alive = life_of(a) == life::alive && life_of(b) == life::alive;
+      uncertain += alive && p.uncertain;
+      related += !p.uncertain && life_of(a) == life::alive && life_of(b) == life::alive &&
+                 (!view_of(p, 0).empty() || !view_of(p, 1).empty());
     }
   auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
-  std::cout << "[          ] " << acked << " operations acknowledged, " << unknown << " not answered, "
-            << deleted_ok << " deletions; " << uncertain << " uncertain pairs, " << related
-            << " related pairs in the model; converged after " << round << " rounds; " << took << " s\n";
+  std::cout << "[          ] " << answered << " operations answered (" << modelled << " checked against the model), "
+            << unknown << " not answered, " << deleted_ok << " deletions; " << uncertain << " uncertain pairs, "
+            << related << " related pairs checked against the model; converged after " << round << " rounds; "
+            << took << " s\n";
 
   std::string first;
   for (size_t i = 0; i < std::min<size_t>(failures.size(), 10); ++i) first += "\n  " + failures[i];
@@ -475,8 +481,9 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
   for (size_t i = 0; i < std::min<size_t>(wrong.size(), 20); ++i) first += "\n  " + wrong[i];
   EXPECT_TRUE(wrong.empty()) << wrong.size() << " pairs wrong after 30 s:" << first << "\n" << logs();
   // The run proves something only if most operations were answered and the
-  // model holds relations on both sides of the failures.
-  EXPECT_GT(acked.load(), ops_n * 8 / 10);
+  // model holds many relations at the end.
+  EXPECT_GT(answered.load(), ops_n * 3 / 4);
+  EXPECT_GT(modelled.load(), ops_n * 4 / 10);
   EXPECT_GT(related, 100);
   EXPECT_GE(deleted_ok.load(), deletions_n / 2);
 }
