@@ -786,9 +786,13 @@ result<revoked> on(ctx& c, recover_password& op) {
 // other user's actor until that actor confirms it: at once, again every
 // intent_retry while it fails, and after a restart or a handoff from the
 // store (the partition host wakes users with intents: resume_atom). The
-// other user forwards its own operations to the owner (peer_decide) and
-// stores the answer before it replies. Halves only ever move to a higher
-// version, so a late or repeated delivery changes nothing.
+// other user forwards its own operations to the owner (peer_decide, with a
+// deadline after which the owner refuses it) and stores the answer before it
+// replies. Halves only ever move to a higher version, so a late or repeated
+// delivery changes nothing; each answer names the version its user stores,
+// so the owner sees a delivery not taken (sent again) or a half ahead of its
+// own (catch_up). An owner's first contact asks whether the other user exists
+// before it writes anything.
 
 constexpr auto intent_retry = std::chrono::milliseconds(1000);
 constexpr auto peer_timeout = std::chrono::seconds(2);
