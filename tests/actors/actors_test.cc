@@ -448,5 +448,43 @@ TEST_F(Actors, AnUndecodableUserIsNotTakenForGone) {
   EXPECT_EQ(seen(route, lo, hi), "invite_sent");
 }
 
+// An invite its owner decided, whose answer the requester could not store
+// (its write failed: it answered 500), still counts against the requester's
+// limit until its half arrives: a second invite at the limit is refused, and
+// once the halves agree the requester has no more invites than its limit.
+TEST(ActorsOnAFailingStore, AnInviteWhoseAnswerWasLostCountsAgainstTheLimit) {
+  auto mem = make_memory_store();
+  testing::faulty_store db(*mem);
+  node_config cfg = small_config();
+  cfg.social.max_friends = 1;
+  single_node node{cfg, db};
+  router& route = node.route;
+  accounts acc{route, cfg.auth};
+  std::vector<guest> g(3);
+  for (auto& x : g) {
+    auto r = acc.anonymous_login(std::nullopt, {});
+    ASSERT_TRUE(r) << message_of(r);
+    x.token = token_of(*r);
+    x.uid16 = *user_id_of_token(x.token);
+  }
+  std::sort(g.begin(), g.end(), [](const guest& a, const guest& b) { return a.uid16 < b.uid16; });
+  auto& hi = g[2];  // owns neither pair: its invites are forwarded
+  auto invite = [&](const guest& to) {
+    return route.call_user(hi.uid16, social_change{to.uid16, static_cast<uint8_t>(social::op::invite)}, sha256(hi.token));
+  };
+  db.write_fail_prefix = keys::user_prefix(route.partition_of_user(hi.uid16), hi.uid16);
+  db.failing_writes = true;
+  auto first = invite(g[0]);
+  EXPECT_FALSE(first) << "the requester's write failed, yet it answered";
+  auto second = invite(g[1]);
+  EXPECT_EQ(code_of(second), errc::limit_reached) << message_of(second);
+  db.failing_writes = false;
+  // The owner's delivery (retried every second) brings the first invite.
+  EXPECT_EQ(seen_within(route, hi, g[0], "invite_sent"), "invite_sent");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // any other delivery too
+  EXPECT_EQ(seen(route, hi, g[1]), "");
+  EXPECT_EQ(seen(route, g[1], hi), "");
+}
+
 } // namespace
 } // namespace roster
