@@ -347,6 +347,17 @@ TEST_F(SocialConsistency, HalvesAgreeAndMatchTheAcknowledgedOperationsThroughKil
   };
 
   std::vector<std::thread> threads;
+  // Should a node fail to start (an exception), the client threads are let
+  // through their gates and joined before the test ends.
+  struct joiner {
+    std::vector<std::thread>& threads;
+    std::atomic<bool>&restarted, &joined;
+    ~joiner() {
+      restarted = joined = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } join_all{threads, restarted, joined};
   for (int t = 0; t < threads_n; ++t) threads.emplace_back(worker, t);
   auto wait_for_op = [&](int k) {
     while (next_op < k) std::this_thread::sleep_for(std::chrono::milliseconds(5));
