@@ -275,7 +275,7 @@ status validate(const node_config& c) {
   if (c.admin.keys.empty()) return bad("admin.keys", "at least one admin key is required (or --admin-key)");
   std::vector<admin_key> admin_keys;
   for (auto& entry : c.admin.keys) {
-    auto k = parse_admin_key(entry);
+    auto k = parse_admin_key(entry, admin_keys.size() + 1);
     if (k.key.size() < 16) return bad("admin.keys", "each key must be at least 16 characters");
     for (auto& other : admin_keys)
       if (other.name == k.name || other.key == k.key)
@@ -361,14 +361,16 @@ status validate(const node_config& c) {
 
 } // namespace
 
-admin_key parse_admin_key(std::string_view entry) {
+admin_key parse_admin_key(std::string_view entry, size_t position) {
   auto colon = entry.find(':');
   auto name = entry.substr(0, colon == std::string_view::npos ? 0 : colon);
   bool named = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
   });
   if (named) return {std::string(name), std::string(entry.substr(colon + 1))};
-  return {"key-" + hex_encode(sha256(entry)).substr(0, 8), std::string(entry)};
+  std::string plain_name = "key-";
+  plain_name += std::to_string(position);
+  return {std::move(plain_name), std::string(entry)};
 }
 
 bool is_loopback_address(const std::string& host_port) {

@@ -207,9 +207,10 @@ struct admin_key {
 };
 /// Splits an admin.keys entry. "name:key" when the text before the first
 /// ':' is a name of 1 to 64 characters of [A-Za-z0-9_.-]; otherwise the
-/// whole entry is the key, named "key-" + the first 8 hex digits of its
-/// SHA-256 (a stable handle that does not reveal the key).
-admin_key parse_admin_key(std::string_view entry);
+/// whole entry is the key, named "key-<position>" (1-based, in admin.keys):
+/// a handle that says nothing about the key (a hash of it, even cut short,
+/// would let whoever sees the name test guesses of the key offline).
+admin_key parse_admin_key(std::string_view entry, size_t position);
 
 /// The names of all keys ("http.listen", ...), for docs and tests.
 std::vector<std::string> config_keys();

@@ -16,7 +16,7 @@ const std::vector<std::string_view>& event_types() {
     event_type::mfa_recovery_code_used, event_type::mfa_failed,
     event_type::friend_invited,   event_type::friend_added,     event_type::friend_removed, event_type::user_blocked,
     event_type::banned,           event_type::unbanned,
-    event_type::reported,         event_type::moderation_resolved};
+    event_type::report_filed,     event_type::moderation_resolved};
   return all;
 }
 

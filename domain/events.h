@@ -43,7 +43,7 @@ inline constexpr std::string_view friend_invited = "friend.invited";    // anoth
 inline constexpr std::string_view friend_added = "friend.added";        // an invite was accepted (either way)
 inline constexpr std::string_view friend_removed = "friend.removed";    // a friendship or invite ended
 inline constexpr std::string_view user_blocked = "friend.blocked";      // this user blocked another
-inline constexpr std::string_view reported = "user.reported";           // another user reported this one
+inline constexpr std::string_view report_filed = "report.filed";        // this user reported another (data.reported_user_id)
 inline constexpr std::string_view moderation_resolved = "moderation.resolved";  // a moderator decided on this user's reports
 } // namespace event_type
 

@@ -74,7 +74,7 @@ struct context {
   /// True if X-Admin-Key matches a configured key (constant-time).
   bool is_admin() const { return admin_name().has_value(); }
   /// The name of the admin key X-Admin-Key matches (config/config.h
-  /// parse_admin_key: "name" of a "name:key" entry, "key-<8 hex>" of a
+  /// parse_admin_key: "name" of a "name:key" entry, "key-<position>" of a
   /// plain one), or nullopt. Every key is compared, in constant time each,
   /// whichever matches. What a handler records as "who acted"; the key
   /// itself never leaves this function.

@@ -51,8 +51,9 @@ std::optional<std::string> context::admin_name() const {
   if (given.empty()) return std::nullopt;
   // No early exit: the time taken does not say which key (if any) matched.
   std::optional<admin_key> match;
+  size_t position = 0;
   for (auto& entry : svc.config.admin.keys) {
-    auto k = parse_admin_key(entry);
+    auto k = parse_admin_key(entry, ++position);
     if (constant_time_equal(given, k.key) && !match) match = std::move(k);
   }
   if (!match) return std::nullopt;

@@ -108,9 +108,17 @@ struct user_actor_state {
   /// When the user filed its reports of the last minute (memory only: the
   /// limit moderation.reports_per_minute; a new actor starts afresh).
   std::deque<millis> report_times;
+  /// What an open request is answered if the actor stops first, when not
+  /// "moving" (a report is stored once its intent is: answered 202, so
+  /// the router does not file it again at the next owner).
+  std::map<uint64_t, user_reply> stop_answers;
 
   /// Nothing waits to be delivered to another user's actor.
   bool no_intents() const { return intents.empty() && report_intents.empty(); }
+  /// Invites forwarded whose owner did not answer (it may have decided
+  /// before the forward's deadline): by the other user's raw id, counted
+  /// against the limit until this time or until the half counts itself.
+  std::map<std::string, millis> unsettled_invites;
 
   void set_online(bool now_online) {
     if (env->online) env->online[partition].fetch_add(now_online ? 1 : -1, std::memory_order_relaxed);
@@ -222,6 +230,9 @@ struct ctx {
   bool record_changed = false;     // commit() writes the record once, last
   std::vector<outbox_ref> outbox;  // entries in the batch, for the notification sender
   std::vector<std::pair<uint64_t, std::string>> pushes;  // (seq, Server-Sent Event) for the streams
+  /// The change is an admin's: its log entries carry no address or user
+  /// agent (the user reads its log; the admin's are not theirs to see).
+  bool by_admin = false;
 };
 
 /// Drops everything held in memory about the user.
@@ -241,8 +252,12 @@ void load(user_actor_state& st) {
   st.load_failed = false;
   auto raw = db.get(keys::user_record(st.partition, st.uid16.view()));
   if (raw && raw->has_value()) st.user = decode_user(**raw);
+  // A record that cannot be decoded is not an absent user: answered as
+  // absent, the other halves of its pairs would drop it for good.
   status scanned;
-  if (raw && st.user)
+  if (raw && raw->has_value() && !st.user)
+    scanned = status(make_error(errc::internal, "the user record cannot be decoded"));
+  if (raw && st.user && scanned)
     scanned = db.scan_prefix(keys::sessions_prefix(st.partition, st.uid16.view()), [&](std::string_view, std::string_view v) {
       if (auto s = decode_session(v)) st.sessions.load(std::move(*s));
       return true;
@@ -274,8 +289,8 @@ void add_log(ctx& c, write_batch& b, const std::string& event, bool ok, json det
   json_text entry(256);
   entry.open_object().key("at").string(format_time(c.now));
   if (!detail.empty()) entry.key("detail").value(detail);
-  entry.key("event").string(event).key("ip").string(c.req.client.ip).key("ok").boolean(ok);
-  entry.key("user_agent").string(c.req.client.user_agent).close_object();
+  entry.key("event").string(event).key("ip").string(c.by_admin ? "" : c.req.client.ip).key("ok").boolean(ok);
+  entry.key("user_agent").string(c.by_admin ? "" : c.req.client.user_agent).close_object();
   auto inverted = std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(c.now);
   b.put(keys::log_entry(c.st.partition, c.st.uid16.view(), inverted, c.st.log_seq++), entry.take());
   // Keep the log bounded: now and then, drop what lies beyond the newest
@@ -799,12 +814,26 @@ result<revoked> on(ctx& c, recover_password& op) {
 // other user's actor until that actor confirms it: at once, again every
 // intent_retry while it fails, and after a restart or a handoff from the
 // store (the partition host wakes users with intents: resume_atom). The
-// other user forwards its own operations to the owner (peer_decide) and
-// stores the answer before it replies. Halves only ever move to a higher
-// version, so a late or repeated delivery changes nothing.
+// other user forwards its own operations to the owner (peer_decide, with a
+// deadline after which the owner refuses it) and stores the answer before it
+// replies. Halves only ever move to a higher version, so a late or repeated
+// delivery changes nothing; each answer names the version its user stores,
+// so the owner sees a delivery not taken (sent again) or a half ahead of its
+// own (catch_up). An owner's first contact asks whether the other user exists
+// before it writes anything.
 
 constexpr auto intent_retry = std::chrono::milliseconds(1000);
 constexpr auto peer_timeout = std::chrono::seconds(2);
+/// A forward's deadline (peer_decide::deadline) is this long after it is
+/// sent: the owner refuses it after that, half a second before its requester
+/// gives up (peer_timeout), which allows for the nodes' clocks differing by
+/// up to that much.
+constexpr millis forward_deadline = 1500;
+/// How long an invite whose forward was not answered keeps counting
+/// against the limit after its deadline: the owner decided it before the
+/// deadline or never, and delivers what it decided at once and then every
+/// intent_retry, so its half arrives well within this while both nodes run.
+constexpr millis unsettled_invite_hold = 10'000;
 /// The version of a half whose other user was deleted: nothing comes after it.
 constexpr uint64_t gone_version = ~uint64_t{0};
 
@@ -832,10 +861,20 @@ bool ensure_edges(user_actor_state& st) {
 }
 
 /// Pairs that count against the user's social.max_friends, invites being
-/// forwarded included.
-size_t counted(const user_actor_state& st) {
+/// forwarded included, and invites whose forward was not answered (until
+/// their half arrives or unsettled_invite_hold has passed).
+size_t counted(user_actor_state& st, millis now) {
   size_t n = st.invites_in_flight;
   for (auto& [other, h] : *st.edges) n += social::counts_for(h.pair, lower_than(st, other)) ? 1 : 0;
+  for (auto it = st.unsettled_invites.begin(); it != st.unsettled_invites.end();) {
+    if (it->second < now) {
+      it = st.unsettled_invites.erase(it);
+      continue;
+    }
+    auto e = st.edges->find(it->first);
+    if (e == st.edges->end() || !social::counts_for(e->second.pair, lower_than(st, it->first))) ++n;
+    ++it;
+  }
   return n;
 }
 
@@ -916,6 +955,9 @@ void settle(self_ptr self, const std::string& other, const social::intent& sent,
   auto& st = self->state;
   auto it = st.intents.find(other);
   if (it == st.intents.end() || !(it->second.pair == sent.pair) || it->second.gone != sent.gone) return;
+  // The other half does not hold it (its version is lower): not delivered,
+  // sent again at the next retry.
+  if (!r.gone && !sent.gone && r.version < sent.pair.version) return;
   write_batch b;
   b.remove(keys::intent(st.partition, st.uid16.view(), other));
   // The other user does not exist (any more): nothing can be paired with it.
@@ -941,6 +983,35 @@ void settle(self_ptr self, const std::string& other, const social::intent& sent,
     return;
   }
   st.intents.erase(it);
+}
+
+/// The other half stores a version above this owner's (the owner's
+/// partition was restored from an older backup, or its half was lost): the
+/// owner's state goes on from above it, and is delivered again, so that the
+/// other half takes it and both agree.
+void catch_up(self_ptr self, const std::string& other, uint64_t theirs) {
+  auto& st = self->state;
+  if (!st.user || !lower_than(st, other) || theirs == gone_version || !ensure_edges(st)) return;
+  auto cur = half_pair(st, other);
+  if (cur.version >= theirs) return;  // a gone half's version is above any
+  auto next = cur;
+  next.version = theirs + 1;
+  next.updated_at = now_ms();
+  write_batch b;
+  put_half(st, b, other, next, nullptr);
+  social::intent in{next, false};
+  b.put(keys::intent(st.partition, st.uid16.view(), other), social::encode_intent(in));
+  if (auto w = st.env->db->write(b); !w.ok()) {
+    spdlog::warn("user actor: cannot catch a pair up: {}", w.err().message);
+    forget(st);
+    load(st);
+    return;
+  }
+  spdlog::warn("user actor: a pair's other half was at version {}, its owner at {}: delivered again from {}", theirs,
+               cur.version, next.version);
+  st.intents[other] = in;
+  arm_retry(self);
+  deliver(self, other, nullptr);
 }
 
 /// What a delivery tells the one who waits for it: the other user is gone
@@ -974,6 +1045,7 @@ void send_sync(self_ptr self, const std::string& other, const social::intent& in
         auto* p = std::get_if<social_pair>(&r.value);
         try {
           if (p && stored) settle(self, other, in, *p);
+          if (p && !p->gone) catch_up(self, other, p->version);
         } catch (const std::exception& e) {
           spdlog::error("user actor: settling an intent: {}", log_safe(e.what()));
         }
@@ -1030,18 +1102,29 @@ result<social::pair_state> owner_decide(ctx& c, const std::string& other, social
   return *next;
 }
 
+/// The answer for a user who does not exist.
+social_pair gone_pair() {
+  social_pair p;
+  p.gone = true;
+  return p;
+}
+
 result<social_pair> on(ctx& c, peer_decide& op) {
   auto& st = c.st;
   auto o = social::op_from(op.op);
   if (!o || op.from.size() != 16 || !lower_than(st, op.from)) return make_error(errc::invalid_request, "not the pair's owner");
-  if (!st.user) return social_pair{{}, true};
+  // Its requester has given up waiting (and told its client so): applied
+  // now, it could undo an operation acknowledged since.
+  if (c.now > op.deadline) return unavailable_error();
+  if (!st.user) return gone_pair();
   if (!ensure_edges(st)) return unavailable_error();
   social::peer_summary peer{op.from_username, op.from_display_name, op.from_avatar_url};
   auto next = owner_decide(c, op.from, *o, false, op.from_count, &peer);
   if (!next) return next.err();
   deliver(c.self, op.from, nullptr);  // the initiator stores the answer; this settles the intent
   auto me = summary_of(st);
-  return social_pair{social::encode_half({*next, {}}), false, me.username, me.display_name, me.avatar_url};
+  return social_pair{social::encode_half({*next, {}}), false, me.username, me.display_name, me.avatar_url,
+                     next->version};
 }
 
 result<social_pair> on(ctx& c, peer_sync& op) {
@@ -1049,7 +1132,7 @@ result<social_pair> on(ctx& c, peer_sync& op) {
   auto in = social::decode_intent(op.intent);
   if (!in || op.from.size() != 16 || op.from == st.uid16.str() || (!in->gone && lower_than(st, op.from)))
     return make_error(errc::invalid_request, "malformed intent");
-  if (!st.user) return social_pair{{}, true};
+  if (!st.user) return gone_pair();
   if (!ensure_edges(st)) return unavailable_error();
   auto cur = half_pair(st, op.from);
   social::pair_state next = in->pair;
@@ -1072,8 +1155,9 @@ result<social_pair> on(ctx& c, peer_sync& op) {
   if (!commit(c, b)) return store_failed(c);
   if (dropped) st.intents.erase(op.from);
   auto me = summary_of(st);
-  return social_pair{social::encode_half({half_pair(st, op.from), {}}), false, me.username, me.display_name,
-                     me.avatar_url};
+  auto stored = half_pair(st, op.from);
+  return social_pair{social::encode_half({stored, {}}), false, me.username, me.display_name, me.avatar_url,
+                     stored.version};
 }
 
 result<deleted> delete_now(ctx& c, const char* event) {
@@ -1315,8 +1399,8 @@ void lift_ban(ctx& c, write_batch& b, const char* why, const std::string& by) {
   auto gone = st.sessions.revoke_all();
   apply(c, b, gone.writes);
   json data = {{"reason", was.reason}, {"lifted", why}, {"sessions_revoked", *gone.value}};
+  add_log(c, b, "unbanned", true, data);  // who lifted it is the studio's to know
   if (!by.empty()) data["by"] = by;
-  add_log(c, b, "unbanned", true, data);
   emit(c, b, event_type::unbanned, data);
 }
 
@@ -1337,8 +1421,9 @@ void ban_now(ctx& c, write_batch& b, const std::string& reason, millis expires_a
   apply_ban(*st.user, ban_record{reason, c.now, expires_at, by});
   st.user->updated_at = c.now;
   put_record(c, b);
-  json data = {{"reason", reason}, {"expires_at", expires_at ? json(format_time(expires_at)) : json(nullptr)}, {"by", by}};
-  add_log(c, b, "banned", true, data);
+  json data = {{"reason", reason}, {"expires_at", expires_at ? json(format_time(expires_at)) : json(nullptr)}};
+  add_log(c, b, "banned", true, data);  // who banned is the studio's to know
+  data["by"] = by;
   // Pushed to the open streams (commit) before close_streams ends them.
   emit(c, b, event_type::banned, data);
 }
@@ -1346,6 +1431,7 @@ void ban_now(ctx& c, write_batch& b, const std::string& reason, millis expires_a
 result<view> on(ctx& c, admin_ban& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
+  c.by_admin = true;
   write_batch b;
   ban_now(c, b, op.reason, op.expires_at, op.by);
   if (!commit(c, b)) return store_failed(c);
@@ -1356,6 +1442,7 @@ result<view> on(ctx& c, admin_unban& op) {
   auto& st = c.st;
   if (!st.user) return not_found();
   if (st.user->ban) {  // a lapsed one was lifted by settle_ban already
+    c.by_admin = true;
     write_batch b;
     lift_ban(c, b, "admin", op.by);
     if (!commit(c, b)) return store_failed(c);
@@ -1853,6 +1940,32 @@ void finish(self_ptr self, uint64_t id, Answer&& a) {
   rp.deliver(std::forward<Answer>(a));
 }
 
+/// The caller owns the pair: decides, stores, delivers, and answers `id`
+/// once the other half has it (or did not answer in time: the intent is
+/// stored and delivered later).
+void owner_change(self_ptr self, uint64_t id, const std::string& other, social::op o, const client_info& client) {
+  auto& st = self->state;
+  try {
+    if (!st.user) return finish(self, id, to_caf(make_error(errc::unauthorized, "invalid session")));
+    if (!ensure_edges(st)) return finish(self, id, to_caf(unavailable_error()));
+    user_request env;
+    env.client = client;
+    ctx c{self, st, env, now_ms(), false, {}, {}};
+    auto cur = half_pair(st, other);
+    if (cur.version == gone_version) return finish(self, id, to_caf(not_found()));
+    auto next = owner_decide(c, other, o, true, counted(st, c.now), nullptr);
+    if (!next) return finish(self, id, to_caf(next.err()));
+    if (*next == cur) return finish(self, id, user_reply{view{social_item(st, other)}});
+    deliver(self, other, [self, id, other](std::optional<bool> gone) {
+      if (gone && *gone) return finish(self, id, to_caf(not_found()));
+      finish(self, id, user_reply{view{social_item(self->state, other)}});
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("user actor: {}", log_safe(e.what()));
+    finish(self, id, to_caf(make_error(errc::internal, "internal error")));
+  }
+}
+
 caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   auto& st = self->state;
   auto& op = std::get<social_change>(req.op);
@@ -1869,17 +1982,20 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   // (A response promise is made only once nothing more is answered here:
   // once made, it alone answers the request.)
   if (lower_than(st, other)) {
-    auto next = owner_decide(c, other, *o, true, counted(st), nullptr);
-    if (!next) return fail(next.err());
-    if (*next == cur && cur.version != 0) return user_reply{view{social_item(st, other)}};
     auto id = hold(self);
     auto rp = st.open_requests.at(id);
-    auto answer = [self, id, other](std::optional<bool> gone) {
+    if (cur.version != 0) {
+      owner_change(self, id, other, *o, req.client);
+      return rp;
+    }
+    // First contact: whether the other user exists is asked before anything
+    // is written, so that an id of nobody leaves no half, intent or log
+    // entry behind (404). No answer (its node is down): decided all the
+    // same; the intent waits for it.
+    send_sync(self, other, social::intent{}, false, [self, id, other, o = *o, client = req.client](std::optional<bool> gone) {
       if (gone && *gone) return finish(self, id, to_caf(not_found()));
-      finish(self, id, user_reply{view{social_item(self->state, other)}});
-    };
-    if (!(*next == cur)) deliver(self, other, answer);
-    else send_sync(self, other, social::intent{}, false, answer);  // first contact, nothing changed: does it exist?
+      owner_change(self, id, other, o, client);
+    });
     return rp;
   }
   auto host = caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)));
@@ -1890,13 +2006,19 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
   user_request fwd;
   fwd.user_id = other;
   fwd.credential = st.env->credential;
-  fwd.op = peer_decide{st.uid16.str(), op.op, counted(st), me.username, me.display_name, me.avatar_url};
+  auto deadline = c.now + forward_deadline;
+  fwd.op = peer_decide{st.uid16.str(), op.op, counted(st, c.now), me.username, me.display_name, me.avatar_url, deadline};
   bool invite = *o == social::op::invite;
   if (invite) ++st.invites_in_flight;
+  // An invite the owner may have decided without this actor hearing of it
+  // counts until its half arrives (or for unsettled_invite_hold).
+  auto unsettled = [self, other, invite, deadline] {
+    if (invite) self->state.unsettled_invites[other] = deadline + unsettled_invite_hold;
+  };
   auto client = req.client;
   self->request(host, peer_timeout, std::move(fwd))
     .then(
-      [self, id, other, invite, client](const user_reply& r) {
+      [self, id, other, invite, client, unsettled](const user_reply& r) {
         auto& st = self->state;
         if (invite) --st.invites_in_flight;
         try {
@@ -1904,7 +2026,10 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
           if (!p) return finish(self, id, to_caf(unavailable_error()));
           if (p->gone) return finish(self, id, to_caf(not_found()));
           auto h = social::decode_half(p->half);
-          if (!h || !st.user || !ensure_edges(st)) return finish(self, id, to_caf(unavailable_error()));
+          if (!h || !st.user || !ensure_edges(st)) {
+            unsettled();
+            return finish(self, id, to_caf(unavailable_error()));
+          }
           user_request env;
           env.client = client;
           ctx c{self, st, env, now_ms(), false, {}, {}};
@@ -1915,7 +2040,10 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
             social::peer_summary peer{p->username, p->display_name, p->avatar_url};
             put_half(st, b, other, h->pair, &peer);
             social_events(c, b, other, cur, h->pair, true);
-            if (!commit(c, b)) return finish(self, id, to_caf(store_failed(c)));
+            if (!commit(c, b)) {
+              unsettled();
+              return finish(self, id, to_caf(store_failed(c)));
+            }
           }
           finish(self, id, user_reply{view{social_item(st, other)}});
         } catch (const std::exception& e) {
@@ -1923,8 +2051,16 @@ caf::result<user_reply> social_request(self_ptr self, user_request& req) {
           finish(self, id, to_caf(make_error(errc::internal, "internal error")));
         }
       },
-      [self, id, invite](caf::error& e) {
-        if (invite) --self->state.invites_in_flight;
+      [self, id, invite, unsettled](caf::error& e) {
+        if (invite) {
+          --self->state.invites_in_flight;
+          // The owner's own refusals (blocked, at the limit, no such user)
+          // are answers; anything else may hide a decision.
+          auto code = from_caf(e).code;
+          if (code != errc::forbidden && code != errc::limit_reached && code != errc::not_found &&
+              code != errc::invalid_request)
+            unsettled();
+        }
         finish(self, id, std::move(e));
       });
   return rp;
@@ -2065,6 +2201,10 @@ caf::result<user_reply> report_request(self_ptr self, user_request& req) {
   b.put(keys::report_made(st.partition, st.uid16.view(), other), moderation::encode_report_made({{}, op.category, c.now}));
   b.put(keys::report_intent(st.partition, st.uid16.view(), other, id16), text);
   add_log(c, b, "report", true, {{"user_id", uuid_to_string(other)}, {"category", op.category}});
+  // The reporter's event, not the reported user's: a number taken in the
+  // reported user's sequence would show as a gap in their stream's ids.
+  emit(c, b, event_type::report_filed,
+       {{"reported_user_id", uuid_to_string(other)}, {"category", op.category}, {"reason", op.reason}, {"report_id", uuid_to_string(id16)}});
   if (!commit(c, b)) return fail(store_failed(c));
   auto key = other + id16;
   st.report_times.push_back(c.now);
@@ -2077,7 +2217,9 @@ caf::result<user_reply> report_request(self_ptr self, user_request& req) {
                   .dump();
   auto id = hold(self);
   auto rp = st.open_requests.at(id);
+  st.stop_answers.emplace(id, user_reply{view{body}});
   deliver_report(self, key, [self, id, body](std::optional<bool> gone) {
+    self->state.stop_answers.erase(id);
     if (gone && *gone) return finish(self, id, to_caf(not_found()));
     finish(self, id, user_reply{view{body}});
   });
@@ -2089,9 +2231,9 @@ result<social_pair> on(ctx& c, peer_report& op) {
   auto r = moderation::decode_report(op.report);
   if (!r || op.from.size() != 16 || op.id16.size() != 16 || op.from == st.uid16.str())
     return make_error(errc::invalid_request, "malformed report");
-  if (!st.user) return social_pair{{}, true};
+  if (!st.user) return gone_pair();
   auto me = summary_of(st);
-  social_pair stored{{}, false, me.username, me.display_name, me.avatar_url};
+  social_pair stored{{}, false, me.username, me.display_name, me.avatar_url, 0};
   auto key = keys::report(st.partition, st.uid16.view(), op.id16);
   auto have = st.env->db->get(key);
   if (!have || !ensure_queue(st)) return unavailable_error();
@@ -2104,9 +2246,8 @@ result<social_pair> on(ctx& c, peer_report& op) {
   write_batch b;
   b.put(key, op.report);
   b.put(keys::queue_entry(st.partition, st.uid16.view()), encoded);
-  // For the studio's webhooks only: the reported user's own streams never see who reported them.
-  emit(c, b, event_type::reported,
-       {{"reporter_id", r->reporter_id}, {"category", r->category}, {"reason", r->reason}, {"pending", e.pending}});
+  // No event and no log entry here: the reported user learns nothing (the
+  // event is the reporter's, report.filed).
   if (!commit(c, b)) return store_failed(c);
   st.queue = std::move(e);
   announce_queue(st, std::move(encoded));
@@ -2123,6 +2264,7 @@ result<view> on(ctx& c, resolve_reports& op) {
   e.username = st.user->username;
   moderation::resolve(e, {op.action, op.reason, op.by, c.now});
   auto encoded = moderation::encode_entry(e);
+  c.by_admin = true;
   write_batch b;
   b.put(keys::queue_entry(st.partition, st.uid16.view()), encoded);
   json data = {{"action", op.action}, {"reason", op.reason}, {"by", op.by}, {"reports", e.last->reports}};
@@ -2133,7 +2275,8 @@ result<view> on(ctx& c, resolve_reports& op) {
   } else if (op.action == "warn") {
     if (!notify_user(c, b, "Warning", op.reason, {{"kind", "moderation_warning"}})) return unavailable_error();
   }
-  add_log(c, b, "moderation_" + op.action, true, data);
+  // No entry in the user's own log: a ban writes "banned", a warning is a
+  // notification, and a clean decision is nothing the user needs to know of.
   emit(c, b, event_type::moderation_resolved, data);
   if (!commit(c, b)) {
     st.notification_seqs.reset();
@@ -2303,8 +2446,14 @@ user_actor_hdl::behavior_type user_actor(self_ptr self, std::shared_ptr<actor_en
     [self](stop_atom) {
       // Requests still waiting for another user's actor are answered, never
       // left hanging: "moving" is retried by the router at the next owner.
-      for (auto& [id, rp] : self->state.open_requests) rp.deliver(to_caf(moving_error()));
-      self->state.open_requests.clear();
+      auto& st = self->state;
+      for (auto& [id, rp] : st.open_requests) {
+        auto answer = st.stop_answers.find(id);
+        if (answer != st.stop_answers.end()) rp.deliver(std::move(answer->second));
+        else rp.deliver(to_caf(moving_error()));
+      }
+      st.open_requests.clear();
+      st.stop_answers.clear();
       self->quit();
     },
     [self](idle_atom) {

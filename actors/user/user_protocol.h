@@ -242,11 +242,15 @@ struct list_social {
 /// and decides `from`'s operation; `from_count` is what counts against
 /// `from`'s limit, `from_peer` what `from` shows in lists (encode_half's
 /// "peer" fields: username, display_name, avatar_url). Replies social_pair.
+/// `deadline` (ms since the epoch, the requester's clock): after it the
+/// requester has given up waiting, so the owner refuses the operation
+/// rather than apply it behind the back of a client told it failed.
 struct peer_decide {
   std::string from;
   uint8_t op = 0;
   uint64_t from_count = 0;
   std::string from_username, from_display_name, from_avatar_url;
+  int64_t deadline = 0;
 };
 /// internal: the owner's latest decision on its pair with this actor's user
 /// (`intent` encoded by social::encode_intent; `gone`: `from` was deleted),
@@ -412,10 +416,14 @@ struct mfa_ticket {
 
 /// A pair as one side holds it (social::encode_half; empty: no such
 /// user, `gone`) with that side's summary for the other's list.
+/// `version`: the version of the pair as the answering user stores it
+/// (peer_sync: after storing what it was sent), so the owner sees a half that
+/// is behind or ahead of its own (social::pair_state::version).
 struct social_pair {
   std::string half;
   bool gone = false;
   std::string username, display_name, avatar_url;
+  uint64_t version = 0;
 };
 
 using user_reply_value = std::variant<done, view, signed_in, login_ticket, profile_updated, credentials, revoked,
@@ -636,7 +644,7 @@ typename Inspector::result_type inspect(Inspector& f, list_social& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_decide& x) {
   return f(caf::meta::type_name("peer_decide"), x.from, x.op, x.from_count, x.from_username, x.from_display_name,
-           x.from_avatar_url);
+           x.from_avatar_url, x.deadline);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_sync& x) {
@@ -657,7 +665,8 @@ typename Inspector::result_type inspect(Inspector& f, resolve_reports& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, social_pair& x) {
-  return f(caf::meta::type_name("social_pair"), x.half, x.gone, x.username, x.display_name, x.avatar_url);
+  return f(caf::meta::type_name("social_pair"), x.half, x.gone, x.username, x.display_name, x.avatar_url,
+           x.version);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, admin_ban& x) {

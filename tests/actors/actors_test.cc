@@ -16,6 +16,7 @@
 #include "service/accounts.h"
 #include "base/crypto.h"
 #include "base/siphash.h"
+#include "domain/social.h"
 #include "domain/user_codec.h"
 #include "persistence/keys.h"
 #include <caf/all.hpp>
@@ -342,6 +343,147 @@ TEST_F(Actors, FencedPartitionAnswersMovingAndWritesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(env->counters.live_user_actors.load(), 0);
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+}
+
+// -- the social graph's protocol gaps (issue 12; docs/architecture.md "The social graph") --
+
+/// Two signed-in guests, `lo` owning their pair (the lower raw id).
+struct guest {
+  std::string uid16, token;
+};
+std::pair<guest, guest> two_guests(accounts& acc) {
+  guest g[2];
+  for (auto& x : g) {
+    auto r = acc.anonymous_login(std::nullopt, {});
+    EXPECT_TRUE(r) << message_of(r);
+    if (!r) return {};
+    x.token = token_of(*r);
+    x.uid16 = *user_id_of_token(x.token);
+  }
+  if (g[1].uid16 < g[0].uid16) std::swap(g[0], g[1]);
+  return {g[0], g[1]};
+}
+
+/// What `me` sees of `other` in its friends list ("" when not listed,
+/// "error" when the list fails).
+std::string seen(router& route, const guest& me, const guest& other) {
+  auto r = route.call_user(me.uid16, list_social{"", false, 200, ""}, sha256(me.token));
+  if (!r) return "error " + message_of(r.err());
+  auto list = json::parse(r->json);  // (not a temporary: the loop refers into it)
+  for (auto& i : list["items"])
+    if (i["user"]["id"] == uuid_to_string(other.uid16)) return i["state"];
+  return "";
+}
+
+/// Waits (≤ 3 s) until `me` sees `want` of `other`; returns what it saw.
+std::string seen_within(router& route, const guest& me, const guest& other, const std::string& want) {
+  std::string got;
+  for (int i = 0; i < 60 && (got = seen(route, me, other)) != want; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return got;
+}
+
+// A forward that reaches the owner after its deadline (its requester gave up
+// and told its client so) is refused and changes nothing.
+TEST_F(Actors, AForwardPastItsDeadlineIsRefused) {
+  auto [lo, hi] = two_guests(acc);
+  ASSERT_FALSE(lo.uid16.empty());
+  peer_decide late{hi.uid16, static_cast<uint8_t>(social::op::invite), 0, "hi", "", "", now_ms() - 1};
+  auto r = route.call_user(lo.uid16, late);
+  EXPECT_EQ(code_of(r), errc::partition_unavailable) << message_of(r);
+  EXPECT_EQ(seen(route, lo, hi), "");
+  // In time, the same forward is decided.
+  peer_decide on_time = late;
+  on_time.deadline = now_ms() + 5000;
+  auto ok = route.call_user(lo.uid16, on_time);
+  ASSERT_TRUE(ok) << message_of(ok);
+  EXPECT_EQ(ok->version, 1u);
+  EXPECT_EQ(seen(route, lo, hi), "invite_received");
+}
+
+// The other half is ahead of its owner (the owner's partition restored from
+// an older backup): it answers its version, and the owner goes on from above
+// it, so that both halves agree again.
+TEST_F(Actors, AnOwnerBehindTheOtherHalfCatchesUp) {
+  auto [lo, hi] = two_guests(acc);
+  ASSERT_FALSE(lo.uid16.empty());
+  social::half ahead;
+  ahead.pair.version = 10;
+  ahead.pair.f = social::friendship::friends;
+  write_batch b;
+  b.put(keys::edge(route.partition_of_user(hi.uid16), hi.uid16, lo.uid16), social::encode_half(ahead));
+  ASSERT_TRUE(db->write(b).ok());
+  ASSERT_EQ(seen(route, hi, lo), "friend");
+  auto r = route.call_user(lo.uid16, social_change{hi.uid16, static_cast<uint8_t>(social::op::invite)}, sha256(lo.token));
+  ASSERT_TRUE(r) << message_of(r);
+  EXPECT_EQ(seen_within(route, hi, lo, "invite_received"), "invite_received");
+  EXPECT_EQ(seen(route, lo, hi), "invite_sent");
+}
+
+// A user record that cannot be decoded is not an absent user: the owner's
+// delivery to it fails and is retried, and nothing is dropped as "gone".
+TEST_F(Actors, AnUndecodableUserIsNotTakenForGone) {
+  auto [lo, hi] = two_guests(acc);
+  ASSERT_FALSE(lo.uid16.empty());
+  for (int i = 0; i < 100 && views.live_user_actors() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(views.live_user_actors(), 0);
+  auto record_key = keys::user_record(route.partition_of_user(hi.uid16), hi.uid16);
+  auto record = db->get(record_key);
+  ASSERT_TRUE(record && record->has_value());
+  write_batch garbage;
+  garbage.put(record_key, "{not a record");
+  ASSERT_TRUE(db->write(garbage).ok());
+
+  auto r = route.call_user(lo.uid16, social_change{hi.uid16, static_cast<uint8_t>(social::op::invite)}, sha256(lo.token));
+  ASSERT_TRUE(r) << message_of(r);  // decided; the delivery waits
+  EXPECT_EQ(json::parse(r->json)["state"], "invite_sent");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a retry or two
+  EXPECT_EQ(seen(route, lo, hi), "invite_sent");
+  EXPECT_TRUE(testing::stored(db->get(keys::intent(route.partition_of_user(lo.uid16), lo.uid16, hi.uid16))));
+
+  write_batch repair;
+  repair.put(record_key, **record);
+  ASSERT_TRUE(db->write(repair).ok());
+  EXPECT_EQ(seen_within(route, hi, lo, "invite_received"), "invite_received");
+  EXPECT_EQ(seen(route, lo, hi), "invite_sent");
+}
+
+// An invite its owner decided, whose answer the requester could not store
+// (its write failed: it answered 500), still counts against the requester's
+// limit until its half arrives: a second invite at the limit is refused, and
+// once the halves agree the requester has no more invites than its limit.
+TEST(ActorsOnAFailingStore, AnInviteWhoseAnswerWasLostCountsAgainstTheLimit) {
+  auto mem = make_memory_store();
+  testing::faulty_store db(*mem);
+  node_config cfg = small_config();
+  cfg.social.max_friends = 1;
+  single_node node{cfg, db};
+  router& route = node.route;
+  accounts acc{route, cfg.auth};
+  std::vector<guest> g(3);
+  for (auto& x : g) {
+    auto r = acc.anonymous_login(std::nullopt, {});
+    ASSERT_TRUE(r) << message_of(r);
+    x.token = token_of(*r);
+    x.uid16 = *user_id_of_token(x.token);
+  }
+  std::sort(g.begin(), g.end(), [](const guest& a, const guest& b) { return a.uid16 < b.uid16; });
+  auto& hi = g[2];  // owns neither pair: its invites are forwarded
+  auto invite = [&](const guest& to) {
+    return route.call_user(hi.uid16, social_change{to.uid16, static_cast<uint8_t>(social::op::invite)}, sha256(hi.token));
+  };
+  db.write_fail_prefix = keys::user_prefix(route.partition_of_user(hi.uid16), hi.uid16);
+  db.failing_writes = true;
+  auto first = invite(g[0]);
+  EXPECT_FALSE(first) << "the requester's write failed, yet it answered";
+  auto second = invite(g[1]);
+  EXPECT_EQ(code_of(second), errc::limit_reached) << message_of(second);
+  db.failing_writes = false;
+  // The owner's delivery (retried every second) brings the first invite.
+  EXPECT_EQ(seen_within(route, hi, g[0], "invite_sent"), "invite_sent");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // any other delivery too
+  EXPECT_EQ(seen(route, hi, g[1]), "");
+  EXPECT_EQ(seen(route, g[1], hi), "");
 }
 
 } // namespace

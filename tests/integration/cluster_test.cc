@@ -1098,3 +1098,40 @@ TEST_F(ClusterTest, AHandoffMovesReportsWithTheirPartition) {
       break;
     }
 }
+
+// A forward (peer_decide) that reaches the pair's owner after its requester
+// gave up is refused: the client was told the change failed, so it must not
+// happen behind its back (or undo a change acknowledged since).
+TEST_F(ClusterTest, AForwardThatArrivesAfterItsRequesterGaveUpIsNotApplied) {
+  start_cluster(2);
+  auto users = device_users(30, "late");
+  auto owner = owners(0, users);
+  // The owner (lower id) on node-2, the requester (higher id) on node-1.
+  const user* lo = nullptr;
+  const user* hi = nullptr;
+  for (auto& a : users)
+    for (auto& b : users)
+      if (!lo && a.id < b.id && owner[a.id] == "node-2" && owner[b.id] == "node-1") {
+        lo = &a;
+        hi = &b;
+      }
+  ASSERT_TRUE(lo && hi) << "no pair spans the two nodes that way";
+  // node-2 freezes (not long enough to be marked down): the forward waits in
+  // its socket while the requester's 2 s run out.
+  nodes[1].server->signal(SIGSTOP);
+  auto sent = at(0).as(hi->token, "POST", "/v1/friends/" + lo->id);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  nodes[1].server->signal(SIGCONT);
+  EXPECT_EQ(sent.status, 503) << sent.raw;
+  // node-2 reads the forward now, past its deadline: nothing happens.
+  for (int i = 0; i < 15; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_EQ(social::state_of(at(1), lo->token, hi->id), "") << "applied after the requester gave up";
+    ASSERT_EQ(social::state_of(at(0), hi->token, lo->id), "") << "applied after the requester gave up";
+  }
+  // And the pair goes on as the client knows it.
+  auto again = at(0).as(hi->token, "POST", "/v1/friends/" + lo->id);
+  ASSERT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(again.body["state"], "invite_sent");
+  EXPECT_EQ(social::state_of(at(1), lo->token, hi->id), "invite_received");
+}

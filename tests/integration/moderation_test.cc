@@ -286,15 +286,18 @@ TEST(Moderation, ReportsAndDecisionsBecomeWebhookEvents) {
       return false;
     });
   };
-  ASSERT_TRUE(has("user.reported"));
+  ASSERT_TRUE(has("report.filed"));
   ASSERT_TRUE(has("moderation.resolved"));
   for (auto& d : hook.accepted()) {
     auto j = json::parse(d.body);
-    if (d.event == "user.reported") {
-      EXPECT_EQ(j["user_id"], target.id);
-      EXPECT_EQ(j["data"]["reporter_id"], by.id);
+    if (d.event == "report.filed") {  // the reporter's event
+      EXPECT_EQ(j["user_id"], by.id);
+      EXPECT_EQ(j["data"]["reported_user_id"], target.id);
       EXPECT_EQ(j["data"]["category"], "spam");
     }
+    // Nothing in the reported user's sequence but the decision.
+    if (j["user_id"] == target.id && d.event != "user.registered" && d.event != "user.login")
+      EXPECT_EQ(d.event, "moderation.resolved") << d.body;
     if (d.event == "moderation.resolved") {
       EXPECT_EQ(j["data"]["action"], "clean");
       EXPECT_EQ(j["data"]["reports"], 1);

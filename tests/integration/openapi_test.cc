@@ -148,7 +148,7 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
     auto warned = s.admin("POST", resolve, {{"action", "warn"}, {"reason", "play fair"}});
     EXPECT_EQ(warned.status, 200) << warned.raw;
     EXPECT_EQ(s.admin("POST", resolve, {{"action", "clean"}}).status, 404);  // nothing pending any more
-    EXPECT_EQ(s.as(t_dev, "GET", "/v1/account/logs").status, 200);        // moderation_warn
+    EXPECT_EQ(s.as(t_dev, "GET", "/v1/account/logs").status, 200);
     EXPECT_EQ(s.as(t_dev, "GET", "/v1/notifications").status, 200);       // the warning
     EXPECT_EQ(s.as(token_of(guest), "POST", "/v1/reports", {{"user_id", dev_id}, {"category", "cheating"}}).status, 202);
     auto banned = s.admin("POST", resolve, {{"action", "ban"}, {"reason", "wallhack"}, {"duration", 3600}});

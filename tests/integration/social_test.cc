@@ -127,6 +127,32 @@ TEST(Social, BadTargetsAndMissingSessions) {
   EXPECT_EQ(s.as(a.token, "GET", "/v1/friends?cursor=zz%21").status, 400);
 }
 
+// An invite or a block to an id of nobody answers 404 and writes nothing:
+// no half, no intent, no security-log entry. (The highest id makes the
+// caller the pair's owner, which decides and writes; the lowest makes it the
+// one that asks the owner.)
+TEST(Social, AnInviteOrBlockToNobodyWritesNothing) {
+  roster_server s;
+  auto a = guest(s);
+  auto logs = [&] {
+    auto r = s.as(a.token, "GET", "/v1/account/logs?limit=200");
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r.body["items"];
+  };
+  auto before = logs();
+  for (auto id : {"ffffffff-ffff-4fff-8fff-ffffffffffff", "00000000-0000-4000-8000-000000000000"})
+    for (auto path : {"/v1/friends/", "/v1/blocks/"}) {
+      EXPECT_EQ(s.as(a.token, "POST", std::string(path) + id).status, 404) << path << id;
+      EXPECT_EQ(s.as(a.token, "DELETE", std::string(path) + id).status, 404) << path << id;
+    }
+  EXPECT_EQ(logs(), before);
+  EXPECT_EQ(s.as(a.token, "GET", "/v1/friends").body["items"].size(), 0u);
+  EXPECT_EQ(s.as(a.token, "GET", "/v1/blocks").body["items"].size(), 0u);
+  // Nothing was kept as "gone" either: the same ids answer the same again.
+  EXPECT_EQ(s.as(a.token, "POST", "/v1/blocks/ffffffff-ffff-4fff-8fff-ffffffffffff").status, 404);
+  EXPECT_EQ(logs(), before);
+}
+
 TEST(Social, TheFriendLimitCountsFriendsAndSentInvites) {
   roster_server s(env{{"ROSTER_SOCIAL_MAX_FRIENDS", "2"}});
   auto a = guest(s), b = guest(s), c = guest(s), d = guest(s);

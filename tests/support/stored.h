@@ -20,7 +20,7 @@ namespace roster::testing {
 
 /// A store whose reads fail while `failing` is set (a disk error, as RocksDB
 /// would report it): for the callers that must not take "could not read" for
-/// "absent". Writes pass through.
+/// "absent". Writes pass through, but for `failing_writes`.
 class faulty_store final : public store {
  public:
   explicit faulty_store(store& inner) : inner_(inner) {}
@@ -34,7 +34,17 @@ class faulty_store final : public store {
     if (failing) return std::vector<read_result>(keys.size(), read_result(make_error(errc::internal, "injected")));
     return inner_.multi_get(keys);
   }
-  status write(const write_batch& b) override { return inner_.write(b); }
+  /// While set, a batch that writes under `write_fail_prefix` fails (set the
+  /// prefix first): one user's writes fail, the others' pass.
+  std::atomic<bool> failing_writes{false};
+  std::string write_fail_prefix;
+
+  status write(const write_batch& b) override {
+    if (failing_writes)
+      for (auto& op : b.ops())
+        if (op.key.rfind(write_fail_prefix, 0) == 0) return make_error(errc::internal, "store: IO error (injected)");
+    return inner_.write(b);
+  }
   status scan(std::string_view begin, std::string_view end,
               const std::function<bool(std::string_view, std::string_view)>& fn) override {
     if (failing) return make_error(errc::internal, "store: IO error (injected)");
