@@ -188,7 +188,8 @@ void add_report(entry& e, const report& r) {
   e.pending += 1;
   auto& latest = e.reporters[r.reporter_id];
   latest = std::max(latest, r.at);
-  e.categories[r.category] += 1;
+  bool known = e.categories.count(r.category) > 0;
+  e.categories[known || e.categories.size() < max_categories ? r.category : "other"] += 1;
   if (e.first_at == 0 || r.at < e.first_at) e.first_at = r.at;
   e.latest_at = std::max(e.latest_at, r.at);
 }

@@ -34,6 +34,10 @@ struct flag_rule {
 
 inline constexpr size_t max_reason = 1000;    // bytes of a report's or a decision's reason
 inline constexpr size_t max_category = 32;    // bytes of a category
+/// Distinct categories an entry counts; reports in further ones count as
+/// "other" (categories are the reporters' words: they must not grow an
+/// entry, and every queue page that shows it, without bound).
+inline constexpr size_t max_categories = 16;
 
 /// POST /v1/reports {user_id, category, reason?, block?}, validated:
 /// category is a lowercase word ([a-z0-9_], 1..32), reason UTF-8 text

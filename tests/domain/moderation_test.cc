@@ -42,6 +42,16 @@ TEST(ModerationRule, FiveReportsFromOneReporterDoNotFlag) {
   EXPECT_EQ(e.reporters.at(reporter(1)), 10 * hour + 4);  // the latest report counts
 }
 
+TEST(ModerationRule, CategoriesBeyondTheSixteenthCountAsOther) {
+  entry e{alice};
+  for (int i = 0; i < 40; ++i) add_report(e, by(reporter(1), 5, "made_up_" + std::to_string(i)));
+  add_report(e, by(reporter(1), 5, "made_up_3"));  // a known one still counts as itself
+  EXPECT_LE(e.categories.size(), max_categories + 1);
+  EXPECT_EQ(e.categories.at("made_up_3"), 2u);
+  EXPECT_EQ(e.categories.at("other"), 40u - max_categories);
+  EXPECT_EQ(e.pending, 41u);
+}
+
 TEST(ModerationRule, ARuleOfZeroReportersIsOff) {
   entry e{alice};
   for (int i = 0; i < 10; ++i) add_report(e, by(reporter(i), 5));
