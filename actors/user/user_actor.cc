@@ -655,6 +655,9 @@ result<revoked> on(ctx& c, revoke_all_sessions&) {
   return with_session(c, [&](const session_record&) { return revoke_all(c, "sessions_revoked", "user"); });
 }
 
+bool ensure_queue(user_actor_state& st);
+void announce_queue(user_actor_state& st, std::string encoded);
+
 result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool admin) {
   auto before = index_keys_of(*c.st.user);
   auto saved = *c.st.user;
@@ -675,7 +678,17 @@ result<profile_updated> apply_patch(ctx& c, const profile_patch& patch, bool adm
   emit(c, b, event_type::profile_updated, {{"by", by}, {"fields", fields}});
   if (saved.email != c.st.user->email) emit(c, b, event_type::email_changed, {{"by", by}});
   if (saved.phone != c.st.user->phone) add_log(c, b, "phone_verified", true, {{"method", "verification_code"}});
+  // The moderation queue shows the user's name: a reported user who
+  // renames is not shown under a name someone else may take next.
+  std::string queue_text;
+  if (saved.username != c.st.user->username && ensure_queue(c.st) && !c.st.queue->user_id.empty()) {
+    c.st.queue->username = c.st.user->username;
+    c.st.queue->version += 1;
+    queue_text = moderation::encode_entry(*c.st.queue);
+    b.put(keys::queue_entry(c.st.partition, c.st.uid16.view()), queue_text);
+  }
   if (!commit(c, b)) return store_failed(c);
+  if (!queue_text.empty()) announce_queue(c.st, std::move(queue_text));
   auto shown = admin ? admin_view(*c.st.user, c.st.sessions.size(), c.now).dump() : own_view_text(*c.st.user);
   return profile_updated{std::move(shown), released_keys(before, *c.st.user)};
 }

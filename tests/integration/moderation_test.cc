@@ -251,6 +251,15 @@ TEST(Moderation, RelationsShowBlocksAndReportsBothWays) {
   EXPECT_TRUE(logged) << logs.raw;
 }
 
+TEST(Moderation, TheQueueShowsAReportedUsersCurrentName) {
+  roster_server s;
+  auto v = named(s, "victim_two"), r = guest(s);
+  ASSERT_EQ(report(s, r, v).status, 202);
+  auto renamed = s.as(v.token, "PATCH", "/v1/account", {{"username", "renamed_two"}});
+  ASSERT_EQ(renamed.status, 200) << renamed.raw;
+  EXPECT_EQ(item_of(queue(s), v.id)["username"], "renamed_two");
+}
+
 TEST(Moderation, ARestartRebuildsTheQueueFromTheStore) {
   roster_server s;
   auto target = guest(s);
