@@ -1031,13 +1031,19 @@ void catch_up(self_ptr self, const std::string& other, uint64_t theirs) {
 /// (true), there (false), or did not answer (nullopt; retried later).
 using delivered_fn = std::function<void(std::optional<bool> gone)>;
 
+/// Where a delivery to `other`'s actor goes: its partition's host here or
+/// its owner's gateway; none while this node does not serve this user (the
+/// new owner delivers) or `other`'s owner is unknown or down (retried).
+user_endpoint delivery_host(const user_actor_state& st, const std::string& other) {
+  if (!st.env->serving(st.partition)) return {};
+  return caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)));
+}
+
 /// Sends `in` for `other` to its user's actor; a stored intent is settled
 /// by the answer (`stored`).
 void send_sync(self_ptr self, const std::string& other, const social::intent& in, bool stored, delivered_fn done) {
   auto& st = self->state;
-  auto host = st.env->serving(st.partition)
-                ? caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)))
-                : user_endpoint{};
+  auto host = delivery_host(st, other);
   if (!host) {
     if (stored) arm_retry(self);
     if (done) done(std::nullopt);
@@ -2145,9 +2151,7 @@ void deliver_report(self_ptr self, const std::string& key, delivered_fn done = n
     return;
   }
   auto other = key.substr(0, 16);
-  auto host = st.env->serving(st.partition)
-                ? caf::actor_cast<user_endpoint>(st.env->host_of(partition_of_user(other, st.env->partitions)))
-                : user_endpoint{};
+  auto host = delivery_host(st, other);
   if (!host) {
     arm_retry(self);
     if (done) done(std::nullopt);
