@@ -215,7 +215,7 @@ uint64_t recent_reporters(const entry& e, millis now, const flag_rule& rule) {
 
 millis nth_reporter_at(const entry& e, const flag_rule& rule) {
   auto n = rule.distinct_reporters;
-  if (n == 0 || e.reporters.size() < n) return 0;
+  if (n == 0 || e.reporters.size() < n) return never_flagged;
   std::vector<millis> times;
   times.reserve(e.reporters.size());
   for (auto& [who, at] : e.reporters) times.push_back(at);

@@ -10,6 +10,7 @@
 // and answers its part of GET /v1/admin/moderation/queue; a decision
 // (POST .../resolve) resolves every pending report of the user at once.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -116,14 +117,15 @@ std::string_view status_of(const entry& e);
 
 /// Distinct reporters of pending reports made at or after now - window.
 uint64_t recent_reporters(const entry& e, millis now, const flag_rule& rule);
-/// When the rule's N-th most recent reporter last reported (0: fewer than N
-/// reporters, or the rule is off): the entry is flagged while this lies in
-/// the window. Computed once per change, so a queue of thousands is ranked
-/// without walking every entry's reporters.
+/// When the rule's N-th most recent reporter last reported (never_flagged:
+/// fewer than N reporters, or the rule is off): the entry is flagged while
+/// this lies in the window. Computed once per change, so a queue of
+/// thousands is ranked without walking every entry's reporters.
+inline constexpr millis never_flagged = std::numeric_limits<millis>::min();
 millis nth_reporter_at(const entry& e, const flag_rule& rule);
 bool flagged(const entry& e, millis now, const flag_rule& rule);
 inline bool flagged_by(millis nth_at, uint64_t pending, millis now, const flag_rule& rule) {
-  return pending > 0 && nth_at > 0 && nth_at >= now - rule.window;
+  return pending > 0 && nth_at != never_flagged && nth_at >= now - rule.window;
 }
 
 /// The order of the queue: flagged first, then more pending reports, then

@@ -22,7 +22,7 @@ struct moderation_state {
   struct held {
     uint16_t partition = 0;
     moderation::entry entry;
-    millis nth_at = 0;  // moderation::nth_reporter_at, once per change
+    millis nth_at = moderation::never_flagged;  // moderation::nth_reporter_at, once per change
   };
   std::unordered_map<std::string, held> entries;  // by the reported user's raw id
 

@@ -115,12 +115,17 @@ TEST(ModerationRule, TheNthReporterDecidesTheFlagWithoutAWalk) {
   entry e{alice};
   add_report(e, by(reporter(1), 1000));
   add_report(e, by(reporter(2), 1050));
-  EXPECT_EQ(nth_reporter_at(e, rule), 0);  // two reporters of three
+  EXPECT_EQ(nth_reporter_at(e, rule), never_flagged);  // two reporters of three
   add_report(e, by(reporter(3), 1020));
   add_report(e, by(reporter(1), 1080));  // reporter 1 again: its latest counts
   EXPECT_EQ(nth_reporter_at(e, rule), 1020);
   for (millis now : {1000, 1100, 1120, 1121, 1200})
     EXPECT_EQ(flagged(e, now, rule), recent_reporters(e, now, rule) >= 3) << now;
+  // A report at time 0 is a time like any other (the fuzzer's finding).
+  entry early{alice};
+  for (int i = 1; i <= 3; ++i) add_report(early, by(reporter(i), 0));
+  EXPECT_TRUE(flagged(early, 50, rule));
+  EXPECT_EQ(recent_reporters(early, 50, rule), 3u);
 }
 
 TEST(ModerationRule, StoredFormsRoundTrip) {
