@@ -329,5 +329,37 @@ TEST_F(ActorOrder, SealingRetiresEveryLiveActorOfThePartition) {
   EXPECT_FALSE(live_actor());
 }
 
+// A report is durable once the reporter's actor stored it with its intent.
+// If that actor stops while the delivery to the reported user is in flight
+// (its partition is sealed for a handoff), the request is answered 202 with
+// the report, not "moving": the router would file it a second time at the
+// next owner.
+TEST_F(ActorOrder, AReportWaitingForItsDeliveryIsAnsweredAcceptedWhenItsActorStops) {
+  auto token = create();
+  // The reported user's host never answers: the delivery stays in flight
+  // (its timeout fires only when the test says).
+  env->host_of = [this](uint16_t) { return caf::actor_cast<caf::strong_actor_ptr>(self); };
+  std::string other = new_uuid_bytes();
+  self->send(host, request(file_report{other, "spam", "bot"}, sha256(token)));
+  sched.run();
+  // (The delivery waits in this test's mailbox, unanswered: taking it out
+  // would answer it.)
+  EXPECT_FALSE(reply());  // the client still waits
+  self->send(host, seal_atom_v);
+  sched.run();
+  auto r = reply();
+  ASSERT_TRUE(r) << r.err().message;
+  auto body = json::parse(std::get<view>(r->value).json);
+  EXPECT_EQ(body["user_id"], uuid_to_string(other));
+  EXPECT_EQ(body["category"], "spam");
+  // The report waits in the store as an intent, for the next actor to deliver.
+  size_t intents = 0;
+  (void)db->scan_prefix(keys::intents_of_user(0, uid16), [&](std::string_view, std::string_view) {
+    ++intents;
+    return true;
+  });
+  EXPECT_EQ(intents, 1u);
+}
+
 } // namespace
 } // namespace roster
