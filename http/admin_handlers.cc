@@ -15,16 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-/// The name of the admin key the request carries (what a change records as
-/// who made it), or nullopt after answering 401.
-std::optional<std::string> admin_caller(context& c) {
-  auto name = c.admin_name();
-  if (!name) write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
-  return name;
-}
-
-bool admin_only(context& c) { return admin_caller(c).has_value(); }
-
 std::optional<std::string> target(context& c) {
   auto uid16 = c.uuid_param("id");
   if (!uid16) write_error(c.res, errc::not_found, "user not found");

@@ -99,6 +99,12 @@ using handler = void (*)(context&);
 /// Reads a string field: absent → nullopt; wrong type → records a field error.
 std::optional<std::string> string_field(const nlohmann::json& body, const char* name, error& e, bool required = false);
 
+/// The name of the admin key the request carries (what a change records as
+/// who made it), or nullopt after answering 401.
+std::optional<std::string> admin_caller(context& c);
+/// True for a request with an admin key; else answers 401.
+inline bool admin_only(context& c) { return admin_caller(c).has_value(); }
+
 /// Unwraps a result, or writes its error and returns false.
 template <class T>
 bool take(context& c, result<T>& r) {

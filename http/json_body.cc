@@ -60,6 +60,12 @@ std::optional<std::string> context::admin_name() const {
   return std::move(match->name);
 }
 
+std::optional<std::string> admin_caller(context& c) {
+  auto name = c.admin_name();
+  if (!name) write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  return name;
+}
+
 std::optional<std::string> context::query(const std::string& name) const {
   if (!req.has_param(name.c_str())) return std::nullopt;
   return req.get_param_value(name.c_str());

@@ -70,12 +70,6 @@ std::optional<put_metadata> put_body(context& c, const std::string& key, bool ad
   return op;
 }
 
-bool admin_only(context& c) {
-  if (c.is_admin()) return true;
-  write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
-  return false;
-}
-
 /// The caller of a read that anyone may make: empty (anonymous) without an
 /// Authorization header; else the token's user once its own actor has
 /// authenticated it (relation_of trusts this id). nullopt after a 401.

@@ -63,7 +63,7 @@ void file_report(context& c) {
 // GET /v1/admin/moderation/queue?status=pending|resolved&page=&page_size=:
 // every node's part (its moderation-queue actor), merged in queue order.
 void admin_moderation_queue(context& c) {
-  if (!c.admin_name()) return write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  if (!admin_only(c)) return;
   auto page = c.int_query("page", 1, 1, max_queue_depth);
   if (!page) return write_error(c.res, page.err());
   auto page_size = c.int_query("page_size", 50, 1, 200);
@@ -105,8 +105,8 @@ void admin_moderation_queue(context& c) {
 // POST /v1/admin/moderation/queue/{user_id}/resolve {action, reason?,
 // duration?} → 200 the user's queue item; 404 without pending reports.
 void admin_moderation_resolve(context& c) {
-  auto by = c.admin_name();
-  if (!by) return write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  auto by = admin_caller(c);
+  if (!by) return;
   auto uid16 = c.uuid_param("user_id");
   if (!uid16) return write_error(c.res, errc::not_found, "user not found");
   auto body = c.body();
@@ -118,7 +118,7 @@ void admin_moderation_resolve(context& c) {
 
 // GET /v1/admin/users/{id}/relations → {blocked_by, reported_by, blocks, reports}.
 void admin_relations(context& c) {
-  if (!c.admin_name()) return write_error(c.res, errc::unauthorized, "missing or wrong X-Admin-Key");
+  if (!admin_only(c)) return;
   auto uid16 = c.uuid_param("id");
   if (!uid16) return write_error(c.res, errc::not_found, "user not found");
   write_view(c.res, c.svc.route.call_user(*uid16, get_relations{}, {}, c.client));
