@@ -129,7 +129,9 @@ moderation_hdl::behavior_type moderation_actor(self_ptr self, std::shared_ptr<ac
       auto* q = std::get_if<moderation_queue>(&req.op);
       if (req.version != protocol_version || !q) return {};
       st.follow_fence();  // a partition taken since the last tick is counted now
-      return st.view(*q, now_ms());
+      auto now = now_ms();
+      st.publish(now);
+      return st.view(*q, now);
     },
     [self](queue_tick_atom) {
       auto& st = self->state;
