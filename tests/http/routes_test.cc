@@ -92,7 +92,8 @@ TEST(WorkerPool, StopsAtItsCeiling) {
       ++started;
       while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 5000 && started < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a 4th would have started by now
   EXPECT_EQ(pool.threads(), 3u);
   EXPECT_EQ(started, 3);
   release = true;

@@ -461,7 +461,7 @@ TEST(Codes, PhoneCodeLoginCreatesAUserWithTheNumberThenLogsIntoIt) {
 
 TEST(Codes, PhoneVerificationAddsANumberNeedsProofAndOneNumberHasOneAccount) {
   roster_server s(env{{"ROSTER_AUTH_CODE_SEND_PER_MINUTE", "100"}, {"ROSTER_AUTH_CODE_SEND_PER_HOUR", "100"},
-                      {"ROSTER_AUTH_SUDO_WINDOW", "2s"}});
+                      {"ROSTER_AUTH_SUDO_WINDOW", "5s"}});
   const std::string phone = "+447700900123";
   auto reg = s.register_user("ph@example.com", "phone_owner");
   ASSERT_EQ(reg.status, 201);
@@ -503,7 +503,7 @@ TEST(Codes, PhoneVerificationAddsANumberNeedsProofAndOneNumberHasOneAccount) {
   ASSERT_EQ(fresh.status, 201) << fresh.raw;
   EXPECT_TRUE(fresh.body["created"].get<bool>());
   // Past the sudo window, the password is needed.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5100));
   auto stale = s.as(other_token, "POST", "/v1/account/verification/phone", {{"phone", "+447700900999"}});
   EXPECT_EQ(stale.status, 403);
   EXPECT_EQ(stale.body["error"]["code"], "reauthentication_required");

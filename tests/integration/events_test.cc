@@ -132,6 +132,7 @@ TEST(Events, ReconnectingWithLastEventIdGetsExactlyWhatWasMissed) {
   std::string last;
   {
     sse_client stream(s.port(), "/v1/events", bearer(di));
+    ASSERT_EQ(stream.status(), 200) << stream.body;  // subscribed: without an id, only what comes next
     ASSERT_EQ(notify(s, {di.id}, "a").status, 200);
     auto e = stream.next();
     ASSERT_TRUE(e);

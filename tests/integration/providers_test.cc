@@ -229,13 +229,16 @@ TEST(Providers, JwksIsCachedRefetchedForAnUnknownKidAtMostOncePerIntervalAndItsO
   EXPECT_EQ(fake.jwks_fetches.load(), fetched);  // cached
   // The issuer rotates to a key we have not seen: one refetch (the last was
   // more than the interval ago) finds it ...
+  // (Tokens are made before the clock starts: each is a Python start.)
+  auto rotated = fake.token({}, "rsa2", "rsa-2");
+  std::vector<std::string> made_up;
+  for (int i = 0; i < 5; ++i) made_up.push_back(fake.token({}, "rsa2", "kid-" + std::to_string(i)));
   fake.serve_jwks(fake.jwks_file("jwks2.json"));
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-  EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google", {{"token", fake.token({}, "rsa2", "rsa-2")}}).status, 201);
+  EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google", {{"token", rotated}}).status, 201);
   EXPECT_EQ(fake.jwks_fetches.load(), fetched + 1);
   // ... and made-up kids do not make us fetch again within the interval.
-  for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google", {{"token", fake.token({}, "rsa2", "kid-" + std::to_string(i))}}).status, 401);
+  for (auto& t : made_up) EXPECT_EQ(s.call("POST", "/v1/sessions/provider/google", {{"token", t}}).status, 401);
   EXPECT_EQ(fake.jwks_fetches.load(), fetched + 1);
 }
 
@@ -299,8 +302,10 @@ TEST(Identities, LinkListAndUnlinkWithTheLastWayInKept) {
   fake_providers fake;
   ASSERT_TRUE(fake.keys_ok) << fake.keys_log;
   auto e = fake.settings();
-  e["ROSTER_AUTH_SUDO_WINDOW"] = "2s";
+  e["ROSTER_AUTH_SUDO_WINDOW"] = "5s";
   roster_server s(e);
+  // Tokens first (each is a Python start), so the sudo window holds the calls.
+  auto g77 = fake.token({{"sub", "g-77"}}), g78 = fake.token({{"sub", "g-78"}});
   // A guest links a device and Discord, then Google.
   auto guest = s.call("POST", "/v1/sessions/anonymous");
   auto t = token_of(guest);
@@ -308,7 +313,7 @@ TEST(Identities, LinkListAndUnlinkWithTheLastWayInKept) {
   ASSERT_EQ(dev.status, 200) << dev.raw;
   EXPECT_FALSE(dev.body["anonymous"].get<bool>());
   EXPECT_EQ(s.as(t, "POST", "/v1/account/identities/discord", {{"token", "dc-good"}}).status, 200);
-  ASSERT_EQ(s.as(t, "POST", "/v1/account/identities/google", {{"token", fake.token({{"sub", "g-77"}})}}).status, 200);
+  ASSERT_EQ(s.as(t, "POST", "/v1/account/identities/google", {{"token", g77}}).status, 200);
   auto list = s.as(t, "GET", "/v1/account/identities");
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.body["identities"].size(), 3u) << list.raw;
@@ -324,7 +329,7 @@ TEST(Identities, LinkListAndUnlinkWithTheLastWayInKept) {
   EXPECT_EQ(taken.status, 409);
   EXPECT_EQ(taken.body["error"]["code"], "identity_taken");
   EXPECT_EQ(s.as(t, "POST", "/v1/account/identities/device", {{"device_id", "console-777-abc"}}).status, 409);
-  EXPECT_EQ(s.as(t, "POST", "/v1/account/identities/google", {{"token", fake.token({{"sub", "g-78"}})}}).status, 409);
+  EXPECT_EQ(s.as(t, "POST", "/v1/account/identities/google", {{"token", g78}}).status, 409);
   EXPECT_EQ(s.as(t, "POST", "/v1/account/identities/custom", {{"custom_id", "x"}}).status, 400);
   EXPECT_EQ(s.as(t, "POST", "/v1/account/identities/myspace", {{"token", "x"}}).status, 404);
   // Unlinking: within the sudo window; the key is free afterwards.
@@ -339,7 +344,7 @@ TEST(Identities, LinkListAndUnlinkWithTheLastWayInKept) {
   EXPECT_EQ(last.status, 409);
   EXPECT_EQ(last.body["error"]["code"], "last_login_method");
   // Past the sudo window, a password-less account has to log in again.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5100));
   auto stale = s.as(token_of(other), "DELETE", "/v1/account/identities/discord");
   EXPECT_EQ(stale.status, 403);
   EXPECT_EQ(stale.body["error"]["code"], "reauthentication_required");
