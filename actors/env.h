@@ -93,6 +93,14 @@ struct actor_env {
 
   /// True while this node owns partition `p` and may serve and write it.
   bool serving(uint16_t p) const { return !fence || fence->writable(p); }
+  /// 0 while `p` is not served here; otherwise a number that changes each time
+  /// this node starts to serve it again (fenced_store::grants). The queue and
+  /// outbox readers reload a partition whose number changed.
+  uint64_t served_since(uint16_t p) const {
+    if (!fence) return 1;
+    auto g = fence->grants(p);  // read before writable: a later grant only raises it
+    return fence->writable(p) ? g : 0;
+  }
   /// How many partitions this node serves now.
   uint32_t partitions_served() const {
     uint32_t n = 0;

@@ -47,6 +47,7 @@ void fenced_store::grant(uint16_t p, uint64_t epoch) {
   std::unique_lock<std::shared_mutex> lock(pt.lock);
   if (epoch < pt.epoch) return;
   pt.epoch = epoch;
+  if (!pt.writable.load(std::memory_order_relaxed)) pt.grants.fetch_add(1, std::memory_order_release);
   pt.writable.store(true, std::memory_order_release);
 }
 

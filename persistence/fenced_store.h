@@ -48,6 +48,10 @@ class fenced_store final : public store {
   /// Closes `p` for writes; returns once no write on it is in progress.
   void revoke(uint16_t p, uint64_t epoch);
   bool writable(uint16_t p) const { return p < parts_.size() && parts_[p]->writable.load(std::memory_order_acquire); }
+  /// How many times `p` has turned writable: a reader that loaded a partition's
+  /// keys at one count must read them again at another (it was away meanwhile,
+  /// however briefly, and another node may have written there).
+  uint64_t grants(uint16_t p) const { return p < parts_.size() ? parts_[p]->grants.load(std::memory_order_acquire) : 0; }
 
   /// Starts recording the keys written to `p` (clears any earlier record).
   void track(uint16_t p);
@@ -68,6 +72,7 @@ class fenced_store final : public store {
   struct part {
     std::shared_mutex lock;  // shared: a write in progress; exclusive: revoke
     std::atomic<bool> writable{false};
+    std::atomic<uint64_t> grants{0};  // turns from fenced to writable
     uint64_t epoch = 0;      // of the last grant/revoke
     std::mutex dirty_mutex;
     bool tracking = false;

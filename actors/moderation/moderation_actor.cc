@@ -18,7 +18,7 @@ struct moderation_state {
   static inline const char* name = "roster.moderation";
 
   std::shared_ptr<actor_env> env;
-  std::vector<bool> loaded;  // partition → its entries are in memory
+  std::vector<uint64_t> loaded;  // partition → env->served_since when its entries were read; 0: not in memory
   struct held {
     uint16_t partition = 0;
     moderation::entry entry;
@@ -27,7 +27,7 @@ struct moderation_state {
   std::unordered_map<std::string, held> entries;  // by the reported user's raw id
 
   /// Reads the queue entries of partition `p` (P 'm', one key per reported user).
-  void load(uint16_t p) {
+  void load(uint16_t p, uint64_t since) {
     auto prefix = keys::queue_of_partition(p);
     std::vector<std::pair<std::string, moderation::entry>> found;
     auto scanned = env->db->scan_prefix(prefix, [&](std::string_view k, std::string_view v) {
@@ -39,14 +39,14 @@ struct moderation_state {
       spdlog::error("moderation queue: cannot read partition {}: {}", p, scanned.err().message);
       return;
     }
+    loaded[p] = since;
     for (auto& [uid, e] : found) put(p, uid, std::move(e));
-    loaded[p] = true;
   }
 
   void drop(uint16_t p) {
     for (auto it = entries.begin(); it != entries.end();)
       it = it->second.partition == p ? entries.erase(it) : std::next(it);
-    loaded[p] = false;
+    loaded[p] = 0;
   }
 
   /// Replaces the entry unless the one held is newer (versions only grow).
@@ -57,13 +57,16 @@ struct moderation_state {
     entries[uid16] = held{p, std::move(e), nth};
   }
 
-  /// Loads the partitions served now and not loaded; drops the others.
+  /// Loads the partitions served now and not loaded, or served again since
+  /// they were (however briefly away, another node may have changed them);
+  /// drops the others.
   void follow_fence() {
     for (uint32_t p = 0; p < env->partitions; ++p) {
       auto part = static_cast<uint16_t>(p);
-      bool serving = env->serving(part);
-      if (serving && !loaded[p]) load(part);
-      else if (!serving && loaded[p]) drop(part);
+      auto since = env->served_since(part);
+      if (since == loaded[p]) continue;
+      if (loaded[p]) drop(part);
+      if (since) load(part, since);
     }
   }
 
@@ -110,7 +113,7 @@ using self_ptr = moderation_hdl::stateful_pointer<moderation_state>;
 moderation_hdl::behavior_type moderation_actor(self_ptr self, std::shared_ptr<actor_env> env) {
   auto& st = self->state;
   st.env = std::move(env);
-  st.loaded.assign(st.env->partitions, false);
+  st.loaded.assign(st.env->partitions, 0);
   self->send(self, queue_tick_atom_v);
   return {
     [self](queue_changed& msg) {

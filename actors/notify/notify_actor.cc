@@ -28,7 +28,7 @@ struct notify_state {
   retry_policy retry;
   size_t max_in_flight = 32;
 
-  std::vector<bool> loaded;          // partition → its outbox is in memory
+  std::vector<uint64_t> loaded;      // partition → env->served_since when its outbox was read; 0: not in memory
   std::vector<int64_t> dead_of;      // partition → dead letters stored
   std::map<std::string, millis> known;  // pending id16 → due (queued or in flight); sorted oldest first
   std::set<std::pair<millis, std::string>> queue;  // (due, id16), not in flight
@@ -85,19 +85,21 @@ struct notify_state {
     known.erase(it);
   }
 
-  /// Loads the outbox of every partition served now and not loaded; drops
-  /// the entries of partitions no longer served.
+  /// Loads the outbox of every partition served now and not loaded, or served
+  /// again since it was (another node may have added and sent entries while
+  /// it was away); drops the entries of partitions no longer served.
   void follow_fence(millis now) {
     last_fence_check = now;
     for (uint32_t p = 0; p < env->partitions; ++p) {
       auto part = static_cast<uint16_t>(p);
-      bool serving = env->serving(part);
-      if (serving && !loaded[p]) load(part);
-      else if (!serving && loaded[p]) drop(part);
+      auto since = env->served_since(part);
+      if (since == loaded[p]) continue;
+      if (loaded[p]) drop(part);
+      if (since) load(part, since);
     }
   }
 
-  void load(uint16_t p) {
+  void load(uint16_t p, uint64_t since) {
     int64_t dead = 0;
     std::vector<std::pair<std::string, millis>> found;
     auto prefix = keys::outbox_of_partition(p);
@@ -112,14 +114,14 @@ struct notify_state {
       spdlog::error("notification sender: cannot read the outbox of partition {}: {}", p, scanned.err().message);
       return;
     }
-    loaded[p] = true;
+    loaded[p] = since;
     dead_of[p] = dead;
     for (auto& [id, due] : found) enqueue(id, due);
     if (!found.empty()) spdlog::info("notification sender: {} pending message(s) in partition {}", found.size(), p);
   }
 
   void drop(uint16_t p) {
-    loaded[p] = false;
+    loaded[p] = 0;
     dead_of[p] = 0;
     for (auto it = known.begin(); it != known.end();) {
       if (outbox_partition(it->first) != p) {
@@ -245,7 +247,7 @@ notify_hdl::behavior_type notify_actor(self_ptr self, std::shared_ptr<actor_env>
   st.pool = std::move(pool);
   st.retry = retry;
   st.max_in_flight = std::max<size_t>(in_flight, 1);
-  st.loaded.assign(st.env->partitions, false);
+  st.loaded.assign(st.env->partitions, 0);
   st.dead_of.assign(st.env->partitions, 0);
   st.rng.seed(random_u64());
   self->send(self, drain_atom_v);

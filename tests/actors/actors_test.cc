@@ -7,6 +7,8 @@
 #include "tests/support/stored.h"
 
 #include <atomic>
+#include <filesystem>
+#include <unistd.h>
 #include <thread>
 
 #include "cluster/membership.h"
@@ -21,7 +23,11 @@
 #include "persistence/keys.h"
 #include <caf/all.hpp>
 
+#include "actors/moderation/moderation_actor.h"
+#include "actors/notify/notify_actor.h"
+#include "domain/outbox.h"
 #include "actors/partition/partition_host.h"
+#include "domain/moderation.h"
 #include "actors/wire.h"
 #include "cluster/node_protocol.h"
 #include "persistence/fenced_store.h"
@@ -484,6 +490,114 @@ TEST(ActorsOnAFailingStore, AnInviteWhoseAnswerWasLostCountsAgainstTheLimit) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // any other delivery too
   EXPECT_EQ(seen(route, hi, g[1]), "");
   EXPECT_EQ(seen(route, g[1], hi), "");
+}
+
+// A partition that leaves this node and comes back between two looks of the
+// queue actor is read again: another node may have changed its entries while
+// it was away (it used to keep the entries it held from before).
+TEST(ModerationQueueActor, APartitionThatLeftAndCameBackIsReadAgain) {
+  caf::actor_system_config sys_cfg;
+  register_actor_types(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  auto db = make_memory_store();
+  fenced_store fence(*db, 8);
+  auto env = std::make_shared<actor_env>();
+  env->db = &fence;
+  env->fence = &fence;
+  env->partitions = 8;
+  env->credential = "member-credential";
+  auto stored_entry = [&](std::string uid16, uint64_t version, uint64_t pending) {
+    moderation::entry e;
+    e.user_id = "00000000-0000-0000-0000-00000000000" + std::to_string(version);
+    e.username = "u" + std::to_string(version);
+    e.version = version;
+    e.pending = pending;
+    e.reporters["r"] = 1000;
+    e.first_at = e.latest_at = 1000;
+    write_batch b;
+    b.put(keys::queue_entry(2, uid16), moderation::encode_entry(e));
+    ASSERT_TRUE(fence.import(b));
+  };
+  auto queue = spawn_moderation_actor(sys, env);
+  caf::scoped_actor self{sys};
+  auto view = [&] {
+    scan_request req;
+    req.credential = "member-credential";
+    req.op = moderation_queue{"pending", 10};
+    scan_reply out;
+    self->request(queue, std::chrono::seconds(5), req).receive([&](scan_reply& r) { out = std::move(r); },
+                                                               [&](caf::error&) { out.matched = 999; });
+    return out;
+  };
+  fence.grant(2, 1);
+  stored_entry(std::string(16, 'a'), 1, 1);
+  EXPECT_EQ(view().matched, 1u);
+  // Away, with no look in between: another owner adds a user's entry; back
+  // at a later epoch. Only the grant count tells.
+  fence.revoke(2, 2);
+  stored_entry(std::string(16, 'b'), 2, 3);
+  fence.grant(2, 3);
+  EXPECT_EQ(view().matched, 2u);
+  fence.revoke(2, 4);
+  EXPECT_EQ(view().matched, 0u);
+  self->send_exit(queue, caf::exit_reason::user_shutdown);
+}
+
+// The same for the notification sender: an entry another owner added while
+// the partition was away is sent once it is back (it used to wait for a
+// restart).
+TEST(NotificationSender, APartitionThatLeftAndCameBackIsReadAgain) {
+  caf::actor_system_config sys_cfg;
+  register_actor_types(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  auto db = make_memory_store();
+  fenced_store fence(*db, 8);
+  auto env = std::make_shared<actor_env>();
+  env->db = &fence;
+  env->fence = &fence;
+  env->partitions = 8;
+  env->credential = "member-credential";
+  char tmpl[] = "/tmp/roster-notify-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  delivery_config dc;
+  dc.messages_dir = dir + "/messages";
+  auto pool = std::make_shared<sender_pool>(dc, 1);
+  const uint16_t p = 2;
+  auto add = [&](const std::string& to) {
+    outbox_entry e;
+    e.id = new_outbox_id(now_ms(), p);
+    e.kind = outbox_kind::email;
+    e.user_id = "00000000-0000-0000-0000-000000000001";
+    e.to = to;
+    e.subject = "s";
+    e.text = "t";
+    e.purpose = "email_code";
+    e.created_at = e.next_at = now_ms();
+    write_batch b;
+    b.put(keys::outbox_entry(p, e.id), encode_outbox(e));
+    EXPECT_TRUE(fence.import(b));
+    return dc.messages_dir + "/" + outbox_id_text(e.id) + ".eml.txt";
+  };
+  auto arrives = [](const std::string& path) {
+    for (int i = 0; i < 100; ++i) {
+      if (::access(path.c_str(), F_OK) == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  fence.grant(p, 1);
+  auto first = add("a@example.com");
+  auto sender = spawn_notify_actor(sys, env, pool, retry_policy{3, 100, 200}, 4);
+  EXPECT_TRUE(arrives(first));
+  // Away and back between two of its fence checks (500 ms apart).
+  fence.revoke(p, 2);
+  auto second = add("b@example.com");
+  fence.grant(p, 3);
+  EXPECT_TRUE(arrives(second));
+  caf::anon_send_exit(sender, caf::exit_reason::user_shutdown);
+  pool->stop();
+  std::filesystem::remove_all(dir);
 }
 
 } // namespace

@@ -186,6 +186,11 @@ TEST(FencedStore, WritesOnlyToGrantedPartitionsAndMetadataAlways) {
   EXPECT_FALSE(fs.writable(3));
   fs.grant(3, 3);
   EXPECT_TRUE(fs.writable(3));
+  // Each turn from fenced to writable counts once: readers reload on a change.
+  EXPECT_EQ(fs.grants(3), 2u);
+  fs.grant(3, 4);  // already writable
+  EXPECT_EQ(fs.grants(3), 2u);
+  EXPECT_EQ(fs.grants(5), 0u);
   write_batch meta;
   meta.put(keys::meta("cluster_view"), "{}");
   EXPECT_TRUE(fs.write(meta));
