@@ -24,33 +24,46 @@ std::string format_time(millis t) {
 }
 
 std::optional<millis> parse_time(std::string_view s) {
-  int y, mo, d, h, mi, se, ms = 0;
-  std::string str(s);
-  int consumed = 0;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &consumed) != 6)
-    return std::nullopt;
-  std::string_view rest = s.substr(static_cast<size_t>(consumed));
+  // Exactly YYYY-MM-DDTHH:MM:SS, digits where digits go (no signs or spaces).
+  if (s.size() < 20) return std::nullopt;
+  auto digits = [&](size_t at, size_t n) -> std::optional<int> {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') return std::nullopt;
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2), se = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !se) return std::nullopt;
+  int ms = 0;
+  std::string_view rest = s.substr(19);
   if (!rest.empty() && rest.front() == '.') {
     rest.remove_prefix(1);
-    int digits = 0;
-    ms = 0;
+    int count = 0;
     while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
-      if (digits < 3) ms = ms * 10 + (rest.front() - '0');
-      ++digits;
+      if (count < 3) ms = ms * 10 + (rest.front() - '0');
+      ++count;
       rest.remove_prefix(1);
     }
-    if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 3; ++i) ms *= 10;
+    if (count == 0) return std::nullopt;
+    for (int i = count; i < 3; ++i) ms *= 10;
   }
   if (rest != "Z" && rest != "z" && rest != "+00:00") return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  // A day the month has; no leap second (timegm would move either to another day).
+  static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (*mo < 1 || *mo > 12 || *h > 23 || *mi > 59 || *se > 59) return std::nullopt;
+  bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+  int days = month_days[*mo - 1] + (*mo == 2 && leap ? 1 : 0);
+  if (*d < 1 || *d > days) return std::nullopt;
   struct tm tm {};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *se;
   return static_cast<millis>(timegm(&tm)) * 1000 + ms;
 }
 

@@ -528,7 +528,9 @@ void search_players(context& c) {
   std::string after;
   if (!cursor->empty()) {
     auto tag = base64url_decode(*cursor);
-    if (!tag || tag->rfind(prefix, 0) != 0) {
+    std::string not_a_tag;
+    // A tag this search can have handed out: folded, of the query's prefix.
+    if (!tag || tag->rfind(prefix, 0) != 0 || search_prefix(*tag, not_a_tag) != *tag || !not_a_tag.empty()) {
       error e = make_error(errc::invalid_request, "invalid query");
       e.fields["cursor"] = "not a cursor of this search";
       return write_error(c.res, e);

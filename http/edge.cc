@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/crypto.h"
 #include "http/worker_pool.h"
 
 namespace roster::http {
@@ -35,8 +36,11 @@ constexpr millis next_request_wait = 10;
 /// The answer the reader sends by itself before closing a connection.
 std::string canned(int status, const char* reason, const char* code, const std::string& message, bool retry = false) {
   std::string body = R"({"error":{"code":")" + std::string(code) + R"(","message":")" + message + "\"}}";
+  // A head the edge refuses is not parsed: the id is always a new one
+  // (SPEC §2: every response carries X-Request-Id).
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                    "\r\nContent-Type: application/json\r\nConnection: close\r\n";
+                    "\r\nContent-Type: application/json\r\nConnection: close\r\nX-Request-Id: " +
+                    hex_encode(random_bytes(12)) + "\r\n";
   if (retry) out += "Retry-After: 1\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   return out;

@@ -13,8 +13,15 @@ struct route {
   std::string method;
   std::string pattern;  // "/v1/users/{id}"
   handler fn;
+  /// The route takes no body: a body sent anyway must be empty or `{}`
+  /// (else 400 invalid_json / invalid_request naming each field), checked
+  /// before the handler runs, so a client's mistake is never silently ignored.
+  bool bodiless = false;
   std::vector<std::string> segments = {};  // the pattern split at '/', filled by build_routes
 };
+
+/// For build_routes: `{"POST", "/v1/friends/{user_id}", add_friend, no_body}`.
+inline constexpr bool no_body = true;
 
 std::vector<route> build_routes();
 

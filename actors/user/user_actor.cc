@@ -315,7 +315,10 @@ void put_record(ctx& c, write_batch&) { c.record_changed = true; }
 /// number and one outbox entry per webhook whose filter takes it. `data`
 /// holds methods, reasons, ids and field names — never a secret, code or
 /// token. With `keep_seq` false (a deletion) the record is not written back.
-void emit(ctx& c, write_batch& b, std::string_view type, const json& data = json::object(), bool keep_seq = true) {
+/// `studio_only` fields join the webhooks' copy, never the user's own stream
+/// (an admin key's name: the studio's to know, not the player's).
+void emit(ctx& c, write_batch& b, std::string_view type, const json& data = json::object(), bool keep_seq = true,
+          const json& studio_only = json()) {
   auto& st = c.st;
   auto& env = *st.env;
   auto& u = *st.user;
@@ -342,6 +345,12 @@ void emit(ctx& c, write_batch& b, std::string_view type, const json& data = json
       }
     }
     c.pushes.emplace_back(u.event_seq, std::move(frame));
+  }
+  if (env.webhook_urls.empty()) return;
+  if (studio_only.is_object() && !studio_only.empty()) {
+    auto whole = data;
+    whole.update(studio_only);
+    body = event_json(type, u.id, u.event_seq, c.now, whole);
   }
   for (auto& e : webhook_entries(type, u.id, st.partition, body, env.webhook_urls, env.webhook_events, c.now)) {
     b.put(keys::outbox_entry(st.partition, e.id), encode_outbox(e));
@@ -1419,8 +1428,7 @@ void lift_ban(ctx& c, write_batch& b, const char* why, const std::string& by) {
   apply(c, b, gone.writes);
   json data = {{"reason", was.reason}, {"lifted", why}, {"sessions_revoked", *gone.value}};
   add_log(c, b, "unbanned", true, data);  // who lifted it is the studio's to know
-  if (!by.empty()) data["by"] = by;
-  emit(c, b, event_type::unbanned, data);
+  emit(c, b, event_type::unbanned, data, true, by.empty() ? json() : json{{"by", by}});
 }
 
 /// A ban that ran out lifts itself the first time its user is touched
@@ -1442,9 +1450,9 @@ void ban_now(ctx& c, write_batch& b, const std::string& reason, millis expires_a
   put_record(c, b);
   json data = {{"reason", reason}, {"expires_at", expires_at ? json(format_time(expires_at)) : json(nullptr)}};
   add_log(c, b, "banned", true, data);  // who banned is the studio's to know
-  data["by"] = by;
-  // Pushed to the open streams (commit) before close_streams ends them.
-  emit(c, b, event_type::banned, data);
+  // Pushed to the open streams (commit) before close_streams ends them;
+  // the admin key's name goes to the webhooks only.
+  emit(c, b, event_type::banned, data, true, json{{"by", by}});
 }
 
 result<view> on(ctx& c, admin_ban& op) {

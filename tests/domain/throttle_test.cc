@@ -185,6 +185,14 @@ TEST(Clock, FormatAndParse) {
   EXPECT_EQ(parse_time("2025-11-25T03:30:00.123Z"), 1'764'041'400'123);
   EXPECT_EQ(parse_time("2025-11-25T03:30:00Z"), 1'764'041'400'000);
   EXPECT_FALSE(parse_time("yesterday"));
+  // Days a month does not have and leap seconds are refused, not moved on.
+  EXPECT_EQ(parse_time("2028-02-29T00:00:00Z"), parse_time("2028-02-28T00:00:00Z").value() + 86'400'000);
+  EXPECT_EQ(parse_time("2000-02-29T00:00:00Z").has_value(), true);
+  for (auto bad : {"2030-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2030-02-30T00:00:00Z", "2030-04-31T00:00:00Z",
+                   "2030-01-01T23:59:60Z", "2030-13-01T00:00:00Z", "2030-01-00T00:00:00Z", "2030-01-01T24:00:00Z",
+                   "+030-01-01T00:00:00Z", "2030-1-01T00:00:00Z", "2030-01-01 00:00:00Z", "2030-01-01T00:00:00",
+                   "2030-01-01T00:00:00.Z", " 2030-01-01T00:00:00Z"})
+    EXPECT_FALSE(parse_time(bad)) << bad;
   EXPECT_EQ(parse_duration("30d"), 30LL * 86'400'000);
   EXPECT_EQ(parse_duration("20m"), 1'200'000);
   EXPECT_EQ(parse_duration("500ms"), 500);

@@ -178,6 +178,58 @@ TEST_F(BadInput, Cursors) {
   }
 }
 
+// Routes that take no body check one sent anyway rather than ignore it: a
+// client's mistake is told, and nothing is done.
+TEST_F(BadInput, ABodySentToARouteThatTakesNoneMustBeEmpty) {
+  auto token = s.login("sam").body["session"]["token"].get<std::string>();
+  auto other = s.call("POST", "/v1/sessions/anonymous").body["user"]["id"].get<std::string>();
+  httplib::Headers auth{{"Authorization", "Bearer " + token}};
+  for (const char* method : {"POST", "DELETE"}) {
+    for (std::string path : {"/v1/friends/" + other, "/v1/blocks/" + other}) {
+      auto garbage = s.raw(method, path, "{{{not json", "application/json", auth);
+      EXPECT_EQ(garbage.status, 400) << method << " " << path << " " << garbage.raw;
+      EXPECT_EQ(error_code(garbage), "invalid_json") << garbage.raw;
+      auto bad_utf8 = s.raw(method, path, "\xff\xfe", "application/json", auth);
+      EXPECT_EQ(bad_utf8.status, 400) << bad_utf8.raw;
+      auto fields = s.raw(method, path, R"({"evil":1})", "application/json", auth);
+      EXPECT_EQ(fields.status, 400) << fields.raw;
+      EXPECT_EQ(fields.body["error"]["fields"]["evil"], "unknown field") << fields.raw;
+      EXPECT_EQ(s.raw(method, path, "a=b", "text/plain", auth).status, 415);
+    }
+  }
+  // Nothing of it happened.
+  auto friends = s.as(token, "GET", "/v1/friends");
+  EXPECT_EQ(friends.body["items"].size(), 0u) << friends.raw;
+  EXPECT_EQ(s.as(token, "GET", "/v1/blocks").body["items"].size(), 0u);
+  // An empty object is no body at all.
+  EXPECT_EQ(s.raw("POST", "/v1/friends/" + other, "{}", "application/json", auth).status, 200);
+  EXPECT_EQ(s.raw("POST", "/v1/sessions/jwt", R"({"ttl":60})", "application/json", auth).status, 400);
+}
+
+// A decoded newline in a path reaches the route table: an invalid metadata
+// key is its 400, not a 404 from the HTTP library.
+TEST_F(BadInput, ANewlineInAPathIsTheParametersError) {
+  auto token = s.login("sam").body["session"]["token"].get<std::string>();
+  auto r = s.raw("PUT", "/v1/account/metadata/a%0a", R"({"value":1})", "application/json",
+                 {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_TRUE(r.body["error"]["fields"].contains("key")) << r.raw;
+  EXPECT_EQ(s.call("GET", "/v1/users/abc%0a").status, 404);
+}
+
+// Answers the edge makes from a head it refuses carry a request id too.
+TEST_F(BadInput, EdgeRefusalsCarryARequestId) {
+  for (std::string length : {"-1", "99999999999999999999999"}) {
+    auto raw = send_raw(s.port(), "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: " + length + "\r\n\r\n");
+    EXPECT_NE(raw.find(" 400 "), std::string::npos) << raw;
+    EXPECT_NE(raw.find("X-Request-Id: "), std::string::npos) << raw;
+  }
+  auto big = send_raw(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'h') + "\r\n\r\n");
+  EXPECT_NE(big.find(" 431 "), std::string::npos) << big.substr(0, 200);
+  EXPECT_NE(big.find("X-Request-Id: "), std::string::npos) << big.substr(0, 200);
+}
+
 TEST_F(BadInput, PaginationValues) {
   auto token = s.login("sam").body["session"]["token"].get<std::string>();
   for (const char* v : {"0", "201", "-1", "abc", "%ff", "%00", "+5", "%205", "5%20", "5%0a", "1e2", "99999999999", ""}) {

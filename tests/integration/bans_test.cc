@@ -79,7 +79,13 @@ TEST(Bans, ABanStopsSessionsJwtsStreamsAndLoginsUntilLifted) {
   // The stream hears of it, then ends.
   std::optional<sse_event> e;
   bool saw_banned = false;
-  while ((e = stream.next()) && e->event != "end") saw_banned |= e->event == "user.banned";
+  while ((e = stream.next()) && e->event != "end") {
+    if (e->event != "user.banned") continue;
+    saw_banned = true;
+    auto data = json::parse(e->data)["data"];
+    EXPECT_EQ(data["reason"], "cheating in ranked");
+    EXPECT_FALSE(data.contains("by")) << e->data;  // the admin key's name is the studio's (webhooks), not the player's
+  }
   EXPECT_TRUE(saw_banned);
   ASSERT_TRUE(e);
   EXPECT_EQ(json::parse(e->data)["reason"], "account_banned");
@@ -248,6 +254,9 @@ TEST(Bans, UnknownUsersBadInputAndMissingAdminKey) {
   bad({{"user_id", di.id}, {"reason", ""}}, "reason");
   bad({{"user_id", di.id}, {"reason", "x"}, {"expires_at", in_ms(-60'000)}}, "expires_at");
   bad({{"user_id", di.id}, {"reason", "x"}, {"expires_at", "next tuesday"}}, "expires_at");
+  // Days a month does not have, and leap seconds, are refused, not moved to another day.
+  for (auto when : {"2030-02-30T00:00:00Z", "2030-04-31T00:00:00Z", "2030-02-29T00:00:00Z", "2030-01-01T23:59:60Z"})
+    bad({{"user_id", di.id}, {"reason", "x"}, {"expires_at", when}}, "expires_at");
   bad({{"user_id", di.id}, {"reason", "x"}, {"by", "someone"}}, "by");
   auto not_json = s.raw("POST", "/v1/admin/bans", "{", "application/json", {{"X-Admin-Key", s.admin_key()}});
   EXPECT_EQ(not_json.status, 400);

@@ -3,6 +3,7 @@
 // the PATCH /v1/account path and records from before visibility.
 #include <gtest/gtest.h>
 
+#include "base/crypto.h"
 #include "tests/support/roster_server.h"
 
 using namespace roster::testing;
@@ -266,6 +267,12 @@ TEST(UserSearch, CursorMustBelongToTheSearch) {
   std::string cursor = first.body["next_cursor"];
   EXPECT_EQ(s.call("GET", "/v1/users/search?q=bob&cursor=" + cursor).status, 400);
   EXPECT_EQ(s.call("GET", "/v1/users/search?q=ann&cursor=!!").status, 400);
+  // Of the query's prefix, but not a tag this search could hand out.
+  for (std::string not_a_tag : {std::string("ann\0", 4), std::string("ann\n"), "ann" + std::string(90, '\xff'), std::string("annA")}) {
+    auto r = s.call("GET", "/v1/users/search?q=ann&cursor=" + roster::base64url_encode(not_a_tag));
+    EXPECT_EQ(r.status, 400) << r.raw;
+    EXPECT_TRUE(r.body["error"]["fields"].contains("cursor")) << r.raw;
+  }
   EXPECT_EQ(s.call("GET", "/v1/users/search?q=ann&limit=201").status, 400);
   auto second = s.call("GET", "/v1/users/search?q=ann&limit=1&cursor=" + cursor);
   ASSERT_EQ(second.status, 200) << second.raw;
