@@ -98,8 +98,8 @@ struct actor_env {
   /// outbox readers reload a partition whose number changed.
   uint64_t served_since(uint16_t p) const {
     if (!fence) return 1;
-    auto g = fence->grants(p);  // read before writable: a later grant only raises it
-    return fence->writable(p) ? g : 0;
+    if (!fence->writable(p)) return 0;
+    return fence->grants(p);  // read after writable: a grant in between shows at once
   }
   /// How many partitions this node serves now.
   uint32_t partitions_served() const {

@@ -24,7 +24,7 @@ std::vector<route> build_routes() {
     {"POST", "/v1/sessions/phone-code", login_phone_code},
     {"POST", "/v1/auth/magic-link", send_magic_link},
     {"POST", "/v1/sessions/magic-link", login_magic_link},
-    {"POST", "/v1/account/verification/email", send_verification},
+    {"POST", "/v1/account/verification/email", send_verification, no_body},
     {"POST", "/v1/account/verification/email/confirm", confirm_verification},
     {"POST", "/v1/account/verification/phone", send_phone_verification},
     {"POST", "/v1/account/verification/phone/confirm", confirm_phone_verification},
@@ -76,7 +76,7 @@ std::vector<route> build_routes() {
     {"GET", "/v1/notifications", list_notifications},
     {"POST", "/v1/notifications/read", read_notifications},
     {"DELETE", "/v1/notifications/{id}", delete_notification, no_body},
-    {"POST", "/v1/events/ticket", events_ticket},
+    {"POST", "/v1/events/ticket", events_ticket, no_body},
     {"GET", "/v1/events", events},
     // admin
     {"GET", "/v1/admin/users", admin_search},

@@ -94,7 +94,9 @@ struct notify_state {
       auto part = static_cast<uint16_t>(p);
       auto since = env->served_since(part);
       if (since == loaded[p]) continue;
-      if (loaded[p]) drop(part);
+      // Back after an absence: its sends in progress stay in flight (their
+      // results are recorded as usual; the scan does not queue them twice).
+      if (loaded[p]) drop(part, since != 0);
       if (since) load(part, since);
     }
   }
@@ -120,11 +122,11 @@ struct notify_state {
     if (!found.empty()) spdlog::info("notification sender: {} pending message(s) in partition {}", found.size(), p);
   }
 
-  void drop(uint16_t p) {
+  void drop(uint16_t p, bool keep_in_flight = false) {
     loaded[p] = 0;
     dead_of[p] = 0;
     for (auto it = known.begin(); it != known.end();) {
-      if (outbox_partition(it->first) != p) {
+      if (outbox_partition(it->first) != p || (keep_in_flight && in_flight.count(it->first))) {
         ++it;
         continue;
       }
