@@ -492,20 +492,33 @@ TEST(ActorsOnAFailingStore, AnInviteWhoseAnswerWasLostCountsAgainstTheLimit) {
   EXPECT_EQ(seen(route, g[1], hi), "");
 }
 
+/// One node's actor system over a fenced in-memory store of 8 partitions, all
+/// fenced until granted: for the actors that follow the fence. The system is
+/// the last member: it stops its actors before the store goes.
+struct fenced_node {
+  std::unique_ptr<store> db = make_memory_store();
+  fenced_store fence{*db, 8};
+  std::shared_ptr<actor_env> env = [this] {
+    auto e = std::make_shared<actor_env>();
+    e->db = &fence;
+    e->fence = &fence;
+    e->partitions = 8;
+    e->credential = "member-credential";
+    return e;
+  }();
+  caf::actor_system_config cfg;
+  bool registered = (register_actor_types(cfg), true);
+  caf::actor_system sys{cfg};
+};
+
 // A partition that leaves this node and comes back between two looks of the
 // queue actor is read again: another node may have changed its entries while
 // it was away (it used to keep the entries it held from before).
 TEST(ModerationQueueActor, APartitionThatLeftAndCameBackIsReadAgain) {
-  caf::actor_system_config sys_cfg;
-  register_actor_types(sys_cfg);
-  caf::actor_system sys{sys_cfg};
-  auto db = make_memory_store();
-  fenced_store fence(*db, 8);
-  auto env = std::make_shared<actor_env>();
-  env->db = &fence;
-  env->fence = &fence;
-  env->partitions = 8;
-  env->credential = "member-credential";
+  fenced_node node;
+  auto& sys = node.sys;
+  auto& fence = node.fence;
+  auto env = node.env;
   auto stored_entry = [&](std::string uid16, uint64_t version, uint64_t pending) {
     moderation::entry e;
     e.user_id = "00000000-0000-0000-0000-00000000000" + std::to_string(version);
@@ -547,16 +560,10 @@ TEST(ModerationQueueActor, APartitionThatLeftAndCameBackIsReadAgain) {
 // the partition was away is sent once it is back (it used to wait for a
 // restart).
 TEST(NotificationSender, APartitionThatLeftAndCameBackIsReadAgain) {
-  caf::actor_system_config sys_cfg;
-  register_actor_types(sys_cfg);
-  caf::actor_system sys{sys_cfg};
-  auto db = make_memory_store();
-  fenced_store fence(*db, 8);
-  auto env = std::make_shared<actor_env>();
-  env->db = &fence;
-  env->fence = &fence;
-  env->partitions = 8;
-  env->credential = "member-credential";
+  fenced_node node;
+  auto& sys = node.sys;
+  auto& fence = node.fence;
+  auto env = node.env;
   char tmpl[] = "/tmp/roster-notify-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
