@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,18 @@ class ClusterTest : public ::testing::Test {
     std::map<std::string, std::string> out;
     for (auto& u : users) out[u.id] = owner_of(via, u.id);
     return out;
+  }
+
+  /// A pair (lo, hi) of `users` with lo's id below hi's (lo owns the pair's
+  /// social state) and their owners (`owner`: owners()) accepted by `fits`;
+  /// {nullptr, nullptr} if none.
+  static std::pair<const user*, const user*> pair_where(
+      const std::vector<user>& users, std::map<std::string, std::string>& owner,
+      const std::function<bool(const std::string& lo_owner, const std::string& hi_owner)>& fits) {
+    for (auto& a : users)
+      for (auto& b : users)
+        if (a.id < b.id && fits(owner[a.id], owner[b.id])) return {&a, &b};
+    return {nullptr, nullptr};
   }
 
   /// The tail of every node's log, for failure messages.
@@ -968,14 +981,8 @@ TEST_F(ClusterTest, AChangeForAKilledNodeArrivesAfterItsRestart) {
   auto users = device_users(30, "intent");
   auto owner = owners(0, users);
   // An owner (lower id) on node-1 or node-2 and a peer on node-3.
-  const user* lo = nullptr;
-  const user* hi = nullptr;
-  for (auto& a : users)
-    for (auto& b : users)
-      if (!lo && a.id < b.id && owner[a.id] != "node-3" && owner[b.id] == "node-3") {
-        lo = &a;
-        hi = &b;
-      }
+  auto pair = pair_where(users, owner, [](auto& l, auto& h) { return l != "node-3" && h == "node-3"; });
+  const user *lo = pair.first, *hi = pair.second;  // (not bound: clang 14 cannot capture bindings)
   ASSERT_TRUE(lo && hi) << "no pair spans node-3 and another node";
   size_t via = owner[lo->id] == "node-1" ? 0 : 1;
   nodes[2].server->kill9();
@@ -1114,14 +1121,8 @@ TEST_F(ClusterTest, AForwardThatArrivesAfterItsRequesterGaveUpIsNotApplied) {
   auto users = device_users(30, "late");
   auto owner = owners(0, users);
   // The owner (lower id) on node-2, the requester (higher id) on node-1.
-  const user* lo = nullptr;
-  const user* hi = nullptr;
-  for (auto& a : users)
-    for (auto& b : users)
-      if (!lo && a.id < b.id && owner[a.id] == "node-2" && owner[b.id] == "node-1") {
-        lo = &a;
-        hi = &b;
-      }
+  auto pair = pair_where(users, owner, [](auto& l, auto& h) { return l == "node-2" && h == "node-1"; });
+  const user *lo = pair.first, *hi = pair.second;  // (not bound: clang 14 cannot capture bindings)
   ASSERT_TRUE(lo && hi) << "no pair spans the two nodes that way";
   // node-2 freezes (not long enough to be marked down): the forward waits in
   // its socket while the requester's 2 s run out.
